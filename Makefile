@@ -1,0 +1,45 @@
+# Flywheel: two commands from a fresh clone. `make run` builds the warehouse; `make test` lints and tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+
+.PHONY: install run test lint format typecheck ui seeds validate clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/flywheel run
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff format --check pipelines tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest -q
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix pipelines tests
+	$(BIN)/ruff format pipelines tests
+
+validate: $(STAMP)
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+ui: $(STAMP)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+seeds: $(STAMP)
+	$(BIN)/flywheel generate --scale small --out seeds
+
+clean:
+	rm -rf warehouse dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs

@@ -1,0 +1,60 @@
+/*
+name: int_opportunities_classified
+description: >-
+  One row per CRM opportunity with the channel and segment every team reports it under: the channel from the
+  shared channel mapping of the opportunity's raw lead source, the segment from the shared size bands of the buying
+  account's employees.
+grain: [opportunity_id]
+owner: team:revops
+*/
+with
+
+opportunities as (select * from staging.stg_salesforce__opportunities),
+
+accounts as (select * from staging.stg_salesforce__accounts),
+
+channel_mapping as (select * from definitions.channel_mapping),
+
+segments as (select * from definitions.segments),
+
+default_channel as (
+    select channel
+    from channel_mapping
+    where lead_source_key is null
+),
+
+unknown_segment as (
+    select segment
+    from segments
+    where min_employees is null
+),
+
+final as (
+    select
+        opportunities.opportunity_id,                                           -- CRM opportunity id
+        opportunities.account_id,                                               -- account that buys
+        opportunities.opportunity_type,                                         -- New Business, Expansion, Renewal
+        opportunities.stage_name,                                               -- current sales stage
+        opportunities.created_at,                                               -- when the opportunity was created (UTC)
+        opportunities.close_date,                                               -- expected or actual close date
+        opportunities.is_closed,                                                -- closed, won or lost
+        opportunities.is_won,                                                   -- closed won
+        opportunities.amount_usd,                                               -- contract value in USD
+        opportunities.owner_user_id,                                            -- opportunity owner (CRM user)
+        opportunities.lead_source,                                              -- raw lead source as the CRM records it
+        coalesce(channel_mapping.channel, default_channel.channel) as channel,  -- channel from the shared mapping
+        coalesce(segments.segment, unknown_segment.segment) as segment          -- size segment of the account
+    from opportunities
+    left join accounts
+        on opportunities.account_id = accounts.account_id
+    left join channel_mapping
+        on lower(trim(opportunities.lead_source)) = channel_mapping.lead_source_key
+    left join segments
+        on
+            accounts.employee_count >= segments.min_employees
+            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
+    cross join default_channel
+    cross join unknown_segment
+)
+
+select * from final

@@ -1,0 +1,245 @@
+"""The Dagster layer: one asset per raw table, one multi-asset for the shared definitions, one asset per model.
+
+Everything an asset needs is read from files (the source contracts, the definitions file, the model headers and
+SQL); adding a model means adding a `.sql` file, never Python.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from pipelines.lineage import Schema, column_lineage
+from pipelines.models import Model
+from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
+from pipelines.shared_definitions import load_definitions, write_definitions
+from pipelines.sources import SourceTable
+from pipelines.warehouse import (
+    build_pending,
+    check_grain,
+    discard_pending,
+    publish_pending,
+    row_count,
+    table_columns,
+)
+
+GRAIN_UNIQUE = "grain_is_unique"
+GRAIN_NOT_NULL = "grain_is_not_null"
+
+
+class Warehouse(DuckDBResource):
+    """dagster-duckdb's resource, creating the warehouse folder first and always closing the connection.
+
+    The stock resource retries every I/O error for minutes (meant for lock waits), so a missing folder looked like a
+    hang; and it leaks the connection when an asset raises, keeping the file locked for the rest of the run.
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.database != ":memory:":
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        with super().get_connection() as connection:
+            try:
+                yield connection
+            finally:
+                connection.close()
+
+
+class SourceFiles(dg.ConfigurableResource):
+    """Where the connector tables (CSV or Parquet) are read from: `<raw_dir>/<source>/<table>.csv`."""
+
+    raw_dir: str
+
+
+class DefinitionsFile(dg.ConfigurableResource):
+    """The shared definitions file the `definitions` schema is loaded from."""
+
+    path: str
+
+
+def _sql_block(sql: str) -> dg.MetadataValue:
+    return dg.MetadataValue.md(f"```sql\n{sql.strip()}\n```")
+
+
+def raw_asset(table: SourceTable) -> dg.AssetsDefinition:
+    """An asset that loads one connector table from the raw directory into `<source>.<table>`."""
+    contract_schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=column.name,
+                type=column.type,
+                description=column.description or None,
+                constraints=dg.TableColumnConstraints(nullable=not column.required),
+            )
+            for column in table.columns
+        ]
+    )
+
+    @dg.asset(
+        key=list(table.key),
+        group_name="raw",
+        owners=[table.owner],
+        kinds={"duckdb", "file"},
+        description=table.description or f"{table.source}.{table.name} as the connector lands it.",
+        tags={"layer": "raw", "source": table.source},
+        metadata={"dagster/column_schema": contract_schema, "primary_key": list(table.primary_key)},
+    )
+    def load(context: dg.AssetExecutionContext, duckdb: Warehouse, source_files: SourceFiles):
+        from pipelines.warehouse import load_raw_table
+
+        path = table.find_file(Path(source_files.raw_dir))
+        with duckdb.get_connection() as connection:
+            rows = load_raw_table(connection, table, path)
+            columns = table_columns(connection, table.source, table.name)
+        context.log.info(f"loaded {rows} rows of {table.source}.{table.name} from {path}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "source_file": dg.MetadataValue.path(str(path)),
+                "column_count": len(columns),
+            }
+        )
+
+    return load
+
+
+def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
+    """The shared definitions, written as the small tables models and BI read."""
+    definitions = load_definitions(definitions_path)
+    table_docs = {
+        "channel_mapping": "Which channel each raw CRM lead source counts as (lowercased, trimmed).",
+        "segments": "Company-size bands by number of employees, and the segment for an unknown size.",
+        "definitions_version": "The version and digest of the definitions file in force.",
+    }
+    specs = [
+        dg.AssetSpec(
+            key=[DEFINITIONS_SCHEMA, table],
+            group_name="definitions",
+            owners=["team:revops"],
+            kinds={"duckdb", "yaml"},
+            description=doc,
+            code_version=definitions.digest,
+            tags={"layer": "definitions"},
+        )
+        for table, doc in table_docs.items()
+    ]
+
+    @dg.multi_asset(name="shared_definitions", specs=specs)
+    def load(duckdb: Warehouse, definitions_file: DefinitionsFile) -> Iterable[dg.MaterializeResult]:
+        loaded = load_definitions(Path(definitions_file.path))
+        with duckdb.get_connection() as connection:
+            written = write_definitions(connection, loaded)
+        for table, rows in written.items():
+            yield dg.MaterializeResult(
+                asset_key=[DEFINITIONS_SCHEMA, table],
+                metadata={"dagster/row_count": rows, "definitions_digest": loaded.digest},
+            )
+
+    return load
+
+
+def _lineage_metadata(model: Model, columns: Sequence[str], upstream_schemas: Schema) -> dg.TableColumnLineage:
+    lineage = column_lineage(model.body, list(columns), upstream_schemas)
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [dg.TableColumnDep(asset_key=[schema, table], column_name=name) for schema, table, name in deps]
+            for column, deps in lineage.items()
+            if deps
+        }
+    )
+
+
+def model_asset(model: Model) -> dg.AssetsDefinition:
+    """An asset that builds one SQL model write-audit-publish, with blocking grain checks."""
+    documented = dg.TableSchema(
+        columns=[dg.TableColumn(name=column.name, description=column.description) for column in model.columns]
+    )
+    check_specs = [
+        dg.AssetCheckSpec(
+            GRAIN_UNIQUE,
+            asset=[model.schema, model.name],
+            blocking=True,
+            description=f"No two rows share the grain ({', '.join(model.grain)}).",
+        ),
+        dg.AssetCheckSpec(
+            GRAIN_NOT_NULL,
+            asset=[model.schema, model.name],
+            blocking=True,
+            description=f"No grain column ({', '.join(model.grain)}) is null.",
+        ),
+    ]
+
+    @dg.asset(
+        key=[model.schema, model.name],
+        deps=[list(ref.key) for ref in model.upstream],
+        group_name=model.layer,
+        owners=[model.owner],
+        kinds={"duckdb", "sql"},
+        description=model.description,
+        code_version=model.code_version,
+        tags={"layer": model.layer, "domain": model.domain},
+        check_specs=check_specs,
+        metadata={
+            "dagster/column_schema": documented,
+            "grain": list(model.grain),
+            "sql": _sql_block(model.body),
+            "model_file": dg.MetadataValue.path(str(model.path)),
+        },
+    )
+    def build(context: dg.AssetExecutionContext, duckdb: Warehouse) -> dg.MaterializeResult:
+        with duckdb.get_connection() as connection:
+            pending = build_pending(connection, model)
+            grain = check_grain(connection, model.schema, pending, model.grain)
+            published = grain.duplicate_count == 0 and grain.null_count == 0
+            if published:
+                publish_pending(connection, model, pending)
+            else:
+                discard_pending(connection, model, pending)
+                context.log.error(
+                    f"{model.schema}.{model.name} failed its grain checks and was not published: "
+                    f"{grain.duplicate_count} duplicated keys (e.g. {grain.duplicate_samples}), "
+                    f"{grain.null_count} null keys (e.g. {grain.null_samples}); the last good table stays in place."
+                )
+            upstream_schemas: Schema = {ref.schema: {} for ref in model.upstream}
+            for ref in model.upstream:
+                upstream_schemas[ref.schema][ref.name] = {
+                    column.name: column.type for column in table_columns(connection, ref.schema, ref.name)
+                }
+            built = table_columns(connection, model.schema, model.name)
+            rows = row_count(connection, model.schema, model.name) if built else 0
+        descriptions = {column.name: column.description for column in model.columns}
+        metadata: dict[str, Any] = {
+            "dagster/row_count": rows,
+            "published": published,
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    dg.TableColumn(name=column.name, type=column.type, description=descriptions.get(column.name))
+                    for column in built
+                ]
+            ),
+        }
+        if built:
+            metadata["dagster/column_lineage"] = _lineage_metadata(
+                model, [column.name for column in built], upstream_schemas
+            )
+        return dg.MaterializeResult(
+            metadata=metadata,
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=GRAIN_UNIQUE,
+                    passed=grain.duplicate_count == 0,
+                    metadata={"duplicated_keys": grain.duplicate_count, "sample_keys": grain.duplicate_samples},
+                ),
+                dg.AssetCheckResult(
+                    check_name=GRAIN_NOT_NULL,
+                    passed=grain.null_count == 0,
+                    metadata={"null_keys": grain.null_count, "sample_keys": grain.null_samples},
+                ),
+            ],
+        )
+
+    return build

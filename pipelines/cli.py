@@ -1,0 +1,113 @@
+"""`flywheel`: the command line of the project.
+
+flywheel run        materialize every asset into the warehouse and print a summary
+flywheel generate   write the deterministic demo data (see `flywheel generate --help`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+import duckdb
+
+from pipelines.project import BUILD_JOB, build_definitions
+from pipelines.settings import Settings
+
+
+@dataclass
+class RunSummary:
+    """What a build did: assets built, checks passed or failed, steps that failed, rows per mart."""
+
+    succeeded: bool
+    seconds: float
+    assets_built: list[str] = field(default_factory=list)
+    checks_passed: list[str] = field(default_factory=list)
+    checks_failed: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    mart_rows: dict[str, int] = field(default_factory=dict)
+
+    def render(self) -> str:
+        lines = [
+            f"Flywheel build {'succeeded' if self.succeeded else 'FAILED'} in {self.seconds:.1f} s",
+            f"  assets built:  {len(self.assets_built)}",
+            f"  checks passed: {len(self.checks_passed)}",
+            f"  checks failed: {len(self.checks_failed)}",
+        ]
+        lines += [f"    - {name}" for name in self.checks_failed]
+        if self.failed_steps:
+            lines.append(f"  failed steps:  {len(self.failed_steps)}")
+            lines += [f"    - {name}" for name in self.failed_steps]
+        if self.mart_rows:
+            lines.append("  rows per mart:")
+            width = max(len(name) for name in self.mart_rows)
+            lines += [f"    {name:<{width}}  {rows:>8}" for name, rows in sorted(self.mart_rows.items())]
+        return "\n".join(lines)
+
+
+def _instance() -> dg.DagsterInstance:
+    """The persistent instance under DAGSTER_HOME (so the UI shows the run), else a throwaway one."""
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def mart_row_counts(settings: Settings) -> dict[str, int]:
+    """Rows in every mart table, read from the warehouse after the build."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_name not like '\\_pending\\_\\_%' escape '\\' order by table_name"
+        ).fetchall()
+        counts = {}
+        for (table,) in tables:
+            result = connection.execute(f'select count(*) from marts."{table}"').fetchone()
+            counts[f"marts.{table}"] = int(result[0]) if result else 0
+    return counts
+
+
+def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunSummary:
+    """Materialize every asset in one in-process run and summarise it."""
+    started = time.perf_counter()
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def(BUILD_JOB)
+    result = job.execute_in_process(instance=instance or _instance(), raise_on_error=False)
+    summary = RunSummary(succeeded=result.success, seconds=0.0)
+    for event in result.get_asset_materialization_events():
+        if event.asset_key is not None:
+            summary.assets_built.append(event.asset_key.to_user_string())
+    for evaluation in result.get_asset_check_evaluations():
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        (summary.checks_passed if evaluation.passed else summary.checks_failed).append(name)
+    summary.failed_steps = [event.step_key or "?" for event in result.get_step_failure_events()]
+    summary.succeeded = result.success and not summary.checks_failed
+    if settings.warehouse.exists():
+        summary.mart_rows = mart_row_counts(settings)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flywheel", description="Flywheel: the shared revenue data model.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="materialize every asset into the warehouse and print a summary")
+    commands.add_parser("generate", help="write deterministic demo data", add_help=False)
+    arguments, rest = parser.parse_known_args(argv)
+    if arguments.command == "generate":
+        from pipelines import generator  # type: ignore[attr-defined,unused-ignore]
+
+        return generator.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    settings = Settings.from_env()
+    summary = run_pipeline(settings)
+    print(summary.render())
+    print(f"  warehouse:     {settings.warehouse}")
+    return 0 if summary.succeeded else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Configuration from environment variables, with local defaults that make `make run` work from a fresh clone."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _path_from_env(variable: str, default: str) -> Path:
+    """A path from the environment; relative paths are taken from the project root, whatever the cwd."""
+    path = Path(os.environ.get(variable, default))
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Flywheel reads and writes, and how much of the machine DuckDB may use."""
+
+    warehouse: Path
+    raw_dir: Path
+    models_dir: Path
+    sources_file: Path
+    definitions_file: Path
+    memory_limit: str
+    threads: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            warehouse=_path_from_env("FLYWHEEL_WAREHOUSE", "warehouse/flywheel.duckdb"),
+            raw_dir=_path_from_env("FLYWHEEL_RAW_DIR", "seeds"),
+            models_dir=_path_from_env("FLYWHEEL_MODELS_DIR", "models"),
+            sources_file=_path_from_env("FLYWHEEL_SOURCES_FILE", "models/sources.yml"),
+            definitions_file=_path_from_env("FLYWHEEL_DEFINITIONS_FILE", "definitions.yml"),
+            memory_limit=os.environ.get("FLYWHEEL_MEMORY_LIMIT", "8GB"),
+            threads=int(os.environ.get("FLYWHEEL_THREADS", str(os.cpu_count() or 2))),
+        )

@@ -1,0 +1,42 @@
+"""Shared fixtures: settings that point a build at a temporary warehouse and raw directory."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.project import build_definitions
+from pipelines.settings import PROJECT_ROOT, Settings
+
+REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "reference"
+
+
+def settings_for(tmp_path: Path, raw_dir: Path, **overrides: object) -> Settings:
+    """Project settings with the warehouse in `tmp_path` and raw files from `raw_dir`."""
+    base = Settings.from_env()
+    return dataclasses.replace(
+        base, warehouse=tmp_path / "warehouse" / "flywheel.duckdb", raw_dir=raw_dir, threads=2, **overrides
+    )
+
+
+def materialize(settings: Settings, selection: str | None = None) -> dg.ExecuteInProcessResult:
+    """Materialize the project's assets (all, or a selection string) in process on an ephemeral instance."""
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def("build_everything")
+    return job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        asset_selection=sorted(dg.AssetSelection.from_string(selection).resolve(definitions.resolve_asset_graph()))
+        if selection
+        else None,
+    )
+
+
+@pytest.fixture
+def reference_dir() -> Path:
+    if not REFERENCE_DIR.exists():
+        pytest.skip(f"the shared reference data is not next to the repository ({REFERENCE_DIR})")
+    return REFERENCE_DIR

@@ -1,0 +1,69 @@
+"""The shared definitions file: validation that names the key, and the tables models read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.settings import PROJECT_ROOT
+from pipelines.shared_definitions import DefinitionsError, load_definitions
+
+PROJECT_DEFINITIONS = PROJECT_ROOT / "definitions.yml"
+
+
+def write_variant(tmp_path: Path, change: dict[str, object]) -> Path:
+    """The project's definitions file with some keys replaced (dotted paths); None removes a key."""
+    document = yaml.safe_load(PROJECT_DEFINITIONS.read_text())
+    for dotted, value in change.items():
+        *parents, last = dotted.split(".")
+        target = document
+        for part in parents:
+            target = target[part]
+        if value is None:
+            del target[last]
+        else:
+            target[last] = value
+    path = tmp_path / "definitions.yml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_project_definitions_load() -> None:
+    definitions = load_definitions(PROJECT_DEFINITIONS)
+    assert definitions.channels["google cpc"] == "Paid Search"
+    assert [band.name for band in definitions.segments] == ["SMB", "Mid-Market", "Enterprise"]
+    tables = definitions.tables()
+    assert set(tables) == {"channel_mapping", "segments", "definitions_version"}
+    # The default channel is the row with no lead source; the unknown segment the row with no bounds.
+    mapping = tables["channel_mapping"]
+    assert mapping[mapping["lead_source_key"].isna()]["channel"].tolist() == ["Unattributed"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"channels.default": None}, "`channels.default` is missing"),
+        ({"version": "one"}, "`version` must be a int"),
+        ({"channels.lead_sources": {"seo": ""}}, "`channels.lead_sources.seo` must name a channel"),
+        (
+            {
+                "segments.bands": [
+                    {"name": "SMB", "min_employees": 1, "max_employees": 200},
+                    {"name": "MM", "min_employees": 100},
+                ]
+            },
+            "SMB and MM overlap",
+        ),
+        ({"segments.bands": [{"name": "SMB", "min_employees": -1}]}, r"`segments.bands\[0\].min_employees`"),
+    ],
+)
+def test_invalid_definitions_fail_naming_the_key(tmp_path: Path, change: dict[str, object], message: str) -> None:
+    with pytest.raises(DefinitionsError, match=message):
+        load_definitions(write_variant(tmp_path, change))
+
+
+def test_digest_follows_the_file(tmp_path: Path) -> None:
+    changed = write_variant(tmp_path, {"channels.lead_sources": {"seo": "Organic", "trade fair": "Events"}})
+    assert load_definitions(changed).digest != load_definitions(PROJECT_DEFINITIONS).digest
