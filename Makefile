@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run test lint format typecheck ui seeds validate clean
+.PHONY: install run test lint format typecheck ui seeds validate docs clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ validate: $(STAMP)
 
 ui: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+docs: $(STAMP)
+	$(BIN)/python -m pipelines.catalog
 
 seeds: $(STAMP)
 	$(BIN)/flywheel generate --scale small --out seeds

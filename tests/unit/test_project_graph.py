@@ -1,0 +1,50 @@
+"""The asset graph refuses models that read what they may not, before anything runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pipelines.models import ModelError, TableRef, load_models
+from pipelines.project import validate_graph
+from pipelines.settings import Settings
+from pipelines.sources import load_sources
+
+SETTINGS = Settings.from_env()
+
+
+def _with_upstream(name: str, upstream: TableRef) -> tuple[list, list]:
+    models = load_models(SETTINGS.models_dir)
+    changed = [
+        dataclasses.replace(model, upstream=(*model.upstream, upstream)) if model.name == name else model
+        for model in models
+    ]
+    return changed, load_sources(SETTINGS.sources_file)
+
+
+def test_project_graph_is_valid() -> None:
+    validate_graph(
+        load_models(SETTINGS.models_dir), load_sources(SETTINGS.sources_file), {"channel_mapping", "segments"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("model_name", "upstream", "message"),
+    [
+        (
+            "stg_salesforce__leads",
+            TableRef("staging", "stg_salesforce__accounts"),
+            "staging model may not read staging",
+        ),
+        ("rpt_funnel_monthly", TableRef("salesforce", "lead"), "marts model may not read raw"),
+        ("int_leads_classified", TableRef("marts", "rpt_funnel_monthly"), "intermediate model may not read marts"),
+        ("rpt_funnel_monthly", TableRef("staging", "stg_nothing"), "which no source contract, definition or model"),
+    ],
+)
+def test_forbidden_reads_are_named(model_name: str, upstream: TableRef, message: str) -> None:
+    models, sources = _with_upstream(model_name, upstream)
+    with pytest.raises(ModelError, match=message) as error:
+        validate_graph(models, sources, {"channel_mapping", "segments"})
+    assert Path(str(error.value).split(":")[0]).name == f"{model_name}.sql"
