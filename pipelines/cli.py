@@ -31,6 +31,7 @@ class RunSummary:
     checks_failed: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
+    result: dg.ExecuteInProcessResult | None = field(default=None, repr=False)
 
     def render(self) -> str:
         lines = [
@@ -74,8 +75,13 @@ def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None)
     started = time.perf_counter()
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(BUILD_JOB)
-    result = job.execute_in_process(instance=instance or _instance(), raise_on_error=False)
-    summary = RunSummary(succeeded=result.success, seconds=0.0)
+    log_level = os.environ.get("FLYWHEEL_LOG_LEVEL", "WARNING")
+    result = job.execute_in_process(
+        instance=instance or _instance(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    summary = RunSummary(succeeded=result.success, seconds=0.0, result=result)
     for event in result.get_asset_materialization_events():
         if event.asset_key is not None:
             summary.assets_built.append(event.asset_key.to_user_string())

@@ -1,0 +1,211 @@
+"""Build the whole warehouse from the demo seeds, then check it against numbers computed independently."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from pipelines.cli import RunSummary, run_pipeline
+from pipelines.settings import PROJECT_ROOT, Settings
+from tests.conftest import materialize, settings_for
+
+SEEDS = PROJECT_ROOT / "seeds"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, RunSummary]]:
+    """One full build of the seeds, shared by the tests of this module."""
+    tmp_path = tmp_path_factory.mktemp("build")
+    settings = settings_for(tmp_path, SEEDS)
+    summary = run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
+    yield settings, summary
+
+
+def query(settings: Settings, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        return connection.execute(sql).df()
+
+
+def test_every_asset_builds_and_every_check_passes(built: tuple[Settings, RunSummary]) -> None:
+    settings, summary = built
+    assert summary.succeeded, summary.render()
+    assert not summary.checks_failed
+    schemas = set(query(settings, "select distinct table_schema from information_schema.tables")["table_schema"])
+    assert {
+        "salesforce",
+        "stripe",
+        "product",
+        "marketing",
+        "definitions",
+        "staging",
+        "intermediate",
+        "marts",
+    } <= schemas
+    assert summary.mart_rows["marts.rpt_funnel_monthly"] > 0
+    pending = query(
+        settings, "select table_name from information_schema.tables where table_name like '\\_pending%' escape '\\'"
+    )
+    assert pending.empty
+
+
+def _latest_live(frame: pd.DataFrame, key: str = "id") -> pd.DataFrame:
+    """Latest version per key by _fivetran_synced, soft-deleted rows removed: the connector semantics, in pandas."""
+    frame = frame.assign(_synced=pd.to_datetime(frame["_fivetran_synced"]))
+    frame = frame.sort_values("_synced", ascending=False, kind="stable").drop_duplicates(key)
+    deleted = pd.Series(False, index=frame.index)
+    for flag in ("is_deleted", "_fivetran_deleted"):
+        if flag in frame:
+            deleted |= frame[flag].astype(str).str.lower().eq("true")
+    return frame[~deleted]
+
+
+def _channel(lead_source: pd.Series, definitions: dict) -> pd.Series:
+    mapping = {str(key).strip().lower(): value for key, value in definitions["channels"]["lead_sources"].items()}
+    return lead_source.fillna("").str.strip().str.lower().map(mapping).fillna(definitions["channels"]["default"])
+
+
+def _segment(employees: pd.Series, definitions: dict) -> pd.Series:
+    segment = pd.Series(definitions["segments"]["unknown_segment"], index=employees.index, dtype=object)
+    for band in definitions["segments"]["bands"]:
+        upper = band["max_employees"] if band["max_employees"] is not None else float("inf")
+        segment[(employees >= band["min_employees"]) & (employees <= upper)] = band["name"]
+    return segment
+
+
+def expected_funnel() -> pd.DataFrame:
+    """The monthly funnel computed from the seed CSVs with pandas, independently of the SQL models."""
+    definitions = yaml.safe_load((PROJECT_ROOT / "definitions.yml").read_text())
+    read = lambda table: pd.read_csv(SEEDS / "salesforce" / f"{table}.csv", dtype=str)  # noqa: E731
+    leads = _latest_live(read("lead"))
+    accounts = _latest_live(read("account"))
+    opportunities = _latest_live(read("opportunity"))
+
+    leads["channel"] = _channel(leads["lead_source"], definitions)
+    leads["segment"] = _segment(pd.to_numeric(leads["number_of_employees"]), definitions)
+    account_size = pd.to_numeric(accounts.set_index("id")["number_of_employees"])
+    opportunities["channel"] = _channel(opportunities["lead_source"], definitions)
+    opportunities["segment"] = _segment(opportunities["account_id"].map(account_size), definitions)
+
+    month = lambda values: pd.to_datetime(values).dt.to_period("M").dt.to_timestamp()  # noqa: E731
+    converted = leads[leads["is_converted"].str.lower().eq("true") & leads["converted_date"].notna()]
+    won = opportunities[opportunities["is_won"].str.lower().eq("true") & opportunities["close_date"].notna()]
+    parts = [
+        leads.assign(funnel_month=month(leads["created_date"]), leads_created_count=1),
+        converted.assign(funnel_month=month(converted["converted_date"]), leads_converted_count=1),
+        opportunities.assign(funnel_month=month(opportunities["created_date"]), opportunities_created_count=1),
+        won.assign(
+            funnel_month=month(won["close_date"]), opportunities_won_count=1, won_amount_usd=won["amount"].astype(float)
+        ),
+    ]
+    measures = [
+        "leads_created_count",
+        "leads_converted_count",
+        "opportunities_created_count",
+        "opportunities_won_count",
+        "won_amount_usd",
+    ]
+    stacked = pd.concat(
+        [part[["funnel_month", "channel", "segment", *[m for m in measures if m in part]]] for part in parts]
+    )
+    return stacked.fillna(0).groupby(["funnel_month", "channel", "segment"], as_index=False)[measures].sum()
+
+
+def test_funnel_mart_matches_an_independent_computation_from_the_csvs(built: tuple[Settings, RunSummary]) -> None:
+    settings, _ = built
+    actual = query(settings, "select * from marts.rpt_funnel_monthly")
+    expected = expected_funnel()
+    keys = ["funnel_month", "channel", "segment"]
+    actual["funnel_month"] = pd.to_datetime(actual["funnel_month"])
+    merged = expected.merge(actual, on=keys, how="outer", suffixes=("_expected", "_actual"), indicator=True)
+    assert merged["_merge"].eq("both").all(), merged[merged["_merge"] != "both"][[*keys, "_merge"]].head()
+    for measure in [
+        "leads_created_count",
+        "leads_converted_count",
+        "opportunities_created_count",
+        "opportunities_won_count",
+    ]:
+        assert (merged[f"{measure}_expected"] == merged[f"{measure}_actual"]).all(), measure
+    assert (
+        merged["won_amount_usd_actual"].astype(float).round(2).tolist()
+        == merged["won_amount_usd_expected"].round(2).tolist()
+    )
+    # The demo company is not empty in any dimension that matters.
+    assert expected["leads_created_count"].sum() > 1000
+    assert expected["opportunities_won_count"].sum() > 50
+    assert set(actual["segment"]) >= {"SMB", "Mid-Market", "Enterprise"}
+
+
+def test_column_lineage_reaches_raw_connector_columns(built: tuple[Settings, RunSummary]) -> None:
+    """The lineage Dagster shows for a mart column, followed upstream, ends at raw connector columns."""
+    _, summary = built
+    assert summary.result is not None
+    lineage: dict[tuple[str, ...], dict[str, list[tuple[tuple[str, ...], str]]]] = {}
+    for event in summary.result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "dagster/column_lineage" in metadata:
+            value = metadata["dagster/column_lineage"].value
+            lineage[tuple(event.asset_key.path)] = {
+                column: [(tuple(dep.asset_key.path), dep.column_name) for dep in deps]
+                for column, deps in value.deps_by_column.items()
+            }
+
+    def roots(asset: tuple[str, ...], column: str) -> set[tuple[str, ...]]:
+        if asset not in lineage:
+            return {(*asset, column)}
+        found: set[tuple[str, ...]] = set()
+        for upstream, upstream_column in lineage[asset].get(column, []):
+            found |= roots(upstream, upstream_column)
+        return found
+
+    funnel = ("marts", "rpt_funnel_monthly")
+    assert roots(funnel, "won_amount_usd") == {("salesforce", "opportunity", "amount")}
+    assert roots(funnel, "funnel_month") == {
+        ("salesforce", "lead", "created_date"),
+        ("salesforce", "lead", "converted_date"),
+        ("salesforce", "opportunity", "created_date"),
+        ("salesforce", "opportunity", "close_date"),
+    }
+    assert roots(funnel, "channel") == {("definitions", "channel_mapping", "channel")}
+    assert roots(("staging", "stg_salesforce__leads"), "lead_id") == {("salesforce", "lead", "id")}
+
+
+def test_a_failed_blocking_check_keeps_the_last_good_table_and_stops_downstream(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    shutil.copytree(SEEDS, raw_dir)
+    settings = settings_for(tmp_path, raw_dir)
+    assert materialize(settings).success
+    before = query(settings, "select count(*) as leads from staging.stg_salesforce__leads")["leads"][0]
+    funnel_before = query(settings, "select sum(leads_created_count) as leads from marts.rpt_funnel_monthly")["leads"][
+        0
+    ]
+
+    # A lead row without an id, and one more ordinary row: staging must not publish either.
+    leads = pd.read_csv(raw_dir / "salesforce" / "lead.csv", dtype=str)
+    broken = leads.head(2).copy()
+    broken["id"] = [None, "00Qextra000000001"]
+    pd.concat([leads, broken]).to_csv(raw_dir / "salesforce" / "lead.csv", index=False)
+
+    result = materialize(settings)
+
+    assert not result.success or any(not check.passed for check in result.get_asset_check_evaluations())
+    failed = {
+        (check.asset_key.to_user_string(), check.check_name)
+        for check in result.get_asset_check_evaluations()
+        if not check.passed
+    }
+    assert failed == {("staging/stg_salesforce__leads", "grain_is_not_null")}
+    built_keys = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+    assert "intermediate/int_leads_classified" not in built_keys
+    assert "marts/rpt_funnel_monthly" not in built_keys
+    assert query(settings, "select count(*) as leads from staging.stg_salesforce__leads")["leads"][0] == before
+    assert (
+        query(settings, "select sum(leads_created_count) as leads from marts.rpt_funnel_monthly")["leads"][0]
+        == funnel_before
+    )

@@ -1,0 +1,189 @@
+"""Unit tests of the demo-data generator: determinism, the column contract and the funnel dynamics."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pipelines import generator
+
+REPO = Path(__file__).resolve().parents[2]
+SOURCES = yaml.safe_load((REPO / "models" / "sources.yml").read_text())
+CONTRACT = {
+    (source, table): list(spec["columns"]) for source, body in SOURCES.items() for table, spec in body["tables"].items()
+}
+# A little bigger than `tiny` so that rates (churn, rejections without a reason) are not down to one or two rows.
+DYNAMICS_SCALE = dataclasses.replace(generator.SCALES["tiny"], name="test", n_accounts=700, n_leads=1_500)
+
+
+def _read(root: Path, source: str, table: str) -> pd.DataFrame:
+    return pd.read_csv(root / source / f"{table}.csv", dtype=str, keep_default_na=False)
+
+
+def _latest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Deduplicate connector re-syncs: the row with the latest `_fivetran_synced` wins."""
+    return frame.sort_values("_fivetran_synced").drop_duplicates("id", keep="last")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny")
+    assert generator.main(["--scale", "tiny", "--out", str(out), "--seed", "42"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dynamics")
+    generator.write_tables(generator.generate_tables(DYNAMICS_SCALE, 42), out)
+    return out
+
+
+def test_same_seed_gives_byte_identical_files(tiny: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert generator.main(["--scale", "tiny", "--out", str(again), "--seed", "42"]) == 0
+    files = sorted(p.relative_to(tiny) for p in tiny.rglob("*.csv"))
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*.csv"))
+    for name in files:
+        assert (tiny / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_another_seed_gives_other_data(tiny: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    assert generator.main(["--scale", "tiny", "--out", str(other), "--seed", "43"]) == 0
+    assert (tiny / "salesforce" / "lead.csv").read_bytes() != (other / "salesforce" / "lead.csv").read_bytes()
+
+
+def test_every_table_has_exactly_the_contract_columns(tiny: Path) -> None:
+    written = {(p.parent.name, p.stem) for p in tiny.rglob("*.csv")}
+    assert written == set(CONTRACT)
+    for (source, table), columns in CONTRACT.items():
+        header = (tiny / source / f"{table}.csv").read_text().split("\n", 1)[0]
+        assert header.split(",") == columns, f"{source}.{table}"
+        assert [name for name, _ in generator.COLUMNS[(source, table)]] == columns
+
+
+def test_dataframes_and_parquet_carry_the_same_columns(tmp_path: Path) -> None:
+    frames = generator.generate(generator.SCALES["tiny"], 1)
+    assert {key: list(frame.columns) for key, frame in frames.items()} == CONTRACT
+    generator.write_tables(frames, tmp_path, "parquet")
+    lead = pd.read_parquet(tmp_path / "salesforce" / "lead.parquet")
+    assert list(lead.columns) == CONTRACT[("salesforce", "lead")]
+    assert len(lead) == len(frames[("salesforce", "lead")])
+
+
+def test_formats(tiny: Path) -> None:
+    lead = _read(tiny, "salesforce", "lead")
+    assert lead["created_date"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").all()
+    converted = lead.loc[lead["converted_date"] != "", "converted_date"]
+    assert converted.str.fullmatch(r"\d{4}-\d\d-\d\d").all()
+    assert set(lead["is_converted"]) <= {"true", "false"}
+    assert lead["id"].str.fullmatch(r"00Q\d{12}").all()
+    assert lead["email"].str.endswith(".example.com").all()
+    assert lead.loc[lead["phone"] != "", "phone"].str.contains("-555-01").all()
+    assert (lead["created_date"] >= "2024-11-01").all() and (lead["created_date"] < "2026-11-01").all()
+    customer = _read(tiny, "stripe", "customer")
+    assert customer["id"].str.startswith("cus_").all()
+
+
+def test_won_and_lost_opportunities(data: Path) -> None:
+    opp = _latest(_read(data, "salesforce", "opportunity"))
+    won = opp[opp["stage_name"] == "Closed Won"]
+    lost = opp[opp["stage_name"] == "Closed Lost"]
+    assert len(won) > 0 and len(lost) > 0
+    assert (won["is_closed"] == "true").all() and (won["is_won"] == "true").all()
+    assert (lost["is_won"] == "false").all() and (lost["loss_reason_c"] != "").all()
+    assert set(lost["loss_reason_c"]) <= {
+        "Price", "Missing Feature", "Competitor", "No Decision", "Timing", "Champion Left", "Poor Fit",
+    }  # fmt: skip
+    assert (opp.loc[opp["is_closed"] == "false", "loss_reason_c"] == "").all()
+    assert (opp["close_date"] >= opp["created_date"].str[:10]).all()
+    new_business = opp[(opp["type"] == "New Business") & (opp["is_closed"] == "true")]
+    assert 0.15 <= (new_business["is_won"] == "true").mean() <= 0.40
+
+
+def test_opportunity_history_ends_in_the_current_stage(data: Path) -> None:
+    opp = _latest(_read(data, "salesforce", "opportunity")).set_index("id")
+    history = _read(data, "salesforce", "opportunity_history")
+    last = history.sort_values(["opportunity_id", "created_date", "id"]).groupby("opportunity_id").tail(1)
+    assert set(last["opportunity_id"]) == set(opp.index)
+    assert (last.set_index("opportunity_id")["stage_name"] == opp.loc[last["opportunity_id"], "stage_name"]).all()
+
+
+def test_rejected_leads_carry_a_reason_except_a_small_share(data: Path) -> None:
+    lead = _latest(_read(data, "salesforce", "lead"))
+    rejected = lead[lead["rejected_date_c"] != ""]
+    assert len(rejected) > 0
+    missing = (rejected["rejection_reason_c"] == "").mean()
+    assert 0 < missing < 0.15
+    assert set(rejected["rejection_reason_c"]) - {""} <= {
+        "No Budget", "Not ICP", "No Authority", "Competitor", "Student or Job Seeker", "Duplicate",
+        "Bad Contact Data", "Timing",
+    }  # fmt: skip
+
+
+def test_lead_lifecycle_is_ordered_and_conversions_point_at_real_rows(data: Path) -> None:
+    lead = _latest(_read(data, "salesforce", "lead"))
+    for earlier, later in [("created_date", "mql_date_c"), ("mql_date_c", "accepted_date_c")]:
+        both = lead[(lead[earlier] != "") & (lead[later] != "")]
+        assert (both[earlier] <= both[later]).all(), (earlier, later)
+    converted = lead[lead["is_converted"] == "true"]
+    assert len(converted) > 0
+    assert (converted["accepted_date_c"].str[:10] <= converted["converted_date"]).all()
+    accounts = set(_read(data, "salesforce", "account")["id"])
+    contacts = set(_read(data, "salesforce", "contact")["id"])
+    opportunities = set(_read(data, "salesforce", "opportunity")["id"])
+    assert converted["converted_account_id"].isin(accounts).all()
+    assert converted["converted_contact_id"].isin(contacts).all()
+    assert converted["converted_opportunity_id"].isin(opportunities).all()
+    plg = lead[lead["lead_source"] == "Product Sign-up"]
+    assert (plg["product_workspace_id_c"].str.startswith("ws_")).all()
+
+
+def test_annual_and_monthly_prices_exist(data: Path) -> None:
+    price = _read(data, "stripe", "price")
+    live = price[(price["livemode"] == "true") & (price["active"] == "true")]
+    assert {"month", "year"} <= set(live["recurring_interval"])
+    monthly = live[live["recurring_interval"] == "month"].set_index("product_id")["unit_amount"].astype(int)
+    annual = live[live["recurring_interval"] == "year"].set_index("product_id")["unit_amount"].astype(int)
+    assert np.allclose(annual / monthly.loc[annual.index], 10)
+
+
+def test_some_subscriptions_churn_and_customers_link_to_won_accounts(data: Path) -> None:
+    subscription = _latest(_read(data, "stripe", "subscription"))
+    canceled = subscription[subscription["status"] == "canceled"]
+    assert len(canceled) > 0 and (canceled["ended_at"] != "").all()
+    assert (subscription["status"] == "active").sum() > len(canceled)
+    customer = _latest(_read(data, "stripe", "customer"))
+    linked = customer["metadata"].map(lambda m: json.loads(m).get("salesforce_account_id", ""))
+    opp = _latest(_read(data, "salesforce", "opportunity"))
+    won_accounts = set(opp.loc[(opp["type"] == "New Business") & (opp["is_won"] == "true"), "account_id"])
+    assert set(linked[linked != ""]) == won_accounts
+    assert (linked == "").any()  # a few self-serve customers have no CRM link
+
+
+def test_subscription_items_are_in_history_mode(data: Path) -> None:
+    item = _read(data, "stripe", "subscription_item")
+    assert (item.groupby("id")["_fivetran_active"].apply(lambda s: (s == "true").sum()) == 1).all()
+    current = item[item["_fivetran_active"] == "true"]
+    assert (current["_fivetran_end"] == "9999-12-31 23:59:59").all()
+    assert (item["price_id"] != "").all() and (item["plan_id"] == "").all()
+    assert item["id"].duplicated().any()  # seat changes created new versions
+
+
+def test_connector_mess_is_present_but_small(data: Path) -> None:
+    lead = _read(data, "salesforce", "lead")
+    duplicates = lead["id"].duplicated().mean()
+    assert 0 < duplicates < 0.02
+    assert 0 < (lead["is_deleted"] == "true").mean() < 0.02
+
+
+def test_columns_that_do_not_match_the_contract_are_refused() -> None:
+    with pytest.raises(ValueError, match="do not match the contract"):
+        generator.to_arrow(("stripe", "price"), {"id": np.array(["price_1"], dtype=object)})
