@@ -10,6 +10,7 @@ import pytest
 from pipelines.models import ModelError, TableRef, load_models
 from pipelines.project import validate_graph
 from pipelines.settings import Settings
+from pipelines.shared_definitions import TABLE_DOCS
 from pipelines.sources import load_sources
 
 SETTINGS = Settings.from_env()
@@ -25,9 +26,7 @@ def _with_upstream(name: str, upstream: TableRef) -> tuple[list, list]:
 
 
 def test_project_graph_is_valid() -> None:
-    validate_graph(
-        load_models(SETTINGS.models_dir), load_sources(SETTINGS.sources_file), {"channel_mapping", "segments"}
-    )
+    validate_graph(load_models(SETTINGS.models_dir), load_sources(SETTINGS.sources_file), set(TABLE_DOCS))
 
 
 @pytest.mark.parametrize(
@@ -46,5 +45,5 @@ def test_project_graph_is_valid() -> None:
 def test_forbidden_reads_are_named(model_name: str, upstream: TableRef, message: str) -> None:
     models, sources = _with_upstream(model_name, upstream)
     with pytest.raises(ModelError, match=message) as error:
-        validate_graph(models, sources, {"channel_mapping", "segments"})
+        validate_graph(models, sources, set(TABLE_DOCS))
     assert Path(str(error.value).split(":")[0]).name == f"{model_name}.sql"

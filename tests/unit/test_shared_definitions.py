@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from pipelines.settings import PROJECT_ROOT
-from pipelines.shared_definitions import DefinitionsError, load_definitions
+from pipelines.shared_definitions import TABLE_DOCS, DefinitionsError, load_definitions
 
 PROJECT_DEFINITIONS = PROJECT_ROOT / "definitions.yml"
 
@@ -35,7 +35,8 @@ def test_project_definitions_load() -> None:
     assert definitions.channels["google cpc"] == "Paid Search"
     assert [band.name for band in definitions.segments] == ["SMB", "Mid-Market", "Enterprise"]
     tables = definitions.tables()
-    assert set(tables) == {"channel_mapping", "segments", "definitions_version"}
+    assert set(tables) == set(TABLE_DOCS)
+    assert tables["thresholds"]["mql_score_threshold"].tolist() == [40]
     # The default channel is the row with no lead source; the unknown segment the row with no bounds.
     mapping = tables["channel_mapping"]
     assert mapping[mapping["lead_source_key"].isna()]["channel"].tolist() == ["Unattributed"]

@@ -1,0 +1,119 @@
+/*
+name: int_leads_scored
+description: >-
+  One row per CRM lead with its unified lead score under the shared definitions: the fit score from its company
+  (ICP industry, size and country), and the first moment its score (fit + behaviour + intent points, decayed
+  with the half-life and window in force) reached the MQL threshold while its fit met the minimum. The score
+  only rises at an engagement and decays in between, so it is evaluated at each engagement of the lead.
+grain: [lead_id]
+owner: team:marketing
+*/
+with
+
+leads as (select * from staging.stg_salesforce__leads),
+
+engagements as (select * from intermediate.int_engagements_scored),
+
+thresholds as (select * from definitions.thresholds),
+
+icp_industries as (select * from definitions.icp_industries),
+
+icp_countries as (select * from definitions.icp_countries),
+
+fit as (
+    select
+        leads.lead_id,
+        leads.created_at,
+        icp_industries.industry is not null as is_icp_industry,
+        coalesce(
+            leads.employee_count between thresholds.icp_min_employees and thresholds.icp_max_employees, false
+        ) as is_icp_company_size,
+        icp_countries.country is not null as is_icp_country,
+        (case when icp_industries.industry is not null then thresholds.fit_points_industry else 0 end)
+        + (
+            case
+                when leads.employee_count between thresholds.icp_min_employees and thresholds.icp_max_employees
+                    then thresholds.fit_points_company_size
+                else 0
+            end
+        )
+        + (case when icp_countries.country is not null then thresholds.fit_points_country else 0 end) as fit_score
+    from leads
+    cross join thresholds
+    left join icp_industries on leads.industry = icp_industries.industry
+    left join icp_countries on leads.country = icp_countries.country
+),
+
+engagement_scores as (
+    -- the behaviour + intent score of a lead right after each of its engagements
+    select
+        evaluated.lead_id,
+        evaluated.engagement_id,
+        evaluated.occurred_at,
+        sum(
+            earlier.points
+            * power(
+                0.5,
+                (epoch(evaluated.occurred_at) - epoch(earlier.occurred_at)) / (thresholds.score_half_life_days * 86400)
+            )
+        ) as engagement_score
+    from engagements as evaluated
+    inner join engagements as earlier
+        on
+            evaluated.lead_id = earlier.lead_id
+            and earlier.occurred_at <= evaluated.occurred_at
+    cross join thresholds
+    where epoch(evaluated.occurred_at) - epoch(earlier.occurred_at) <= thresholds.score_window_days * 86400
+    group by evaluated.lead_id, evaluated.engagement_id, evaluated.occurred_at
+),
+
+scored as (
+    select
+        fit.lead_id,
+        engagement_scores.occurred_at,
+        fit.fit_score + engagement_scores.engagement_score as lead_score,
+        fit.fit_score >= thresholds.mql_min_fit_score
+        and fit.fit_score + engagement_scores.engagement_score >= thresholds.mql_score_threshold as is_qualifying
+    from fit
+    inner join engagement_scores on fit.lead_id = engagement_scores.lead_id
+    cross join thresholds
+),
+
+first_qualifying as (
+    select
+        scored.lead_id,
+        min(scored.occurred_at) as qualified_at,
+        arg_min(scored.lead_score, scored.occurred_at) as score_at_qualification
+    from scored
+    where scored.is_qualifying
+    group by scored.lead_id
+),
+
+peak as (
+    select
+        scored.lead_id,
+        max(scored.lead_score) as peak_score
+    from scored
+    group by scored.lead_id
+),
+
+final as (
+    select
+        fit.lead_id,                                                          -- CRM lead id
+        fit.is_icp_industry,                                                  -- industry is in the ICP
+        fit.is_icp_company_size,                                              -- employee count is in the ICP range
+        fit.is_icp_country,                                                   -- country is in the ICP
+        fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp, -- meets every ICP criterion
+        fit.fit_score,                                                        -- fit points from the ICP criteria met
+        coalesce(peak.peak_score, fit.fit_score) as peak_score,               -- highest score the lead ever had
+        first_qualifying.score_at_qualification as score_at_mql,              -- the score when it became an MQL
+        case
+            when first_qualifying.qualified_at is not null
+                then greatest(first_qualifying.qualified_at, fit.created_at)
+        end as mql_at                                                         -- when it became an MQL (UTC), never before creation
+    from fit
+    left join first_qualifying on fit.lead_id = first_qualifying.lead_id
+    left join peak on fit.lead_id = peak.lead_id
+)
+
+select * from final

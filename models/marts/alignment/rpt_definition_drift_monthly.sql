@@ -1,0 +1,68 @@
+/*
+name: rpt_definition_drift_monthly
+description: >-
+  Where the tools disagree with the shared definitions, per month and channel: leads the marketing tool flagged MQL
+  that the shared definition does not count (and the reverse), and CRM stages recorded out of order (a rep accepting
+  a lead before it was an MQL). The misalignment RevOps reviews; it should shrink as tools adopt the definitions.
+  A lead counts in the month of its shared MQL, else of its marketing-tool MQL, else of its creation.
+grain: [drift_month, channel]
+owner: team:revops
+kpis:
+  - name: crm_mql_count
+    formula: count of leads the marketing tool flagged MQL
+    grain: month x channel
+    owner: team:marketing
+  - name: definition_mql_count
+    formula: count of leads that are MQLs under the shared definition
+    grain: month x channel
+    owner: team:revops
+  - name: crm_only_mql_count
+    formula: count of leads flagged MQL by the marketing tool but not MQL under the shared definition
+    grain: month x channel
+    owner: team:revops
+  - name: definition_only_mql_count
+    formula: count of leads that are MQL under the shared definition but not flagged by the marketing tool
+    grain: month x channel
+    owner: team:revops
+  - name: mql_agreement_rate
+    formula: leads both call MQL / leads either calls MQL (null when neither does)
+    numerator: count of leads flagged MQL by both the marketing tool and the shared definition
+    denominator: count of leads flagged MQL by either
+    grain: month x channel
+    owner: team:revops
+  - name: stage_out_of_order_count
+    formula: count of leads with a CRM stage recorded before the stage it must follow
+    grain: month x channel
+    owner: team:sales
+*/
+with
+
+lifecycle as (select * from intermediate.int_leads_lifecycle),
+
+flagged as (
+    select
+        cast(date_trunc('month', coalesce(lifecycle.mql_at, lifecycle.crm_mql_at, lifecycle.created_at)) as date)
+        as drift_month,
+        lifecycle.channel,
+        lifecycle.crm_mql_at is not null as is_crm_mql,
+        lifecycle.mql_at is not null as is_definition_mql,
+        lifecycle.has_stage_out_of_order
+    from lifecycle
+),
+
+final as (
+    select
+        flagged.drift_month,                                                              -- first day of the month
+        flagged.channel,                                                                  -- channel from the shared mapping
+        count(*) filter (where flagged.is_crm_mql) as crm_mql_count,                      -- MQL per the marketing tool
+        count(*) filter (where flagged.is_definition_mql) as definition_mql_count,        -- MQL per the shared definition
+        count(*) filter (where flagged.is_crm_mql and not flagged.is_definition_mql) as crm_only_mql_count, -- tool only
+        count(*) filter (where flagged.is_definition_mql and not flagged.is_crm_mql) as definition_only_mql_count, -- definition only
+        count(*) filter (where flagged.is_crm_mql and flagged.is_definition_mql)
+        / nullif(count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql), 0) as mql_agreement_rate, -- both / either
+        count(*) filter (where flagged.has_stage_out_of_order) as stage_out_of_order_count -- stages recorded out of order
+    from flagged
+    group by flagged.drift_month, flagged.channel
+)
+
+select * from final
