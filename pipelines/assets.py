@@ -5,6 +5,7 @@ SQL); adding a model means adding a `.sql` file, never Python.
 """
 
 import hashlib
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,11 +20,14 @@ from pipelines.models import Model
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.shared_definitions import TABLE_DOCS, load_definitions, write_definitions
 from pipelines.sources import SourceTable
+from pipelines.suites import Suite, SuiteResult, run_suite
 from pipelines.warehouse import (
+    GrainResult,
     build_pending,
     check_grain,
     discard_pending,
     publish_pending,
+    qualified,
     row_count,
     table_columns,
 )
@@ -154,28 +158,94 @@ def _lineage_metadata(model: Model, columns: Sequence[str], upstream_schemas: Sc
     )
 
 
-def model_asset(model: Model) -> dg.AssetsDefinition:
-    """An asset that builds one SQL model write-audit-publish, with blocking grain checks."""
+def _suite_check_result(result: SuiteResult) -> dg.AssetCheckResult:
+    """A suite's outcome as a Dagster check result: which expectations failed, on how many rows, which keys."""
+    failing = [outcome for outcome in result.outcomes if not outcome.success]
+    return dg.AssetCheckResult(
+        check_name=result.suite.name,
+        passed=result.success,
+        severity=dg.AssetCheckSeverity.ERROR if result.suite.blocking else dg.AssetCheckSeverity.WARN,
+        description=result.summary() if not result.success else result.suite.description,
+        metadata={
+            "expectations": len(result.outcomes),
+            "failed_expectations": len(failing),
+            "broken_suite": result.broken,
+            "check_seconds": round(result.seconds, 3),
+            "failures": dg.MetadataValue.md(
+                "\n".join(
+                    ["| expectation | failing rows | sample keys |", "|---|---|---|"]
+                    + [
+                        f"| {outcome.description} | {outcome.unexpected_count} of {outcome.element_count} | "
+                        f"{', '.join(outcome.sample_keys) or outcome.error or ''} |"
+                        for outcome in failing
+                    ]
+                )
+            ),
+        },
+    )
+
+
+def _grain_check_results(grain: GrainResult) -> list[dg.AssetCheckResult]:
+    return [
+        dg.AssetCheckResult(
+            check_name=GRAIN_UNIQUE,
+            passed=grain.duplicate_count == 0,
+            metadata={"duplicated_keys": grain.duplicate_count, "sample_keys": grain.duplicate_samples},
+        ),
+        dg.AssetCheckResult(
+            check_name=GRAIN_NOT_NULL,
+            passed=grain.null_count == 0,
+            metadata={"null_keys": grain.null_count, "sample_keys": grain.null_samples},
+        ),
+    ]
+
+
+def _run_suites(
+    connection: duckdb.DuckDBPyConnection, model: Model, pending: str, suites: Sequence[Suite], definitions_path: Path
+) -> list[SuiteResult]:
+    """Validate the pending table with every suite of the model, against the definitions in force."""
+    if not suites:
+        return []
+    frame = connection.execute(f"select * from {qualified(model.schema, pending)}").df()
+    document = load_definitions(definitions_path).document
+    return [run_suite(suite, frame, document, model.grain) for suite in suites]
+
+
+def model_asset(model: Model, suites: Sequence[Suite] = ()) -> dg.AssetsDefinition:
+    """An asset that builds one SQL model write-audit-publish.
+
+    The model is built into a pending table, audited (grain checks, then the Great Expectations suites that name
+    it), and swapped in only when no blocking check failed; otherwise the last good table stays and Dagster skips
+    everything downstream.
+    """
+    key = [model.schema, model.name]
     documented = dg.TableSchema(
         columns=[dg.TableColumn(name=column.name, description=column.description) for column in model.columns]
     )
     check_specs = [
         dg.AssetCheckSpec(
             GRAIN_UNIQUE,
-            asset=[model.schema, model.name],
+            asset=key,
             blocking=True,
             description=f"No two rows share the grain ({', '.join(model.grain)}).",
         ),
         dg.AssetCheckSpec(
-            GRAIN_NOT_NULL,
-            asset=[model.schema, model.name],
-            blocking=True,
-            description=f"No grain column ({', '.join(model.grain)}) is null.",
+            GRAIN_NOT_NULL, asset=key, blocking=True, description=f"No grain column ({', '.join(model.grain)}) is null."
+        ),
+        *(
+            dg.AssetCheckSpec(
+                suite.name,
+                asset=key,
+                blocking=suite.blocking,
+                description=suite.description,
+                metadata={"suite_file": dg.MetadataValue.path(str(suite.path)), "severity": suite.severity},
+            )
+            for suite in suites
         ),
     ]
 
     @dg.asset(
-        key=[model.schema, model.name],
+        key=key,
         deps=[list(ref.key) for ref in model.upstream],
         group_name=model.layer,
         owners=[model.owner],
@@ -191,19 +261,32 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
             "model_file": dg.MetadataValue.path(str(model.path)),
         },
     )
-    def build(context: dg.AssetExecutionContext, duckdb: Warehouse) -> dg.MaterializeResult:
+    def build(
+        context: dg.AssetExecutionContext, duckdb: Warehouse, definitions_file: DefinitionsFile
+    ) -> dg.MaterializeResult:
         with duckdb.get_connection() as connection:
+            started = time.perf_counter()
             pending = build_pending(connection, model)
+            build_seconds = time.perf_counter() - started
             grain = check_grain(connection, model.schema, pending, model.grain)
-            published = grain.duplicate_count == 0 and grain.null_count == 0
+            suite_results = _run_suites(connection, model, pending, suites, Path(definitions_file.path))
+            check_seconds = time.perf_counter() - started - build_seconds
+            blocking_failures = [result for result in suite_results if result.suite.blocking and not result.success]
+            for result in suite_results:
+                if not result.success:
+                    log = context.log.error if result.suite.blocking else context.log.warning
+                    log(f"{model.schema}.{model.name}: suite {result.suite.name} failed\n{result.summary()}")
+            published = grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures
             if published:
                 publish_pending(connection, model, pending)
             else:
                 discard_pending(connection, model, pending)
                 context.log.error(
-                    f"{model.schema}.{model.name} failed its grain checks and was not published: "
-                    f"{grain.duplicate_count} duplicated keys (e.g. {grain.duplicate_samples}), "
-                    f"{grain.null_count} null keys (e.g. {grain.null_samples}); the last good table stays in place."
+                    f"{model.schema}.{model.name} failed blocking checks and was not published "
+                    f"({grain.duplicate_count} duplicated keys, e.g. {grain.duplicate_samples}; "
+                    f"{grain.null_count} null keys, e.g. {grain.null_samples}; "
+                    f"failed suites: {[result.suite.name for result in blocking_failures]}); "
+                    "the last good table stays in place."
                 )
             upstream_schemas: Schema = {ref.schema: {} for ref in model.upstream}
             for ref in model.upstream:
@@ -216,6 +299,8 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
         metadata: dict[str, Any] = {
             "dagster/row_count": rows,
             "published": published,
+            "build_seconds": round(build_seconds, 3),
+            "check_seconds": round(check_seconds, 3),
             "dagster/column_schema": dg.TableSchema(
                 columns=[
                     dg.TableColumn(name=column.name, type=column.type, description=descriptions.get(column.name))
@@ -229,18 +314,7 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
             )
         return dg.MaterializeResult(
             metadata=metadata,
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=GRAIN_UNIQUE,
-                    passed=grain.duplicate_count == 0,
-                    metadata={"duplicated_keys": grain.duplicate_count, "sample_keys": grain.duplicate_samples},
-                ),
-                dg.AssetCheckResult(
-                    check_name=GRAIN_NOT_NULL,
-                    passed=grain.null_count == 0,
-                    metadata={"null_keys": grain.null_count, "sample_keys": grain.null_samples},
-                ),
-            ],
+            check_results=[*_grain_check_results(grain), *(_suite_check_result(result) for result in suite_results)],
         )
 
     return build

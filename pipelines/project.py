@@ -8,6 +8,7 @@ from pipelines.assets import DefinitionsFile, SourceFiles, Warehouse, definition
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
 from pipelines.settings import Settings
 from pipelines.sources import SourceTable, load_sources
+from pipelines.suites import Suite, SuiteError, load_suites
 
 BUILD_JOB = "build_everything"
 
@@ -51,7 +52,30 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     models = load_models(settings.models_dir)
     definitions = definitions_assets(settings.definitions_file)
     validate_graph(models, sources, {key.path[-1] for key in definitions.keys})
-    return [*(raw_asset(table) for table in sources), definitions, *(model_asset(model) for model in models)]
+    suites = load_suites(settings.expectations_dir)
+    validate_suites(suites, models)
+    suites_by_model: dict[str, list[Suite]] = {}
+    for suite in suites:
+        suites_by_model.setdefault(suite.model, []).append(suite)
+    return [
+        *(raw_asset(table) for table in sources),
+        definitions,
+        *(model_asset(model, suites_by_model.get(f"{model.schema}.{model.name}", [])) for model in models),
+    ]
+
+
+def validate_suites(suites: list[Suite], models: list[Model]) -> None:
+    """Every suite names a model that exists and only columns that model outputs."""
+    columns_by_model = {f"{model.schema}.{model.name}": {column.name for column in model.columns} for model in models}
+    for suite in suites:
+        if suite.model not in columns_by_model:
+            raise SuiteError(f"{suite.path}: validates {suite.model}, which no model builds")
+        for expectation in suite.expectations:
+            kwargs = expectation.get("kwargs", {})
+            named = [kwargs[name] for name in ("column", "column_A", "column_B") if name in kwargs]
+            unknown = [column for column in named if column not in columns_by_model[suite.model]]
+            if unknown:
+                raise SuiteError(f"{suite.path}: {suite.model} has no column(s) {', '.join(unknown)}")
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -24,6 +24,7 @@ class Settings:
     models_dir: Path
     sources_file: Path
     definitions_file: Path
+    expectations_dir: Path
     memory_limit: str
     threads: int
 
@@ -35,6 +36,7 @@ class Settings:
             models_dir=_path_from_env("FLYWHEEL_MODELS_DIR", "models"),
             sources_file=_path_from_env("FLYWHEEL_SOURCES_FILE", "models/sources.yml"),
             definitions_file=_path_from_env("FLYWHEEL_DEFINITIONS_FILE", "definitions.yml"),
+            expectations_dir=_path_from_env("FLYWHEEL_EXPECTATIONS_DIR", "expectations"),
             memory_limit=os.environ.get("FLYWHEEL_MEMORY_LIMIT", "8GB"),
             threads=int(os.environ.get("FLYWHEEL_THREADS", str(os.cpu_count() or 2))),
         )

@@ -40,8 +40,9 @@ recorded as (
         sales_sourced_channels.channel is not null as is_sales_sourced,
         scored.fit_score,
         scored.is_icp,
-        scored.score_at_mql,
-        scored.mql_at,
+        -- sales-sourced leads skip the MQL gate: they are never counted as MQLs
+        case when sales_sourced_channels.channel is null then scored.score_at_mql end as score_at_mql,
+        case when sales_sourced_channels.channel is null then scored.mql_at end as mql_at,
         coalesce(leads.accepted_at, cast(leads.converted_date as timestamp)) as recorded_accepted_at,
         leads.rejected_at as recorded_rejected_at,
         leads.rejection_reason as recorded_rejection_reason,
@@ -92,7 +93,7 @@ final as (
         qualified.fit_score,                                                 -- fit points from the ICP criteria met
         qualified.score_at_mql,                                              -- lead score when it became an MQL
         qualified.created_at,                                                -- when the lead was created (UTC)
-        qualified.mql_at,                                                    -- MQL under the shared definition (UTC)
+        qualified.mql_at,                                                    -- MQL under the shared definition (UTC); never for sales-sourced leads
         qualified.crm_mql_at,                                                -- MQL as the marketing tool flagged it (UTC)
         qualified.accepted_at,                                               -- sales accepted it, after its MQL (UTC)
         qualified.recorded_rejected_at as rejected_at,                       -- sales rejected it (UTC)

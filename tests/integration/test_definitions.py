@@ -1,0 +1,174 @@
+"""The shared definitions drive the lifecycle, the suites enforce them, and a broken definition blocks the marts."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.shared_definitions import load_definitions
+from pipelines.suites import Suite, load_suites, run_suite
+from tests.conftest import materialize, settings_for
+
+SEEDS = PROJECT_ROOT / "seeds"
+SUITES = {suite.name: suite for suite in load_suites(PROJECT_ROOT / "expectations")}
+DOCUMENT = load_definitions(PROJECT_ROOT / "definitions.yml").document
+
+
+def query(settings: Settings, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        return connection.execute(sql).df()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    settings = settings_for(tmp_path_factory.mktemp("definitions"), SEEDS)
+    result = materialize(settings)
+    assert result.success
+    assert all(check.passed for check in result.get_asset_check_evaluations())
+    yield settings
+
+
+def _failures(suite: Suite, frame: pd.DataFrame, key: str) -> dict[str, tuple[int, list[str]]]:
+    result = run_suite(suite, frame, DOCUMENT, [key])
+    assert not result.broken, result.summary()
+    return {
+        outcome.description: (outcome.unexpected_count, outcome.sample_keys)
+        for outcome in result.outcomes
+        if not outcome.success
+    }
+
+
+def test_every_suite_passes_on_the_demo_data(built: Settings) -> None:
+    for suite in SUITES.values():
+        frame = query(built, f"select * from {suite.model}")
+        grain = {"int_leads_lifecycle": "lead_id", "int_workspaces_product_qualified": "workspace_id"}
+        result = run_suite(suite, frame, DOCUMENT, [grain.get(suite.table, frame.columns[0])])
+        assert result.success, result.summary()
+
+
+def test_lifecycle_suite_catches_each_broken_definition(built: Settings) -> None:
+    lifecycle = query(built, "select * from intermediate.int_leads_lifecycle order by lead_id")
+    suite = SUITES["lead_lifecycle_definitions"]
+    threshold = DOCUMENT["mql"]["score_threshold"]
+
+    below = lifecycle.copy()
+    mql_row = below.index[below["mql_at"].notna()][0]
+    below.loc[mql_row, "score_at_mql"] = threshold - 1
+    assert _failures(suite, below, "lead_id") == {
+        "every MQL reached the MQL score threshold in force": (1, [below.loc[mql_row, "lead_id"]])
+    }
+
+    backwards = lifecycle.copy()
+    accepted_row = backwards.index[backwards["accepted_at"].notna() & backwards["mql_at"].notna()][0]
+    backwards.loc[accepted_row, "accepted_at"] = backwards.loc[accepted_row, "mql_at"] - pd.Timedelta(hours=1)
+    failures = _failures(suite, backwards, "lead_id")
+    assert failures["sales accepts a lead no earlier than it became an MQL"] == (
+        1,
+        [backwards.loc[accepted_row, "lead_id"]],
+    )
+
+    no_reason = lifecycle.copy()
+    rejected_row = no_reason.index[no_reason["rejected_at"].notna()][0]
+    no_reason.loc[rejected_row, "rejection_reason"] = None
+    assert _failures(suite, no_reason, "lead_id") == {
+        "every rejected lead carries a reason": (1, [no_reason.loc[rejected_row, "lead_id"]])
+    }
+
+    unknown_reason = lifecycle.copy()
+    unknown_reason.loc[rejected_row, "rejection_reason"] = "Did not like the logo"
+    assert _failures(suite, unknown_reason, "lead_id") == {
+        "every rejected lead carries a reason from the taxonomy (or the unspecified reason)": (
+            1,
+            [unknown_reason.loc[rejected_row, "lead_id"]],
+        )
+    }
+
+    skipped = lifecycle.copy()
+    qualified_row = skipped.index[skipped["sales_qualified_at"].notna()][0]
+    skipped.loc[qualified_row, "accepted_at"] = pd.NaT
+    assert "every sales-qualified lead was accepted first" in _failures(suite, skipped, "lead_id")
+
+
+def test_product_and_opportunity_suites_catch_broken_definitions(built: Settings) -> None:
+    workspaces = query(built, "select * from intermediate.int_workspaces_product_qualified order by workspace_id")
+    pql_row = workspaces.index[workspaces["pql_at"].notna()][0]
+    lonely = workspaces.copy()
+    lonely.loc[pql_row, "active_users_in_trial_count"] = DOCUMENT["pql"]["min_active_users"] - 1
+    assert _failures(SUITES["product_qualified_definitions"], lonely, "workspace_id") == {
+        "every PQL had the minimum number of active users in its trial window": (
+            1,
+            [lonely.loc[pql_row, "workspace_id"]],
+        )
+    }
+    late = workspaces.copy()
+    late.loc[pql_row, "pql_at"] = late.loc[pql_row, "trial_ends_at"] + pd.Timedelta(days=1)
+    assert _failures(SUITES["product_qualified_definitions"], late, "workspace_id") == {
+        "a workspace becomes a PQL before its trial window ends": (1, [late.loc[pql_row, "workspace_id"]])
+    }
+
+    opportunities = query(built, "select * from intermediate.int_opportunities_classified order by opportunity_id")
+    won_row = opportunities.index[opportunities["is_won"]][0]
+    free = opportunities.copy()
+    free.loc[won_row, "amount_usd"] = 0.0
+    assert _failures(SUITES["won_opportunity_definitions"], free, "opportunity_id") == {
+        "every won opportunity has a positive amount": (1, [free.loc[won_row, "opportunity_id"]])
+    }
+
+
+def test_changing_a_threshold_moves_the_lifecycle_and_the_marts(built: Settings, tmp_path: Path) -> None:
+    """Raise the MQL threshold in a copy of the definitions file: fewer MQLs everywhere, no other edit."""
+    document = yaml.safe_load((PROJECT_ROOT / "definitions.yml").read_text())
+    raised = document["mql"]["score_threshold"] + 30
+    document["mql"]["score_threshold"] = raised
+    definitions_file = tmp_path / "definitions.yml"
+    definitions_file.write_text(yaml.safe_dump(document))
+    changed = dataclasses.replace(settings_for(tmp_path, SEEDS), definitions_file=definitions_file)
+
+    result = materialize(changed)
+
+    assert result.success
+    before = query(built, "select count(mql_at) as mqls from intermediate.int_leads_lifecycle")["mqls"][0]
+    after = query(changed, "select count(mql_at) as mqls from intermediate.int_leads_lifecycle")["mqls"][0]
+    assert 0 < after < before
+    assert (
+        query(changed, "select min(score_at_mql) as lowest from intermediate.int_leads_lifecycle")["lowest"][0]
+        >= raised
+    )
+    drift = query(changed, "select sum(definition_mql_count) as mqls from marts.rpt_definition_drift_monthly")
+    assert drift["mqls"][0] == after
+    in_force = query(changed, "select mql_score_threshold from definitions.thresholds")
+    assert in_force["mql_score_threshold"].tolist() == [raised]
+
+
+def test_a_failing_error_suite_keeps_the_marts_as_they_were(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    shutil.copytree(SEEDS, raw_dir)
+    settings = settings_for(tmp_path, raw_dir)
+    assert materialize(settings).success
+    funnel_before = query(settings, "select * from marts.rpt_funnel_monthly order by all")
+
+    # A won deal whose amount the CRM lost: the won-opportunity definition no longer holds.
+    opportunities = pd.read_csv(raw_dir / "salesforce" / "opportunity.csv", dtype=str, keep_default_na=False)
+    won = opportunities.index[opportunities["is_won"].eq("true") & opportunities["is_deleted"].ne("true")][0]
+    opportunity_id = opportunities.loc[won, "id"]
+    opportunities.loc[opportunities["id"] == opportunity_id, "amount"] = "0"
+    opportunities.to_csv(raw_dir / "salesforce" / "opportunity.csv", index=False)
+
+    result = materialize(settings)
+
+    failed = [check for check in result.get_asset_check_evaluations() if not check.passed]
+    assert [(check.asset_key.to_user_string(), check.check_name) for check in failed] == [
+        ("intermediate/int_opportunities_classified", "won_opportunity_definitions")
+    ]
+    assert opportunity_id in str(failed[0].metadata["failures"].value)
+    built_keys = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+    assert "marts/rpt_funnel_monthly" not in built_keys
+    pd.testing.assert_frame_equal(query(settings, "select * from marts.rpt_funnel_monthly order by all"), funnel_before)
