@@ -108,7 +108,14 @@ def query(settings: Settings, sql: str) -> pd.DataFrame:
 
 def test_lead_score_and_mql_moment(built: Settings) -> None:
     scored = query(built, "select * from intermediate.int_leads_scored order by lead_id").set_index("lead_id")
-    assert scored["fit_score"].to_dict() == {"00QL1": 50, "00QL2": 0, "00QL3": 50, "00QL4": 20, "00QL5": 50, "00QL6": 30}
+    assert scored["fit_score"].to_dict() == {
+        "00QL1": 50,
+        "00QL2": 0,
+        "00QL3": 50,
+        "00QL4": 20,
+        "00QL5": 50,
+        "00QL6": 30,
+    }
     assert scored.loc["00QL1", "score_at_mql"] == pytest.approx(65)
     assert scored.loc["00QL3", "score_at_mql"] == pytest.approx(53)
     # 20 + 2 * 0.5^((60d + 1h + 1min) / 30d) + 10 * 0.5^((60d + 1h) / 30d) + 15 * 0.5^(1h / 30d) + 40
