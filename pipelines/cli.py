@@ -31,6 +31,8 @@ class RunSummary:
     checks_failed: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
+    model_build_seconds: float = 0.0
+    model_check_seconds: float = 0.0
     result: dg.ExecuteInProcessResult | None = field(default=None, repr=False)
 
     def render(self) -> str:
@@ -41,6 +43,12 @@ class RunSummary:
             f"  checks failed: {len(self.checks_failed)}",
         ]
         lines += [f"    - {name}" for name in self.checks_failed]
+        if self.model_build_seconds:
+            ratio = self.model_check_seconds / self.model_build_seconds
+            lines.append(
+                f"  model build:   {self.model_build_seconds:.1f} s; checks on them: {self.model_check_seconds:.1f} s "
+                f"(check / build = {ratio:.2f})"
+            )
         if self.failed_steps:
             lines.append(f"  failed steps:  {len(self.failed_steps)}")
             lines += [f"    - {name}" for name in self.failed_steps]
@@ -85,6 +93,10 @@ def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None)
     for event in result.get_asset_materialization_events():
         if event.asset_key is not None:
             summary.assets_built.append(event.asset_key.to_user_string())
+        metadata = event.materialization.metadata
+        if "build_seconds" in metadata and "check_seconds" in metadata:
+            summary.model_build_seconds += float(metadata["build_seconds"].value)  # type: ignore[arg-type]
+            summary.model_check_seconds += float(metadata["check_seconds"].value)  # type: ignore[arg-type]
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         (summary.checks_passed if evaluation.passed else summary.checks_failed).append(name)

@@ -58,6 +58,16 @@ def test_project_definitions_load() -> None:
             "SMB and MM overlap",
         ),
         ({"segments.bands": [{"name": "SMB", "min_employees": -1}]}, r"`segments.bands\[0\].min_employees`"),
+        ({"mql.score_threshold": -5}, "`mql.score_threshold` must be a number >= 0"),
+        ({"mql.min_fit_score": "high"}, "`mql.min_fit_score` must be a number"),
+        ({"sales_qualified_stage": "Handshake"}, "`sales_qualified_stage` must be one of `opportunity_stages`"),
+        ({"rejection_reasons": ["Price", "Price"]}, "`rejection_reasons` lists a name twice"),
+        ({"pql.min_active_users": 1.5}, "`pql.min_active_users` must be a whole number"),
+        ({"churn_eligibility": {"month": "whenever"}}, "`churn_eligibility.month` must be one of"),
+        ({"icp.max_employees": 10}, "`icp.max_employees` must be >= `icp.min_employees`"),
+        ({"contracts.earliest_timestamp": "last tuesday"}, "`contracts.earliest_timestamp` must be a timestamp"),
+        ({"closed_lost_reasons": [{"reason": "Price"}]}, r"`closed_lost_reasons\[0\]` needs a reason and a bucket"),
+        ({"lead_scoring.intent_points": {"demo_request": "lots"}}, "`lead_scoring.intent_points.demo_request`"),
     ],
 )
 def test_invalid_definitions_fail_naming_the_key(tmp_path: Path, change: dict[str, object], message: str) -> None:
