@@ -22,6 +22,7 @@ from pipelines.shared_definitions import TABLE_DOCS, load_definitions, write_def
 from pipelines.sources import SourceTable
 from pipelines.suites import Suite, SuiteResult, run_suite
 from pipelines.warehouse import (
+    AssertionResult,
     GrainResult,
     build_pending,
     check_grain,
@@ -185,6 +186,23 @@ def _suite_check_result(result: SuiteResult) -> dg.AssetCheckResult:
     )
 
 
+def _assertion_check_result(assertion: AssertionResult) -> dg.AssetCheckResult:
+    """A cross-model rule as a check result; one not evaluated (an earlier blocking check failed) is a warning."""
+    if assertion.violation_count < 0:
+        return dg.AssetCheckResult(
+            check_name=assertion.name,
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description="Not evaluated: the model failed an earlier blocking check and was not published.",
+            metadata={"evaluated": False},
+        )
+    return dg.AssetCheckResult(
+        check_name=assertion.name,
+        passed=assertion.passed,
+        metadata={"evaluated": True, "violating_rows": assertion.violation_count, "samples": assertion.samples},
+    )
+
+
 def _grain_check_results(grain: GrainResult) -> list[dg.AssetCheckResult]:
     return [
         dg.AssetCheckResult(
@@ -233,6 +251,10 @@ def model_asset(model: Model, suites: Sequence[Suite] = ()) -> dg.AssetsDefiniti
             GRAIN_NOT_NULL, asset=key, blocking=True, description=f"No grain column ({', '.join(model.grain)}) is null."
         ),
         *(
+            dg.AssetCheckSpec(assertion.name, asset=key, blocking=True, description=assertion.description)
+            for assertion in model.assertions
+        ),
+        *(
             dg.AssetCheckSpec(
                 suite.name,
                 asset=key,
@@ -276,10 +298,22 @@ def model_asset(model: Model, suites: Sequence[Suite] = ()) -> dg.AssetsDefiniti
                 if not result.success:
                     log = context.log.error if result.suite.blocking else context.log.warning
                     log(f"{model.schema}.{model.name}: suite {result.suite.name} failed\n{result.summary()}")
-            published = grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures
-            if published:
-                publish_pending(connection, model, pending)
+            audited = grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures
+            assertion_results: list[AssertionResult] = []
+            if audited:
+                published, assertion_results = publish_pending(connection, model, pending)
+                for assertion in assertion_results:
+                    if not assertion.passed:
+                        context.log.error(
+                            f"{model.schema}.{model.name}: {assertion.name} broken by {assertion.violation_count} "
+                            f"row(s), e.g. {assertion.samples}; the last good table stays in place."
+                        )
             else:
+                published = False
+                assertion_results = [
+                    AssertionResult(name=assertion.name, violation_count=-1, samples=[])
+                    for assertion in model.assertions
+                ]
                 discard_pending(connection, model, pending)
                 context.log.error(
                     f"{model.schema}.{model.name} failed blocking checks and was not published "
@@ -314,7 +348,11 @@ def model_asset(model: Model, suites: Sequence[Suite] = ()) -> dg.AssetsDefiniti
             )
         return dg.MaterializeResult(
             metadata=metadata,
-            check_results=[*_grain_check_results(grain), *(_suite_check_result(result) for result in suite_results)],
+            check_results=[
+                *_grain_check_results(grain),
+                *(_assertion_check_result(assertion) for assertion in assertion_results),
+                *(_suite_check_result(result) for result in suite_results),
+            ],
         )
 
     return build

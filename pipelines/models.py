@@ -66,6 +66,16 @@ class TableRef:
 
 
 @dataclass(frozen=True)
+class Assertion:
+    """A rule that spans models, declared in a model's header: SQL that returns the rows breaking it (none = holds)."""
+
+    name: str
+    description: str
+    sql: str
+    upstream: tuple[TableRef, ...]
+
+
+@dataclass(frozen=True)
 class Model:
     """A parsed model file."""
 
@@ -79,6 +89,7 @@ class Model:
     columns: tuple[Column, ...]
     upstream: tuple[TableRef, ...]
     header: dict[str, Any] = field(default_factory=dict)
+    assertions: tuple[Assertion, ...] = ()
 
     @property
     def schema(self) -> str:
@@ -157,6 +168,27 @@ def output_columns(expression: exp.Expr) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+def parse_assertions(header: dict[str, Any], path: Path) -> tuple[Assertion, ...]:
+    """The `assertions` of a header: each a name starting `assert_`, a description, and SQL returning violations."""
+    assertions = []
+    for index, item in enumerate(header.get("assertions") or []):
+        if not isinstance(item, dict) or not {"name", "description", "sql"} <= set(item):
+            raise ModelError(f"{path}: assertions[{index}] needs a name, a description and sql")
+        name = str(item["name"])
+        if not re.fullmatch(r"assert_[a-z0-9_]+", name):
+            raise ModelError(f"{path}: assertion {name} must be named assert_<condition> in snake_case")
+        expression = parse_sql(str(item["sql"]), path)
+        assertions.append(
+            Assertion(
+                name=name,
+                description=str(item["description"]).strip(),
+                sql=str(item["sql"]).strip().rstrip(";"),
+                upstream=upstream_tables(expression),
+            )
+        )
+    return tuple(assertions)
+
+
 def load_model(path: Path, models_dir: Path) -> Model:
     """Parse one model file."""
     sql = path.read_text()
@@ -169,17 +201,23 @@ def load_model(path: Path, models_dir: Path) -> Model:
     grain = header["grain"]
     if isinstance(grain, str):
         grain = [grain]
+    name = str(header["name"])
+    assertions = parse_assertions(header, path)
+    upstream = set(upstream_tables(expression))
+    for assertion in assertions:
+        upstream |= {ref for ref in assertion.upstream if ref.key != (layer, name)}
     return Model(
         path=path,
         layer=layer,
-        name=str(header["name"]),
+        name=name,
         description=str(header["description"]).strip(),
         grain=tuple(str(column) for column in grain),
         owner=str(header["owner"]),
         sql=sql,
         columns=output_columns(expression),
-        upstream=upstream_tables(expression),
+        upstream=tuple(sorted(upstream, key=lambda ref: ref.key)),
         header=header,
+        assertions=assertions,
     )
 
 

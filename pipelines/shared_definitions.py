@@ -214,6 +214,8 @@ def _thresholds(document: dict[str, Any]) -> dict[str, float | int]:
         "pql_min_active_users": _number(document, "pql.min_active_users", minimum=1),
         "pql_min_activation_events": _number(document, "pql.min_activation_events", minimum=1),
         "speed_to_lead_sla_minutes": _number(document, "speed_to_lead.sla_minutes", minimum=1),
+        "funnel_conversion_window_days": _number(document, "funnel.conversion_window_days", minimum=1),
+        "pipeline_stage_aging_days": _number(document, "pipeline.stage_aging_days", minimum=1),
     }
     if thresholds["icp_max_employees"] < thresholds["icp_min_employees"]:
         raise DefinitionsError("definitions: `icp.max_employees` must be >= `icp.min_employees`")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.models import Model
+from pipelines.models import Assertion, Model
 from pipelines.sources import SourceContractError, SourceTable
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -146,16 +146,51 @@ def build_pending(connection: duckdb.DuckDBPyConnection, model: Model) -> str:
     return pending
 
 
-def publish_pending(connection: duckdb.DuckDBPyConnection, model: Model, pending: str) -> None:
-    """Swap the audited pending table in for the live one, in one transaction."""
+@dataclass(frozen=True)
+class AssertionResult:
+    """How a cross-model rule fared: the rows that break it, and a few of them as text."""
+
+    name: str
+    violation_count: int
+    samples: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return self.violation_count == 0
+
+
+def _evaluate(connection: duckdb.DuckDBPyConnection, assertion: Assertion) -> AssertionResult:
+    violations = connection.execute(f"select * from ({assertion.sql}) as violations limit 1000").fetchall()
+    return AssertionResult(
+        name=assertion.name,
+        violation_count=len(violations),
+        samples=[" | ".join(str(value) for value in row) for row in violations[:5]],
+    )
+
+
+def publish_pending(
+    connection: duckdb.DuckDBPyConnection, model: Model, pending: str
+) -> tuple[bool, list[AssertionResult]]:
+    """Swap the audited pending table in for the live one, in one transaction.
+
+    The model's cross-model assertions run inside that transaction, against the new table as it will be seen; if
+    one fails, the transaction rolls back, the live table is the last good one again, and the pending one is dropped.
+    Returns whether the table was published, and the assertion results.
+    """
     connection.execute("begin transaction")
     try:
         connection.execute(f"drop table if exists {qualified(model.schema, model.name)}")
         connection.execute(f"alter table {qualified(model.schema, pending)} rename to {quote(model.name)}")
-        connection.execute("commit")
+        results = [_evaluate(connection, assertion) for assertion in model.assertions]
+        if all(result.passed for result in results):
+            connection.execute("commit")
+            return True, results
+        connection.execute("rollback")
     except Exception:
         connection.execute("rollback")
         raise
+    discard_pending(connection, model, pending)
+    return False, results
 
 
 def discard_pending(connection: duckdb.DuckDBPyConnection, model: Model, pending: str) -> None:
