@@ -209,3 +209,42 @@ def test_a_failed_blocking_check_keeps_the_last_good_table_and_stops_downstream(
         query(settings, "select sum(leads_created_count) as leads from marts.rpt_funnel_monthly")["leads"][0]
         == funnel_before
     )
+
+
+EMAIL_LIKE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+# North-American style numbers with separators; bare digit strings (CRM ids) must not match.
+PHONE_LIKE = r"(\+\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}"
+
+
+def test_no_mart_value_looks_like_an_email_or_a_phone_number(built: tuple[Settings, RunSummary]) -> None:
+    """Personal data stops at staging: scan every text column of every mart for e-mail- or phone-like values."""
+    settings, _ = built
+    columns = query(
+        settings,
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts' and data_type = 'VARCHAR' order by all",
+    )
+    assert not columns.empty
+    leaks = []
+    for table, column in columns.itertuples(index=False):
+        found = query(
+            settings,
+            f'select count(*) as hits from marts."{table}" where regexp_matches("{column}", \'{EMAIL_LIKE}\') '
+            f"or regexp_matches(\"{column}\", '^{PHONE_LIKE}$')",
+        )["hits"][0]
+        if found:
+            leaks.append(f"marts.{table}.{column}: {found} values")
+    assert not leaks, leaks
+
+
+def test_the_personal_data_scan_would_catch_a_leak(built: tuple[Settings, RunSummary]) -> None:
+    """The scan's patterns match what staging holds: e-mails and phone numbers of leads."""
+    settings, _ = built
+    hits = query(
+        settings,
+        f"select count(*) filter (where regexp_matches(email, '{EMAIL_LIKE}')) as emails, "
+        f"count(*) filter (where regexp_matches(phone, '^{PHONE_LIKE}$')) as phones, count(*) as leads "
+        "from staging.stg_salesforce__leads",
+    )
+    assert hits["emails"][0] > 0.9 * hits["leads"][0]
+    assert hits["phones"][0] > 0.5 * hits["leads"][0]
