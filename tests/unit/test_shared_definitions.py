@@ -78,3 +78,22 @@ def test_invalid_definitions_fail_naming_the_key(tmp_path: Path, change: dict[st
 def test_digest_follows_the_file(tmp_path: Path) -> None:
     changed = write_variant(tmp_path, {"channels.lead_sources": {"seo": "Organic", "trade fair": "Events"}})
     assert load_definitions(changed).digest != load_definitions(PROJECT_DEFINITIONS).digest
+
+
+def test_hostile_definition_values_are_stored_as_data_never_run_as_sql(tmp_path: Path) -> None:
+    import duckdb
+
+    from pipelines.shared_definitions import write_definitions
+
+    hostile = "x'); drop table definitions.segments; --"
+    path = write_variant(tmp_path, {"channels.default": hostile, "rejection_reasons": [hostile, "Price"]})
+    with duckdb.connect() as connection:
+        write_definitions(connection, load_definitions(path))
+        default = connection.execute(
+            "select channel from definitions.channel_mapping where lead_source_key is null"
+        ).fetchone()
+        segments = connection.execute("select count(*) from definitions.segments").fetchone()
+        reasons = connection.execute("select rejection_reason from definitions.rejection_reasons").fetchall()
+    assert default == (hostile,)
+    assert segments is not None and segments[0] > 0
+    assert (hostile,) in reasons
