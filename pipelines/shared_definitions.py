@@ -28,6 +28,7 @@ TABLE_DOCS: dict[str, str] = {
     "channel_mapping": "Which channel each raw CRM lead source counts as (lowercased, trimmed); NULL = the default.",
     "segments": "Company-size bands by number of employees, and the segment for an unknown size.",
     "sales_sourced_channels": "Channels whose leads sales sources itself: they skip the MQL gate.",
+    "product_sourced_channels": "Channels whose leads come from a product sign-up: their pipeline counts as product's.",
     "icp_industries": "Industries of the ideal customer profile.",
     "icp_countries": "Countries of the ideal customer profile.",
     "engagement_points": "Lead-score points per engagement type, and whether they count as behaviour or intent.",
@@ -94,6 +95,7 @@ class SharedDefinitions:
                 columns=["segment", "min_employees", "max_employees"],
             ).astype({"min_employees": "Int64", "max_employees": "Int64"}),
             "sales_sourced_channels": single_column("channel", document["sales_sourced_channels"]),
+            "product_sourced_channels": single_column("channel", document["product_sourced_channels"]),
             "icp_industries": single_column("industry", document["icp"]["industries"]),
             "icp_countries": single_column("country", document["icp"]["countries"]),
             "engagement_points": pd.DataFrame(
@@ -216,7 +218,11 @@ def _thresholds(document: dict[str, Any]) -> dict[str, float | int]:
         "speed_to_lead_sla_minutes": _number(document, "speed_to_lead.sla_minutes", minimum=1),
         "funnel_conversion_window_days": _number(document, "funnel.conversion_window_days", minimum=1),
         "pipeline_stage_aging_days": _number(document, "pipeline.stage_aging_days", minimum=1),
+        "gross_margin": _number(document, "unit_economics.gross_margin", minimum=0),
+        "ltv_max_lifetime_months": _number(document, "unit_economics.max_lifetime_months", minimum=1),
     }
+    if thresholds["gross_margin"] > 1:
+        raise DefinitionsError("definitions: `unit_economics.gross_margin` must be a share between 0 and 1")
     if thresholds["icp_max_employees"] < thresholds["icp_min_employees"]:
         raise DefinitionsError("definitions: `icp.max_employees` must be >= `icp.min_employees`")
     for key in ("pql_min_active_users", "pql_min_activation_events"):
@@ -239,6 +245,7 @@ def _validate_taxonomies(document: dict[str, Any]) -> None:
             raise DefinitionsError(f"definitions: `closed_lost_reasons[{index}]` needs a reason and a bucket")
     for key in (
         "sales_sourced_channels",
+        "product_sourced_channels",
         "icp.industries",
         "icp.countries",
         "pql.trial_start_events",
