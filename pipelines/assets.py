@@ -50,6 +50,8 @@ class Warehouse(DuckDBResource):
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with super().get_connection() as connection:
             try:
+                # Timestamps with a time zone become UTC wall-clock times whatever the machine's zone.
+                connection.execute("set TimeZone = 'UTC'")
                 yield connection
             finally:
                 connection.close()
@@ -99,12 +101,18 @@ def raw_asset(table: SourceTable) -> dg.AssetsDefinition:
 
         path = table.find_file(Path(source_files.raw_dir))
         with duckdb.get_connection() as connection:
-            rows = load_raw_table(connection, table, path)
+            load = load_raw_table(connection, table, path)
             columns = table_columns(connection, table.source, table.name)
-        context.log.info(f"loaded {rows} rows of {table.source}.{table.name} from {path}")
+        context.log.info(
+            f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}; "
+            f"{load.quarantined_rows} quarantined"
+        )
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": rows,
+                "dagster/row_count": load.loaded_rows,
+                "file_rows": load.file_rows,
+                "quarantined_rows": load.quarantined_rows,
+                "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
                 "source_file": dg.MetadataValue.path(str(path)),
                 "column_count": len(columns),
             }

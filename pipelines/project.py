@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
+from pipelines.accounting import with_row_accounting
 from pipelines.assets import DefinitionsFile, SourceFiles, Warehouse, definitions_assets, model_asset, raw_asset
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
+from pipelines.publish import KEEP_PUBLISHES, PublishedTable, publish
 from pipelines.settings import Settings
 from pipelines.sources import SourceTable, load_sources
 from pipelines.suites import Suite, SuiteError, load_suites
 
 BUILD_JOB = "build_everything"
+PUBLISH_KEY = ("published", "bi_snapshot")
+PUBLISH_GROUP = "publish"
+
+
+class PublishTarget(dg.ConfigurableResource):
+    """Where the read-only BI snapshot (DuckDB file and Parquet files) is published, and how many to keep."""
+
+    path: str
+    keep: int = KEEP_PUBLISHES
 
 
 def validate_graph(models: list[Model], sources: list[SourceTable], definition_tables: set[str]) -> None:
@@ -43,11 +56,71 @@ def resources(settings: Settings) -> dict[str, object]:
         ),
         "source_files": SourceFiles(raw_dir=str(settings.raw_dir)),
         "definitions_file": DefinitionsFile(path=str(settings.definitions_file)),
+        "publish_target": PublishTarget(path=str(settings.published_dir)),
     }
 
 
+def publish_asset(marts: list[Model], definition_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The BI snapshot: every mart and the definitions in force, published atomically under one publish id.
+
+    It depends on every mart, so Dagster runs it only after they all materialized and passed their blocking checks;
+    a mart that failed one skips it, and BI keeps reading the last good snapshot.
+    """
+    tables = [
+        PublishedTable(
+            schema=model.schema,
+            name=model.name,
+            description=model.description,
+            column_docs={column.name: column.description for column in model.columns},
+        )
+        for model in sorted(marts, key=lambda model: (model.schema, model.name))
+    ]
+
+    @dg.asset(
+        key=list(PUBLISH_KEY),
+        deps=[dg.AssetKey([table.schema, table.name]) for table in tables] + definition_keys,
+        group_name=PUBLISH_GROUP,
+        owners=["team:revops"],
+        kinds={"duckdb", "parquet"},
+        description=(
+            "The marts and the definitions in force, published for BI tools as a read-only DuckDB snapshot "
+            "(replaced atomically, so readers never wait for a refresh nor see half of one) and as Parquet files; "
+            "every table carries the same publish_id. See docs/bi.md."
+        ),
+        tags={"layer": "publish"},
+    )
+    def bi_snapshot(
+        context,  # not annotated: Dagster compares the raw hint, which `from __future__ import annotations` makes text
+        duckdb: Warehouse,
+        publish_target: PublishTarget,
+    ) -> dg.MaterializeResult:
+        with duckdb.get_connection() as connection:
+            publication = publish(connection, tables, Path(publish_target.path), keep=publish_target.keep)
+        context.log.info(f"published {publication.publish_id} to {publication.snapshot}")
+        mart_rows = {name: rows for name, rows in publication.row_counts.items() if name.startswith("marts.")}
+        return dg.MaterializeResult(
+            metadata={
+                "publish_id": publication.publish_id,
+                "published_at": publication.published_at.isoformat(),
+                "snapshot": dg.MetadataValue.path(str(publication.snapshot)),
+                "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
+                "definitions_version": publication.definitions_version,
+                "tables": len(publication.row_counts),
+                "dagster/row_count": sum(mart_rows.values()),
+                "mart_rows": dg.MetadataValue.md(
+                    "\n".join(
+                        ["| mart | rows |", "|---|---|"] + [f"| {name} | {rows} |" for name, rows in mart_rows.items()]
+                    )
+                ),
+                "publish_seconds": round(publication.seconds, 3),
+            }
+        )
+
+    return bi_snapshot
+
+
 def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    """Every asset of the project: raw tables, shared definitions, models."""
+    """Every asset of the project: raw tables, shared definitions, models, and the BI snapshot of the marts."""
     sources = load_sources(settings.sources_file)
     models = load_models(settings.models_dir)
     definitions = definitions_assets(settings.definitions_file)
@@ -60,7 +133,11 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     return [
         *(raw_asset(table) for table in sources),
         definitions,
-        *(model_asset(model, suites_by_model.get(f"{model.schema}.{model.name}", [])) for model in models),
+        *(
+            model_asset(with_row_accounting(model, sources), suites_by_model.get(f"{model.schema}.{model.name}", []))
+            for model in models
+        ),
+        publish_asset([model for model in models if model.layer == "marts"], sorted(definitions.keys)),
     ]
 
 

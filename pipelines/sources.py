@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlglot
 import yaml
+from sqlglot import exp
 
 SUPPORTED_TYPES = frozenset({"varchar", "boolean", "integer", "bigint", "double", "date", "timestamp"})
 
@@ -28,6 +30,21 @@ class SourceColumn:
     description: str
 
 
+# Columns a connector sets to mark a row deleted at the source; the latest version of a row decides.
+SOFT_DELETE_COLUMNS: tuple[str, ...] = ("is_deleted", "_fivetran_deleted")
+# How versions of a row are ordered when no `version_order` is given: the latest sync wins.
+DEFAULT_VERSION_ORDER: tuple[str, ...] = ("_fivetran_synced",)
+
+
+@dataclass(frozen=True)
+class QuarantineRule:
+    """A reason to keep a raw row out of staging: a boolean SQL condition over the raw columns (true = quarantine)."""
+
+    name: str
+    description: str
+    when: str
+
+
 @dataclass(frozen=True)
 class SourceTable:
     """One raw table as a connector lands it."""
@@ -38,10 +55,43 @@ class SourceTable:
     owner: str
     primary_key: tuple[str, ...]
     columns: tuple[SourceColumn, ...]
+    version_order: tuple[str, ...] = DEFAULT_VERSION_ORDER
+    rules: tuple[QuarantineRule, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.name)
+
+    @property
+    def soft_delete_columns(self) -> tuple[str, ...]:
+        """The delete flags this table's contract carries."""
+        names = {column.name for column in self.columns}
+        return tuple(column for column in SOFT_DELETE_COLUMNS if column in names)
+
+    @property
+    def quarantine_rules(self) -> tuple[QuarantineRule, ...]:
+        """Every rule a raw row must pass, first match wins: a key, then parseable typed values, then table rules."""
+        required = set(self.required_columns)
+        key = [column for column in self.primary_key if column in required] or list(self.primary_key)
+        key_missing = " or ".join(f'"{column}" is null' for column in key)
+        rules = [
+            QuarantineRule(
+                name="primary_key_is_null",
+                description=f"the primary key ({', '.join(key)}) is missing",
+                when=key_missing,
+            )
+        ]
+        for column in self.columns:
+            if column.type == "varchar":
+                continue
+            rules.append(
+                QuarantineRule(
+                    name=f"{column.name}_is_unparseable",
+                    description=f"{column.name} holds a value that does not parse as {column.type}",
+                    when=f'"{column.name}" is not null and try_cast("{column.name}" as {column.type}) is null',
+                )
+            )
+        return (*rules, *self.rules)
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -57,6 +107,22 @@ class SourceTable:
             f"no file for {self.source}.{self.name}: looked for {base / self.name}.csv, .parquet or a folder of "
             f"Parquet files (set FLYWHEEL_RAW_DIR to the folder holding your connector tables)"
         )
+
+
+def _parse_rule(path: Path, where: str, item: object) -> QuarantineRule:
+    """A table's own quarantine rule, checked to be one boolean condition and nothing else."""
+    if not isinstance(item, dict) or not {"rule", "description", "when"} <= set(item):
+        raise SourceContractError(f"{path}: {where} needs a rule, a description and when")
+    name, condition = str(item["rule"]), str(item["when"])
+    if not name.isidentifier() or not name.islower():
+        raise SourceContractError(f"{path}: {where}: rule {name!r} must be a snake_case name")
+    try:
+        parsed = sqlglot.parse(f"select 1 where {condition}", dialect="duckdb")
+    except sqlglot.errors.ParseError as error:
+        raise SourceContractError(f"{path}: {where}: `when` is not a SQL condition: {error}") from error
+    if len(parsed) != 1 or parsed[0] is None or any(parsed[0].find_all(exp.Subquery, exp.Command)):
+        raise SourceContractError(f"{path}: {where}: `when` must be one condition over the row, without subqueries")
+    return QuarantineRule(name=name, description=str(item["description"]).strip(), when=condition)
 
 
 def load_sources(path: Path) -> list[SourceTable]:
@@ -86,6 +152,11 @@ def load_sources(path: Path) -> list[SourceTable]:
                     owner=str(table_spec.get("owner", spec["owner"])),
                     primary_key=tuple(table_spec["primary_key"]),
                     columns=tuple(columns),
+                    version_order=tuple(table_spec.get("version_order", DEFAULT_VERSION_ORDER)),
+                    rules=tuple(
+                        _parse_rule(path, f"{source}.{table}.quarantine[{index}]", item)
+                        for index, item in enumerate(table_spec.get("quarantine") or [])
+                    ),
                 )
             )
     return tables

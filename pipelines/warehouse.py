@@ -42,6 +42,7 @@ def connect(path: Path, memory_limit: str = "8GB", threads: int = 2) -> Iterator
         "temp_directory": str(path.parent / ".tmp"),
     }
     connection = duckdb.connect(str(path), config=config)
+    connection.execute("set TimeZone = 'UTC'")
     try:
         yield connection
     finally:
@@ -69,23 +70,73 @@ def row_count(connection: duckdb.DuckDBPyConnection, schema: str, table: str) ->
     return int(result[0]) if result else 0
 
 
-def _reader(path: Path) -> tuple[str, str]:
-    """The DuckDB table function that reads a raw file, and the parameter to pass it."""
+def _reader(path: Path, rejects: str | None = None) -> tuple[str, str]:
+    """The DuckDB table function that reads a raw file, and the parameter to pass it.
+
+    CSV lands as text: staging casts, so a connector's formatting never fails the load itself. With `rejects`,
+    malformed CSV lines (too many or too few fields, a broken quote) are kept aside in the temp tables
+    `<rejects>_errors` and `<rejects>_scans` instead of failing the read.
+    """
     if path.is_dir():
         return "read_parquet(?, union_by_name = true)", str(path / "**" / "*.parquet")
     if path.suffix == ".parquet":
         return "read_parquet(?)", str(path)
-    # CSV lands as text: staging casts, so a connector's formatting never fails the load itself.
-    return "read_csv(?, header = true, all_varchar = true)", str(path)
+    if rejects is None:
+        return "read_csv(?, header = true, all_varchar = true)", str(path)
+    quote(rejects)
+    return (
+        f"read_csv(?, header = true, all_varchar = true, store_rejects = true, "
+        f"rejects_table = '{rejects}_errors', rejects_scan = '{rejects}_scans')"
+    ), str(path)
 
 
-def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, path: Path) -> int:
-    """Load one raw file into `<source>.<table>`, checking its contract; returns the number of rows loaded.
+QUARANTINE_SCHEMA = "quarantine"
+QUARANTINE_TABLE = "rejected_rows"
+AUDIT_SCHEMA = "audit"
+RAW_LOADS_TABLE = "raw_loads"
+
+
+@dataclass(frozen=True)
+class RawLoad:
+    """What one raw load did: rows read from the file, rows loaded, rows quarantined (per rule)."""
+
+    file_rows: int
+    loaded_rows: int
+    quarantined_by_rule: dict[str, int]
+
+    @property
+    def quarantined_rows(self) -> int:
+        return sum(self.quarantined_by_rule.values())
+
+
+def _create_bookkeeping(connection: duckdb.DuckDBPyConnection) -> None:
+    """The quarantine table (rows kept out of staging, with the rule they broke) and the raw-load audit table."""
+    connection.execute(f"create schema if not exists {quote(QUARANTINE_SCHEMA)}")
+    connection.execute(
+        f"create table if not exists {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} ("
+        "source_table varchar not null, source_file varchar not null, record_key varchar, "
+        "rule varchar not null, rule_description varchar not null, raw_row json not null)"
+    )
+    connection.execute(f"create schema if not exists {quote(AUDIT_SCHEMA)}")
+    connection.execute(
+        f"create table if not exists {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} ("
+        "source_table varchar primary key, source_file varchar not null, file_rows bigint not null, "
+        "loaded_rows bigint not null, quarantined_rows bigint not null)"
+    )
+
+
+def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, path: Path) -> RawLoad:
+    """Load one raw file into `<source>.<table>`, checking its contract, quarantining the rows that break it.
 
     Extra columns are kept. Missing optional columns are added as typed NULLs so staging can read them. A missing
-    required column fails before anything is written.
+    required column fails before anything is written. A row that breaks a quarantine rule of the contract (a missing
+    key, a value that does not parse as its column's type, a table rule such as a Stripe test-mode row) goes to
+    `quarantine.rejected_rows` with the first rule it broke, instead of the raw table; the counts go to
+    `audit.raw_loads`. The table, its quarantined rows and its audit row are replaced in one transaction, so a
+    re-run leaves no trace of the previous one.
     """
-    reader, argument = _reader(path)
+    landing = f"_landing__{table.source}__{table.name}"
+    reader, argument = _reader(path, rejects=landing)
     described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
     present = {row[0].lower() for row in described}
     missing_required = [column for column in table.required_columns if column.lower() not in present]
@@ -98,13 +149,77 @@ def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, pa
         for column in table.columns
         if column.name.lower() not in present
     ]
-    select_list = ", ".join(["*", *added])
+    # Timestamps written as text: one with a UTC offset is converted to UTC, a naive one is taken as UTC already.
+    file_types = {row[0].lower(): row[1] for row in described}
+    normalised = [
+        f"coalesce(cast(cast(try_cast({quote(column.name)} as timestamptz) as timestamp) as varchar), "
+        f"{quote(column.name)}) as {quote(column.name)}"
+        for column in table.columns
+        if column.type == "timestamp" and file_types.get(column.name.lower()) == "VARCHAR"
+    ]
+    replaced = f"* replace ({', '.join(normalised)})" if normalised else "*"
+    rules = table.quarantine_rules
+    rule_case = " ".join(f"when coalesce({rule.when}, false) then {index}" for index, rule in enumerate(rules))
+    key_text = " || ' | ' || ".join(
+        f"coalesce(cast({quote(column)} as varchar), 'NULL')" for column in table.primary_key
+    )
+    source_table = f"{table.source}.{table.name}"
     connection.execute(f"create schema if not exists {quote(table.source)}")
+    _create_bookkeeping(connection)
     connection.execute(
-        f"create or replace table {qualified(table.source, table.name)} as select {select_list} from {reader}",
+        f"create or replace temp table {quote(landing)} as "
+        f"select *, case {rule_case} end as _flywheel_rule "
+        f"from (select {', '.join([replaced, *added])} from {reader})",
         [argument],
     )
-    return row_count(connection, table.source, table.name)
+    connection.execute("begin transaction")
+    try:
+        connection.execute(
+            f"create or replace table {qualified(table.source, table.name)} as "
+            f"select * exclude (_flywheel_rule) from {quote(landing)} where _flywheel_rule is null"
+        )
+        connection.execute(
+            f"delete from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} where source_table = ?", [source_table]
+        )
+        for index, rule in enumerate(rules):
+            connection.execute(
+                f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
+                f"select ?, ?, {key_text}, ?, ?, to_json(rejected) "
+                f"from (select * exclude (_flywheel_rule) from {quote(landing)} where _flywheel_rule = ?) as rejected",
+                [source_table, str(path), rule.name, rule.description, index],
+            )
+        if path.suffix == ".csv":
+            connection.execute(
+                f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
+                f"select ?, ?, null, 'malformed_csv_line', error_message, "
+                f"to_json({{'line': line, 'csv_line': csv_line}}) from {quote(landing + '_errors')}",
+                [source_table, str(path)],
+            )
+        by_rule = dict(
+            connection.execute(
+                f"select rule, count(*) from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
+                "where source_table = ? group by rule order by rule",
+                [source_table],
+            ).fetchall()
+        )
+        landed = connection.execute(f"select count(*) from {quote(landing)}").fetchone()
+        load = RawLoad(
+            file_rows=(int(landed[0]) if landed else 0) + by_rule.get("malformed_csv_line", 0),
+            loaded_rows=row_count(connection, table.source, table.name),
+            quarantined_by_rule={str(rule): int(count) for rule, count in by_rule.items()},
+        )
+        connection.execute(
+            f"insert or replace into {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} values (?, ?, ?, ?, ?)",
+            [source_table, str(path), load.file_rows, load.loaded_rows, load.quarantined_rows],
+        )
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    finally:
+        for temporary in (landing, f"{landing}_errors", f"{landing}_scans"):
+            connection.execute(f"drop table if exists {quote(temporary)}")
+    return load
 
 
 @dataclass(frozen=True)

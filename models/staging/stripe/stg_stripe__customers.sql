@@ -1,7 +1,7 @@
 /*
 name: stg_stripe__customers
 description: >-
-  One row per live-mode billing customer, latest connector version, deleted and test-mode customers removed, tied
+  One row per live-mode billing customer, latest connector version, deleted customers removed (test-mode rows are quarantined), tied
   to its CRM account through metadata.salesforce_account_id. Holds names and e-mails: they stop at staging.
 grain: [customer_id]
 owner: team:success
@@ -30,8 +30,7 @@ final as (
         cast(created as timestamp) as created_at                                  -- when the customer was created (UTC)
     from latest
     where
-        coalesce(cast(livemode as boolean), true)
-        and not coalesce(cast(is_deleted as boolean), false)
+        not coalesce(cast(is_deleted as boolean), false)
         and not coalesce(cast(_fivetran_deleted as boolean), false)
 )
 

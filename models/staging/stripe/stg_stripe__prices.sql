@@ -39,8 +39,7 @@ final as (
         cast(created as timestamp) as created_at                          -- when the price was created (UTC)
     from latest
     where
-        coalesce(cast(livemode as boolean), true)
-        and not coalesce(cast(is_deleted as boolean), false)
+        not coalesce(cast(is_deleted as boolean), false)
         and not coalesce(cast(_fivetran_deleted as boolean), false)
 )
 

@@ -1,6 +1,6 @@
 /*
 name: stg_stripe__subscriptions
-description: One row per live-mode subscription, latest connector version, deleted and test-mode rows removed.
+description: One row per live-mode subscription, latest connector version, deleted rows removed (test-mode rows are quarantined).
 grain: [subscription_id]
 owner: team:success
 */
@@ -33,8 +33,7 @@ final as (
         cast(trial_end as timestamp) as trial_ended_at                            -- trial end (UTC)
     from latest
     where
-        coalesce(cast(livemode as boolean), true)
-        and not coalesce(cast(is_deleted as boolean), false)
+        not coalesce(cast(is_deleted as boolean), false)
         and not coalesce(cast(_fivetran_deleted as boolean), false)
 )
 

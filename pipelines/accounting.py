@@ -1,0 +1,90 @@
+"""Row accounting: every raw row is staged, quarantined, a superseded duplicate, or soft-deleted; nothing vanishes.
+
+Each staging model gets a blocking check, built from the source contract of the raw table it reads:
+
+    rows in the file = staged + quarantined + duplicates (older versions of a key) + soft-deleted (latest version
+                       flagged deleted)
+
+The duplicates and soft deletes are counted here from the contract (primary key, version order, delete flags),
+independently of the staging SQL, so a staging model that drops rows by any other means (a filter, an inner join)
+fails the check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pipelines.models import Assertion, Model, TableRef
+from pipelines.sources import SourceTable
+from pipelines.warehouse import AUDIT_SCHEMA, QUARANTINE_SCHEMA, QUARANTINE_TABLE, RAW_LOADS_TABLE, qualified, quote
+
+ACCOUNTING_CHECK = "assert_every_raw_row_is_accounted_for"
+
+
+def accounting_sql(model: Model, table: SourceTable) -> str:
+    """SQL returning one row with the counts when the raw rows do not add up, none when they do."""
+    types = {column.name: column.type for column in table.columns}
+    source_table = f"{table.source}.{table.name}"
+    quote(table.source), quote(table.name)  # plain names only: the table name is also written as a literal below
+    partition = ", ".join(quote(column) for column in table.primary_key)
+    order = ", ".join(
+        f"try_cast({quote(column)} as {types.get(column, 'varchar')}) desc nulls last" for column in table.version_order
+    )
+    deleted = " or ".join(f"coalesce(try_cast({quote(c)} as boolean), false)" for c in table.soft_delete_columns)
+    return f"""
+with
+loads as (
+    select coalesce(max(file_rows), -1) as file_rows
+    from {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)}
+    where source_table = '{source_table}'
+),
+versions as (
+    select
+        row_number() over (partition by {partition} order by {order}) as version_rank,
+        {deleted or "false"} as is_soft_deleted
+    from {qualified(table.source, table.name)}
+),
+removed as (
+    select
+        count(*) filter (where version_rank > 1) as duplicate_rows,
+        count(*) filter (where version_rank = 1 and is_soft_deleted) as soft_deleted_rows
+    from versions
+),
+quarantined as (
+    select count(*) as quarantined_rows
+    from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)}
+    where source_table = '{source_table}'
+),
+staged as (
+    select count(*) as staged_rows from {qualified(model.schema, model.name)}
+)
+select
+    loads.file_rows, staged.staged_rows, quarantined.quarantined_rows, removed.duplicate_rows,
+    removed.soft_deleted_rows
+from loads
+cross join staged
+cross join quarantined
+cross join removed
+where loads.file_rows <> staged.staged_rows + quarantined.quarantined_rows + removed.duplicate_rows
+    + removed.soft_deleted_rows
+""".strip()
+
+
+def with_row_accounting(model: Model, sources: list[SourceTable]) -> Model:
+    """A staging model with its row-accounting check added (other models are returned as they are)."""
+    if model.layer != "staging":
+        return model
+    by_key = {table.key: table for table in sources}
+    raw = [by_key[ref.key] for ref in model.upstream if ref.key in by_key]
+    if len(raw) != 1:
+        return model
+    assertion = Assertion(
+        name=ACCOUNTING_CHECK,
+        description=(
+            f"Every row of the {raw[0].source}.{raw[0].name} file is staged, quarantined, a superseded duplicate "
+            "or soft-deleted: file rows = staged + quarantined + duplicates + soft-deleted."
+        ),
+        sql=accounting_sql(model, raw[0]),
+        upstream=(TableRef(schema=raw[0].source, name=raw[0].name),),
+    )
+    return dataclasses.replace(model, assertions=(*model.assertions, assertion))
