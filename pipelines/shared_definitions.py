@@ -39,6 +39,8 @@ TABLE_DOCS: dict[str, str] = {
     "sales_touch_types": "CRM task types that count as a sales touch for speed-to-lead.",
     "churn_eligibility": "When a contract of each billing interval may churn: every month, or its term-end month only.",
     "closed_lost_reasons": "The closed-lost reason taxonomy, each reason in the bucket of the team that owns it.",
+    "reporting": "The reporting currency and the label of a record without an owner or team, in a single row.",
+    "mrr_excluded_statuses": "Billing subscription statuses that never earned money and carry no MRR.",
 }
 
 CHURN_ELIGIBILITY_VALUES = ("every_month", "term_end_month")
@@ -130,6 +132,13 @@ class SharedDefinitions:
                     {"billing_interval": interval, "is_eligible_only_at_term_end": rule == "term_end_month"}
                     for interval, rule in sorted(document["churn_eligibility"].items())
                 ]
+            ),
+            "reporting": pd.DataFrame(
+                [{"currency": document["reporting"]["currency"],
+                  "unassigned_label": document["reporting"]["unassigned_label"]}]
+            ),
+            "mrr_excluded_statuses": single_column(
+                "subscription_status", document["mrr"]["excluded_subscription_statuses"]
             ),
             "closed_lost_reasons": pd.DataFrame(
                 [{"loss_reason": item["reason"], "loss_reason_bucket": item["bucket"], "is_unspecified": False}
@@ -240,6 +249,14 @@ def _validate_taxonomies(document: dict[str, Any]) -> None:
     _names(document, "rejection_reasons")
     _require(document, "unspecified_rejection_reason", str)
     _require(document, "unspecified_closed_lost_reason", str)
+    _require(document, "reporting.currency", str)
+    _require(document, "reporting.unassigned_label", str)
+    statuses = set(_names(document, "contracts.stripe_subscription_statuses"))
+    for status in _names(document, "mrr.excluded_subscription_statuses"):
+        if status not in statuses:
+            raise DefinitionsError(
+                f"definitions: `mrr.excluded_subscription_statuses` holds {status!r}, not a Stripe subscription status"
+            )
     for index, item in enumerate(_require(document, "closed_lost_reasons", list)):
         if not isinstance(item, dict) or not item.get("reason") or not item.get("bucket"):
             raise DefinitionsError(f"definitions: `closed_lost_reasons[{index}]` needs a reason and a bucket")

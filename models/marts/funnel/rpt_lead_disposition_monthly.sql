@@ -1,0 +1,167 @@
+/*
+name: rpt_lead_disposition_monthly
+description: >-
+  What sales decides about the leads it is handed, per month, channel and campaign: leads accepted and rejected,
+  the acceptance rate, rejections recorded without a valid reason (the disposition discipline gap), and leads
+  recycled (rejected, then accepted later). Each decision counts in the month it was made, so a lead with both an
+  acceptance and a rejection counts once in each, each in its own month (accepted on Jan 8 and rejected on Feb 10:
+  one acceptance in January, one rejection in February). Acceptance is the shared definition's
+  (`int_leads_lifecycle.accepted_at`: at or after the MQL, or any time for a sales-sourced lead), so a CRM
+  acceptance recorded before the lead was an MQL is not counted here (the drift mart shows it). A recycled lead is
+  a rejected lead whose acceptance came strictly after its rejection (accepted_at > rejected_at); it counts in the
+  month of that acceptance, and is also one of that month's acceptances. The campaign is the lead's UTM campaign
+  as recorded (trimmed); a lead without one is under the placeholder '(none)'. A month, channel and campaign with
+  no decision has no row (read it as zero).
+grain: [disposition_month, channel, campaign]
+owner: team:sales
+kpis:
+  - name: leads_accepted_count
+    formula: count of leads whose accepted_at (shared definition, at or after the MQL) falls in the month
+    numerator: n/a
+    denominator: n/a
+    grain: month x channel x campaign (of the lead)
+    owner: team:sales
+  - name: leads_rejected_count
+    formula: count of leads whose rejected_at falls in the month
+    numerator: n/a
+    denominator: n/a
+    grain: month x channel x campaign (of the lead)
+    owner: team:sales
+  - name: acceptance_rate
+    formula: accepted / (accepted + rejected) in the month (null when there is no decision)
+    numerator: leads_accepted_count
+    denominator: leads_accepted_count + leads_rejected_count
+    grain: month x channel x campaign (of the lead)
+    owner: team:sales
+  - name: rejections_without_reason_count
+    formula: count of rejections in the month with no reason, or a reason not in the shared taxonomy
+    numerator: n/a
+    denominator: n/a
+    grain: month x channel x campaign (of the lead)
+    filters: rejected leads with is_rejection_reason_missing
+    owner: team:sales
+  - name: rejection_without_reason_rate
+    formula: rejections without a valid reason / rejections in the month (null when there is no rejection)
+    numerator: rejections_without_reason_count
+    denominator: leads_rejected_count
+    grain: month x channel x campaign (of the lead)
+    owner: team:revops
+  - name: leads_recycled_count
+    formula: count of rejected leads accepted strictly after their rejection, in the month of the acceptance
+    numerator: n/a
+    denominator: n/a
+    grain: month x channel x campaign (of the lead)
+    filters: rejected_at is not null and accepted_at > rejected_at
+    owner: team:sales
+assertions:
+  - name: assert_rejections_match_lifecycle
+    description: Rejections over all months equal the rejected leads in the lead lifecycle.
+    sql: >-
+      select disposition.rejected_count, facts.rejected_count as facts_rejected_count
+      from (
+          select coalesce(sum(leads_rejected_count), 0) as rejected_count from marts.rpt_lead_disposition_monthly
+      ) as disposition
+      cross join (
+          select count(*) as rejected_count from intermediate.int_leads_lifecycle where rejected_at is not null
+      ) as facts
+      where disposition.rejected_count <> facts.rejected_count
+  - name: assert_acceptances_match_lifecycle
+    description: Acceptances over all months equal the accepted leads in the lead lifecycle.
+    sql: >-
+      select disposition.accepted_count, facts.accepted_count as facts_accepted_count
+      from (
+          select coalesce(sum(leads_accepted_count), 0) as accepted_count from marts.rpt_lead_disposition_monthly
+      ) as disposition
+      cross join (
+          select count(*) as accepted_count from intermediate.int_leads_lifecycle where accepted_at is not null
+      ) as facts
+      where disposition.accepted_count <> facts.accepted_count
+  - name: assert_subsets_never_exceed_their_totals
+    description: >-
+      Recycled leads are among the month's acceptances, rejections without a reason among its rejections, and
+      every row holds at least one decision.
+    sql: >-
+      select disposition_month, channel, campaign
+      from marts.rpt_lead_disposition_monthly
+      where
+          leads_recycled_count > leads_accepted_count
+          or rejections_without_reason_count > leads_rejected_count
+          or leads_accepted_count + leads_rejected_count = 0
+*/
+with
+
+lifecycle as (select * from intermediate.int_leads_lifecycle),
+
+leads as (select * from staging.stg_salesforce__leads),
+
+dispositioned as (
+    select
+        lifecycle.lead_id,
+        lifecycle.channel,
+        coalesce(nullif(trim(leads.utm_campaign), ''), '(none)') as campaign,
+        lifecycle.accepted_at,
+        lifecycle.rejected_at,
+        lifecycle.is_rejection_reason_missing,
+        coalesce(lifecycle.accepted_at > lifecycle.rejected_at, false) as is_recycled
+    from lifecycle
+    left join leads on lifecycle.lead_id = leads.lead_id
+    where lifecycle.accepted_at is not null or lifecycle.rejected_at is not null
+),
+
+decisions as (
+    select
+        cast(date_trunc('month', dispositioned.accepted_at) as date) as disposition_month,
+        dispositioned.channel,
+        dispositioned.campaign,
+        'accepted' as decision,
+        false as is_rejection_reason_missing,
+        dispositioned.is_recycled
+    from dispositioned
+    where dispositioned.accepted_at is not null
+
+    union all
+
+    select
+        cast(date_trunc('month', dispositioned.rejected_at) as date) as disposition_month,
+        dispositioned.channel,
+        dispositioned.campaign,
+        'rejected' as decision,
+        dispositioned.is_rejection_reason_missing,
+        false as is_recycled
+    from dispositioned
+    where dispositioned.rejected_at is not null
+),
+
+counted as (
+    select
+        decisions.disposition_month,
+        decisions.channel,
+        decisions.campaign,
+        count(*) filter (where decisions.decision = 'accepted') as leads_accepted_count,
+        count(*) filter (where decisions.decision = 'rejected') as leads_rejected_count,
+        count(*) filter (
+            where decisions.decision = 'rejected' and decisions.is_rejection_reason_missing
+        ) as rejections_without_reason_count,
+        count(*) filter (where decisions.decision = 'accepted' and decisions.is_recycled) as leads_recycled_count
+    from decisions
+    group by decisions.disposition_month, decisions.channel, decisions.campaign
+),
+
+final as (
+    select
+        counted.disposition_month,                                           -- first day of the month the decision was made
+        counted.channel,                                                     -- channel of the lead from the shared mapping
+        counted.campaign,                                                    -- UTM campaign of the lead's first touch; '(none)' when it has none
+        counted.leads_accepted_count,                                        -- leads sales accepted in the month (shared definition: at or after the MQL)
+        counted.leads_rejected_count,                                        -- leads sales rejected in the month
+        counted.leads_accepted_count
+        / nullif(counted.leads_accepted_count + counted.leads_rejected_count, 0)
+        as acceptance_rate,                                                  -- accepted / (accepted + rejected); null when no decision (never, as rows hold one)
+        counted.rejections_without_reason_count,                             -- rejections with no reason or one outside the taxonomy
+        counted.rejections_without_reason_count
+        / nullif(counted.leads_rejected_count, 0) as rejection_without_reason_rate, -- rejections without a valid reason / rejections; null when no rejection in the month
+        counted.leads_recycled_count                                         -- rejected leads accepted later, counted in the month of the acceptance
+    from counted
+)
+
+select * from final

@@ -1,0 +1,196 @@
+/*
+name: rpt_pipeline_weekly
+description: >-
+  Weekly pipeline health by segment, stage and pipeline source: the deals open at the end of each week (Monday to
+  Sunday) and their amount, the pipeline created in the week, the deals aging in their stage, and the deals whose
+  close date was pushed later during the week. Each deal counts under the stage in force at the end of the week,
+  replayed from the stage-change history (int_opportunity_weeks_snapshotted), so past weeks show the pipeline as it
+  stood then; the latest week is the one holding the latest change in the data and shows the CRM as it is now. The
+  pipeline source is who sourced the deal by its channel: sales for the shared sales-sourced channels, product for
+  the product-sourced ones, marketing for every other channel. Open means a stage that is neither the shared won
+  nor lost stage. Pipeline created is valued at the deal's current amount, so it reconciles with the CRM's own
+  opportunity report; open and slipped pipeline use the amount in force at the end of the week.
+grain: [week_start, segment, stage_name, pipeline_source]
+owner: team:revops
+kpis:
+  - name: open_deals_count
+    formula: count of opportunities open at the end of the week
+    numerator: n/a
+    denominator: n/a
+    grain: week x segment x stage at week end x pipeline source
+    filters: stage in force at week end is neither the shared won nor lost stage
+    owner: team:sales
+  - name: open_pipeline_usd
+    formula: sum of the amount in force at week end of the opportunities open at the end of the week (0 when none)
+    numerator: n/a
+    denominator: n/a
+    grain: week x segment x stage at week end x pipeline source
+    filters: stage in force at week end is neither the shared won nor lost stage
+    owner: team:sales
+  - name: created_deals_count
+    formula: count of opportunities whose created_at falls in the week
+    numerator: n/a
+    denominator: n/a
+    grain: week x segment x stage at the end of the creation week x pipeline source
+    owner: team:revops
+  - name: created_pipeline_usd
+    formula: sum of the current amount_usd of opportunities whose created_at falls in the week (0 when none)
+    numerator: n/a
+    denominator: n/a
+    grain: week x segment x stage at the end of the creation week x pipeline source
+    owner: team:revops
+  - name: aging_deals_count
+    formula: count of opportunities open at week end that had sat in their stage longer than pipeline.stage_aging_days
+    numerator: n/a
+    denominator: n/a
+    grain: week x segment x stage at week end x pipeline source
+    filters: open at week end; days in stage known
+    owner: team:sales
+  - name: slipped_deals_count
+    formula: count of opportunities open at week end whose close date was pushed later during the week
+    numerator: n/a
+    denominator: n/a
+    grain: week x segment x stage at week end x pipeline source
+    filters: open at week end
+    owner: team:sales
+  - name: slipped_pipeline_usd
+    formula: sum of the amount in force at week end of the slipped deals (0 when none)
+    numerator: n/a
+    denominator: n/a
+    grain: week x segment x stage at week end x pipeline source
+    filters: open at week end
+    owner: team:sales
+assertions:
+  - name: assert_created_pipeline_matches_opportunities
+    description: >-
+      Pipeline created over all weeks equals the number and the amount of the opportunities in
+      int_opportunities_classified created in a week the report covers.
+    sql: >-
+      select
+          report.created_deals_count,
+          facts.created_deals_count as facts_created_deals_count,
+          report.created_pipeline_usd,
+          facts.created_pipeline_usd as facts_created_pipeline_usd
+      from (
+          select
+              coalesce(sum(created_deals_count), 0) as created_deals_count,
+              coalesce(sum(created_pipeline_usd), 0) as created_pipeline_usd,
+              min(week_start) as first_week_start,
+              max(week_start) as latest_week_start
+          from marts.rpt_pipeline_weekly
+      ) as report
+      cross join (
+          select
+              count(*) as created_deals_count,
+              coalesce(sum(classified.amount_usd), 0) as created_pipeline_usd
+          from intermediate.int_opportunities_classified as classified
+          cross join (
+              select min(week_start) as first_week_start, max(week_start) as latest_week_start
+              from marts.rpt_pipeline_weekly
+          ) as weeks
+          where cast(date_trunc('week', classified.created_at) as date)
+              between weeks.first_week_start and weeks.latest_week_start
+      ) as facts
+      where
+          report.created_deals_count <> facts.created_deals_count
+          or abs(report.created_pipeline_usd - facts.created_pipeline_usd) > 0.005
+  - name: assert_latest_open_pipeline_matches_open_opportunities
+    description: >-
+      In the latest week, the open deals and open pipeline equal the opportunities whose current stage is neither
+      the shared won nor lost stage, and their current amounts.
+    sql: >-
+      select
+          report.open_deals_count,
+          facts.open_deals_count as facts_open_deals_count,
+          report.open_pipeline_usd,
+          facts.open_pipeline_usd as facts_open_pipeline_usd
+      from (
+          select
+              coalesce(sum(open_deals_count), 0) as open_deals_count,
+              coalesce(sum(open_pipeline_usd), 0) as open_pipeline_usd
+          from marts.rpt_pipeline_weekly
+          where week_start = (select max(week_start) from marts.rpt_pipeline_weekly)
+      ) as report
+      cross join (
+          select
+              count(*) as open_deals_count,
+              coalesce(sum(classified.amount_usd), 0) as open_pipeline_usd
+          from intermediate.int_opportunities_classified as classified
+          left join definitions.opportunity_stages as stages on classified.stage_name = stages.stage_name
+          where classified.created_at is not null and not coalesce(stages.is_won or stages.is_lost, false)
+      ) as facts
+      where
+          report.open_deals_count <> facts.open_deals_count
+          or abs(report.open_pipeline_usd - facts.open_pipeline_usd) > 0.005
+*/
+with
+
+opportunity_weeks as (select * from intermediate.int_opportunity_weeks_snapshotted),
+
+classified as (select * from intermediate.int_opportunities_classified),
+
+sales_sourced_channels as (select * from definitions.sales_sourced_channels),
+
+product_sourced_channels as (select * from definitions.product_sourced_channels),
+
+thresholds as (select * from definitions.thresholds),
+
+-- who sourced each deal, by its channel
+sourced_opportunities as (
+    select
+        classified.opportunity_id,
+        classified.segment,
+        classified.amount_usd as current_amount_usd,
+        case
+            when sales_sourced_channels.channel is not null then 'sales'
+            when product_sourced_channels.channel is not null then 'product'
+            else 'marketing'
+        end as pipeline_source
+    from classified
+    left join sales_sourced_channels on classified.channel = sales_sourced_channels.channel
+    left join product_sourced_channels on classified.channel = product_sourced_channels.channel
+),
+
+deal_weeks as (
+    select
+        opportunity_weeks.week_start,
+        sourced_opportunities.segment,
+        opportunity_weeks.stage_name,
+        sourced_opportunities.pipeline_source,
+        opportunity_weeks.is_open,
+        opportunity_weeks.is_created_week,
+        opportunity_weeks.is_open and opportunity_weeks.is_slipped as is_slipped_open,
+        coalesce(
+            opportunity_weeks.is_open and opportunity_weeks.days_in_stage > thresholds.pipeline_stage_aging_days, false
+        ) as is_aging,
+        coalesce(opportunity_weeks.amount_usd, 0) as amount_usd,
+        coalesce(sourced_opportunities.current_amount_usd, 0) as current_amount_usd
+    from opportunity_weeks
+    inner join sourced_opportunities on opportunity_weeks.opportunity_id = sourced_opportunities.opportunity_id
+    cross join thresholds
+),
+
+final as (
+    select
+        deal_weeks.week_start,                                                            -- Monday the week starts on
+        deal_weeks.segment,                                                               -- size segment of the buying account
+        deal_weeks.stage_name,                                                            -- stage in force at the end of the week
+        deal_weeks.pipeline_source,                                                       -- who sourced the deal: sales, product or marketing
+        count(*) filter (where deal_weeks.is_open) as open_deals_count,                   -- deals open at week end
+        coalesce(
+            sum(deal_weeks.amount_usd) filter (where deal_weeks.is_open), 0
+        ) as open_pipeline_usd,                                                           -- amount of the open deals at week end, in USD (0 when none)
+        count(*) filter (where deal_weeks.is_created_week) as created_deals_count,        -- deals created this week
+        coalesce(
+            sum(deal_weeks.current_amount_usd) filter (where deal_weeks.is_created_week), 0
+        ) as created_pipeline_usd,                                                        -- current amount of the deals created this week, in USD (0 when none)
+        count(*) filter (where deal_weeks.is_aging) as aging_deals_count,                 -- open deals in their stage longer than the aging threshold
+        count(*) filter (where deal_weeks.is_slipped_open) as slipped_deals_count,        -- open deals whose close date was pushed later this week
+        coalesce(
+            sum(deal_weeks.amount_usd) filter (where deal_weeks.is_slipped_open), 0
+        ) as slipped_pipeline_usd                                                         -- amount of the slipped deals at week end, in USD (0 when none)
+    from deal_weeks
+    group by deal_weeks.week_start, deal_weeks.segment, deal_weeks.stage_name, deal_weeks.pipeline_source
+)
+
+select * from final

@@ -1,0 +1,151 @@
+/*
+name: rpt_win_rates_quarterly
+description: >-
+  Win rates per quarter of close, segment and channel: deals won and lost, the win rate by count and by amount, and
+  the median and average sales cycle of the won deals (calendar days from creation to close). Every opportunity
+  type counts. A deal counts by its current outcome in the quarter of its last close (a deal lost, reopened and then
+  won is one won deal). Only closed deals make rows: a segment and channel with only open deals in a quarter has no
+  row (not a row with a null rate); rates are null only when their denominator is 0.
+grain: [close_quarter, segment, channel]
+owner: team:sales
+kpis:
+  - name: won_deals_count
+    formula: count of opportunities won in the quarter
+    numerator: n/a
+    denominator: n/a
+    grain: quarter of close x segment (of the buying account) x channel
+    filters: current stage is the shared won stage; close time known
+    owner: team:sales
+  - name: lost_deals_count
+    formula: count of opportunities lost in the quarter
+    numerator: n/a
+    denominator: n/a
+    grain: quarter of close x segment (of the buying account) x channel
+    filters: current stage is the shared lost stage; close time known
+    owner: team:sales
+  - name: win_rate
+    formula: won deals / (won deals + lost deals) (null when none closed)
+    numerator: count of opportunities won in the quarter
+    denominator: count of opportunities won or lost in the quarter
+    grain: quarter of close x segment (of the buying account) x channel
+    filters: close time known
+    owner: team:sales
+  - name: amount_win_rate
+    formula: won amount / (won amount + lost amount) (null when that sum is 0)
+    numerator: sum of amount_usd of opportunities won in the quarter
+    denominator: sum of amount_usd of opportunities won or lost in the quarter (missing amounts count 0)
+    grain: quarter of close x segment (of the buying account) x channel
+    filters: close time known
+    owner: team:sales
+  - name: median_won_sales_cycle_days
+    formula: median of sales_cycle_days of the opportunities won in the quarter (null when none has one)
+    numerator: n/a
+    denominator: n/a
+    grain: quarter of close x segment (of the buying account) x channel
+    filters: current stage is the shared won stage; close time known
+    owner: team:sales
+  - name: average_won_sales_cycle_days
+    formula: average of sales_cycle_days of the opportunities won in the quarter (null when none has one)
+    numerator: sum of sales_cycle_days of the won opportunities
+    denominator: count of won opportunities with a sales cycle
+    grain: quarter of close x segment (of the buying account) x channel
+    filters: current stage is the shared won stage; close time known
+    owner: team:sales
+assertions:
+  - name: assert_won_and_lost_deals_match_outcomes
+    description: Per quarter, won and lost deals and their amounts equal those of fct_opportunity_outcomes.
+    sql: >-
+      select
+          coalesce(win_rates.close_quarter, outcomes.close_quarter) as close_quarter,
+          win_rates.won_deals_count,
+          outcomes.won_deals_count as outcomes_won_deals_count,
+          win_rates.lost_deals_count,
+          outcomes.lost_deals_count as outcomes_lost_deals_count,
+          win_rates.won_amount_usd,
+          outcomes.won_amount_usd as outcomes_won_amount_usd
+      from (
+          select
+              close_quarter,
+              sum(won_deals_count) as won_deals_count,
+              sum(lost_deals_count) as lost_deals_count,
+              sum(won_amount_usd) as won_amount_usd,
+              sum(lost_amount_usd) as lost_amount_usd
+          from marts.rpt_win_rates_quarterly
+          group by close_quarter
+      ) as win_rates
+      full outer join (
+          select
+              close_quarter,
+              count(*) filter (where is_won) as won_deals_count,
+              count(*) filter (where is_lost) as lost_deals_count,
+              coalesce(sum(amount_usd) filter (where is_won), 0) as won_amount_usd,
+              coalesce(sum(amount_usd) filter (where is_lost), 0) as lost_amount_usd
+          from marts.fct_opportunity_outcomes
+          where close_quarter is not null
+          group by close_quarter
+      ) as outcomes on win_rates.close_quarter = outcomes.close_quarter
+      where
+          win_rates.close_quarter is null
+          or outcomes.close_quarter is null
+          or win_rates.won_deals_count <> outcomes.won_deals_count
+          or win_rates.lost_deals_count <> outcomes.lost_deals_count
+          or abs(win_rates.won_amount_usd - outcomes.won_amount_usd) > 0.005
+          or abs(win_rates.lost_amount_usd - outcomes.lost_amount_usd) > 0.005
+  - name: assert_win_rates_between_zero_and_one
+    description: Both win rates lie between 0 and 1 whenever they are defined.
+    sql: >-
+      select close_quarter, segment, channel, win_rate, amount_win_rate
+      from marts.rpt_win_rates_quarterly
+      where win_rate not between 0 and 1 or amount_win_rate not between 0 and 1
+*/
+with
+
+outcomes as (select * from marts.fct_opportunity_outcomes),
+
+closed as (
+    select
+        outcomes.close_quarter,
+        outcomes.segment,
+        outcomes.channel,
+        outcomes.is_won,
+        outcomes.is_lost,
+        coalesce(outcomes.amount_usd, 0) as amount_usd,
+        outcomes.sales_cycle_days
+    from outcomes
+    where outcomes.close_quarter is not null
+),
+
+totals as (
+    select
+        closed.close_quarter,
+        closed.segment,
+        closed.channel,
+        count(*) filter (where closed.is_won) as won_deals_count,
+        count(*) filter (where closed.is_lost) as lost_deals_count,
+        coalesce(sum(closed.amount_usd) filter (where closed.is_won), 0) as won_amount_usd,
+        coalesce(sum(closed.amount_usd) filter (where closed.is_lost), 0) as lost_amount_usd,
+        median(closed.sales_cycle_days) filter (where closed.is_won) as median_won_sales_cycle_days,
+        avg(closed.sales_cycle_days) filter (where closed.is_won) as average_won_sales_cycle_days
+    from closed
+    group by closed.close_quarter, closed.segment, closed.channel
+),
+
+final as (
+    select
+        totals.close_quarter,                                                    -- first day of the quarter the deals closed in
+        totals.segment,                                                          -- size segment of the buying account
+        totals.channel,                                                          -- channel from the shared mapping
+        totals.won_deals_count,                                                  -- opportunities won in the quarter
+        totals.lost_deals_count,                                                 -- opportunities lost in the quarter
+        totals.won_amount_usd,                                                   -- amount won in USD (missing amounts count 0)
+        totals.lost_amount_usd,                                                  -- amount lost in USD (missing amounts count 0)
+        totals.won_deals_count
+        / nullif(totals.won_deals_count + totals.lost_deals_count, 0) as win_rate, -- won / (won + lost) deals, 0-1; null when none closed
+        totals.won_amount_usd
+        / nullif(totals.won_amount_usd + totals.lost_amount_usd, 0) as amount_win_rate, -- won / (won + lost) amount, 0-1; null when that amount is 0
+        totals.median_won_sales_cycle_days,                                      -- median calendar days from creation to close of won deals; null when none won
+        totals.average_won_sales_cycle_days                                      -- average calendar days from creation to close of won deals; null when none won
+    from totals
+)
+
+select * from final
