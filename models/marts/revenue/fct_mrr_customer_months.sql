@@ -1,0 +1,238 @@
+/*
+name: fct_mrr_customer_months
+description: >-
+  One row per billing customer and month with its monthly recurring revenue (MRR) at the close of the month and the
+  MRR movement of the month, with the semantics of dbt Labs' MRR playbook. A customer's MRR for a month is the sum
+  of the MRR of the subscription items in force at the month's last instant (at the data's last recorded event for
+  the latest month, which is still running). Rows run from the customer's first paying month to the latest month
+  in the billing data (the month of its latest recorded event, never the clock); months after a churn in which the
+  customer pays nothing and paid nothing the month before are left out, so every row is a paying month or a churn
+  month. Movement - new: the first month with MRR > 0; churn: MRR = 0 after a month with MRR > 0 (the row carries
+  MRR 0); reactivation: MRR > 0 after a month with MRR = 0, once the customer has paid before; expansion /
+  contraction: MRR up / down between two paying months; unchanged: the same MRR. The calendar starts at the first
+  paying month in the data, so no customer's history starts before it (the playbook's calendar is fixed to start
+  in 2018 and would call a customer paying since before then new in its first calendar month). Churn eligibility
+  (definitions.churn_eligibility): a customer paying at the start of the month is eligible to churn in it when
+  every subscription item it paid for at the close of the previous month may end in this month: items of a
+  billing interval marked every_month always may; items of an interval marked term_end_month only in a month
+  whole contract terms (12 x interval count months for yearly prices) after the month the subscription's paid
+  life began (its term-end month). Intervals not listed may end every month.
+grain: [customer_id, mrr_month]
+owner: team:revops
+*/
+with
+
+item_periods as (select * from intermediate.int_subscription_items_priced),
+
+subscriptions as (select * from staging.stg_stripe__subscriptions),
+
+customers as (select * from staging.stg_stripe__customers),
+
+accounts as (select * from staging.stg_salesforce__accounts),
+
+segments as (select * from definitions.segments),
+
+churn_eligibility as (select * from definitions.churn_eligibility),
+
+-- the billing data runs to its latest recorded event (a future trial end or period end does not count)
+billing_events as (
+    select subscriptions.created_at as event_at from subscriptions
+    union all
+    select subscriptions.started_at from subscriptions
+    union all
+    select subscriptions.current_period_started_at from subscriptions
+    union all
+    select subscriptions.canceled_at from subscriptions
+    union all
+    select subscriptions.ended_at from subscriptions
+    union all
+    select item_periods.valid_from from item_periods
+    union all
+    select item_periods.period_ended_at from item_periods
+),
+
+data_as_of as (
+    select max(billing_events.event_at) as as_of_at
+    from billing_events
+),
+
+calendar_bounds as (
+    select
+        cast(date_trunc('month', min(item_periods.period_started_at)) as date) as first_month,
+        cast(date_trunc('month', min(data_as_of.as_of_at)) as date) as last_month
+    from item_periods
+    cross join data_as_of
+),
+
+calendar as (
+    select cast(unnest(generate_series(calendar_bounds.first_month, calendar_bounds.last_month, interval 1 month)) as date)
+        as mrr_month
+    from calendar_bounds
+),
+
+-- the instant each month's MRR is read at: its last microsecond, or the data's last event for the running month
+month_closes as (
+    select
+        calendar.mrr_month,
+        least(calendar.mrr_month + interval 1 month - interval 1 microsecond, data_as_of.as_of_at) as closes_at
+    from calendar
+    cross join data_as_of
+),
+
+item_months as (
+    select
+        month_closes.mrr_month,
+        item_periods.customer_id,
+        item_periods.mrr_usd,
+        item_periods.seat_quantity,
+        item_periods.billing_interval,
+        -- whether this item's contract lets it end in the month after this one
+        case
+            when coalesce(churn_eligibility.is_eligible_only_at_term_end, false) and item_periods.cycle_months >= 1
+                then date_diff(
+                    'month',
+                    cast(date_trunc('month', item_periods.paid_started_at) as date),
+                    cast(month_closes.mrr_month + interval 1 month as date)
+                ) % cast(item_periods.cycle_months as integer) = 0
+            else true
+        end as may_end_next_month
+    from item_periods
+    inner join month_closes
+        on
+            item_periods.period_started_at <= month_closes.closes_at
+            and (item_periods.period_ended_at is null or item_periods.period_ended_at > month_closes.closes_at)
+    left join churn_eligibility on item_periods.billing_interval = churn_eligibility.billing_interval
+),
+
+customer_months_paid as (
+    select
+        item_months.customer_id,
+        item_months.mrr_month,
+        sum(item_months.mrr_usd) as mrr_usd,
+        cast(sum(item_months.seat_quantity) as bigint) as seats,
+        case
+            when count(distinct item_months.billing_interval) = 1 then min(item_months.billing_interval)
+            else 'mixed'
+        end as billing_interval,
+        bool_and(item_months.may_end_next_month) as may_churn_next_month
+    from item_months
+    group by item_months.customer_id, item_months.mrr_month
+),
+
+customer_first_months as (
+    select
+        customer_months_paid.customer_id,
+        min(customer_months_paid.mrr_month) as first_paid_month
+    from customer_months_paid
+    where customer_months_paid.mrr_usd > 0
+    group by customer_months_paid.customer_id
+),
+
+-- every month from the customer's first paying month to the end of the data, paying or not
+customer_spine as (
+    select
+        customer_first_months.customer_id,
+        customer_first_months.first_paid_month,
+        calendar.mrr_month,
+        coalesce(customer_months_paid.mrr_usd, 0) as mrr_usd,
+        coalesce(customer_months_paid.seats, 0) as seats,
+        customer_months_paid.billing_interval,
+        customer_months_paid.may_churn_next_month
+    from customer_first_months
+    inner join calendar on customer_first_months.first_paid_month <= calendar.mrr_month
+    left join customer_months_paid
+        on
+            customer_first_months.customer_id = customer_months_paid.customer_id
+            and calendar.mrr_month = customer_months_paid.mrr_month
+),
+
+with_previous as (
+    select
+        customer_spine.*,
+        coalesce(
+            lag(customer_spine.mrr_usd) over (partition by customer_spine.customer_id order by customer_spine.mrr_month),
+            0
+        ) as previous_mrr_usd,
+        coalesce(
+            lag(customer_spine.seats) over (partition by customer_spine.customer_id order by customer_spine.mrr_month),
+            0
+        ) as previous_seats,
+        lag(customer_spine.billing_interval) over (
+            partition by customer_spine.customer_id order by customer_spine.mrr_month
+        ) as previous_billing_interval,
+        lag(customer_spine.may_churn_next_month) over (
+            partition by customer_spine.customer_id order by customer_spine.mrr_month
+        ) as previous_may_churn_next_month
+    from customer_spine
+),
+
+classified as (
+    select
+        with_previous.*,
+        with_previous.mrr_usd - with_previous.previous_mrr_usd as mrr_change_usd,
+        case
+            when with_previous.mrr_usd > 0 and with_previous.mrr_month = with_previous.first_paid_month then 'new'
+            when with_previous.mrr_usd = 0 and with_previous.previous_mrr_usd > 0 then 'churn'
+            when with_previous.mrr_usd > 0 and with_previous.previous_mrr_usd = 0 then 'reactivation'
+            when with_previous.mrr_usd > with_previous.previous_mrr_usd then 'expansion'
+            when with_previous.mrr_usd < with_previous.previous_mrr_usd then 'contraction'
+            else 'unchanged'
+        end as movement
+    from with_previous
+    where with_previous.mrr_usd > 0 or with_previous.previous_mrr_usd > 0
+),
+
+account_segments as (
+    select
+        accounts.account_id,
+        segments.segment
+    from accounts
+    inner join segments
+        on
+            accounts.employee_count >= segments.min_employees
+            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
+),
+
+unknown_segment as (
+    select segments.segment
+    from segments
+    where segments.min_employees is null
+),
+
+final as (
+    select
+        classified.customer_id,                                                       -- billing customer id
+        classified.mrr_month,                                                         -- first day of the month
+        customers.crm_account_id as account_id,                                       -- CRM account (Stripe metadata.salesforce_account_id); null for self-serve customers
+        coalesce(account_segments.segment, unknown_segment.segment) as segment,       -- size segment of the CRM account from the shared bands; the unknown segment when not tied to a known account
+        classified.first_paid_month,                                                  -- the customer's first month with MRR > 0 (its new month)
+        classified.mrr_usd,                                                           -- MRR in USD at the close of the month (0 in a churn month)
+        classified.seats,                                                             -- seats (item quantities) billed at the close of the month (0 in a churn month)
+        coalesce(classified.billing_interval, classified.previous_billing_interval) as billing_interval, -- month, year or mixed (several intervals); a churn month shows the interval that ended
+        classified.previous_mrr_usd,                                                  -- MRR at the close of the previous month (0 when not paying)
+        classified.previous_seats,                                                    -- seats at the close of the previous month
+        classified.mrr_change_usd,                                                    -- mrr_usd - previous_mrr_usd
+        classified.movement,                                                          -- new, expansion, contraction, churn, reactivation or unchanged (see the description)
+        case when classified.movement = 'new' then classified.mrr_usd else 0 end as new_mrr_usd, -- MRR of a new customer (0 otherwise)
+        case
+            when classified.movement = 'expansion' then classified.mrr_change_usd else 0
+        end as expansion_mrr_usd,                                                     -- MRR gained by a paying customer (positive; 0 otherwise)
+        case
+            when classified.movement = 'contraction' then -classified.mrr_change_usd else 0
+        end as contraction_mrr_usd,                                                   -- MRR lost by a customer still paying (positive; 0 otherwise)
+        case
+            when classified.movement = 'churn' then classified.previous_mrr_usd else 0
+        end as churned_mrr_usd,                                                       -- MRR lost by a churning customer (positive; 0 otherwise)
+        case
+            when classified.movement = 'reactivation' then classified.mrr_usd else 0
+        end as reactivation_mrr_usd,                                                  -- MRR of a customer paying again after a churn (0 otherwise)
+        classified.previous_mrr_usd > 0 as is_paying_at_start,                        -- paid at the close of the previous month (in the month's retention cohort)
+        classified.previous_mrr_usd > 0
+        and coalesce(classified.previous_may_churn_next_month, false) as is_churn_eligible -- paying at the start and every item it paid for may end this month (definitions.churn_eligibility: monthly any month, annual only in its term-end month)
+    from classified
+    inner join customers on classified.customer_id = customers.customer_id
+    left join account_segments on customers.crm_account_id = account_segments.account_id
+    cross join unknown_segment
+)
+
+select * from final
