@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.project import BUILD_JOB, build_definitions
+from pipelines.publish import SNAPSHOT_FILE
 from pipelines.settings import Settings
 
 
@@ -33,6 +34,8 @@ class RunSummary:
     mart_rows: dict[str, int] = field(default_factory=dict)
     model_build_seconds: float = 0.0
     model_check_seconds: float = 0.0
+    publish_id: str | None = None
+    published_snapshot: str | None = None
     result: dg.ExecuteInProcessResult | None = field(default=None, repr=False)
 
     def render(self) -> str:
@@ -78,6 +81,16 @@ def mart_row_counts(settings: Settings) -> dict[str, int]:
     return counts
 
 
+def published_line(summary: RunSummary, settings: Settings) -> str:
+    """Where BI reads the marts, and whether this run refreshed them."""
+    if summary.published_snapshot:
+        return f"{summary.published_snapshot} (publish {summary.publish_id}; BI connects here, see docs/bi.md)"
+    snapshot = settings.published_dir / SNAPSHOT_FILE
+    if snapshot.exists():
+        return f"not refreshed by this run; BI still reads the last good snapshot {snapshot}"
+    return "nothing published (the marts did not pass their checks)"
+
+
 def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunSummary:
     """Materialize every asset in one in-process run and summarise it."""
     started = time.perf_counter()
@@ -94,6 +107,9 @@ def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None)
         if event.asset_key is not None:
             summary.assets_built.append(event.asset_key.to_user_string())
         metadata = event.materialization.metadata
+        if "publish_id" in metadata and "snapshot" in metadata:
+            summary.publish_id = str(metadata["publish_id"].value)
+            summary.published_snapshot = str(metadata["snapshot"].value)
         if "build_seconds" in metadata and "check_seconds" in metadata:
             summary.model_build_seconds += float(metadata["build_seconds"].value)  # type: ignore[arg-type]
             summary.model_check_seconds += float(metadata["check_seconds"].value)  # type: ignore[arg-type]
@@ -124,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = run_pipeline(settings)
     print(summary.render())
     print(f"  warehouse:     {settings.warehouse}")
+    print(f"  published:     {published_line(summary, settings)}")
     return 0 if summary.succeeded else 1
 
 

@@ -27,6 +27,14 @@ class Settings:
     expectations_dir: Path
     memory_limit: str
     threads: int
+    # Where the BI snapshot is published; None means `published/` beside the warehouse, so a build into a
+    # temporary warehouse (as the tests do) also publishes there.
+    publish_dir: Path | None = None
+
+    @property
+    def published_dir(self) -> Path:
+        """The folder BI tools read: the DuckDB snapshot and the Parquet files of the marts."""
+        return self.publish_dir if self.publish_dir is not None else self.warehouse.parent / "published"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,4 +47,5 @@ class Settings:
             expectations_dir=_path_from_env("FLYWHEEL_EXPECTATIONS_DIR", "expectations"),
             memory_limit=os.environ.get("FLYWHEEL_MEMORY_LIMIT", "8GB"),
             threads=int(os.environ.get("FLYWHEEL_THREADS", str(os.cpu_count() or 2))),
+            publish_dir=_path_from_env("FLYWHEEL_PUBLISH_DIR", "") if os.environ.get("FLYWHEEL_PUBLISH_DIR") else None,
         )
