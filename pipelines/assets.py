@@ -142,12 +142,19 @@ def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
         for table, doc in TABLE_DOCS.items()
     ]
 
-    @dg.multi_asset(name="shared_definitions", specs=specs)
-    def load(duckdb: Warehouse, definitions_file: DefinitionsFile) -> Iterable[dg.MaterializeResult]:
+    # Subsettable so a run can select a few models and their definitions; all tables are always rewritten together
+    # from the one file, so they never disagree with each other.
+    @dg.multi_asset(name="shared_definitions", specs=specs, can_subset=True)
+    def load(
+        context: dg.AssetExecutionContext, duckdb: Warehouse, definitions_file: DefinitionsFile
+    ) -> Iterable[dg.MaterializeResult]:
         loaded = load_definitions(Path(definitions_file.path))
         with duckdb.get_connection() as connection:
             written = write_definitions(connection, loaded)
+        selected = {key.path[-1] for key in context.selected_asset_keys}
         for table, rows in written.items():
+            if table not in selected:
+                continue
             yield dg.MaterializeResult(
                 asset_key=[DEFINITIONS_SCHEMA, table],
                 metadata={"dagster/row_count": rows, "definitions_digest": loaded.digest},

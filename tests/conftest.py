@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipelines.cli import RunSummary, run_pipeline
 from pipelines.project import build_definitions
 from pipelines.settings import PROJECT_ROOT, Settings
 
@@ -33,6 +34,13 @@ def materialize(settings: Settings, selection: str | None = None) -> dg.ExecuteI
         if selection
         else None,
     )
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, RunSummary]:
+    """One full build of the demo seeds through `flywheel run`'s code path, shared by every test that reads it."""
+    settings = settings_for(tmp_path_factory.mktemp("demo_build"), PROJECT_ROOT / "seeds")
+    return settings, run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
 
 
 @pytest.fixture

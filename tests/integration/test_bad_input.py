@@ -75,7 +75,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     header = task_file.read_text().splitlines()[0]
     task_file.write_text(f"{header}\n" + ",".join(["T1"] * (header.count(",") + 2)) + "\n")
     settings = settings_for(tmp_path, raw_dir)
-    result = materialize(settings)
+    result = materialize(settings, 'group:raw or group:staging or +key:"intermediate/int_opportunities_classified"')
     assert result.success
     yield settings
 

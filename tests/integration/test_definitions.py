@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipelines.cli import RunSummary
 from pipelines.settings import PROJECT_ROOT, Settings
 from pipelines.shared_definitions import load_definitions
 from pipelines.suites import Suite, load_suites, run_suite
@@ -28,12 +28,12 @@ def query(settings: Settings, sql: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = settings_for(tmp_path_factory.mktemp("definitions"), SEEDS)
-    result = materialize(settings)
-    assert result.success
-    assert all(check.passed for check in result.get_asset_check_evaluations())
-    yield settings
+def built(demo_build: tuple[Settings, RunSummary]) -> Settings:
+    settings, summary = demo_build
+    assert summary.succeeded
+    assert summary.result is not None
+    assert all(check.passed for check in summary.result.get_asset_check_evaluations())
+    return settings
 
 
 def _failures(suite: Suite, frame: pd.DataFrame, key: str) -> dict[str, tuple[int, list[str]]]:
@@ -132,7 +132,7 @@ def test_changing_a_threshold_moves_the_lifecycle_and_the_marts(built: Settings,
     definitions_file.write_text(yaml.safe_dump(document))
     changed = dataclasses.replace(settings_for(tmp_path, SEEDS), definitions_file=definitions_file)
 
-    result = materialize(changed)
+    result = materialize(changed, '+key:"marts/rpt_definition_drift_monthly"')
 
     assert result.success
     before = query(built, "select count(mql_at) as mqls from intermediate.int_leads_lifecycle")["mqls"][0]
@@ -152,7 +152,7 @@ def test_a_failing_error_suite_keeps_the_marts_as_they_were(tmp_path: Path) -> N
     raw_dir = tmp_path / "raw"
     shutil.copytree(SEEDS, raw_dir)
     settings = settings_for(tmp_path, raw_dir)
-    assert materialize(settings).success
+    assert materialize(settings, '+key:"marts/rpt_funnel_monthly"').success
     funnel_before = query(settings, "select * from marts.rpt_funnel_monthly order by all")
 
     # A won deal whose amount the CRM lost: the won-opportunity definition no longer holds.
@@ -162,7 +162,7 @@ def test_a_failing_error_suite_keeps_the_marts_as_they_were(tmp_path: Path) -> N
     opportunities.loc[opportunities["id"] == opportunity_id, "amount"] = "0"
     opportunities.to_csv(raw_dir / "salesforce" / "opportunity.csv", index=False)
 
-    result = materialize(settings)
+    result = materialize(settings, '+key:"marts/rpt_funnel_monthly"')
 
     failed = [check for check in result.get_asset_check_evaluations() if not check.passed]
     assert [(check.asset_key.to_user_string(), check.check_name) for check in failed] == [

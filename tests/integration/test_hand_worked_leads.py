@@ -96,7 +96,7 @@ TABLES = {
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("hand_worked")
     settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
-    result = materialize(settings)
+    result = materialize(settings, '+key:"marts/rpt_funnel_monthly" or +key:"marts/rpt_definition_drift_monthly"')
     assert result.success
     yield settings
 
