@@ -17,6 +17,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
+from pipelines.operations import RAW_LOAD_RETRY_POLICY
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.shared_definitions import TABLE_DOCS, load_definitions, write_definitions
 from pipelines.sources import SourceTable
@@ -95,6 +96,8 @@ def raw_asset(table: SourceTable) -> dg.AssetsDefinition:
         description=table.description or f"{table.source}.{table.name} as the connector lands it.",
         tags={"layer": "raw", "source": table.source},
         metadata={"dagster/column_schema": contract_schema, "primary_key": list(table.primary_key)},
+        # A file still being written by the connector, or a lock held a little too long, passes on a retry.
+        retry_policy=RAW_LOAD_RETRY_POLICY,
     )
     def load(context: dg.AssetExecutionContext, duckdb: Warehouse, source_files: SourceFiles):
         from pipelines.warehouse import load_raw_table

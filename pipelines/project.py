@@ -9,7 +9,9 @@ import dagster as dg
 from pipelines.accounting import with_row_accounting
 from pipelines.assets import DefinitionsFile, SourceFiles, Warehouse, definitions_assets, model_asset, raw_asset
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
+from pipelines.operations import operations_for
 from pipelines.publish import KEEP_PUBLISHES, PublishedTable, publish
+from pipelines.report import report_asset
 from pipelines.settings import Settings
 from pipelines.sources import SourceTable, load_sources
 from pipelines.suites import Suite, SuiteError, load_suites
@@ -138,6 +140,7 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             for model in models
         ),
         publish_asset([model for model in models if model.layer == "marts"], sorted(definitions.keys)),
+        report_asset(),
     ]
 
 
@@ -162,8 +165,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.all(),
         description="Load every raw table, then build every model, in dependency order, in one process.",
     )
+    assets = build_assets(settings)
+    # Freshness checks on the raw assets, the raw files sensor and the run-failure reporter: see operations.py.
+    operations = operations_for(
+        settings.raw_dir, settings.warehouse.parent, load_sources(settings.sources_file), assets, build_job
+    )
     return dg.Definitions(
-        assets=build_assets(settings),
+        assets=assets,
+        asset_checks=operations.checks,
+        sensors=operations.sensors,
         resources=resources(settings),
         jobs=[build_job],
         schedules=[

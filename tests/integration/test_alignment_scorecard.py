@@ -55,20 +55,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
-from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
 from tests.integration.test_mrr_and_retention import TABLES as MRR_TABLES
 from tests.integration.test_mrr_and_retention import customer, item, subscription
 from tests.integration.test_speed_to_lead import TABLES as SPEED_TABLES
 from tests.integration.test_speed_to_lead import U1, lead, task, visit
 
 SCORECARD = "rpt_alignment_scorecard_monthly"
-SELECTION = f'+key:"marts/{SCORECARD}" or group:definitions'
 
 # the speed-to-lead leads, with the marketing tool's MQL flag and B's conversion added
 LEAD_CHANGES: dict[str, dict[str, object]] = {
@@ -205,10 +203,8 @@ TABLES: dict[str, list[dict]] = {
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    tmp_path = tmp_path_factory.mktemp("alignment_scorecard")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
-    result = materialize(settings, SELECTION)
+def built(scorecard_build: tuple[Settings, dg.ExecuteInProcessResult]) -> Iterator[Settings]:
+    settings, result = scorecard_build
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     assert not [evaluation.check_name for evaluation in evaluations if not evaluation.passed]

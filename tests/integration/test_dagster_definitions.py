@@ -37,6 +37,6 @@ def test_every_asset_has_description_owner_group_and_kinds() -> None:
         node = graph.get(key)
         assert node.description, f"{key.to_user_string()} has no description"
         assert node.owners, f"{key.to_user_string()} has no owner"
-        assert node.group_name in {"raw", "definitions", "staging", "intermediate", "marts", "publish"}, key
+        assert node.group_name in {"raw", "definitions", "staging", "intermediate", "marts", "publish", "reports"}, key
         assert "duckdb" in node.kinds, key
     assert isinstance(definitions.resolve_job_def("build_everything"), dg.JobDefinition)

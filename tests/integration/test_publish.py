@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -21,11 +20,12 @@ import duckdb
 import pytest
 
 from pipelines.assets import DefinitionsFile, Warehouse, model_asset
+from pipelines.cli import RunSummary
 from pipelines.models import load_models
 from pipelines.project import PUBLISH_KEY, PublishTarget, publish_asset
 from pipelines.publish import METADATA_TABLE, SNAPSHOT_FILE, current_manifest
 from pipelines.settings import PROJECT_ROOT, Settings
-from tests.conftest import materialize, settings_for
+from tests.conftest import materialize
 
 SEEDS = PROJECT_ROOT / "seeds"
 READER = Path(__file__).with_name("publish_reader.py")
@@ -46,12 +46,11 @@ def mart_names(settings: Settings) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """One full build of the seeds, published; shared by the tests of this module."""
-    settings = settings_for(tmp_path_factory.mktemp("publish"), SEEDS)
-    result = materialize(settings)
-    assert result.success
-    yield settings
+def published(demo_build: tuple[Settings, RunSummary]) -> Settings:
+    """The session's full build of the seeds, which ends by publishing; the refresh test rebuilds it in place."""
+    settings, summary = demo_build
+    assert summary.succeeded
+    return settings
 
 
 def snapshot_publish_id(settings: Settings) -> str:
