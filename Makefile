@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run test lint format typecheck ui seeds validate docs snapshot clean
+.PHONY: install run test lint format typecheck ui seeds validate docs catalog snapshot clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ ui: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m pipelines.catalog
+
+catalog: $(STAMP)
+	$(BIN)/python -m pipelines.docs_catalog
 
 snapshot: $(STAMP)
 	FLYWHEEL_UPDATE_SNAPSHOT=1 $(BIN)/pytest -q tests/contract/test_asset_catalog_snapshot.py

@@ -1,13 +1,14 @@
-"""Row accounting: every raw row is staged, quarantined, a superseded duplicate, or soft-deleted; nothing vanishes.
+"""Row accounting: every raw row is staged, quarantined, a superseded duplicate, soft-deleted or erased; none vanishes.
 
 Each staging model gets a blocking check, built from the source contract of the raw table it reads:
 
     rows in the file = staged + quarantined + duplicates (older versions of a key) + soft-deleted (latest version
-                       flagged deleted)
+                       flagged deleted) + erased (rows of a person on the erasure list, dropped at raw load)
 
 The duplicates and soft deletes are counted here from the contract (primary key, version order, delete flags),
 independently of the staging SQL, so a staging model that drops rows by any other means (a filter, an inner join)
-fails the check.
+fails the check. The erased count is the one the raw load recorded in `audit.raw_loads`: erased rows never reach the
+warehouse, so there is nothing else to count them from.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def accounting_sql(model: Model, table: SourceTable) -> str:
     return f"""
 with
 loads as (
-    select coalesce(max(file_rows), -1) as file_rows
+    select coalesce(max(file_rows), -1) as file_rows, coalesce(max(erased_rows), 0) as erased_rows
     from {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)}
     where source_table = '{source_table}'
 ),
@@ -60,13 +61,13 @@ staged as (
 )
 select
     loads.file_rows, staged.staged_rows, quarantined.quarantined_rows, removed.duplicate_rows,
-    removed.soft_deleted_rows
+    removed.soft_deleted_rows, loads.erased_rows
 from loads
 cross join staged
 cross join quarantined
 cross join removed
 where loads.file_rows <> staged.staged_rows + quarantined.quarantined_rows + removed.duplicate_rows
-    + removed.soft_deleted_rows
+    + removed.soft_deleted_rows + loads.erased_rows
 """.strip()
 
 
@@ -81,8 +82,8 @@ def with_row_accounting(model: Model, sources: list[SourceTable]) -> Model:
     assertion = Assertion(
         name=ACCOUNTING_CHECK,
         description=(
-            f"Every row of the {raw[0].source}.{raw[0].name} file is staged, quarantined, a superseded duplicate "
-            "or soft-deleted: file rows = staged + quarantined + duplicates + soft-deleted."
+            f"Every row of the {raw[0].source}.{raw[0].name} file is staged, quarantined, a superseded duplicate, "
+            "soft-deleted or erased: file rows = staged + quarantined + duplicates + soft-deleted + erased."
         ),
         sql=accounting_sql(model, raw[0]),
         upstream=(TableRef(schema=raw[0].source, name=raw[0].name),),

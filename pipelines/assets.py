@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from pipelines.erasure import ErasureList
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
 from pipelines.operations import RAW_LOAD_RETRY_POLICY
@@ -59,9 +60,11 @@ class Warehouse(DuckDBResource):
 
 
 class SourceFiles(dg.ConfigurableResource):
-    """Where the connector tables (CSV or Parquet) are read from: `<raw_dir>/<source>/<table>.csv`."""
+    """Where the connector tables (CSV or Parquet) are read from (`<raw_dir>/<source>/<table>.csv`), and the erasure
+    list every load applies (empty path: the one the settings name)."""
 
     raw_dir: str
+    erasure_list: str = ""
 
 
 class DefinitionsFile(dg.ConfigurableResource):
@@ -104,7 +107,8 @@ def raw_asset(table: SourceTable) -> dg.AssetsDefinition:
 
         path = table.find_file(Path(source_files.raw_dir))
         with duckdb.get_connection() as connection:
-            load = load_raw_table(connection, table, path)
+            erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
+            load = load_raw_table(connection, table, path, erasures)
             columns = table_columns(connection, table.source, table.name)
         context.log.info(
             f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}; "
@@ -116,6 +120,8 @@ def raw_asset(table: SourceTable) -> dg.AssetsDefinition:
                 "file_rows": load.file_rows,
                 "quarantined_rows": load.quarantined_rows,
                 "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
+                "erased_rows": load.erased_rows,
+                "redacted_rows": load.redacted_rows,
                 "source_file": dg.MetadataValue.path(str(path)),
                 "column_count": len(columns),
             }

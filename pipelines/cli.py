@@ -2,11 +2,13 @@
 
 flywheel run        materialize every asset into the warehouse and print a summary
 flywheel generate   write the deterministic demo data (see `flywheel generate --help`)
+flywheel forget     erase one person (by e-mail, lead id or contact id) now and on every later run
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -16,9 +18,12 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
+from pipelines.erasure import KINDS, ErasureError, ErasureList, hash_key, hash_sql, install, keyed_hash, uninstall
 from pipelines.project import BUILD_JOB, build_definitions
-from pipelines.publish import SNAPSHOT_FILE
+from pipelines.publish import SNAPSHOT_FILE, prune
+from pipelines.report import REPORT_FILE
 from pipelines.settings import Settings
+from pipelines.sources import SourceContractError, load_sources
 
 
 @dataclass
@@ -124,11 +129,100 @@ def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None)
     return summary
 
 
+def linked_identifiers(
+    settings: Settings, requested: set[tuple[str, str]]
+) -> tuple[set[tuple[str, str]], dict[str, int]]:
+    """The requested hashes plus the ids linked to them in the raw files, and the raw rows matching, per table.
+
+    Erasing by e-mail must also erase the person's lead and contact ids, or their tasks and meetings (which carry
+    only `who_id`) would stay. Every raw table with `personal_keys` is read; a matching row adds the hash of each of
+    its single-kind id columns (a lead's id and converted contact, an engagement's lead), until nothing new appears.
+    """
+    from pipelines.warehouse import _reader, erased_sql, quote
+
+    tables = [table for table in load_sources(settings.sources_file) if table.personal_keys]
+    files = {}
+    for table in tables:
+        try:
+            files[table.key] = table.find_file(settings.raw_dir)
+        except SourceContractError:
+            continue
+    hashes = set(requested)
+    matched: dict[str, int] = {}
+    with duckdb.connect() as connection:
+        for _ in range(5):
+            install(connection, ErasureList(path=settings.erasure_list, entries=dict.fromkeys(hashes, "")))
+            found: set[tuple[str, str]] = set()
+            for table in tables:
+                if table.key not in files:
+                    continue
+                reader, argument = _reader(files[table.key])
+                present = {
+                    row[0] for row in connection.execute(f"describe select * from {reader}", [argument]).fetchall()
+                }
+                keys = [(column, kinds) for column, kinds in table.personal_keys if column in present]
+                if not keys:
+                    continue
+                condition = erased_sql(dataclasses.replace(table, personal_keys=tuple(keys)), True)
+                counted = connection.execute(f"select count(*) from {reader} where {condition}", [argument]).fetchone()
+                matched[f"{table.source}.{table.name}"] = int(counted[0]) if counted else 0
+                for column, kinds in keys:
+                    if len(kinds) != 1 or kinds[0] == "email":
+                        continue
+                    rows = connection.execute(
+                        f"select distinct {hash_sql(quote(column), kinds[0])} from {reader} "
+                        f"where ({condition}) and nullif(trim(cast({quote(column)} as varchar)), '') is not null",
+                        [argument],
+                    ).fetchall()
+                    found |= {(kinds[0], row[0]) for row in rows}
+            uninstall(connection)
+            if found <= hashes:
+                break
+            hashes |= found
+    return hashes, matched
+
+
+def forget(settings: Settings, emails: Sequence[str], lead_ids: Sequence[str], contact_ids: Sequence[str]) -> int:
+    """Record an erasure request (keyed hashes only) in the erasure list; returns the number of new entries."""
+    key = hash_key()
+    requested = {
+        (kind, keyed_hash(key, kind, value))
+        for kind, values in zip(KINDS, (emails, lead_ids, contact_ids), strict=True)
+        for value in values
+        if value.strip()
+    }
+    if not requested:
+        raise ErasureError("nothing to forget: give --email, --lead-id or --contact-id")
+    hashes, matched = linked_identifiers(settings, requested)
+    before = ErasureList.read(settings.erasure_list)
+    after = before.with_hashes(sorted(hashes))
+    after.write()
+    rows = ", ".join(f"{table} {count}" for table, count in sorted(matched.items()) if count) or "none"
+    print(f"Recorded {len(after) - len(before)} new identifier hash(es) in {settings.erasure_list}")
+    print(f"  raw rows identifying the person today: {rows}")
+    return len(after) - len(before)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flywheel", description="Flywheel: the shared revenue data model.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="materialize every asset into the warehouse and print a summary")
     commands.add_parser("generate", help="write deterministic demo data", add_help=False)
+    forgetting = commands.add_parser(
+        "forget",
+        help="erase a person: record the request (as keyed hashes) and rebuild so they are gone on return",
+        description=(
+            "Record an erasure request in the erasure list (FLYWHEEL_ERASURE_LIST) as HMAC-SHA256 hashes keyed "
+            "with FLYWHEEL_PII_HASH_KEY, then rebuild: every raw load drops the person's rows from now on, and "
+            "the old Parquet publishes are pruned."
+        ),
+    )
+    forgetting.add_argument("--email", action="append", default=[], help="the person's e-mail (repeatable)")
+    forgetting.add_argument("--lead-id", action="append", default=[], help="a CRM lead id (repeatable)")
+    forgetting.add_argument("--contact-id", action="append", default=[], help="a CRM contact id (repeatable)")
+    forgetting.add_argument(
+        "--no-run", action="store_true", help="only record the request; the next `make run` applies it"
+    )
     arguments, rest = parser.parse_known_args(argv)
     if arguments.command == "generate":
         from pipelines import generator  # type: ignore[attr-defined,unused-ignore]
@@ -137,10 +231,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = Settings.from_env()
+    if arguments.command == "forget":
+        try:
+            forget(settings, arguments.email, arguments.lead_id, arguments.contact_id)
+        except ErasureError as error:
+            print(f"flywheel forget: {error}", file=sys.stderr)
+            return 2
+        if arguments.no_run:
+            print("  not applied yet: the next `make run` (or `flywheel run`) removes the person everywhere")
+            return 0
     summary = run_pipeline(settings)
     print(summary.render())
     print(f"  warehouse:     {settings.warehouse}")
     print(f"  published:     {published_line(summary, settings)}")
+    report = settings.published_dir / REPORT_FILE
+    if report.exists():
+        print(f"  KPI report:    {report}")
+    if arguments.command == "forget":
+        if not summary.succeeded:
+            print(
+                "  the erasure is recorded but the build did not fully succeed: the last good marts and publishes "
+                "may still hold the person's ids until a build succeeds",
+                file=sys.stderr,
+            )
+            return 1
+        removed = prune(settings.published_dir, keep=1)
+        print(f"  erased: raw, staging and everything downstream rebuilt; older publishes pruned: {len(removed)}")
     return 0 if summary.succeeded else 1
 
 

@@ -26,11 +26,13 @@ def column_lineage(sql: str, output_columns: list[str], schema: Schema) -> Colum
     """
     expression = qualify(sqlglot.parse_one(sql, dialect=DIALECT), schema=dict(schema), dialect=DIALECT)
     scope = build_scope(expression)
+    # Every column in one pass over one copy of the query (asking per column copies the query each time).
+    nodes = lineage(None, expression, schema=schema, dialect=DIALECT, scope=scope, trim_selects=False, copy=False)
+    assert isinstance(nodes, dict)
     result: ColumnLineage = {}
     for column in output_columns:
-        node = lineage(column, expression, schema=schema, dialect=DIALECT, scope=scope, trim_selects=False)
         sources: set[tuple[str, str, str]] = set()
-        for step in node.walk():
+        for step in nodes[column].walk():
             if isinstance(step.expression, exp.Table):
                 table = step.expression
                 sources.add((table.db, table.name, exp.to_column(step.name).name))

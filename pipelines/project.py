@@ -56,7 +56,7 @@ def resources(settings: Settings) -> dict[str, object]:
                 "temp_directory": str(settings.warehouse.parent / ".tmp"),
             },
         ),
-        "source_files": SourceFiles(raw_dir=str(settings.raw_dir)),
+        "source_files": SourceFiles(raw_dir=str(settings.raw_dir), erasure_list=str(settings.erasure_list)),
         "definitions_file": DefinitionsFile(path=str(settings.definitions_file)),
         "publish_target": PublishTarget(path=str(settings.published_dir)),
     }

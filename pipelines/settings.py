@@ -30,6 +30,9 @@ class Settings:
     # Where the BI snapshot is published; None means `published/` beside the warehouse, so a build into a
     # temporary warehouse (as the tests do) also publishes there.
     publish_dir: Path | None = None
+    # The erasure list `flywheel forget` appends to and every raw load applies (keyed hashes only; see
+    # pipelines/erasure.py). It must outlive the warehouse, so it is not kept beside it: point it at durable storage.
+    erasure_list: Path = PROJECT_ROOT / "erasures.csv"
 
     @property
     def published_dir(self) -> Path:
@@ -48,4 +51,5 @@ class Settings:
             memory_limit=os.environ.get("FLYWHEEL_MEMORY_LIMIT", "8GB"),
             threads=int(os.environ.get("FLYWHEEL_THREADS", str(os.cpu_count() or 2))),
             publish_dir=_path_from_env("FLYWHEEL_PUBLISH_DIR", "") if os.environ.get("FLYWHEEL_PUBLISH_DIR") else None,
+            erasure_list=_path_from_env("FLYWHEEL_ERASURE_LIST", "erasures.csv"),
         )

@@ -57,6 +57,12 @@ class SourceTable:
     columns: tuple[SourceColumn, ...]
     version_order: tuple[str, ...] = DEFAULT_VERSION_ORDER
     rules: tuple[QuarantineRule, ...] = ()
+    # Erasure: columns identifying a person, each with the kinds of identifier it holds (email, lead_id,
+    # contact_id); a row matching the erasure list is dropped, or with `on_erasure: redact` keeps its row with
+    # `personal_columns` blanked (see pipelines/erasure.py).
+    personal_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    on_erasure: str = "drop"
+    personal_columns: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -125,6 +131,33 @@ def _parse_rule(path: Path, where: str, item: object) -> QuarantineRule:
     return QuarantineRule(name=name, description=str(item["description"]).strip(), when=condition)
 
 
+ERASURE_KINDS = ("email", "lead_id", "contact_id")
+
+
+def _parse_erasure(
+    path: Path, where: str, spec: dict, columns: set[str]
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], str, tuple[str, ...]]:
+    """A table's `personal_keys` (column: kind or [kinds]), `on_erasure` and `personal_columns`, checked."""
+    keys = []
+    for column, kinds in (spec.get("personal_keys") or {}).items():
+        kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+        if column not in columns:
+            raise SourceContractError(f"{path}: {where}.personal_keys names {column!r}, not a contract column")
+        unknown = [kind for kind in kinds if kind not in ERASURE_KINDS]
+        if unknown or not kinds:
+            raise SourceContractError(
+                f"{path}: {where}.personal_keys.{column}: kinds must be among {', '.join(ERASURE_KINDS)}"
+            )
+        keys.append((column, kinds))
+    action = str(spec.get("on_erasure", "drop"))
+    if action not in ("drop", "redact"):
+        raise SourceContractError(f"{path}: {where}.on_erasure must be drop or redact, not {action!r}")
+    personal = tuple(spec.get("personal_columns") or ())
+    if action == "redact" and (not personal or not set(personal) <= columns):
+        raise SourceContractError(f"{path}: {where}: on_erasure redact needs personal_columns from the contract")
+    return tuple(keys), action, personal
+
+
 def load_sources(path: Path) -> list[SourceTable]:
     """Parse `sources.yml` into source tables, failing fast on a malformed entry."""
     document = yaml.safe_load(path.read_text())
@@ -144,6 +177,9 @@ def load_sources(path: Path) -> list[SourceTable]:
                         description=str(column_spec.get("description", "")),
                     )
                 )
+            personal_keys, on_erasure, personal_columns = _parse_erasure(
+                path, f"{source}.{table}", table_spec, {column.name for column in columns}
+            )
             tables.append(
                 SourceTable(
                     source=source,
@@ -157,6 +193,9 @@ def load_sources(path: Path) -> list[SourceTable]:
                         _parse_rule(path, f"{source}.{table}.quarantine[{index}]", item)
                         for index, item in enumerate(table_spec.get("quarantine") or [])
                     ),
+                    personal_keys=personal_keys,
+                    on_erasure=on_erasure,
+                    personal_columns=personal_columns,
                 )
             )
     return tables

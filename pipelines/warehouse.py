@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.erasure import EMAIL_PATTERN, ErasureList, erasure_list_path, install, matches_sql, uninstall
 from pipelines.models import Assertion, Model
 from pipelines.sources import SourceContractError, SourceTable
 
@@ -98,11 +99,17 @@ RAW_LOADS_TABLE = "raw_loads"
 
 @dataclass(frozen=True)
 class RawLoad:
-    """What one raw load did: rows read from the file, rows loaded, rows quarantined (per rule)."""
+    """What one raw load did: rows read from the file, rows loaded, rows quarantined (per rule), rows erased.
+
+    Erased rows identify a person on the erasure list and were dropped; redacted rows were kept with their personal
+    columns blanked (tables with `on_erasure: redact`), so they count as loaded.
+    """
 
     file_rows: int
     loaded_rows: int
     quarantined_by_rule: dict[str, int]
+    erased_rows: int = 0
+    redacted_rows: int = 0
 
     @property
     def quarantined_rows(self) -> int:
@@ -121,11 +128,27 @@ def _create_bookkeeping(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(
         f"create table if not exists {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} ("
         "source_table varchar primary key, source_file varchar not null, file_rows bigint not null, "
-        "loaded_rows bigint not null, quarantined_rows bigint not null)"
+        "loaded_rows bigint not null, quarantined_rows bigint not null, erased_rows bigint not null default 0, "
+        "redacted_rows bigint not null default 0)"
     )
+    # A warehouse built before erasure existed gets the columns on its next load.
+    for column in ("erased_rows", "redacted_rows"):
+        connection.execute(
+            f"alter table {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} add column if not exists {quote(column)} "
+            "bigint default 0"
+        )
 
 
-def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, path: Path) -> RawLoad:
+def erased_sql(table: SourceTable, active: bool) -> str:
+    """SQL: true when a raw row identifies a person on the erasure list (by any of the table's personal keys)."""
+    if not active or not table.personal_keys:
+        return "false"
+    return " or ".join(matches_sql(quote(column), kind) for column, kinds in table.personal_keys for kind in kinds)
+
+
+def load_raw_table(
+    connection: duckdb.DuckDBPyConnection, table: SourceTable, path: Path, erasures: ErasureList | None = None
+) -> RawLoad:
     """Load one raw file into `<source>.<table>`, checking its contract, quarantining the rows that break it.
 
     Extra columns are kept. Missing optional columns are added as typed NULLs so staging can read them. A missing
@@ -134,6 +157,11 @@ def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, pa
     `quarantine.rejected_rows` with the first rule it broke, instead of the raw table; the counts go to
     `audit.raw_loads`. The table, its quarantined rows and its audit row are replaced in one transaction, so a
     re-run leaves no trace of the previous one.
+
+    Before any of that, a row whose `personal_keys` match the erasure list (`erasures`, by default the list at
+    `FLYWHEEL_ERASURE_LIST`) is dropped and counted as erased, never quarantined; a malformed CSV line holding an
+    erased e-mail is dropped the same way. A table with `on_erasure: redact` keeps such a row with its
+    `personal_columns` blanked. The hashes are computed in DuckDB with the key as a bound parameter.
     """
     landing = f"_landing__{table.source}__{table.name}"
     reader, argument = _reader(path, rejects=landing)
@@ -166,17 +194,39 @@ def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, pa
     source_table = f"{table.source}.{table.name}"
     connection.execute(f"create schema if not exists {quote(table.source)}")
     _create_bookkeeping(connection)
-    connection.execute(
-        f"create or replace temp table {quote(landing)} as "
-        f"select *, case {rule_case} end as _flywheel_rule "
-        f"from (select {', '.join([replaced, *added])} from {reader})",
-        [argument],
-    )
+    active = install(connection, erasures if erasures is not None else ErasureList.read(erasure_list_path()))
+    bookkeeping = "exclude (_flywheel_rule, _flywheel_erased)"
+    try:
+        connection.execute(
+            f"create or replace temp table {quote(landing)} as "
+            f"select *, case {rule_case} end as _flywheel_rule, {erased_sql(table, active)} as _flywheel_erased "
+            f"from (select {', '.join([replaced, *added])} from {reader})",
+            [argument],
+        )
+        redacted = 0
+        if table.on_erasure == "redact":
+            counted = connection.execute(f"select count(*) from {quote(landing)} where _flywheel_erased").fetchone()
+            redacted = int(counted[0]) if counted else 0
+            blanked = ", ".join(f"{quote(column)} = null" for column in table.personal_columns)
+            connection.execute(
+                f"update {quote(landing)} set {blanked}, _flywheel_erased = false where _flywheel_erased"
+            )
+        erased_line = (
+            f"exists (select 1 from unnest(regexp_extract_all(csv_line, ?)) as found(address) "
+            f"where {matches_sql('found.address', 'email')})"
+            if active
+            else "? is null"
+        )
+    except Exception:
+        for temporary in (landing, f"{landing}_errors", f"{landing}_scans"):
+            connection.execute(f"drop table if exists {quote(temporary)}")
+        uninstall(connection)
+        raise
     connection.execute("begin transaction")
     try:
         connection.execute(
             f"create or replace table {qualified(table.source, table.name)} as "
-            f"select * exclude (_flywheel_rule) from {quote(landing)} where _flywheel_rule is null"
+            f"select * {bookkeeping} from {quote(landing)} where _flywheel_rule is null and not _flywheel_erased"
         )
         connection.execute(
             f"delete from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} where source_table = ?", [source_table]
@@ -185,16 +235,23 @@ def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, pa
             connection.execute(
                 f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
                 f"select ?, ?, {key_text}, ?, ?, to_json(rejected) "
-                f"from (select * exclude (_flywheel_rule) from {quote(landing)} where _flywheel_rule = ?) as rejected",
+                f"from (select * {bookkeeping} from {quote(landing)} "
+                f"where _flywheel_rule = ? and not _flywheel_erased) as rejected",
                 [source_table, str(path), rule.name, rule.description, index],
             )
+        erased_lines = 0
         if path.suffix == ".csv":
             connection.execute(
                 f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
                 f"select ?, ?, null, 'malformed_csv_line', error_message, "
-                f"to_json({{'line': line, 'csv_line': csv_line}}) from {quote(landing + '_errors')}",
-                [source_table, str(path)],
+                f"to_json({{'line': line, 'csv_line': csv_line}}) from {quote(landing + '_errors')} "
+                f"where not ({erased_line})",
+                [source_table, str(path), EMAIL_PATTERN],
             )
+            counted = connection.execute(
+                f"select count(*) from {quote(landing + '_errors')} where {erased_line}", [EMAIL_PATTERN]
+            ).fetchone()
+            erased_lines = int(counted[0]) if counted else 0
         by_rule = dict(
             connection.execute(
                 f"select rule, count(*) from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
@@ -202,15 +259,28 @@ def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, pa
                 [source_table],
             ).fetchall()
         )
-        landed = connection.execute(f"select count(*) from {quote(landing)}").fetchone()
+        landed = connection.execute(
+            f"select count(*), count(*) filter (where _flywheel_erased) from {quote(landing)}"
+        ).fetchone()
         load = RawLoad(
-            file_rows=(int(landed[0]) if landed else 0) + by_rule.get("malformed_csv_line", 0),
+            file_rows=(int(landed[0]) if landed else 0) + by_rule.get("malformed_csv_line", 0) + erased_lines,
             loaded_rows=row_count(connection, table.source, table.name),
             quarantined_by_rule={str(rule): int(count) for rule, count in by_rule.items()},
+            erased_rows=(int(landed[1]) if landed else 0) + erased_lines,
+            redacted_rows=redacted,
         )
         connection.execute(
-            f"insert or replace into {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} values (?, ?, ?, ?, ?)",
-            [source_table, str(path), load.file_rows, load.loaded_rows, load.quarantined_rows],
+            f"insert or replace into {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} (source_table, source_file, "
+            "file_rows, loaded_rows, quarantined_rows, erased_rows, redacted_rows) values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                source_table,
+                str(path),
+                load.file_rows,
+                load.loaded_rows,
+                load.quarantined_rows,
+                load.erased_rows,
+                load.redacted_rows,
+            ],
         )
         connection.execute("commit")
     except Exception:
@@ -219,6 +289,7 @@ def load_raw_table(connection: duckdb.DuckDBPyConnection, table: SourceTable, pa
     finally:
         for temporary in (landing, f"{landing}_errors", f"{landing}_scans"):
             connection.execute(f"drop table if exists {quote(temporary)}")
+        uninstall(connection)
     return load
 
 

@@ -19,7 +19,12 @@ def settings_for(tmp_path: Path, raw_dir: Path, **overrides: object) -> Settings
     """Project settings with the warehouse in `tmp_path` and raw files from `raw_dir`."""
     base = Settings.from_env()
     return dataclasses.replace(
-        base, warehouse=tmp_path / "warehouse" / "flywheel.duckdb", raw_dir=raw_dir, threads=2, **overrides
+        base,
+        warehouse=tmp_path / "warehouse" / "flywheel.duckdb",
+        raw_dir=raw_dir,
+        erasure_list=tmp_path / "erasures.csv",
+        threads=2,
+        **overrides,
     )
 
 

@@ -127,8 +127,8 @@ def test_the_accounting_check_catches_a_row_that_vanishes(built: Settings, tmp_p
     with duckdb.connect(str(copy)) as connection:
         connection.execute("delete from staging.stg_salesforce__leads where lead_id = 'L7'")
         violations = connection.execute(accounting_sql(model, table)).fetchall()
-    # file rows, staged, quarantined, duplicates, soft-deleted
-    assert violations == [(8, 2, 3, 1, 1)]
+    # file rows, staged, quarantined, duplicates, soft-deleted, erased
+    assert violations == [(8, 2, 3, 1, 1, 0)]
 
 
 def test_the_accounting_check_runs_on_every_staging_asset(built: Settings) -> None:

@@ -1,0 +1,138 @@
+"""The docs catalog: generated from the project files, complete, deterministic and escaped."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.docs_catalog import generate
+from pipelines.models import load_models
+from pipelines.settings import PROJECT_ROOT
+
+MODELS_DIR = PROJECT_ROOT / "models"
+SOURCES_FILE = MODELS_DIR / "sources.yml"
+DEFINITIONS_FILE = PROJECT_ROOT / "definitions.yml"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+README = PROJECT_ROOT / "README.md"
+
+
+def _generate(out: Path, models_dir: Path = MODELS_DIR, expectations_dir: Path = EXPECTATIONS_DIR) -> list[Path]:
+    return generate(out, models_dir, SOURCES_FILE, DEFINITIONS_FILE, expectations_dir, README)
+
+
+@pytest.fixture(scope="module")
+def catalog_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("catalog")
+    _generate(out)
+    return out
+
+
+def _row(page: str, anchor_id: str) -> str:
+    """The table row holding the element with `id="<anchor_id>"`."""
+    match = re.search(rf'<tr><td><code id="{re.escape(anchor_id)}">.*?</tr>', page, re.DOTALL)
+    assert match is not None, f"no row {anchor_id}"
+    return match.group(0)
+
+
+def test_index_lists_every_model_with_a_page(catalog_dir: Path) -> None:
+    index = (catalog_dir / "index.html").read_text()
+    models = load_models(MODELS_DIR)
+    assert len(models) > 40
+    for model in models:
+        page = f"models/{model.schema}.{model.name}.html"
+        assert f'href="{page}"' in index
+        assert (catalog_dir / page).is_file()
+    assert 'href="sources.html"' in index
+    assert 'href="definitions.html"' in index
+
+
+def test_mart_page_shows_header_columns_dependencies_checks_and_lineage(catalog_dir: Path) -> None:
+    page = (catalog_dir / "models" / "marts.rpt_funnel_monthly.html").read_text()
+    # Grain and owner from the header.
+    assert "one row per <code>funnel_month</code>, <code>channel</code>, <code>segment</code>" in page
+    assert "<th>Owner</th><td>team:revops</td>" in page
+    # A KPI with its formula, and a column with its comment.
+    kpi = _row(page, "kpi-leads_converted_count")
+    assert "count of converted leads whose converted_date falls in the month" in kpi
+    assert "team:sales" in kpi
+    assert "channel from the shared mapping" in _row(page, "column-channel")
+    # Upstream models link to their pages.
+    assert 'href="../models/intermediate.int_leads_classified.html"' in page
+    # Checks: the grain checks and the header's assertions.
+    for check in ("grain_is_unique", "grain_is_not_null", "assert_won_amount_matches_won_opportunities"):
+        assert f'id="check-{check}"' in page
+    # Column lineage: directly from the intermediate model, and back to the definitions table it originates in.
+    channel = _row(page, "column-channel")
+    assert "<code>intermediate.int_leads_classified.channel</code>" in channel
+    assert "<code>definitions.channel_mapping.channel</code>" in channel
+    # Definitions applied upstream are listed.
+    assert 'href="../definitions.html#definitions.channel_mapping"' in page
+
+
+def test_downstream_models_suites_and_row_accounting_are_shown(catalog_dir: Path) -> None:
+    fact = (catalog_dir / "models" / "marts.fct_lead_funnel.html").read_text()
+    downstream = fact.split("Read by (downstream)", 1)[1].split('<h2 id="checks">', 1)[0]
+    assert 'href="../models/marts.rpt_funnel_cohorts_monthly.html"' in downstream
+    lifecycle = (catalog_dir / "models" / "intermediate.int_leads_lifecycle.html").read_text()
+    assert 'id="check-lead_lifecycle_definitions"' in lifecycle  # a Great Expectations suite naming the model
+    staging = (catalog_dir / "models" / "staging.stg_salesforce__leads.html").read_text()
+    assert 'id="check-assert_every_raw_row_is_accounted_for"' in staging
+    assert "<code>salesforce.lead.id</code>" in _row(staging, "column-lead_id")
+
+
+def test_sources_and_definitions_pages(catalog_dir: Path) -> None:
+    sources = (catalog_dir / "sources.html").read_text()
+    assert 'id="salesforce.lead"' in sources
+    assert "<code>primary_key_is_null</code>" in sources
+    assert "<code>spend_is_negative</code>" in sources  # a table's own quarantine rule from the contract
+    definitions = (catalog_dir / "definitions.html").read_text()
+    assert 'id="definitions.thresholds"' in definitions
+    assert "<code>mql_score_threshold</code>" in definitions
+    assert "<code>channels.lead_sources</code>" in definitions  # the README's explanation of the key
+
+
+def test_generating_twice_gives_identical_bytes(catalog_dir: Path, tmp_path: Path) -> None:
+    again = _generate(tmp_path / "again")
+    first = sorted(path.relative_to(catalog_dir).as_posix() for path in catalog_dir.rglob("*.html"))
+    second = sorted(path.relative_to(tmp_path / "again").as_posix() for path in again)
+    assert first == second
+    for relative in first:
+        assert (catalog_dir / relative).read_bytes() == (tmp_path / "again" / relative).read_bytes(), relative
+
+
+def test_header_text_is_escaped(tmp_path: Path) -> None:
+    models_dir = tmp_path / "models"
+    (models_dir / "intermediate" / "crm").mkdir(parents=True)
+    shutil.copy(SOURCES_FILE, models_dir / "sources.yml")
+    (models_dir / "intermediate" / "crm" / "int_channels_listed.sql").write_text(
+        """/*
+name: int_channels_listed
+description: "Channels <script>alert('x')</script> & more"
+grain: [channel]
+owner: team:revops
+*/
+with
+
+mapping as (select * from definitions.channel_mapping),
+
+final as (
+    select distinct
+        mapping.channel  -- the channel <b>bold</b>
+    from mapping
+)
+
+select * from final
+"""
+    )
+    _generate(tmp_path / "out", models_dir=models_dir, expectations_dir=tmp_path / "no_expectations")
+    pages = [path.read_text() for path in sorted((tmp_path / "out").rglob("*.html"))]
+    assert pages
+    assert not any("<script" in page for page in pages)
+    assert not any("<b>bold</b>" in page for page in pages)
+    page = (tmp_path / "out" / "models" / "intermediate.int_channels_listed.html").read_text()
+    assert "Channels &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in page
+    assert "the channel &lt;b&gt;bold&lt;/b&gt;" in page
+    assert "<code>definitions.channel_mapping.channel</code>" in _row(page, "column-channel")
