@@ -704,6 +704,14 @@ def render_report(connection: duckdb.DuckDBPyConnection) -> Report:
     return Report(html=page, month=month, key_chart_png=key_png, key_chart_title=waterfall_title)
 
 
+def empty_report(reason: str) -> str:
+    """The page written when the marts hold no complete month to report on."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Flywheel KPI report</title></head>'
+        f"<body><h1>Flywheel KPI report</h1><p>Nothing to report yet: {html.escape(reason)}.</p></body></html>\n"
+    )
+
+
 def write_report(connection: duckdb.DuckDBPyConnection, publish_dir: Path) -> tuple[Report, Path]:
     """Render the report and replace `<publish_dir>/kpi_report.html` atomically."""
     report = render_report(connection)
@@ -731,7 +739,16 @@ def report_asset() -> dg.AssetsDefinition:
     )
     def kpi_report(context) -> dg.MaterializeResult:  # not annotated: see publish_asset in pipelines.project
         with context.resources.duckdb.get_connection() as connection:
-            report, path = write_report(connection, Path(context.resources.publish_target.path))
+            try:
+                report, path = write_report(connection, Path(context.resources.publish_target.path))
+            except ReportError as error:
+                # No billing month yet (a CRM-only warehouse, say): say so in the report rather than fail the run.
+                path = Path(context.resources.publish_target.path) / REPORT_FILE
+                atomic_write_text(path, empty_report(str(error)))
+                context.log.warning(f"the KPI report has nothing to show: {error}")
+                return dg.MaterializeResult(
+                    metadata={"report": dg.MetadataValue.path(str(path)), "nothing_to_report": str(error)}
+                )
         context.log.info(f"wrote the KPI report for {report.month:%Y-%m} to {path}")
         image = base64.b64encode(report.key_chart_png).decode("ascii")
         return dg.MaterializeResult(
