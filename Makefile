@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run test lint format typecheck ui seeds validate docs catalog snapshot clean
+.PHONY: install run test lint format typecheck ui seeds validate docs catalog snapshot bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,8 @@ run: $(STAMP)
 	$(BIN)/flywheel run
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines tests
-	$(BIN)/ruff format --check pipelines tests
+	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/ruff format --check pipelines tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -29,8 +29,8 @@ test: lint typecheck
 	$(BIN)/pytest -q --durations=15
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix pipelines tests
-	$(BIN)/ruff format pipelines tests
+	$(BIN)/ruff check --fix pipelines tests benchmarks
+	$(BIN)/ruff format pipelines tests benchmarks
 
 validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml
@@ -43,6 +43,10 @@ docs: $(STAMP)
 
 catalog: $(STAMP)
 	$(BIN)/python -m pipelines.docs_catalog
+
+# Benchmarks are not part of `make test` (a smoke version is); LARGE=1 adds the large scale.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --scales small,medium $(if $(LARGE),--large,)
 
 snapshot: $(STAMP)
 	FLYWHEEL_UPDATE_SNAPSHOT=1 $(BIN)/pytest -q tests/contract/test_asset_catalog_snapshot.py
