@@ -6,7 +6,10 @@ import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pipelines.settings import PROJECT_ROOT
+import duckdb
+import pandas as pd
+
+from pipelines.settings import PROJECT_ROOT, Settings
 from pipelines.sources import load_sources
 
 Rows = Sequence[Mapping[str, object]]
@@ -30,3 +33,9 @@ def write_raw(raw_dir: Path, tables: Mapping[str, Rows]) -> Path:
             for row in rows:
                 writer.writerow({column: "" if value is None else value for column, value in row.items()})
     return raw_dir
+
+
+def query(settings: Settings, sql: str) -> pd.DataFrame:
+    """Run a query on a built warehouse, read-only, as a DataFrame."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        return connection.execute(sql).df()

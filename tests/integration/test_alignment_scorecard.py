@@ -56,11 +56,11 @@ from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
+from tests.fixtures import query
 from tests.integration.test_mrr_and_retention import TABLES as MRR_TABLES
 from tests.integration.test_mrr_and_retention import customer, item, subscription
 from tests.integration.test_speed_to_lead import TABLES as SPEED_TABLES
@@ -217,11 +217,6 @@ def built(scorecard_build: tuple[Settings, dg.ExecuteInProcessResult]) -> Iterat
         "assert_scorecard_pqls_match_pql_revenue",
     }
     yield settings
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def none_if_na(value: object) -> object:

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 import yaml
@@ -14,6 +13,7 @@ import yaml
 from pipelines.cli import RunSummary
 from pipelines.settings import PROJECT_ROOT, Settings
 from tests.conftest import materialize, settings_for
+from tests.fixtures import query
 
 SEEDS = PROJECT_ROOT / "seeds"
 FUNNEL_AND_UPSTREAM = '+key:"marts/rpt_funnel_monthly"'
@@ -23,11 +23,6 @@ FUNNEL_AND_UPSTREAM = '+key:"marts/rpt_funnel_monthly"'
 def built(demo_build: tuple[Settings, RunSummary]) -> tuple[Settings, RunSummary]:
     """The full build of the seeds, shared by the test session."""
     return demo_build
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def test_every_asset_builds_and_every_check_passes(built: tuple[Settings, RunSummary]) -> None:

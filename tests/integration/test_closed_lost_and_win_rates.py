@@ -35,13 +35,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 Q1, Q2 = date(2026, 1, 1), date(2026, 4, 1)
 
@@ -147,11 +146,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     ]
     assert not failed
     yield settings
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def value(cell: object) -> object:

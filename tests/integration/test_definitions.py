@@ -6,7 +6,6 @@ import dataclasses
 import shutil
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 import yaml
@@ -16,15 +15,11 @@ from pipelines.settings import PROJECT_ROOT, Settings
 from pipelines.shared_definitions import load_definitions
 from pipelines.suites import Suite, load_suites, run_suite
 from tests.conftest import materialize, settings_for
+from tests.fixtures import query
 
 SEEDS = PROJECT_ROOT / "seeds"
 SUITES = {suite.name: suite for suite in load_suites(PROJECT_ROOT / "expectations")}
 DOCUMENT = load_definitions(PROJECT_ROOT / "definitions.yml").document
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 @pytest.fixture(scope="module")

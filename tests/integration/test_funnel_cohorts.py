@@ -39,7 +39,7 @@ import pytest
 from pipelines.models import Assertion, load_models
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 COHORT_MART = "rpt_funnel_cohorts_monthly"
 SELECTION = f'+key:"marts/{COHORT_MART}" or group:definitions'  # the definitions asset is one multi-asset
@@ -159,11 +159,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
     result = materialize(settings, SELECTION)
     assert result.success
     yield settings, result
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 
 def lead(lead_id: str, source: str, industry: str, employees: int, country: str, created: str, **extra: object) -> dict:
@@ -99,11 +98,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     result = materialize(settings, '+key:"marts/rpt_funnel_monthly" or +key:"marts/rpt_definition_drift_monthly"')
     assert result.success
     yield settings
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def test_lead_score_and_mql_moment(built: Settings) -> None:

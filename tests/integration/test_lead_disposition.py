@@ -26,13 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 JANUARY, FEBRUARY = date(2026, 1, 1), date(2026, 2, 1)
 
@@ -110,11 +109,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     ]
     assert not failed
     yield settings
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def optional(value: object) -> object:

@@ -30,13 +30,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 ICP = {"industry": "Software", "number_of_employees": 150, "country": "United States"}
 NOT_ICP = {"industry": "Retail", "number_of_employees": 20, "country": "Germany"}
@@ -139,11 +138,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     passed = {check.check_name for check in evaluations if check.passed}
     assert ASSERTIONS.issubset(passed)
     yield settings
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def optional(value: object) -> object:

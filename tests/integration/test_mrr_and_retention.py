@@ -40,13 +40,12 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 SELECTION = '+key:"marts/rpt_retention_monthly" or +key:"marts/rpt_mrr_movements_monthly" or group:definitions'
 
@@ -153,11 +152,6 @@ TABLES = {
         item("si_C9", "sub_C9", "price_T", 7, "2025-01-02 10:00:00"),
     ],
 }  # fmt: skip
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 @pytest.fixture(scope="module")

@@ -33,13 +33,11 @@ from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
-import duckdb
-import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 W1, W2, W3, W4, W5, W6 = (
     date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19), date(2026, 1, 26), date(2026, 2, 2), date(2026, 2, 9)
@@ -116,11 +114,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
     result = materialize(settings, '+key:"marts/rpt_pipeline_weekly"')
     assert result.success
     yield settings, result
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def test_weeks_are_mondays() -> None:

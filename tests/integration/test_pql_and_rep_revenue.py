@@ -40,13 +40,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 SELECTION = '+key:"marts/rpt_pql_revenue_monthly" or +key:"marts/rpt_rep_retained_revenue" or group:definitions'
 FOREVER = "9999-12-31 23:59:59"
@@ -215,11 +214,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     }
     assert assertions <= {check.check_name for check in checks}
     yield settings
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def plain(value: object) -> object:

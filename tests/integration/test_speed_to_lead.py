@@ -29,13 +29,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 U1, U2, NOT_A_USER = "005U1", "005U2", "005ZZ"
 
@@ -136,11 +135,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         "assert_period_totals_match_facts",
     }
     yield settings
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 def none_if_na(value: object) -> object:

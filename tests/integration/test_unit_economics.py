@@ -51,13 +51,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import query, write_raw
 
 SELECTION = '+key:"marts/rpt_unit_economics_segments_monthly" or group:definitions'
 
@@ -221,11 +220,6 @@ TABLES = {
         item("si_C5", "sub_C5", "price_M", 4, "2025-11-10 10:00:00"),
     ],
 }  # fmt: skip
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        return connection.execute(sql).df()
 
 
 @pytest.fixture(scope="module")
