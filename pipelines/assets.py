@@ -22,7 +22,7 @@ from pipelines.operations import RAW_LOAD_RETRY_POLICY
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.shared_definitions import TABLE_DOCS, load_definitions, write_definitions
 from pipelines.sources import SourceTable
-from pipelines.suites import Suite, SuiteResult, run_suite
+from pipelines.suites import Suite, SuiteResult, run_suite, suite_columns
 from pipelines.warehouse import (
     AssertionResult,
     GrainResult,
@@ -31,6 +31,7 @@ from pipelines.warehouse import (
     discard_pending,
     publish_pending,
     qualified,
+    quote,
     row_count,
     table_columns,
 )
@@ -248,7 +249,14 @@ def _run_suites(
     """Validate the pending table with every suite of the model, against the definitions in force."""
     if not suites:
         return []
-    frame = connection.execute(f"select * from {qualified(model.schema, pending)}").df()
+    available = [column.name for column in table_columns(connection, model.schema, pending)]
+    read = [*model.grain, *(column for suite in suites for column in suite_columns(suite, available))]
+    columns = ", ".join(quote(column) for column in dict.fromkeys(read))
+    keys = ", ".join(quote(column) for column in model.grain)
+    # Only the columns the suites read, sorted by the grain in DuckDB (faster than sorting the frame in pandas).
+    frame = connection.execute(
+        f"select {columns} from {qualified(model.schema, pending)} order by {keys} nulls last"
+    ).df()
     document = load_definitions(definitions_path).document
     return [run_suite(suite, frame, document, model.grain) for suite in suites]
 

@@ -70,6 +70,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _MODEL = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 _COLUMN_KWARGS: tuple[str, ...] = ("column", "column_A", "column_B")
 _PAIR_KWARGS: tuple[str, ...] = ("column_A", "column_B")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The key GE carries through from an expectation's meta to its result, to pair results with expectations: GE returns
 # results in its own order (expectations that raised first), and unsaved expectations have no id.
 _POSITION = "flywheel_position"
@@ -311,6 +312,25 @@ def _lookup(definitions: Mapping[str, Any], dotted: str, field: str | None, wher
     if lacking:
         raise SuiteError(f"{where}: item(s) {lacking} of definition `{dotted}` have no field `{field}`")
     return [copy.deepcopy(item[field]) for item in value]
+
+
+def suite_columns(suite: Suite, available: Sequence[str]) -> list[str]:
+    """The columns of `available` the suite reads (named in kwargs or in a row condition), in `available` order.
+
+    The model is read into pandas with these columns only: a suite on three columns of a wide staging table would
+    otherwise copy every text column (names, e-mails, URLs) into Python, the main cost of checking it. A word of a
+    row condition that is also a column name counts as read, so a string literal that happens to equal a column name
+    only costs an unneeded column, never a missing one.
+    """
+    named: set[str] = set()
+    for expectation in suite.expectations:
+        kwargs = expectation["kwargs"]
+        named.update(str(kwargs[key]) for key in _COLUMN_KWARGS if key in kwargs)
+        named.update(str(column) for column in kwargs.get("column_list") or [])
+        condition = kwargs.get("row_condition")
+        if isinstance(condition, str):
+            named.update(_WORD.findall(condition))
+    return [column for column in available if column in named]
 
 
 def expectation_label(expectation: Mapping[str, Any]) -> str:

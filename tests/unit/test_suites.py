@@ -567,3 +567,16 @@ def test_append_joins_a_catch_all_value_onto_a_taxonomy(tmp_path: Path) -> None:
         path=tmp_path / "appended.json",
     )
     assert resolve_kwargs(suite, definitions)[0]["kwargs"]["value_set"] == ["Price", "Timing", "Unspecified"]
+
+
+def test_only_the_columns_a_suite_reads_are_fetched(tmp_path: Path, gx_context: None) -> None:
+    suite = make_suite(tmp_path)
+    available = [*LEAD_COLUMNS, "email", "company_name"]
+    read = suites.suite_columns(suite, available)
+    assert read == ["created_at", "mql_at", "score_at_mql", "rejected_at", "rejection_reason", "is_won"]
+    # The projected frame (plus the key) gives the same verdicts as the whole table.
+    frame = leads({"L03": {"score_at_mql": 1}})
+    projected = run_suite(suite, frame[["lead_id", *read]], DEFINITIONS, ["lead_id"])
+    whole = run_suite(suite, frame, DEFINITIONS, ["lead_id"])
+    assert projected.outcomes == whole.outcomes
+    assert failing(projected) == ["expect_column_values_to_be_between(score_at_mql)"]
