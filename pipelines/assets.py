@@ -4,9 +4,11 @@ Everything an asset needs is read from files (the source contracts, the definiti
 SQL); adding a model means adding a `.sql` file, never Python.
 """
 
+import dataclasses
 import hashlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,9 @@ from pipelines.erasure import ErasureList
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
 from pipelines.operations import RAW_LOAD_RETRY_POLICY
+from pipelines.partitions import DayRange, output_restricted, restrict_to_days
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
-from pipelines.shared_definitions import TABLE_DOCS, load_definitions, write_definitions
+from pipelines.shared_definitions import TABLE_DOCS, late_arrival_days, load_definitions, write_definitions
 from pipelines.sources import SourceTable
 from pipelines.suites import Suite, SuiteResult, run_suite, suite_columns
 from pipelines.warehouse import (
@@ -29,12 +32,16 @@ from pipelines.warehouse import (
     build_pending,
     check_grain,
     discard_pending,
+    keys_kept_elsewhere,
     publish_pending,
     qualified,
     quote,
     row_count,
     table_columns,
 )
+
+# A single-run backfill policy is what lets one run rebuild a range of days; Dagster 1.13 flags the parameter beta.
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 GRAIN_UNIQUE = "grain_is_unique"
 GRAIN_NOT_NULL = "grain_is_not_null"
@@ -78,8 +85,24 @@ def _sql_block(sql: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"```sql\n{sql.strip()}\n```")
 
 
-def raw_asset(table: SourceTable) -> dg.AssetsDefinition:
-    """An asset that loads one connector table from the raw directory into `<source>.<table>`."""
+def partition_days(context: dg.AssetExecutionContext) -> tuple[DayRange, DayRange] | None:
+    """For a run of a day-partitioned asset: the days it rebuilds, and every day there is; None otherwise."""
+    if not context.has_partition_key_range:
+        return None
+    partitions = context.assets_def.partitions_def
+    if partitions is None:
+        return None
+    keys = context.partition_key_range
+    bounds = partitions.get_partition_keys(dynamic_partitions_store=context.instance)
+    return DayRange.parse(keys.start, keys.end), DayRange.parse(bounds[0], bounds[-1])
+
+
+def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = None) -> dg.AssetsDefinition:
+    """An asset that loads one connector table from the raw directory into `<source>.<table>`.
+
+    A day-partitioned table (`partitions`) loads the days of the run's partition range only, in one run whatever
+    the range (a backfill of a year is one run, not 365).
+    """
     contract_schema = dg.TableSchema(
         columns=[
             dg.TableColumn(
@@ -102,18 +125,22 @@ def raw_asset(table: SourceTable) -> dg.AssetsDefinition:
         metadata={"dagster/column_schema": contract_schema, "primary_key": list(table.primary_key)},
         # A file still being written by the connector, or a lock held a little too long, passes on a retry.
         retry_policy=RAW_LOAD_RETRY_POLICY,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
     )
-    def load(context: dg.AssetExecutionContext, duckdb: Warehouse, source_files: SourceFiles):
-        from pipelines.warehouse import load_raw_table
+    def load(context: dg.AssetExecutionContext, duckdb: Warehouse, source_files: SourceFiles) -> dg.MaterializeResult:
+        from pipelines.warehouse import LoadScope, load_raw_table
 
         path = table.find_file(Path(source_files.raw_dir))
+        days = partition_days(context)
+        scope = LoadScope(days=days[0], bounds=days[1]) if days is not None else None
         with duckdb.get_connection() as connection:
             erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
-            load = load_raw_table(connection, table, path, erasures)
+            load = load_raw_table(connection, table, path, erasures, scope)
             columns = table_columns(connection, table.source, table.name)
         context.log.info(
-            f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}; "
-            f"{load.quarantined_rows} quarantined"
+            f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}"
+            f"{f' for {scope.days}' if scope else ''}; {load.quarantined_rows} quarantined"
         )
         return dg.MaterializeResult(
             metadata={
@@ -261,12 +288,38 @@ def _run_suites(
     return [run_suite(suite, frame, document, model.grain) for suite in suites]
 
 
-def model_asset(model: Model, suites: Sequence[Suite] = ()) -> dg.AssetsDefinition:
+def _partial_rebuild(
+    context: dg.AssetExecutionContext,
+    model: Model,
+    partitioned_upstream: Mapping[tuple[str, str], str],
+    definitions_file: DefinitionsFile,
+) -> tuple[DayRange | None, int, str | None]:
+    """For a run over some (not all) days of a day-partitioned model: the days, the lookback and the SQL to run."""
+    found = partition_days(context)
+    if found is None or model.partitioned_by_day is None or found[0].covers(found[1]):
+        return None, 0, None
+    days = found[0]
+    lookback_days = late_arrival_days(Path(definitions_file.path))
+    read = restrict_to_days(model.body, partitioned_upstream, days.widened(lookback_days))
+    return days, lookback_days, output_restricted(read, model.partitioned_by_day, days)
+
+
+def model_asset(
+    model: Model,
+    suites: Sequence[Suite] = (),
+    partitions: dg.PartitionsDefinition | None = None,
+    partitioned_upstream: Mapping[tuple[str, str], str] | None = None,
+) -> dg.AssetsDefinition:
     """An asset that builds one SQL model write-audit-publish.
 
     The model is built into a pending table, audited (grain checks, then the Great Expectations suites that name
     it), and swapped in only when no blocking check failed; otherwise the last good table stays and Dagster skips
     everything downstream.
+
+    A day-partitioned model (`partitions`, with `partitioned_by_day` in its header) rebuilds only the days of the
+    run's partition range when the range is not every day: its SQL reads the partitioned tables it depends on
+    (`partitioned_upstream`: table -> day column) over those days plus the lookback, its pending table holds those
+    days, the checks see those days, and publishing replaces those days of the live table.
     """
     key = [model.schema, model.name]
     documented = dg.TableSchema(
@@ -308,6 +361,8 @@ def model_asset(model: Model, suites: Sequence[Suite] = ()) -> dg.AssetsDefiniti
         code_version=model.code_version,
         tags={"layer": model.layer, "domain": model.domain},
         check_specs=check_specs,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
         metadata={
             "dagster/column_schema": documented,
             "grain": list(model.grain),
@@ -318,11 +373,21 @@ def model_asset(model: Model, suites: Sequence[Suite] = ()) -> dg.AssetsDefiniti
     def build(
         context: dg.AssetExecutionContext, duckdb: Warehouse, definitions_file: DefinitionsFile
     ) -> dg.MaterializeResult:
+        days, lookback_days, body = _partial_rebuild(context, model, partitioned_upstream or {}, definitions_file)
+        if days is not None:
+            context.log.info(f"{model.schema}.{model.name}: rebuilding {days} (reading {lookback_days} days more)")
         with duckdb.get_connection() as connection:
             started = time.perf_counter()
-            pending = build_pending(connection, model)
+            pending = build_pending(connection, model, body)
             build_seconds = time.perf_counter() - started
             grain = check_grain(connection, model.schema, pending, model.grain)
+            if days is not None and model.partitioned_by_day is not None:
+                count, samples = keys_kept_elsewhere(connection, model, pending, model.partitioned_by_day, days)
+                grain = dataclasses.replace(
+                    grain,
+                    duplicate_count=grain.duplicate_count + count,
+                    duplicate_samples=[*grain.duplicate_samples, *samples][:5],
+                )
             suite_results = _run_suites(connection, model, pending, suites, Path(definitions_file.path))
             check_seconds = time.perf_counter() - started - build_seconds
             blocking_failures = [result for result in suite_results if result.suite.blocking and not result.success]
@@ -333,7 +398,7 @@ def model_asset(model: Model, suites: Sequence[Suite] = ()) -> dg.AssetsDefiniti
             audited = grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures
             assertion_results: list[AssertionResult] = []
             if audited:
-                published, assertion_results = publish_pending(connection, model, pending)
+                published, assertion_results = publish_pending(connection, model, pending, days, lookback_days)
                 for assertion in assertion_results:
                     if not assertion.passed:
                         context.log.error(

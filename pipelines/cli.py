@@ -1,6 +1,8 @@
 """`flywheel`: the command line of the project.
 
 flywheel run        materialize every asset into the warehouse and print a summary
+flywheel refresh    rebuild the latest days of product events (and the late-arrival window) and what reads them
+flywheel backfill   rebuild product events for the days --from .. --to, and everything downstream of them
 flywheel generate   write the deterministic demo data (see `flywheel generate --help`)
 flywheel forget     erase one person (by e-mail, lead id or contact id) now and on every later run
 """
@@ -19,7 +21,8 @@ import dagster as dg
 import duckdb
 
 from pipelines.erasure import KINDS, ErasureError, ErasureList, hash_key, hash_sql, install, keyed_hash, uninstall
-from pipelines.project import BUILD_JOB, build_definitions
+from pipelines.partitions import DayRange, PartitionError
+from pipelines.project import BUILD_JOB, build_definitions, daily_partitions, partition_range_tags, refresh_days
 from pipelines.publish import SNAPSHOT_FILE, prune
 from pipelines.report import REPORT_FILE
 from pipelines.settings import Settings
@@ -96,21 +99,49 @@ def published_line(summary: RunSummary, settings: Settings) -> str:
     return "nothing published (the marts did not pass their checks)"
 
 
-def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunSummary:
-    """Materialize every asset in one in-process run and summarise it."""
+def partitioned_raw_keys(settings: Settings) -> list[str]:
+    """The day-partitioned raw tables, as asset selection strings (`product/events`)."""
+    return [f"{table.source}/{table.name}" for table in load_sources(settings.sources_file) if table.partitioned]
+
+
+def run_pipeline(
+    settings: Settings,
+    instance: dg.DagsterInstance | None = None,
+    days: DayRange | None = None,
+    selection: Sequence[str] | None = None,
+) -> RunSummary:
+    """Materialize every asset (or the `selection` and everything downstream of it) in one in-process run.
+
+    Day-partitioned assets (product events) are rebuilt for `days`, by default every day there is.
+    """
     started = time.perf_counter()
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(BUILD_JOB)
+    if days is None:
+        keys = daily_partitions(settings).get_partition_keys()
+        days = DayRange.parse(keys[0], keys[-1])
+    asset_selection = None
+    if selection:
+        asset_selection = [
+            key
+            for key in dg.AssetSelection.from_coercible(list(selection))
+            .downstream()
+            .resolve(definitions.resolve_asset_graph())
+        ]
     log_level = os.environ.get("FLYWHEEL_LOG_LEVEL", "WARNING")
     result = job.execute_in_process(
         instance=instance or _instance(),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        tags=partition_range_tags(days),
+        asset_selection=asset_selection,
     )
     summary = RunSummary(succeeded=result.success, seconds=0.0, result=result)
     for event in result.get_asset_materialization_events():
-        if event.asset_key is not None:
-            summary.assets_built.append(event.asset_key.to_user_string())
+        # A day-partitioned asset materializes once per day rebuilt, with the same metadata: count it once.
+        if event.asset_key is None or event.asset_key.to_user_string() in summary.assets_built:
+            continue
+        summary.assets_built.append(event.asset_key.to_user_string())
         metadata = event.materialization.metadata
         if "publish_id" in metadata and "snapshot" in metadata:
             summary.publish_id = str(metadata["publish_id"].value)
@@ -207,6 +238,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flywheel", description="Flywheel: the shared revenue data model.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="materialize every asset into the warehouse and print a summary")
+    backfilling = commands.add_parser(
+        "backfill",
+        help="rebuild product events for some days, and everything downstream of them",
+        description=(
+            "Load and stage the product events of the days FROM..TO (inclusive, UTC) and rebuild every asset "
+            "downstream of them; other days stay as they were built. The same as a backfill of those partitions "
+            "in the Dagster UI."
+        ),
+    )
+    backfilling.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    backfilling.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    commands.add_parser(
+        "refresh",
+        help="rebuild today's product events and the late-arrival days before it, and everything downstream",
+    )
     commands.add_parser("generate", help="write deterministic demo data", add_help=False)
     forgetting = commands.add_parser(
         "forget",
@@ -240,7 +286,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.no_run:
             print("  not applied yet: the next `make run` (or `flywheel run`) removes the person everywhere")
             return 0
-    summary = run_pipeline(settings)
+    days, selection = None, None
+    if arguments.command in ("backfill", "refresh"):
+        try:
+            days = (
+                DayRange.parse(arguments.first, arguments.last)
+                if arguments.command == "backfill"
+                else refresh_days(settings)
+            )
+        except PartitionError as error:
+            print(f"flywheel {arguments.command}: {error}", file=sys.stderr)
+            return 2
+        selection = [key for key in partitioned_raw_keys(settings)]
+        print(f"rebuilding product events for {days} and everything downstream of them")
+    summary = run_pipeline(settings, days=days, selection=selection)
     print(summary.render())
     print(f"  warehouse:     {settings.warehouse}")
     print(f"  published:     {published_line(summary, settings)}")

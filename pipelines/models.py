@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 import yaml
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
+
+if TYPE_CHECKING:
+    from pipelines.partitions import DayRange
 
 DIALECT = "duckdb"
 
@@ -73,6 +77,9 @@ class Assertion:
     description: str
     sql: str
     upstream: tuple[TableRef, ...]
+    # For a day-partitioned model: the SQL that checks only the days a partial rebuild wrote, given those days and
+    # the lookback (see pipelines/partitions.py). None: `sql` is evaluated as it is.
+    sql_for_days: Callable[[DayRange, int], str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,12 @@ class Model:
         """The business domain, from the folder under the layer (`marts/funnel/...` -> `funnel`)."""
         parts = self.path.parent.name
         return parts if parts != self.layer else self.layer
+
+    @property
+    def partitioned_by_day(self) -> str | None:
+        """The output column holding the day a row belongs to, for a model rebuilt a day range at a time."""
+        column = self.header.get("partitioned_by_day")
+        return str(column) if column else None
 
     @property
     def code_version(self) -> str:

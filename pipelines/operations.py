@@ -23,7 +23,7 @@ import hashlib
 import json
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,8 +96,12 @@ def build_raw_files_sensor(
     job: dg.UnresolvedAssetJobDefinition | dg.JobDefinition,
     settle_seconds: float = SETTLE_SECONDS,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+    run_tags: Callable[[], dict[str, str]] = dict,
 ) -> dg.SensorDefinition:
-    """A sensor that requests one build run per new state of the raw files; see the module docstring."""
+    """A sensor that requests one build run per new state of the raw files; see the module docstring.
+
+    `run_tags` adds tags to each run request, such as the range of daily partitions a refresh rebuilds.
+    """
 
     @dg.sensor(
         name=RAW_FILES_SENSOR,
@@ -122,7 +126,10 @@ def build_raw_files_sensor(
         if time.time() - newest < settle_seconds:
             return dg.SkipReason(f"a raw file changed less than {settle_seconds:g} s ago: waiting for it to settle")
         context.update_cursor(digest)
-        return dg.RunRequest(run_key=digest, tags={"flywheel/trigger": RAW_FILES_SENSOR, "flywheel/raw_digest": digest})
+        return dg.RunRequest(
+            run_key=digest,
+            tags={"flywheel/trigger": RAW_FILES_SENSOR, "flywheel/raw_digest": digest, **run_tags()},
+        )
 
     return raw_files_sensor
 
@@ -325,6 +332,7 @@ def operations_for(
     sources: Sequence[SourceTable],
     assets: Iterable[dg.AssetsDefinition],
     build_job: dg.UnresolvedAssetJobDefinition,
+    run_tags: Callable[[], dict[str, str]] = dict,
 ) -> Operations:
     """Freshness checks on every raw asset, their sensor, the raw files sensor and the run-failure reporter."""
     checks = list(raw_freshness_checks([dg.AssetKey(list(table.key)) for table in sources]))
@@ -339,7 +347,7 @@ def operations_for(
     return Operations(
         checks=checks,
         sensors=[
-            build_raw_files_sensor(raw_dir, sources, build_job),
+            build_raw_files_sensor(raw_dir, sources, build_job, run_tags=run_tags),
             freshness_sensor,
             build_run_failure_sensor(warehouse_dir / RUN_FAILURES_FILE, check_docs_of([*assets, *checks])),
         ],

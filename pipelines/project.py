@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipelines.accounting import with_row_accounting
 from pipelines.assets import DefinitionsFile, SourceFiles, Warehouse, definitions_assets, model_asset, raw_asset
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
 from pipelines.operations import operations_for
+from pipelines.partitions import RAW_PARTITION_COLUMN, DayRange
 from pipelines.publish import KEEP_PUBLISHES, PublishedTable, publish
 from pipelines.report import report_asset
 from pipelines.settings import Settings
+from pipelines.shared_definitions import late_arrival_days
 from pipelines.sources import SourceTable, load_sources
 from pipelines.suites import Suite, SuiteError, load_suites
 
@@ -43,6 +47,44 @@ def validate_graph(models: list[Model], sources: list[SourceTable], definition_t
                 raise ModelError(f"{model.path}: reads {ref}, which no source contract, definition or model builds")
             if layer not in ALLOWED_UPSTREAM_LAYERS[model.layer]:
                 raise ModelError(f"{model.path}: a {model.layer} model may not read {layer} table {ref}")
+
+
+def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
+    """The daily partitions of product events: UTC days from the first partition day through today."""
+    return dg.DailyPartitionsDefinition(start_date=settings.first_partition_day, end_offset=1, timezone="UTC")
+
+
+def partitioned_by_day(models: list[Model], sources: list[SourceTable]) -> dict[tuple[str, str], str]:
+    """Every day-partitioned table, raw or model, with the column holding its day; checks each model's header."""
+    tables = {table.key: RAW_PARTITION_COLUMN for table in sources if table.partitioned}
+    for model in models:
+        column = model.partitioned_by_day
+        if column is None:
+            continue
+        if column not in {output.name for output in model.columns}:
+            raise ModelError(f"{model.path}: partitioned_by_day names {column}, which the model does not output")
+        if not any(ref.key in tables for ref in model.upstream):
+            raise ModelError(f"{model.path}: partitioned_by_day needs a day-partitioned upstream table")
+        tables[(model.schema, model.name)] = column
+    return tables
+
+
+def refresh_days(settings: Settings, today: date | None = None) -> DayRange:
+    """The days a daily refresh rebuilds: today and the `late_arrival_days` before it (clamped to the partitions)."""
+    last = today or datetime.now(UTC).date()
+    first = max(
+        last - timedelta(days=late_arrival_days(settings.definitions_file)),
+        date.fromisoformat(settings.first_partition_day),
+    )
+    return DayRange(min(first, last), last)
+
+
+def partition_range_tags(days: DayRange) -> dict[str, str]:
+    """Run tags that make one run cover a range of daily partitions (every partitioned asset is single-run)."""
+    return {
+        ASSET_PARTITION_RANGE_START_TAG: days.first.isoformat(),
+        ASSET_PARTITION_RANGE_END_TAG: days.last.isoformat(),
+    }
 
 
 def resources(settings: Settings) -> dict[str, object]:
@@ -132,11 +174,18 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     suites_by_model: dict[str, list[Suite]] = {}
     for suite in suites:
         suites_by_model.setdefault(suite.model, []).append(suite)
+    partitions = daily_partitions(settings)
+    partitioned_tables = partitioned_by_day(models, sources)
     return [
-        *(raw_asset(table) for table in sources),
+        *(raw_asset(table, partitions if table.partitioned else None) for table in sources),
         definitions,
         *(
-            model_asset(with_row_accounting(model, sources), suites_by_model.get(f"{model.schema}.{model.name}", []))
+            model_asset(
+                with_row_accounting(model, sources),
+                suites_by_model.get(f"{model.schema}.{model.name}", []),
+                partitions if model.partitioned_by_day else None,
+                partitioned_tables,
+            )
             for model in models
         ),
         publish_asset([model for model in models if model.layer == "marts"], sorted(definitions.keys)),
@@ -168,7 +217,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     assets = build_assets(settings)
     # Freshness checks on the raw assets, the raw files sensor and the run-failure reporter: see operations.py.
     operations = operations_for(
-        settings.raw_dir, settings.warehouse.parent, load_sources(settings.sources_file), assets, build_job
+        settings.raw_dir,
+        settings.warehouse.parent,
+        load_sources(settings.sources_file),
+        assets,
+        build_job,
+        lambda: partition_range_tags(refresh_days(settings)),
     )
     return dg.Definitions(
         assets=assets,
@@ -176,15 +230,29 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=operations.sensors,
         resources=resources(settings),
         jobs=[build_job],
-        schedules=[
-            dg.ScheduleDefinition(
-                job=build_job,
-                cron_schedule="0 6 * * *",
-                execution_timezone="UTC",
-                description="Rebuild the warehouse every morning from the latest connector sync.",
-            )
-        ],
+        schedules=[daily_refresh_schedule(settings, build_job)],
         # DuckDB takes one writer at a time, so parallel steps would only queue on its lock; in-process execution
         # also avoids the ~2 s per-step start-up of the multiprocess executor.
         executor=dg.in_process_executor,
     )
+
+
+def daily_refresh_schedule(settings: Settings, build_job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """Every morning: rebuild everything from the latest connector sync, product events for the refresh days only."""
+
+    @dg.schedule(
+        job=build_job,
+        cron_schedule="0 6 * * *",
+        execution_timezone="UTC",
+        name="build_everything_schedule",
+        description=(
+            "Rebuild the warehouse every morning from the latest connector sync. Product events are rebuilt for "
+            "today and the `product_events.late_arrival_days` days before it only; the other days stay as built."
+        ),
+    )
+    def build_everything_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        scheduled = context.scheduled_execution_time
+        today = scheduled.astimezone(UTC).date() if scheduled else None
+        return dg.RunRequest(tags=partition_range_tags(refresh_days(settings, today)))
+
+    return build_everything_schedule

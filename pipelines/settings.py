@@ -33,6 +33,9 @@ class Settings:
     # The erasure list `flywheel forget` appends to and every raw load applies (keyed hashes only; see
     # pipelines/erasure.py). It must outlive the warehouse, so it is not kept beside it: point it at durable storage.
     erasure_list: Path = PROJECT_ROOT / "erasures.csv"
+    # The first day of the daily partitions of product events (see pipelines/partitions.py); rows received earlier
+    # are filed under it. The demo data starts on 2024-11-01.
+    first_partition_day: str = "2024-11-01"
 
     @property
     def published_dir(self) -> Path:
@@ -52,4 +55,5 @@ class Settings:
             threads=int(os.environ.get("FLYWHEEL_THREADS", str(os.cpu_count() or 2))),
             publish_dir=_path_from_env("FLYWHEEL_PUBLISH_DIR", "") if os.environ.get("FLYWHEEL_PUBLISH_DIR") else None,
             erasure_list=_path_from_env("FLYWHEEL_ERASURE_LIST", "erasures.csv"),
+            first_partition_day=os.environ.get("FLYWHEEL_FIRST_PARTITION_DAY", "2024-11-01"),
         )

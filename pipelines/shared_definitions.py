@@ -229,6 +229,7 @@ def _thresholds(document: dict[str, Any]) -> dict[str, float | int]:
         "pipeline_stage_aging_days": _number(document, "pipeline.stage_aging_days", minimum=1),
         "gross_margin": _number(document, "unit_economics.gross_margin", minimum=0),
         "ltv_max_lifetime_months": _number(document, "unit_economics.max_lifetime_months", minimum=1),
+        "product_events_late_arrival_days": _number(document, "product_events.late_arrival_days"),
     }
     if thresholds["gross_margin"] > 1:
         raise DefinitionsError("definitions: `unit_economics.gross_margin` must be a share between 0 and 1")
@@ -237,6 +238,8 @@ def _thresholds(document: dict[str, Any]) -> dict[str, float | int]:
     for key in ("pql_min_active_users", "pql_min_activation_events"):
         if not isinstance(thresholds[key], int):
             raise DefinitionsError(f"definitions: `pql.{key.removeprefix('pql_')}` must be a whole number")
+    if not isinstance(thresholds["product_events_late_arrival_days"], int):
+        raise DefinitionsError("definitions: `product_events.late_arrival_days` must be a whole number of days")
     return thresholds
 
 
@@ -285,6 +288,11 @@ def _validate_taxonomies(document: dict[str, Any]) -> None:
             datetime.fromisoformat(_require(document, key, str))
         except ValueError as error:
             raise DefinitionsError(f"definitions: `{key}` must be a timestamp such as 2000-01-01 00:00:00") from error
+
+
+def late_arrival_days(path: Path) -> int:
+    """The lookback, in days, of a partial rebuild of day-partitioned product events (see pipelines/partitions.py)."""
+    return int(load_definitions(path).thresholds["product_events_late_arrival_days"])
 
 
 def load_definitions(path: Path) -> SharedDefinitions:

@@ -63,6 +63,13 @@ class SourceTable:
     personal_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
     on_erasure: str = "drop"
     personal_columns: tuple[str, ...] = ()
+    # Daily partitions (see pipelines/partitions.py): the timestamp columns, in order of preference, whose UTC day
+    # files a row of a single raw file under a partition. Empty: the table is loaded whole on every run.
+    partitioned_by_day: tuple[str, ...] = ()
+
+    @property
+    def partitioned(self) -> bool:
+        return bool(self.partitioned_by_day)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -196,6 +203,21 @@ def load_sources(path: Path) -> list[SourceTable]:
                     personal_keys=personal_keys,
                     on_erasure=on_erasure,
                     personal_columns=personal_columns,
+                    partitioned_by_day=_parse_partition_days(
+                        path, f"{source}.{table}", table_spec, {c.name: c.type for c in columns}
+                    ),
                 )
             )
     return tables
+
+
+def _parse_partition_days(path: Path, where: str, spec: dict, types: dict[str, str]) -> tuple[str, ...]:
+    """`partitioned_by_day`: one timestamp column or a list of them, tried in order."""
+    value = spec.get("partitioned_by_day") or ()
+    columns = (value,) if isinstance(value, str) else tuple(value)
+    for column in columns:
+        if types.get(column) not in ("timestamp", "date"):
+            raise SourceContractError(
+                f"{path}: {where}.partitioned_by_day names {column!r}, not a timestamp or date column of the contract"
+            )
+    return columns

@@ -16,6 +16,7 @@ import duckdb
 
 from pipelines.erasure import EMAIL_PATTERN, ErasureList, erasure_list_path, install, matches_sql, uninstall
 from pipelines.models import Assertion, Model
+from pipelines.partitions import DAY_IN_PATH_PATTERN, RAW_PARTITION_COLUMN, DayRange, daily_files
 from pipelines.sources import SourceContractError, SourceTable
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -71,30 +72,45 @@ def row_count(connection: duckdb.DuckDBPyConnection, schema: str, table: str) ->
     return int(result[0]) if result else 0
 
 
-def _reader(path: Path, rejects: str | None = None) -> tuple[str, str]:
+FILE_COLUMN = "_flywheel_file"
+
+
+def _reader(path: Path, rejects: str | None = None, files: Sequence[Path] = ()) -> tuple[str, str | list[str]]:
     """The DuckDB table function that reads a raw file, and the parameter to pass it.
 
     CSV lands as text: staging casts, so a connector's formatting never fails the load itself. With `rejects`,
     malformed CSV lines (too many or too few fields, a broken quote) are kept aside in the temp tables
-    `<rejects>_errors` and `<rejects>_scans` instead of failing the read.
+    `<rejects>_errors` and `<rejects>_scans` instead of failing the read. With `files` (some files of a folder of
+    daily files), only those are read, and each row carries its file's path in `_flywheel_file`.
     """
-    if path.is_dir():
+    if files:
+        listed = [str(file) for file in files]
+        if files[0].suffix == ".parquet":
+            return f"read_parquet(?, union_by_name = true, filename = '{FILE_COLUMN}')", listed
+        path = files[0]
+        argument: str | list[str] = listed
+        csv_options = f"header = true, all_varchar = true, union_by_name = true, filename = '{FILE_COLUMN}'"
+    elif path.is_dir():
         return "read_parquet(?, union_by_name = true)", str(path / "**" / "*.parquet")
-    if path.suffix == ".parquet":
+    elif path.suffix == ".parquet":
         return "read_parquet(?)", str(path)
+    else:
+        argument = str(path)
+        csv_options = "header = true, all_varchar = true"
     if rejects is None:
-        return "read_csv(?, header = true, all_varchar = true)", str(path)
+        return f"read_csv(?, {csv_options})", argument
     quote(rejects)
     return (
-        f"read_csv(?, header = true, all_varchar = true, store_rejects = true, "
+        f"read_csv(?, {csv_options}, store_rejects = true, "
         f"rejects_table = '{rejects}_errors', rejects_scan = '{rejects}_scans')"
-    ), str(path)
+    ), argument
 
 
 QUARANTINE_SCHEMA = "quarantine"
 QUARANTINE_TABLE = "rejected_rows"
 AUDIT_SCHEMA = "audit"
 RAW_LOADS_TABLE = "raw_loads"
+RAW_PARTITION_LOADS_TABLE = "raw_partition_loads"
 
 
 @dataclass(frozen=True)
@@ -137,6 +153,16 @@ def _create_bookkeeping(connection: duckdb.DuckDBPyConnection) -> None:
             f"alter table {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} add column if not exists {quote(column)} "
             "bigint default 0"
         )
+    # Day-partitioned tables: the day each quarantined row was filed under, and the counts of every day loaded.
+    connection.execute(
+        f"alter table {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} add column if not exists partition_day date"
+    )
+    connection.execute(
+        f"create table if not exists {qualified(AUDIT_SCHEMA, RAW_PARTITION_LOADS_TABLE)} ("
+        "source_table varchar not null, partition_day date not null, source_file varchar not null, "
+        "file_rows bigint not null, loaded_rows bigint not null, quarantined_rows bigint not null, "
+        "erased_rows bigint not null, redacted_rows bigint not null, primary key (source_table, partition_day))"
+    )
 
 
 def erased_sql(table: SourceTable, active: bool) -> str:
@@ -146,8 +172,53 @@ def erased_sql(table: SourceTable, active: bool) -> str:
     return " or ".join(matches_sql(quote(column), kind) for column, kinds in table.personal_keys for kind in kinds)
 
 
+@dataclass(frozen=True)
+class LoadScope:
+    """Which days a load of a day-partitioned raw table replaces, out of every partition there is.
+
+    Rows whose day falls outside `bounds` (or is unknown) are filed under the nearest partition (the first when
+    unknown), so every row of the files belongs to exactly one partition (see pipelines/partitions.py).
+    """
+
+    days: DayRange
+    bounds: DayRange
+
+    @property
+    def full(self) -> bool:
+        """Whether the load covers every partition (and so replaces the whole table)."""
+        return self.days.covers(self.bounds)
+
+
+def _partition_day_sql(table: SourceTable, scope: LoadScope, daily: bool) -> str:
+    """SQL: the day a landed row is filed under, clamped into the partitions that exist."""
+    first, last = (f"date '{day.isoformat()}'" for day in (scope.bounds.first, scope.bounds.last))
+    if daily:
+        day = f"try_cast(regexp_extract({quote(FILE_COLUMN)}, '{DAY_IN_PATH_PATTERN}', 1) as date)"
+    else:
+        day = (
+            "coalesce("
+            + ", ".join(f"cast(try_cast({quote(column)} as timestamp) as date)" for column in table.partitioned_by_day)
+            + ")"
+        )
+    return f"least(greatest(coalesce({day}, {first}), {first}), {last})"
+
+
+def _files_for(path: Path, scope: LoadScope) -> list[Path]:
+    """The daily files a load of `scope.days` reads; days outside the bounds count as the nearest bound."""
+    chosen = []
+    for day, files in sorted(daily_files(path).items()):
+        filed = min(max(day, scope.bounds.first), scope.bounds.last)
+        if scope.days.first <= filed <= scope.days.last:
+            chosen += files
+    return chosen
+
+
 def load_raw_table(
-    connection: duckdb.DuckDBPyConnection, table: SourceTable, path: Path, erasures: ErasureList | None = None
+    connection: duckdb.DuckDBPyConnection,
+    table: SourceTable,
+    path: Path,
+    erasures: ErasureList | None = None,
+    scope: LoadScope | None = None,
 ) -> RawLoad:
     """Load one raw file into `<source>.<table>`, checking its contract, quarantining the rows that break it.
 
@@ -162,9 +233,19 @@ def load_raw_table(
     `FLYWHEEL_ERASURE_LIST`) is dropped and counted as erased, never quarantined; a malformed CSV line holding an
     erased e-mail is dropped the same way. A table with `on_erasure: redact` keeps such a row with its
     `personal_columns` blanked. The hashes are computed in DuckDB with the key as a bound parameter.
+
+    A day-partitioned table (`scope`) replaces only the rows, quarantined rows and per-day audit rows of the days in
+    `scope.days`; each row carries the day it is filed under in `_flywheel_partition_day`, and `audit.raw_loads`
+    holds the sums over every day loaded so far.
     """
+    if table.partitioned and scope is None:
+        raise ValueError(f"{table.source}.{table.name} is partitioned by day: say which days to load")
     landing = f"_landing__{table.source}__{table.name}"
-    reader, argument = _reader(path, rejects=landing)
+    daily = scope is not None and path.is_dir()
+    files = _files_for(path, scope) if daily and scope is not None else []
+    if daily and not files:
+        return _record_empty_days(connection, table, path, scope) if scope is not None else RawLoad(0, 0, {})
+    reader, argument = _reader(path, rejects=landing, files=files)
     described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
     present = {row[0].lower() for row in described}
     missing_required = [column for column in table.required_columns if column.lower() not in present]
@@ -195,21 +276,27 @@ def load_raw_table(
     connection.execute(f"create schema if not exists {quote(table.source)}")
     _create_bookkeeping(connection)
     active = install(connection, erasures if erasures is not None else ErasureList.read(erasure_list_path()))
-    bookkeeping = "exclude (_flywheel_rule, _flywheel_erased)"
+    bookkeeping = "exclude (_flywheel_rule, _flywheel_erased, _flywheel_redacted)"
+    day_column = quote(RAW_PARTITION_COLUMN)
+    if scope is not None:
+        partition_day = f", {_partition_day_sql(table, scope, daily)} as {day_column}"
+        in_days = f"where {scope.days.sql(day_column)}"
+        landed_columns = f"* exclude ({quote(FILE_COLUMN)})" if daily else "*"
+    else:
+        partition_day, in_days, landed_columns = "", "", "*"
     try:
         connection.execute(
             f"create or replace temp table {quote(landing)} as "
-            f"select *, case {rule_case} end as _flywheel_rule, {erased_sql(table, active)} as _flywheel_erased "
-            f"from (select {', '.join([replaced, *added])} from {reader})",
+            f"select {landed_columns}, case {rule_case} end as _flywheel_rule, "
+            f"{erased_sql(table, active)} as _flywheel_erased, false as _flywheel_redacted{partition_day} "
+            f"from (select {', '.join([replaced, *added])} from {reader}) as landed {in_days}",
             [argument],
         )
-        redacted = 0
         if table.on_erasure == "redact":
-            counted = connection.execute(f"select count(*) from {quote(landing)} where _flywheel_erased").fetchone()
-            redacted = int(counted[0]) if counted else 0
             blanked = ", ".join(f"{quote(column)} = null" for column in table.personal_columns)
             connection.execute(
-                f"update {quote(landing)} set {blanked}, _flywheel_erased = false where _flywheel_erased"
+                f"update {quote(landing)} set {blanked}, _flywheel_erased = false, _flywheel_redacted = true "
+                "where _flywheel_erased"
             )
         erased_line = (
             f"exists (select 1 from unnest(regexp_extract_all(csv_line, ?)) as found(address) "
@@ -222,66 +309,64 @@ def load_raw_table(
             connection.execute(f"drop table if exists {quote(temporary)}")
         uninstall(connection)
         raise
+    csv_lines = path.suffix == ".csv" or bool(files and files[0].suffix == ".csv")
     connection.execute("begin transaction")
     try:
-        connection.execute(
-            f"create or replace table {qualified(table.source, table.name)} as "
-            f"select * {bookkeeping} from {quote(landing)} where _flywheel_rule is null and not _flywheel_erased"
-        )
-        connection.execute(
-            f"delete from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} where source_table = ?", [source_table]
-        )
+        _replace_raw_rows(connection, table, landing, bookkeeping, scope)
+        _replace_quarantined_rows(connection, table, landing, bookkeeping, scope)
         for index, rule in enumerate(rules):
             connection.execute(
-                f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
-                f"select ?, ?, {key_text}, ?, ?, to_json(rejected) "
+                f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} by name "
+                f"select ? as source_table, ? as source_file, {key_text} as record_key, ? as rule, "
+                f"? as rule_description, to_json(rejected) as raw_row"
+                f"{f', rejected.{day_column} as partition_day' if scope is not None else ''} "
                 f"from (select * {bookkeeping} from {quote(landing)} "
                 f"where _flywheel_rule = ? and not _flywheel_erased) as rejected",
                 [source_table, str(path), rule.name, rule.description, index],
             )
+        line_day = _malformed_line_day(scope, daily, landing)
+        lines_in_scope = f"({line_day}) is not null" if scope is not None else "true"
         erased_lines = 0
-        if path.suffix == ".csv":
+        if csv_lines:
             connection.execute(
-                f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
-                f"select ?, ?, null, 'malformed_csv_line', error_message, "
-                f"to_json({{'line': line, 'csv_line': csv_line}}) from {quote(landing + '_errors')} "
-                f"where not ({erased_line})",
+                f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} by name "
+                f"select ? as source_table, ? as source_file, null as record_key, 'malformed_csv_line' as rule, "
+                f"error_message as rule_description, "
+                f"to_json({{'line': line, 'csv_line': csv_line}}) as raw_row"
+                f"{f', {line_day} as partition_day' if scope is not None else ''} "
+                f"from {quote(landing + '_errors')} as errors where not ({erased_line}) and {lines_in_scope}",
                 [source_table, str(path), EMAIL_PATTERN],
             )
             counted = connection.execute(
-                f"select count(*) from {quote(landing + '_errors')} where {erased_line}", [EMAIL_PATTERN]
+                f"select count(*) from {quote(landing + '_errors')} as errors where {erased_line} and {lines_in_scope}",
+                [EMAIL_PATTERN],
             ).fetchone()
             erased_lines = int(counted[0]) if counted else 0
+        quarantine_filter = "source_table = ?" + (f" and {scope.days.sql('partition_day')}" if scope else "")
         by_rule = dict(
             connection.execute(
                 f"select rule, count(*) from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
-                "where source_table = ? group by rule order by rule",
+                f"where {quarantine_filter} group by rule order by rule",
                 [source_table],
             ).fetchall()
         )
         landed = connection.execute(
-            f"select count(*), count(*) filter (where _flywheel_erased) from {quote(landing)}"
+            f"select count(*), count(*) filter (where _flywheel_erased), "
+            f"count(*) filter (where _flywheel_rule is null and not _flywheel_erased), "
+            f"count(*) filter (where _flywheel_redacted) from {quote(landing)}"
         ).fetchone()
+        landed_rows, erased_rows, loaded_rows, redacted = (int(value) for value in (landed or (0, 0, 0, 0)))
         load = RawLoad(
-            file_rows=(int(landed[0]) if landed else 0) + by_rule.get("malformed_csv_line", 0) + erased_lines,
-            loaded_rows=row_count(connection, table.source, table.name),
+            file_rows=landed_rows + by_rule.get("malformed_csv_line", 0) + erased_lines,
+            loaded_rows=loaded_rows,
             quarantined_by_rule={str(rule): int(count) for rule, count in by_rule.items()},
-            erased_rows=(int(landed[1]) if landed else 0) + erased_lines,
+            erased_rows=erased_rows + erased_lines,
             redacted_rows=redacted,
         )
-        connection.execute(
-            f"insert or replace into {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} (source_table, source_file, "
-            "file_rows, loaded_rows, quarantined_rows, erased_rows, redacted_rows) values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                source_table,
-                str(path),
-                load.file_rows,
-                load.loaded_rows,
-                load.quarantined_rows,
-                load.erased_rows,
-                load.redacted_rows,
-            ],
-        )
+        if scope is not None:
+            _record_days(connection, table, path, scope, landing, line_day if csv_lines else None)
+        else:
+            _record_load(connection, source_table, str(path), load)
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
@@ -291,6 +376,179 @@ def load_raw_table(
             connection.execute(f"drop table if exists {quote(temporary)}")
         uninstall(connection)
     return load
+
+
+def _replace_raw_rows(
+    connection: duckdb.DuckDBPyConnection, table: SourceTable, landing: str, bookkeeping: str, scope: LoadScope | None
+) -> None:
+    """Write the landed rows that passed every rule: the whole table, or only the days in scope."""
+    target = qualified(table.source, table.name)
+    passed = f"select * {bookkeeping} from {quote(landing)} where _flywheel_rule is null and not _flywheel_erased"
+    existing = {column.name for column in table_columns(connection, table.source, table.name)}
+    if scope is None or scope.full or RAW_PARTITION_COLUMN not in existing:
+        connection.execute(f"create or replace table {target} as {passed}")
+        return
+    landed = [row[0] for row in connection.execute(f"describe {passed}").fetchall()]
+    for column in landed:
+        if column not in existing:  # a column the connector started sending: add it, older days read NULL
+            kind = connection.execute(f"select typeof({quote(column)}) from {quote(landing)} limit 1").fetchone()
+            connection.execute(f"alter table {target} add column {quote(column)} {kind[0] if kind else 'varchar'}")
+    connection.execute(f"delete from {target} where {scope.days.sql(quote(RAW_PARTITION_COLUMN))}")
+    connection.execute(f"insert into {target} by name {passed}")
+
+
+def _replace_quarantined_rows(
+    connection: duckdb.DuckDBPyConnection, table: SourceTable, landing: str, bookkeeping: str, scope: LoadScope | None
+) -> None:
+    """Forget the quarantined rows of the previous load of the same table (or of the same days)."""
+    days = "" if scope is None or scope.full else f" and {scope.days.sql('partition_day')}"
+    connection.execute(
+        f"delete from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} where source_table = ?{days}",
+        [f"{table.source}.{table.name}"],
+    )
+
+
+def _malformed_line_day(scope: LoadScope | None, daily: bool, landing: str) -> str:
+    """SQL over `errors` (the malformed CSV lines): the day a line is filed under, NULL when outside the scope.
+
+    A line of a daily file goes by its file's day; a line of a single file has no readable day and goes under the
+    first partition, so it is recorded by the load that covers that day.
+    """
+    if scope is None:
+        return "null"
+    first, last = (f"date '{day.isoformat()}'" for day in (scope.bounds.first, scope.bounds.last))
+    if daily:
+        day = (
+            f"(select try_cast(regexp_extract(scans.file_path, '{DAY_IN_PATH_PATTERN}', 1) as date) "
+            f"from {quote(landing + '_scans')} as scans where scans.scan_id = errors.scan_id "
+            "and scans.file_id = errors.file_id)"
+        )
+        filed = f"least(greatest(coalesce({day}, {first}), {first}), {last})"
+    else:
+        filed = first
+    return f"case when {scope.days.sql(filed)} then {filed} end"
+
+
+def _record_load(connection: duckdb.DuckDBPyConnection, source_table: str, source_file: str, load: RawLoad) -> None:
+    connection.execute(
+        f"insert or replace into {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} (source_table, source_file, "
+        "file_rows, loaded_rows, quarantined_rows, erased_rows, redacted_rows) values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            source_table,
+            source_file,
+            load.file_rows,
+            load.loaded_rows,
+            load.quarantined_rows,
+            load.erased_rows,
+            load.redacted_rows,
+        ],
+    )
+
+
+def _record_days(
+    connection: duckdb.DuckDBPyConnection,
+    table: SourceTable,
+    path: Path,
+    scope: LoadScope,
+    landing: str | None,
+    line_day: str | None,
+) -> None:
+    """Replace the per-day audit rows of the days in scope (a day with no rows gets zeros), then the table's sums."""
+    source_table = f"{table.source}.{table.name}"
+    audit = qualified(AUDIT_SCHEMA, RAW_PARTITION_LOADS_TABLE)
+    day = quote(RAW_PARTITION_COLUMN)
+    landed = (
+        f"select {day} as partition_day, count(*) as landed_rows, "
+        "count(*) filter (where _flywheel_erased) as erased_rows, "
+        "count(*) filter (where _flywheel_rule is null and not _flywheel_erased) as loaded_rows, "
+        f"count(*) filter (where _flywheel_redacted) as redacted_rows from {quote(landing)} group by all"
+        if landing is not None
+        else "select null::date as partition_day, 0 as landed_rows, 0 as erased_rows, 0 as loaded_rows, "
+        "0 as redacted_rows where false"
+    )
+    erased_lines = (
+        f"select {line_day} as partition_day, count(*) as erased_lines from {quote((landing or '') + '_errors')} "
+        f"as errors where ({line_day}) is not null and exists (select 1 from unnest(regexp_extract_all(csv_line, "
+        f"'{EMAIL_PATTERN}')) as found(address) where {matches_sql('found.address', 'email')}) group by all"
+        if line_day is not None and landing is not None and _erasures_installed(connection)
+        else "select null::date as partition_day, 0 as erased_lines where false"
+    )
+    connection.execute(
+        f"delete from {audit} where source_table = ? and {scope.days.sql('partition_day')}", [source_table]
+    )
+    connection.execute(
+        f"""
+        insert into {audit}
+        with
+        days as (
+            select cast(range as date) as partition_day
+            from range(date '{scope.days.first}', date '{scope.days.last}' + interval 1 day, interval 1 day)
+        ),
+        landed as ({landed}),
+        erased_lines as ({erased_lines}),
+        quarantined as (
+            select partition_day, count(*) as quarantined_rows
+            from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)}
+            where source_table = ? and {scope.days.sql("partition_day")}
+            group by all
+        )
+        select
+            ?, days.partition_day, ?,
+            coalesce(landed.landed_rows, 0) + coalesce(erased_lines.erased_lines, 0)
+                + coalesce(quarantined.quarantined_rows, 0) - coalesce(landed.landed_rows - landed.loaded_rows
+                - landed.erased_rows, 0),
+            coalesce(landed.loaded_rows, 0),
+            coalesce(quarantined.quarantined_rows, 0),
+            coalesce(landed.erased_rows, 0) + coalesce(erased_lines.erased_lines, 0),
+            coalesce(landed.redacted_rows, 0)
+        from days
+        left join landed on days.partition_day = landed.partition_day
+        left join erased_lines on days.partition_day = erased_lines.partition_day
+        left join quarantined on days.partition_day = quarantined.partition_day
+        """,
+        [source_table, source_table, str(path)],
+    )
+    totals = connection.execute(
+        f"select coalesce(sum(file_rows), 0), coalesce(sum(loaded_rows), 0), coalesce(sum(quarantined_rows), 0), "
+        f"coalesce(sum(erased_rows), 0), coalesce(sum(redacted_rows), 0) from {audit} where source_table = ?",
+        [source_table],
+    ).fetchone()
+    file_rows, loaded, quarantined, erased, redacted = (int(value) for value in (totals or (0, 0, 0, 0, 0)))
+    _record_load(
+        connection,
+        source_table,
+        str(path),
+        RawLoad(file_rows, loaded, {"all rules": quarantined} if quarantined else {}, erased, redacted),
+    )
+
+
+def _erasures_installed(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether an erasure list is installed on the connection (matches_sql reads it)."""
+    found = connection.execute(
+        "select count(*) from duckdb_tables() where table_name = '_flywheel_erasures'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _record_empty_days(
+    connection: duckdb.DuckDBPyConnection, table: SourceTable, path: Path, scope: LoadScope
+) -> RawLoad:
+    """Days of a daily folder with no file: their rows, quarantined rows and audit rows become empty."""
+    connection.execute(f"create schema if not exists {quote(table.source)}")
+    _create_bookkeeping(connection)
+    target = qualified(table.source, table.name)
+    existing = {column.name for column in table_columns(connection, table.source, table.name)}
+    connection.execute("begin transaction")
+    try:
+        if RAW_PARTITION_COLUMN in existing:
+            connection.execute(f"delete from {target} where {scope.days.sql(quote(RAW_PARTITION_COLUMN))}")
+        _replace_quarantined_rows(connection, table, "", "", scope)
+        _record_days(connection, table, path, scope, None, None)
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    return RawLoad(file_rows=0, loaded_rows=0, quarantined_by_rule={})
 
 
 @dataclass(frozen=True)
@@ -324,12 +582,31 @@ def check_grain(connection: duckdb.DuckDBPyConnection, schema: str, table: str, 
     )
 
 
-def build_pending(connection: duckdb.DuckDBPyConnection, model: Model) -> str:
-    """Build a model into its pending table (same schema); returns the pending table's name."""
+def build_pending(connection: duckdb.DuckDBPyConnection, model: Model, body: str | None = None) -> str:
+    """Build a model (or `body`, its SQL restricted to some days) into its pending table; returns the table's name."""
     pending = f"{PENDING_PREFIX}{model.name}"
     connection.execute(f"create schema if not exists {quote(model.schema)}")
-    connection.execute(f"create or replace table {qualified(model.schema, pending)} as {model.body}")
+    connection.execute(f"create or replace table {qualified(model.schema, pending)} as {body or model.body}")
     return pending
+
+
+def keys_kept_elsewhere(
+    connection: duckdb.DuckDBPyConnection, model: Model, pending: str, column: str, days: DayRange
+) -> tuple[int, list[str]]:
+    """Grain keys of a partial rebuild that the live table also holds under a day outside the rebuilt days.
+
+    Such a key would be duplicated once the days are swapped in (an event re-delivered later than the lookback).
+    """
+    if not table_columns(connection, model.schema, model.name):
+        return 0, []
+    keys = ", ".join(quote(key) for key in model.grain)
+    key_text = " || ' | ' || ".join(f"coalesce(cast({quote(key)} as varchar), 'NULL')" for key in model.grain)
+    rows = connection.execute(
+        f"select {key_text} from (select {keys} from {qualified(model.schema, pending)} intersect "
+        f"select {keys} from {qualified(model.schema, model.name)} where not ({days.sql(quote(column))})) "
+        "order by 1"
+    ).fetchall()
+    return len(rows), [row[0] for row in rows[:5]]
 
 
 @dataclass(frozen=True)
@@ -345,8 +622,11 @@ class AssertionResult:
         return self.violation_count == 0
 
 
-def _evaluate(connection: duckdb.DuckDBPyConnection, assertion: Assertion) -> AssertionResult:
-    violations = connection.execute(f"select * from ({assertion.sql}) as violations limit 1000").fetchall()
+def _evaluate(
+    connection: duckdb.DuckDBPyConnection, assertion: Assertion, days: DayRange | None = None, lookback_days: int = 0
+) -> AssertionResult:
+    sql = assertion.sql_for_days(days, lookback_days) if days and assertion.sql_for_days else assertion.sql
+    violations = connection.execute(f"select * from ({sql}) as violations limit 1000").fetchall()
     return AssertionResult(
         name=assertion.name,
         violation_count=len(violations),
@@ -355,19 +635,38 @@ def _evaluate(connection: duckdb.DuckDBPyConnection, assertion: Assertion) -> As
 
 
 def publish_pending(
-    connection: duckdb.DuckDBPyConnection, model: Model, pending: str
+    connection: duckdb.DuckDBPyConnection,
+    model: Model,
+    pending: str,
+    days: DayRange | None = None,
+    lookback_days: int = 0,
 ) -> tuple[bool, list[AssertionResult]]:
     """Swap the audited pending table in for the live one, in one transaction.
 
     The model's cross-model assertions run inside that transaction, against the new table as it will be seen; if
     one fails, the transaction rolls back, the live table is the last good one again, and the pending one is dropped.
-    Returns whether the table was published, and the assertion results.
+    With `days` (a partial rebuild of a day-partitioned model), only those days of the live table are replaced, and
+    assertions that can check just those days do. Returns whether the table was published, and the assertion
+    results.
     """
+    target = qualified(model.schema, model.name)
+    partial = (
+        days is not None
+        and model.partitioned_by_day is not None
+        and bool(table_columns(connection, model.schema, model.name))
+    )
     connection.execute("begin transaction")
     try:
-        connection.execute(f"drop table if exists {qualified(model.schema, model.name)}")
-        connection.execute(f"alter table {qualified(model.schema, pending)} rename to {quote(model.name)}")
-        results = [_evaluate(connection, assertion) for assertion in model.assertions]
+        if partial and days is not None and model.partitioned_by_day is not None:
+            connection.execute(f"delete from {target} where {days.sql(quote(model.partitioned_by_day))}")
+            connection.execute(f"insert into {target} by name select * from {qualified(model.schema, pending)}")
+            connection.execute(f"drop table {qualified(model.schema, pending)}")
+        else:
+            connection.execute(f"drop table if exists {target}")
+            connection.execute(f"alter table {qualified(model.schema, pending)} rename to {quote(model.name)}")
+        results = [
+            _evaluate(connection, assertion, days if partial else None, lookback_days) for assertion in model.assertions
+        ]
         if all(result.passed for result in results):
             connection.execute("commit")
             return True, results

@@ -3,6 +3,7 @@ name: stg_product__events
 description: One row per tracked product event, duplicates from re-syncs removed (latest received kept).
 grain: [event_id]
 owner: team:product
+partitioned_by_day: received_day
 */
 with
 
@@ -24,7 +25,8 @@ final as (
         cast(user_id as varchar) as product_user_id,          -- pseudonymous product user id
         cast(account_id as varchar) as workspace_id,          -- product workspace (group) of the user
         cast(timestamp as timestamp) as occurred_at,          -- when it happened on the client (UTC)
-        cast(received_at as timestamp) as received_at         -- when the tracking server received it (UTC)
+        cast(received_at as timestamp) as received_at,        -- when the tracking server received it (UTC)
+        cast(_flywheel_partition_day as date) as received_day -- the daily partition it was loaded under (UTC)
     from latest
 )
 
