@@ -16,11 +16,15 @@ primary key and floats have fixed formatting, so two runs with the same seed wri
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,17 +68,18 @@ class Scale:
     engagements_per_lead: float  # mean marketing engagements of a lead that never became MQL
     tracked_seat_share: float  # share of paid seats that show up as tracked product users
     events_per_user_month: float  # product events per tracked active user per month
+    monthly_events: bool = True  # draw product events month by month (`EventPlan`); False: the seeds' single draw
 
 
 SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", n_users=14, n_accounts=110, n_leads=200, engagements_per_lead=0.15,
                   tracked_seat_share=0.02, events_per_user_month=1.0),
     "small": Scale("small", n_users=40, n_accounts=2_900, n_leads=6_800, engagements_per_lead=0.15,
-                   tracked_seat_share=0.02, events_per_user_month=1.0),
+                   tracked_seat_share=0.02, events_per_user_month=1.0, monthly_events=False),
     "medium": Scale("medium", n_users=400, n_accounts=430_000, n_leads=1_000_000, engagements_per_lead=0.15,
-                    tracked_seat_share=0.02, events_per_user_month=1.0),
+                    tracked_seat_share=0.2, events_per_user_month=4.8),
     "large": Scale("large", n_users=2_000, n_accounts=4_300_000, n_leads=10_000_000, engagements_per_lead=0.15,
-                   tracked_seat_share=0.02, events_per_user_month=1.0),
+                   tracked_seat_share=0.2, events_per_user_month=4.8),
 }  # fmt: skip
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -157,6 +162,7 @@ COLUMNS: dict[TableKey, list[tuple[str, str]]] = {
         "impressions:int clicks:int _fivetran_synced:ts"
     ),
 }
+EVENTS: TableKey = ("product", "events")  # written as one Parquet file per receipt day (see write_event_days)
 SORT_KEY = "_key"  # optional hidden column: a number whose order is the primary-key order of the table
 PRIMARY_KEYS: dict[TableKey, list[str]] = {
     ("stripe", "subscription_item"): ["id", "_fivetran_start"],
@@ -354,8 +360,8 @@ def _bytes_to_str(matrix: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(matrix, dtype=np.uint32).view(f"U{width}").ravel().astype(object)
 
 
-def _seq_ids(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
-    """Salesforce-style ids: prefix + zero-padded number, `width` characters in total."""
+def _digits_matrix(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
+    """Salesforce-style ids as an ASCII byte matrix: prefix + zero-padded number, `width` characters in total."""
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
     matrix = np.empty((len(numbers), width), dtype=np.uint8)
     matrix[:, : len(head)] = head
@@ -363,11 +369,16 @@ def _seq_ids(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
     for pos in range(width - 1, len(head) - 1, -1):
         matrix[:, pos] = 48 + rest % 10
         rest //= 10
-    return _bytes_to_str(matrix)
+    return matrix
 
 
-def _base62_ids(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
-    """prefix + fixed-width base62 encodings of integers, so text order equals numeric order."""
+def _seq_ids(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
+    """Salesforce-style ids: prefix + zero-padded number, `width` characters in total."""
+    return _bytes_to_str(_digits_matrix(prefix, numbers, width))
+
+
+def _base62_matrix(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
+    """prefix + fixed-width base62 encodings of integers as an ASCII byte matrix, so text order is numeric order."""
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
     width = len(head) + sum(w for _, w in parts)
     matrix = np.empty((len(parts[0][0]), width), dtype=np.uint8)
@@ -379,7 +390,74 @@ def _base62_ids(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.ndar
             matrix[:, col] = ALNUM[rest % 62]
             rest //= 62
         pos -= w
-    return _bytes_to_str(matrix)
+    return matrix
+
+
+def _base62_ids(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
+    """prefix + fixed-width base62 encodings of integers, so text order equals numeric order."""
+    return _bytes_to_str(_base62_matrix(prefix, parts))
+
+
+def _fixed_width_text(rows: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """An Arrow string array straight from fixed-width ASCII rows (a 2-D uint8 matrix or a 1-D array of records).
+
+    Arrow's string layout is offsets plus one data buffer, and fixed-width rows already are that data buffer: no
+    Python string is ever made, which is what turning numpy object arrays into Arrow cost (see benchmarks/results.md).
+    """
+    rows = np.ascontiguousarray(rows)
+    n = len(rows)
+    width = rows.itemsize if rows.ndim == 1 else rows.shape[1] * rows.itemsize
+    if n * width >= 2**31:  # int32 offsets: split into chunks of Arrow's regular string type
+        step = (2**31 - 1) // max(width, 1)
+        return pa.chunked_array(  # type: ignore[return-value]
+            [
+                _fixed_width_text(rows[i : i + step], None if null is None else null[i : i + step])
+                for i in range(0, n, step)
+            ]
+        )
+    offsets = pa.py_buffer(np.arange(0, width * (n + 1), width, dtype=np.int32))
+    data = pa.py_buffer(rows.reshape(-1).view(np.uint8) if n else np.empty(0, np.uint8))
+    if null is None or not null.any():
+        return pa.Array.from_buffers(pa.string(), n, [None, offsets, data], null_count=0)
+    valid = pa.py_buffer(np.packbits(~null, bitorder="little"))
+    return pa.Array.from_buffers(pa.string(), n, [valid, offsets, data], null_count=int(null.sum()))
+
+
+@cache
+def _clock_text() -> np.ndarray:
+    """'HH:MM:SS' of every second of a day, as 8-byte records."""
+    second = np.arange(86_400)
+    digits = np.stack([second // 36_000, second // 3_600 % 10, second // 600 % 6, second // 60 % 10,
+                       second % 60 // 10, second % 10], axis=1) + 48  # fmt: skip
+    out = np.full((86_400, 8), ord(":"), dtype=np.uint8)
+    out[:, [0, 1, 3, 4, 6, 7]] = digits
+    return out.reshape(-1).view("S8")
+
+
+def _calendar_text(values: np.ndarray, kind: str) -> pa.Array:
+    """Epoch seconds (NaN = null) as 'YYYY-MM-DD HH:MM:SS' (TS) or 'YYYY-MM-DD' (DATE) text, the way Arrow's cast
+    of a timestamp to string writes them, without the cast: each distinct day is formatted once and each second
+    of the day comes from a table, so a column costs two gathers."""
+    v = np.asarray(values, dtype=np.float64)
+    null = np.isnan(v)
+    seconds = np.where(null, 0.0, np.floor(v)).astype(np.int64)
+    days = seconds // 86_400
+    if len(days) and not null.all():
+        lo, hi = int(days[~null].min()), int(days[~null].max())
+    else:
+        lo = hi = 0
+    days = np.where(null, lo, days)
+    if hi - lo <= 100_000:  # a dense calendar (about 270 years) is cheaper than finding the distinct days
+        calendar = np.datetime_as_string(np.arange(lo, hi + 1).astype("datetime64[D]")).astype("S10")
+        day_text = calendar[days - lo]
+    else:
+        distinct, inverse = np.unique(days, return_inverse=True)
+        day_text = np.datetime_as_string(distinct.astype("datetime64[D]")).astype("S10")[inverse]
+    if kind == DATE:
+        return _fixed_width_text(day_text, null)
+    rows = np.empty(len(v), dtype=[("day", "S10"), ("space", "S1"), ("clock", "S8")])
+    rows["day"], rows["space"], rows["clock"] = day_text, b" ", _clock_text()[seconds % 86_400]
+    return _fixed_width_text(rows, null)
 
 
 def _tokens(rng: np.random.Generator, n: int, prefix: str, length: int, alphabet: np.ndarray = ALNUM) -> np.ndarray:
@@ -2161,8 +2239,21 @@ def gen_events(
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def gen_product_events(scale: Scale, rng: np.random.Generator, leads: Leads, billing: Billing) -> Table:
-    """Trials of product sign-ups (with activation for a share) and paying workspaces' usage, fading before churn."""
+EventColumns = dict[str, np.ndarray]  # product events as numbers: workspace, user, event, timestamp, ...
+MONTH_STARTS = (
+    np.arange(START.astype("datetime64[M]"), TODAY.astype("datetime64[M]") + 1)
+    .astype("datetime64[s]")
+    .astype(np.int64)
+    .astype(np.float64)
+)  # calendar months of the history, and the first instant after it
+EVENT_MONTH = 30.44 * DAY  # the usage model's "month" (a subscription's monthly window, not a calendar month)
+
+
+def _trial_events(rng: np.random.Generator, leads: Leads, billing: Billing) -> EventColumns:
+    """Trials of product sign-ups (with activation for a share) and the sign-up of each new paying workspace.
+
+    Its random draws are the first ones of the seeds' product events, in the same order: keep it that way, or the
+    committed seeds change."""
     plg = np.flatnonzero(leads.source == PLG)
     n_plg = len(plg)
     signup = leads.created[plg] - rng.uniform(MINUTE, 10 * MINUTE, n_plg)
@@ -2185,7 +2276,7 @@ def gen_product_events(scale: Scale, rng: np.random.Generator, leads: Leads, bil
         event.append(np.full(len(parent), kind))
         ts.append(signup[parent] + rng.uniform(5 * MINUTE, 14 * DAY, len(parent)))
 
-    # Paying workspaces: monthly usage per tracked user; the first paid subscription of a new workspace signs up.
+    # The first paid subscription of a workspace that did not come from a product sign-up signs up.
     s = billing.sub
     new_ws = s["first_of_ws"] & (s["workspace"] >= n_plg)
     ws.append(s["workspace"][new_ws])
@@ -2197,54 +2288,183 @@ def gen_product_events(scale: Scale, rng: np.random.Generator, leads: Leads, bil
     user.append(np.zeros(int(self_trial.sum()), np.int64))
     event.append(np.full(int(self_trial.sum()), TRIAL_STARTED))
     ts.append(s["start"][self_trial] + rng.uniform(5, 120, int(self_trial.sum())))
+    return {
+        "ws": _concat(ws).astype(np.int64),
+        "user": _concat(user).astype(np.int64),
+        "event": _concat(event).astype(np.int64),
+        "timestamp": _concat(ts),
+    }
+
+
+def _usage_windows(scale: Scale, rng: np.random.Generator, billing: Billing) -> dict[str, np.ndarray]:
+    """Monthly usage windows of paying workspaces: tracked users and health (usage fades before churn)."""
+    s = billing.sub
     live = np.flatnonzero(~s["trial_drop"])
-    months = np.ceil((s["live_until"][live] - s["start"][live]) / (30.44 * DAY)).astype(np.int64)
+    months = np.ceil((s["live_until"][live] - s["start"][live]) / EVENT_MONTH).astype(np.int64)
     months = np.maximum(months, 0)
     sub_i, month_i = _group_offsets(months)
     sub = live[sub_i]
-    m_start = s["start"][sub] + month_i * 30.44 * DAY
-    m_end = np.minimum(m_start + 30.44 * DAY, s["live_until"][sub])
+    m_start = s["start"][sub] + month_i * EVENT_MONTH
+    m_end = np.minimum(m_start + EVENT_MONTH, s["live_until"][sub])
     seats = _quantity_at(billing.versions, len(s["start"]), sub, m_start)
     util = rng.uniform(0.5, 1.0, len(s["start"]))[sub]
     tracked = np.maximum(1, np.round(seats * scale.tracked_seat_share * util))
     churned = s["ended"][sub] <= T1
-    to_end = (s["ended"][sub] - m_start) / (30.44 * DAY)
+    to_end = (s["ended"][sub] - m_start) / EVENT_MONTH
     health = np.where(churned & (to_end < 3), np.clip(to_end / 3, 0.15, 1.0), 1.0)
-    n_ev = rng.poisson(tracked * scale.events_per_user_month * health * (m_end - m_start) / (30.44 * DAY))
-    parent, _ = _group_offsets(n_ev)
-    ws.append(s["workspace"][sub[parent]])
-    user.append(rng.integers(0, tracked[parent].astype(np.int64)))
-    event.append(_pick(rng, USAGE_W, len(parent)))
-    ts.append(m_start[parent] + rng.uniform(0, 1, len(parent)) * (m_end - m_start)[parent])
+    return {"sub": sub, "start": m_start, "end": m_end, "tracked": tracked, "health": health}
 
-    ws_a = _concat(ws).astype(np.int64)
-    user_a = _concat(user).astype(np.int64)
-    event_a = _concat(event).astype(np.int64)
-    ts_a = _concat(ts)
-    n = len(ts_a)
-    received = ts_a + rng.uniform(0.3, 8.0, n)
+
+def _usage_events(
+    scale: Scale, rng: np.random.Generator, billing: Billing, w: dict[str, np.ndarray], lo: np.ndarray, hi: np.ndarray
+) -> EventColumns:
+    """Usage events of the windows `w` between `lo` and `hi`: a Poisson count per window, then users, types, times."""
+    n_ev = rng.poisson(w["tracked"] * scale.events_per_user_month * w["health"] * (hi - lo) / EVENT_MONTH)
+    parent, _ = _group_offsets(n_ev)
+    return {
+        "ws": billing.sub["workspace"][w["sub"][parent]].astype(np.int64),
+        "user": rng.integers(0, w["tracked"][parent].astype(np.int64)),
+        "event": _pick(rng, USAGE_W, len(parent)),
+        "timestamp": lo[parent] + rng.uniform(0, 1, len(parent)) * (hi - lo)[parent],
+    }
+
+
+def _deliveries(rng: np.random.Generator, ev: EventColumns) -> EventColumns:
+    """Receipt: seconds after the event, days for a few; events not received by today are not there yet; a few
+    deliveries are retried (the same event id arrives twice). Adds received_at and the id's parts and sort key."""
+    n = len(ev["timestamp"])
+    received = ev["timestamp"] + rng.uniform(0.3, 8.0, n)
     late = rng.random(n) < 0.005
     received[late] += rng.uniform(1 * DAY, 4 * DAY, int(late.sum()))
     keep = received <= T1
-    ws_a, user_a, event_a, ts_a, received = ws_a[keep], user_a[keep], event_a[keep], ts_a[keep], received[keep]
-    n = len(ts_a)
-    millis = np.floor(ts_a * 1_000).astype(np.int64)
-    noise = rng.integers(0, 62**4, n)
-    table: Table = {
-        "id": _base62_ids("evt_", [(millis, 7), (noise, 4)]),  # time-ordered, like ULIDs
-        SORT_KEY: (millis - int(T0) * 1_000) * 62**4 + noise,  # exact in int64, same order as the text
-        "event": _obj(PRODUCT_EVENTS)[event_a],
-        "user_id": _seq_ids("usr_", ws_a * 1_000 + np.minimum(user_a, 999), 14),
-        "account_id": billing.workspaces[ws_a],
-        "timestamp": ts_a,
-        "received_at": received,
-    }
-    # Retried deliveries: the same event id arrives twice.
+    out = {col: values[keep] for col, values in ev.items()}
+    out["received_at"] = received[keep]
+    n = len(out["received_at"])
+    out["millis"] = np.floor(out["timestamp"] * 1_000).astype(np.int64)
+    out["noise"] = rng.integers(0, 62**4, n)
+    out[SORT_KEY] = (out["millis"] - int(T0) * 1_000) * 62**4 + out["noise"]  # exact in int64, the id's text order
     dup = np.flatnonzero(rng.random(n) < 0.002)
-    for col in table:
-        table[col] = np.concatenate([table[col], table[col][dup]])
-    table["received_at"][n:] = np.minimum(table["received_at"][n:] + rng.uniform(1, 120, len(dup)), T1)
-    return table
+    for col in out:
+        out[col] = np.concatenate([out[col], out[col][dup]])
+    out["received_at"][n:] = np.minimum(out["received_at"][n:] + rng.uniform(1, 120, len(dup)), T1)
+    return out
+
+
+def gen_product_events(scale: Scale, rng: np.random.Generator, leads: Leads, billing: Billing) -> Table:
+    """Trials of product sign-ups (with activation for a share) and paying workspaces' usage, fading before churn,
+    all drawn from one generator (the committed seeds; `EventPlan` draws big scales month by month)."""
+    trial = _trial_events(rng, leads, billing)
+    w = _usage_windows(scale, rng, billing)
+    usage = _usage_events(scale, rng, billing, w, w["start"], w["end"])
+    ev = _deliveries(rng, {col: np.concatenate([trial[col], usage[col]]) for col in trial})
+    return {
+        "id": _base62_ids("evt_", [(ev["millis"], 7), (ev["noise"], 4)]),  # time-ordered, like ULIDs
+        SORT_KEY: ev[SORT_KEY],
+        "event": _obj(PRODUCT_EVENTS)[ev["event"]],
+        "user_id": _seq_ids("usr_", ev["ws"] * 1_000 + np.minimum(ev["user"], 999), 14),
+        "account_id": billing.workspaces[ev["ws"]],
+        "timestamp": ev["timestamp"],
+        "received_at": ev["received_at"],
+    }
+
+
+def _month_of(t: np.ndarray) -> np.ndarray:
+    """Calendar month of the history (0 = November 2024) of each timestamp, clipped to the history."""
+    return np.clip(np.searchsorted(MONTH_STARTS, t, side="right") - 1, 0, len(MONTH_STARTS) - 2)
+
+
+@dataclass
+class EventPlan:
+    """Product events of a big scale, drawn one calendar month at a time so memory stays bounded.
+
+    The usage windows (a subscription's 30.44-day months) are cut at calendar-month boundaries; a Poisson count per
+    piece adds up to the same distribution as one count per window, so the dynamics are the seeds' ones. Each month
+    has its own generator spawned from the scale's seed: the output does not depend on how it is consumed."""
+
+    scale: Scale
+    billing: Billing
+    trial: EventColumns  # sorted by calendar month
+    trial_bounds: np.ndarray  # trial[trial_bounds[m]:trial_bounds[m + 1]] happen in month m
+    pieces: dict[str, np.ndarray]  # usage windows cut at month boundaries, sorted by month
+    piece_bounds: np.ndarray
+    rngs: list[np.random.Generator]
+    workspaces: pa.Array
+
+    @property
+    def n_months(self) -> int:
+        return len(self.rngs)
+
+    @property
+    def expected_rows(self) -> int:
+        p = self.pieces
+        mean = p["tracked"] * self.scale.events_per_user_month * p["health"] * (p["hi"] - p["lo"]) / EVENT_MONTH
+        return int(len(self.trial["timestamp"]) + mean.sum())
+
+    def month(self, m: int) -> EventColumns:
+        """The events that happened in calendar month m (a few are received in the next month)."""
+        rng = self.rngs[m]
+        p = {col: values[self.piece_bounds[m] : self.piece_bounds[m + 1]] for col, values in self.pieces.items()}
+        usage = _usage_events(self.scale, rng, self.billing, p, p["lo"], p["hi"])
+        trial = {col: values[self.trial_bounds[m] : self.trial_bounds[m + 1]] for col, values in self.trial.items()}
+        return _deliveries(rng, {col: np.concatenate([trial[col], usage[col]]) for col in trial})
+
+    def all(self) -> EventColumns:
+        """Every month at once (for CSV and in-memory use; the Parquet writer goes month by month)."""
+        months = [self.month(m) for m in range(self.n_months)]
+        return {col: np.concatenate([part[col] for part in months]) for col in months[0]}
+
+
+def plan_product_events(scale: Scale, rng: np.random.Generator, leads: Leads, billing: Billing) -> EventPlan:
+    """Draw what is small (trials, usage windows) up front; leave the many usage events to `EventPlan.month`."""
+    trial = _trial_events(rng, leads, billing)
+    w = _usage_windows(scale, rng, billing)
+    first = _month_of(w["start"])
+    last = len(MONTH_STARTS) - 2
+    bounds = MONTH_STARTS.copy()
+    bounds[0], bounds[-1] = -np.inf, np.inf  # the first and last months take whatever lies beyond the history
+    cuts = []  # a 30.44-day window overlaps at most three calendar months (January 31 -> March 2)
+    for k in range(3):
+        month = np.minimum(first + k, last)
+        lo = np.maximum(w["start"], bounds[month])
+        hi = np.minimum(w["end"], bounds[month + 1])
+        keep = (first + k <= last) & (hi > lo)
+        cuts.append((np.flatnonzero(keep), lo[keep], hi[keep], month[keep]))
+    window = np.concatenate([c[0] for c in cuts])
+    month_of_piece = np.concatenate([c[3] for c in cuts])
+    order = np.argsort(month_of_piece, kind="stable")
+    pieces = {col: w[col][window][order] for col in ("sub", "tracked", "health")}
+    pieces["lo"] = np.concatenate([c[1] for c in cuts])[order]
+    pieces["hi"] = np.concatenate([c[2] for c in cuts])[order]
+    n_months = len(MONTH_STARTS) - 1
+    trial_month = _month_of(trial["timestamp"])
+    trial_order = np.argsort(trial_month, kind="stable")
+    return EventPlan(
+        scale=scale,
+        billing=billing,
+        trial={col: values[trial_order] for col, values in trial.items()},
+        trial_bounds=np.searchsorted(trial_month[trial_order], np.arange(n_months + 1)),
+        pieces=pieces,
+        piece_bounds=np.searchsorted(month_of_piece[order], np.arange(n_months + 1)),
+        rngs=rng.spawn(n_months),
+        workspaces=pa.array(billing.workspaces, type=pa.string()),
+    )
+
+
+def event_arrow(ev: EventColumns, workspaces: pa.Array, order: np.ndarray | None = None) -> pa.Table:
+    """Product events as the output table, built as Arrow arrays without Python strings (ids from byte matrices,
+    names from the vocabulary, times from `_calendar_text`), rows in `order` (default: primary-key order)."""
+    if order is None:
+        order = np.lexsort((ev["received_at"], ev[SORT_KEY]))
+    ws = ev["ws"][order]
+    columns = {
+        "id": _fixed_width_text(_base62_matrix("evt_", [(ev["millis"][order], 7), (ev["noise"][order], 4)])),
+        "event": pc.take(pa.array(PRODUCT_EVENTS), pa.array(ev["event"][order])),
+        "user_id": _fixed_width_text(_digits_matrix("usr_", ws * 1_000 + np.minimum(ev["user"][order], 999), 14)),
+        "account_id": pc.take(workspaces, pa.array(ws)),
+        "timestamp": _calendar_text(ev["timestamp"][order], TS),
+        "received_at": _calendar_text(ev["received_at"][order], TS),
+    }
+    return pa.table([columns[name] for name, _ in COLUMNS[("product", "events")]], names=list(columns))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -2369,8 +2589,9 @@ def account_table(
     return table
 
 
-def _simulate(scale: Scale, seed: int) -> dict[TableKey, Table]:
-    """Run the whole simulation; returns every table as columns of numpy arrays."""
+def _simulate(scale: Scale, seed: int) -> tuple[dict[TableKey, Table], EventPlan | None]:
+    """Run the whole simulation; returns every table as columns of numpy arrays, except the product events of a
+    `monthly_events` scale, which come as a plan to draw month by month."""
     root = np.random.default_rng(seed)
     r = root.spawn(16)
     users = gen_users(scale, r[0])
@@ -2426,11 +2647,13 @@ def _simulate(scale: Scale, seed: int) -> dict[TableKey, Table]:
         ("stripe", "price"): billing.prices,
         ("stripe", "subscription"): subs,
         ("stripe", "subscription_item"): billing.items,
-        ("product", "events"): gen_product_events(scale, r[14], leads, billing),
         ("marketing", "engagements"): gen_engagements(scale, r[15], leads, lead_ids),
         ("marketing", "ad_spend"): ads.table,
     }
-    return tables
+    if scale.monthly_events:
+        return tables, plan_product_events(scale, r[14], leads, billing)
+    tables[EVENTS] = gen_product_events(scale, r[14], leads, billing)
+    return tables, None
 
 
 def to_arrow(key: TableKey, table: Table) -> pa.Table:
@@ -2459,11 +2682,7 @@ def to_arrow(key: TableKey, table: Table) -> pa.Table:
 def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
     """One output column as an Arrow array."""
     if kind in (TS, DATE):
-        v = np.asarray(values, dtype=np.float64)
-        null = np.isnan(v)
-        seconds = np.where(null, 0.0, np.floor(v)).astype(np.int64)
-        typed = seconds.astype("datetime64[s]") if kind == TS else (seconds // 86_400).astype("datetime64[D]")
-        return pc.cast(pa.array(typed, mask=null), pa.string())
+        return _calendar_text(values, kind)
     if kind == BOOL:
         return pc.cast(pa.array(np.asarray(values, dtype=bool)), pa.string())
     if kind in (INT, FLOAT):
@@ -2476,8 +2695,12 @@ def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
 
 
 def generate_tables(scale: Scale, seed: int) -> dict[TableKey, pa.Table]:
-    """Generate every raw table as sorted Arrow tables (the fast path the writer uses)."""
-    return {key: to_arrow(key, table) for key, table in _simulate(scale, seed).items()}
+    """Generate every raw table as sorted Arrow tables, in the contract's order (product events all in memory)."""
+    tables, plan = _simulate(scale, seed)
+    out = {key: to_arrow(key, table) for key, table in tables.items()}
+    if plan is not None:
+        out[EVENTS] = event_arrow(plan.all(), plan.workspaces)
+    return {key: out[key] for key in COLUMNS}
 
 
 def generate(scale: Scale, seed: int) -> dict[TableKey, pd.DataFrame]:
@@ -2519,33 +2742,124 @@ def write_csv(table: pa.Table, path: Path, chunk_rows: int = 1_000_000) -> None:
             handle.write(memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
 
 
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
+EVENT_PARQUET_OPTIONS: dict[str, Any] = {  # unique ids and times: dictionary pages and text min/max only cost time
+    "compression": "zstd",
+    "use_dictionary": ["event", "user_id", "account_id"],
+    "write_statistics": ["received_at"],
+}
+
+
+def _clear(path: Path) -> None:
+    """Remove a file or a folder, if there."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _event_days(received: np.ndarray, timestamp: np.ndarray) -> np.ndarray:
+    """UTC day number of each event's receipt (of the event itself where received_at is null): its daily file."""
+    return np.floor(np.where(np.isnan(received), timestamp, received) / DAY).astype(np.int64)
+
+
+def _day_name(day: int) -> str:
+    """File name of a day's events."""
+    return f"{np.datetime64(day, 'D')}.parquet"
+
+
+def _write_days(table: pa.Table, days: np.ndarray, folder: Path) -> list[Path]:
+    """Write rows already sorted by (day, primary key) as one `<YYYY-MM-DD>.parquet` per day."""
+    if not len(days):
+        return []
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    ends = np.r_[starts[1:], len(days)]
+    paths = []
+    for start, end in zip(starts, ends, strict=True):
+        path = folder / _day_name(int(days[start]))
+        pq.write_table(table.slice(int(start), int(end - start)), path, **EVENT_PARQUET_OPTIONS)
+        paths.append(path)
+    return paths
+
+
+def write_event_days(table: pa.Table, folder: Path) -> list[Path]:
+    """Product events (sorted by primary key) as a folder with one Parquet file per receipt day, as event-tracking
+    exports land; rows inside each file stay in primary-key order. The raw loader reads the folder as one table."""
+    _clear(folder)
+    folder.mkdir(parents=True)
+    day_text = pc.coalesce(
+        pc.utf8_slice_codeunits(table.column("received_at"), 0, 10),
+        pc.utf8_slice_codeunits(table.column("timestamp"), 0, 10),
+    )
+    days = pc.cast(pc.cast(day_text, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    order = np.argsort(days, kind="stable")
+    return _write_days(table.take(pa.array(order)), days[order], folder)
+
+
+def write_planned_event_days(plan: EventPlan, folder: Path, on_rows: Callable[[int], None] | None = None) -> int:
+    """Draw and write the product events of a plan one month at a time: the files `write_event_days` would write
+    for `event_arrow(plan.all(), ...)`, holding one month (plus the late receipts it passes on) in memory."""
+    _clear(folder)
+    folder.mkdir(parents=True)
+    carry: EventColumns | None = None
+    rows = 0
+    for m in range(plan.n_months):
+        ev = plan.month(m)
+        if carry is not None:
+            ev = {col: np.concatenate([carry[col], ev[col]]) for col in ev}
+        days = _event_days(ev["received_at"], ev["timestamp"])
+        order = np.lexsort((ev["received_at"], ev[SORT_KEY], days))
+        # Later months' events are never received before their month starts: every earlier day is complete.
+        complete = days[order] < (MONTH_STARTS[m + 1] // DAY if m + 1 < plan.n_months else np.inf)
+        done, later = order[complete], order[~complete]
+        carry = {col: values[later] for col, values in ev.items()}
+        _write_days(event_arrow(ev, plan.workspaces, done), days[done], folder)
+        rows += len(done)
+        if on_rows is not None:
+            on_rows(len(done))
+    return rows
+
+
 def write_tables(
     tables: dict[TableKey, pa.Table] | dict[TableKey, pd.DataFrame], out: Path, fmt: str = "csv"
 ) -> list[Path]:
-    """Write `<out>/<source>/<table>.csv` (or `.parquet`); returns the written paths."""
+    """Write `<out>/<source>/<table>.csv` (or `.parquet`; product events as Parquet: `<out>/product/events/` with a
+    file per day); returns the written paths."""
     paths = []
     for (source, name), table in tables.items():
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table, preserve_index=False)
         folder = out / source
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_other_forms(folder, (source, name), fmt)
+        if (source, name) == EVENTS and fmt == "parquet":
+            paths += write_event_days(table, folder / name)
+            continue
         path = folder / f"{name}.{fmt}"
-        stale = folder / f"{name}.{'parquet' if fmt == 'csv' else 'csv'}"
-        if stale.exists():  # the raw loader prefers .parquet: never leave the other format behind
-            stale.unlink()
         if fmt == "csv":
             write_csv(table, path)
         else:
-            pq.write_table(table, path, compression="zstd")
+            pq.write_table(table, path, **PARQUET_OPTIONS)
         paths.append(path)
     return paths
 
 
+def _remove_other_forms(folder: Path, key: TableKey, fmt: str) -> None:
+    """The raw loader takes `<table>.parquet`, then `.csv`, then a `<table>/` folder: never leave another form of
+    the table behind."""
+    name = key[1]
+    daily = key == EVENTS and fmt == "parquet"
+    for other in (folder / f"{name}.csv", folder / f"{name}.parquet", folder / name):
+        if other != (folder / name if daily else folder / f"{name}.{fmt}"):
+            _clear(other)
+
+
 class _Progress:
-    """A progress bar in rows written: tqdm when it is installed, else a plain counter on stderr."""
+    """A progress bar in rows written: tqdm when it is installed, else a plain counter on stderr. Thread-safe."""
 
     def __init__(self, total: int, enabled: bool = True) -> None:
         self.total, self.done, self.enabled, self.bar = total, 0, enabled, None
+        self.lock = threading.Lock()
         if enabled:
             try:
                 from tqdm import tqdm
@@ -2555,12 +2869,13 @@ class _Progress:
                 self.bar = None
 
     def update(self, rows: int, label: str) -> None:
-        self.done += rows
-        if self.bar is not None:
-            self.bar.set_postfix_str(label, refresh=False)
-            self.bar.update(rows)
-        elif self.enabled:
-            print(f"\r{self.done:,} / {self.total:,} rows ({label})", end="", file=sys.stderr, flush=True)
+        with self.lock:
+            self.done += rows
+            if self.bar is not None:
+                self.bar.set_postfix_str(label, refresh=False)
+                self.bar.update(rows)
+            elif self.enabled:
+                print(f"\r{self.done:,} / {self.total:,} rows ({label})", end="", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -2575,28 +2890,50 @@ def generate_and_write(
     """Simulate, then format and write each table as soon as it is ready (in `workers` threads, largest first).
 
     Writes the same files as `write_tables(generate_tables(...))`, holding fewer formatted tables in memory at once.
-    More workers did not help at `medium` (the object-to-Arrow formatting holds the GIL; see benchmarks/results.md).
+    Product events of a `monthly_events` scale written as Parquet are drawn and written month by month in a thread
+    of their own: that work is numpy on numbers and Arrow, which release the GIL, so it runs beside the formatting
+    of the other tables (which holds the GIL: more `workers` did not help there, see benchmarks/results.md).
     Returns rows per table and the written paths.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     if progress:
         print(f"simulating {scale.name} (seed {seed}) ...", file=sys.stderr, flush=True)
-    tables = _simulate(scale, seed)
+    tables, plan = _simulate(scale, seed)
+    if plan is not None and fmt != "parquet":  # one CSV file sorted by primary key: all events at once
+        events = plan.all()
+        tables[EVENTS] = {name: events[name] for name in ("timestamp", "received_at", SORT_KEY)}
+        arrow_events: pa.Table | None = event_arrow(events, plan.workspaces)
+        del events
+    else:
+        arrow_events = None
     sizes = {key: len(next(iter(table.values()))) for key, table in tables.items()}
-    bar = _Progress(sum(sizes.values()), enabled=progress)
+    expected = sum(sizes.values()) + (plan.expected_rows if plan is not None and arrow_events is None else 0)
+    bar = _Progress(expected, enabled=progress)
 
     def one(key: TableKey) -> tuple[TableKey, list[Path]]:
-        arrow = to_arrow(key, tables.pop(key))
-        paths = write_tables({key: arrow}, out, fmt)
-        return key, paths
+        table = tables.pop(key)
+        arrow = arrow_events if key == EVENTS and arrow_events is not None else to_arrow(key, table)
+        return key, write_tables({key: arrow}, out, fmt)
+
+    def monthly_events(plan: EventPlan) -> int:
+        folder = out / EVENTS[0]
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_other_forms(folder, EVENTS, fmt)
+        return write_planned_event_days(plan, folder / EVENTS[1], lambda rows: bar.update(rows, "product.events"))
 
     paths: list[Path] = []
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, workers) + (arrow_events is None and plan is not None)) as pool:
+            planned: Future[int] | None = None
+            if plan is not None and arrow_events is None:
+                planned = pool.submit(monthly_events, plan)
             for key, written in pool.map(one, sorted(sizes, key=lambda k: -sizes[k])):
                 paths += written
                 bar.update(sizes[key], f"{key[0]}.{key[1]}")
+            if planned is not None:
+                sizes[EVENTS] = planned.result()
+                paths += sorted((out / EVENTS[0] / EVENTS[1]).glob("*.parquet"))
     finally:
         bar.close()
     order = list(COLUMNS)  # report in the contract's order, whatever order the threads finished in

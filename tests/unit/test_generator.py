@@ -187,3 +187,58 @@ def test_connector_mess_is_present_but_small(data: Path) -> None:
 def test_columns_that_do_not_match_the_contract_are_refused() -> None:
     with pytest.raises(ValueError, match="do not match the contract"):
         generator.to_arrow(("stripe", "price"), {"id": np.array(["price_1"], dtype=object)})
+
+
+@pytest.fixture(scope="module")
+def tiny_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny_parquet")
+    assert generator.main(["--scale", "tiny", "--out", str(out), "--format", "parquet", "--no-progress"]) == 0
+    return out
+
+
+def _files(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_parquet_output_is_byte_identical_and_matches_the_in_memory_tables(tiny_parquet: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert generator.main(["--scale", "tiny", "--out", str(again), "--format", "parquet", "--no-progress"]) == 0
+    assert _files(tiny_parquet) == _files(again)
+    # The month-by-month writer writes what writing the whole table at once would.
+    whole = tmp_path / "whole"
+    generator.write_tables(generator.generate_tables(generator.SCALES["tiny"], 42), whole, "parquet")
+    assert _files(tiny_parquet) == _files(whole)
+
+
+def test_product_events_land_as_one_parquet_file_per_receipt_day(tiny_parquet: Path) -> None:
+    folder = tiny_parquet / "product" / "events"
+    files = sorted(folder.glob("*.parquet"))
+    assert len(files) > 10 and not (tiny_parquet / "product" / "events.parquet").exists()
+    total = 0
+    for path in files:
+        frame = pd.read_parquet(path)
+        assert list(frame.columns) == CONTRACT[("product", "events")]
+        day = frame["received_at"].where(frame["received_at"].notna(), frame["timestamp"]).str[:10]
+        assert (day == path.stem).all(), path.name
+        assert frame[["id", "received_at"]].equals(frame.sort_values(["id", "received_at"])[["id", "received_at"]])
+        total += len(frame)
+    csv = generator.generate_tables(generator.SCALES["tiny"], 42)[("product", "events")]
+    assert total == csv.num_rows
+
+
+def test_switching_format_removes_the_other_form_of_a_table(tmp_path: Path) -> None:
+    tables = generator.generate_tables(generator.SCALES["tiny"], 3)
+    generator.write_tables(tables, tmp_path, "parquet")
+    assert (tmp_path / "product" / "events").is_dir() and (tmp_path / "salesforce" / "lead.parquet").exists()
+    generator.write_tables(tables, tmp_path, "csv")
+    assert not (tmp_path / "product" / "events").exists() and (tmp_path / "product" / "events.csv").exists()
+    assert not (tmp_path / "salesforce" / "lead.parquet").exists()
+    generator.write_tables(tables, tmp_path, "parquet")
+    assert not (tmp_path / "product" / "events.csv").exists()
+
+
+def test_big_scales_draw_events_by_month_and_small_keeps_the_seeds_draw() -> None:
+    assert not generator.SCALES["small"].monthly_events
+    assert all(generator.SCALES[name].monthly_events for name in ("tiny", "medium", "large"))
+    # Every calendar month of the history is one chunk, and the chunks' boundaries are the month starts.
+    assert len(generator.MONTH_STARTS) == 25
