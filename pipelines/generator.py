@@ -2589,9 +2589,12 @@ def account_table(
     return table
 
 
-def _simulate(scale: Scale, seed: int) -> tuple[dict[TableKey, Table], EventPlan | None]:
+def _simulate(
+    scale: Scale, seed: int, on_plan: Callable[[EventPlan], None] | None = None
+) -> tuple[dict[TableKey, Table], EventPlan | None]:
     """Run the whole simulation; returns every table as columns of numpy arrays, except the product events of a
-    `monthly_events` scale, which come as a plan to draw month by month."""
+    `monthly_events` scale, which come as a plan to draw month by month. `on_plan` gets that plan as soon as billing
+    is simulated, so a writer can start on the events while the rest of the simulation runs."""
     root = np.random.default_rng(seed)
     r = root.spawn(16)
     users = gen_users(scale, r[0])
@@ -2600,6 +2603,9 @@ def _simulate(scale: Scale, seed: int) -> tuple[dict[TableKey, Table], EventPlan
     accounts = gen_accounts(scale, r[3], users, leads)
     nb = gen_new_business(r[4], users, leads, accounts)
     billing = gen_billing(scale, r[5], users, leads, accounts, nb)
+    plan = plan_product_events(scale, r[14], leads, billing) if scale.monthly_events else None
+    if plan is not None and on_plan is not None:
+        on_plan(plan)
     contacts, nb_contact = gen_contacts(r[6], leads, accounts, nb, billing)
     nb.deals.contact = nb_contact
     for deals in (billing.expansion, billing.renewal):
@@ -2650,8 +2656,8 @@ def _simulate(scale: Scale, seed: int) -> tuple[dict[TableKey, Table], EventPlan
         ("marketing", "engagements"): gen_engagements(scale, r[15], leads, lead_ids),
         ("marketing", "ad_spend"): ads.table,
     }
-    if scale.monthly_events:
-        return tables, plan_product_events(scale, r[14], leads, billing)
+    if plan is not None:
+        return tables, plan
     tables[EVENTS] = gen_product_events(scale, r[14], leads, billing)
     return tables, None
 
@@ -2877,6 +2883,14 @@ class _Progress:
             elif self.enabled:
                 print(f"\r{self.done:,} / {self.total:,} rows ({label})", end="", file=sys.stderr, flush=True)
 
+    def grow(self, rows: int) -> None:
+        """Add rows to the expected total (known only once the simulation has run)."""
+        with self.lock:
+            self.total += rows
+            if self.bar is not None:
+                self.bar.total = self.total
+                self.bar.refresh()
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
@@ -2899,22 +2913,10 @@ def generate_and_write(
 
     if progress:
         print(f"simulating {scale.name} (seed {seed}) ...", file=sys.stderr, flush=True)
-    tables, plan = _simulate(scale, seed)
-    if plan is not None and fmt != "parquet":  # one CSV file sorted by primary key: all events at once
-        events = plan.all()
-        tables[EVENTS] = {name: events[name] for name in ("timestamp", "received_at", SORT_KEY)}
-        arrow_events: pa.Table | None = event_arrow(events, plan.workspaces)
-        del events
-    else:
-        arrow_events = None
-    sizes = {key: len(next(iter(table.values()))) for key, table in tables.items()}
-    expected = sum(sizes.values()) + (plan.expected_rows if plan is not None and arrow_events is None else 0)
-    bar = _Progress(expected, enabled=progress)
-
-    def one(key: TableKey) -> tuple[TableKey, list[Path]]:
-        table = tables.pop(key)
-        arrow = arrow_events if key == EVENTS and arrow_events is not None else to_arrow(key, table)
-        return key, write_tables({key: arrow}, out, fmt)
+    monthly = scale.monthly_events and fmt == "parquet"
+    bar = _Progress(0, enabled=progress)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers) + monthly)
+    planned: list[Future[int]] = []
 
     def monthly_events(plan: EventPlan) -> int:
         folder = out / EVENTS[0]
@@ -2922,19 +2924,35 @@ def generate_and_write(
         _remove_other_forms(folder, EVENTS, fmt)
         return write_planned_event_days(plan, folder / EVENTS[1], lambda rows: bar.update(rows, "product.events"))
 
+    def start_events(plan: EventPlan) -> None:
+        bar.grow(plan.expected_rows)
+        planned.append(pool.submit(monthly_events, plan))
+
     paths: list[Path] = []
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers) + (arrow_events is None and plan is not None)) as pool:
-            planned: Future[int] | None = None
-            if plan is not None and arrow_events is None:
-                planned = pool.submit(monthly_events, plan)
-            for key, written in pool.map(one, sorted(sizes, key=lambda k: -sizes[k])):
-                paths += written
-                bar.update(sizes[key], f"{key[0]}.{key[1]}")
-            if planned is not None:
-                sizes[EVENTS] = planned.result()
-                paths += sorted((out / EVENTS[0] / EVENTS[1]).glob("*.parquet"))
+        tables, plan = _simulate(scale, seed, on_plan=start_events if monthly else None)
+        arrow_events: pa.Table | None = None
+        if plan is not None and not monthly:  # one CSV file sorted by primary key: all events at once
+            events = plan.all()
+            tables[EVENTS] = {name: events[name] for name in ("timestamp", "received_at", SORT_KEY)}
+            arrow_events = event_arrow(events, plan.workspaces)
+            del events
+        sizes = {key: len(next(iter(table.values()))) for key, table in tables.items()}
+        bar.grow(sum(sizes.values()))
+
+        def one(key: TableKey) -> tuple[TableKey, list[Path]]:
+            table = tables.pop(key)
+            arrow = arrow_events if key == EVENTS and arrow_events is not None else to_arrow(key, table)
+            return key, write_tables({key: arrow}, out, fmt)
+
+        for key, written in pool.map(one, sorted(sizes, key=lambda k: -sizes[k])):
+            paths += written
+            bar.update(sizes[key], f"{key[0]}.{key[1]}")
+        for future in planned:
+            sizes[EVENTS] = future.result()
+            paths += sorted((out / EVENTS[0] / EVENTS[1]).glob("*.parquet"))
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     order = list(COLUMNS)  # report in the contract's order, whatever order the threads finished in
     return dict(sorted(sizes.items(), key=lambda item: order.index(item[0]) if item[0] in order else 0)), paths
