@@ -89,7 +89,7 @@ def _reader(path: Path, rejects: str | None = None, files: Sequence[Path] = ()) 
             return f"read_parquet(?, union_by_name = true, filename = '{FILE_COLUMN}')", listed
         path = files[0]
         argument: str | list[str] = listed
-        csv_options = f"header = true, all_varchar = true, union_by_name = true, filename = '{FILE_COLUMN}'"
+        csv_options = f"header = true, all_varchar = true, filename = '{FILE_COLUMN}'"
     elif path.is_dir():
         return "read_parquet(?, union_by_name = true)", str(path / "**" / "*.parquet")
     elif path.suffix == ".parquet":

@@ -9,7 +9,8 @@ import dagster as dg
 import pytest
 
 from pipelines.cli import RunSummary, run_pipeline
-from pipelines.project import build_definitions
+from pipelines.partitions import DayRange
+from pipelines.project import build_definitions, daily_partitions, partition_range_tags
 from pipelines.settings import PROJECT_ROOT, Settings
 
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "reference"
@@ -28,13 +29,22 @@ def settings_for(tmp_path: Path, raw_dir: Path, **overrides: object) -> Settings
     )
 
 
-def materialize(settings: Settings, selection: str | None = None) -> dg.ExecuteInProcessResult:
-    """Materialize the project's assets (all, or a selection string) in process on an ephemeral instance."""
+def materialize(
+    settings: Settings, selection: str | None = None, days: DayRange | None = None
+) -> dg.ExecuteInProcessResult:
+    """Materialize the project's assets (all, or a selection string) in process on an ephemeral instance.
+
+    Day-partitioned assets are built for `days`, by default every day there is.
+    """
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("build_everything")
+    if days is None:
+        keys = daily_partitions(settings).get_partition_keys()
+        days = DayRange.parse(keys[0], keys[-1])
     return job.execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
+        tags=partition_range_tags(days),
         asset_selection=sorted(dg.AssetSelection.from_string(selection).resolve(definitions.resolve_asset_graph()))
         if selection
         else None,
