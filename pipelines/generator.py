@@ -353,11 +353,17 @@ def _obj(values: Sequence[object]) -> np.ndarray:
 
 
 def _bytes_to_str(matrix: np.ndarray) -> np.ndarray:
-    """Rows of an ASCII byte matrix as an object array of str."""
-    width = matrix.shape[1]
-    if matrix.shape[0] == 0:
-        return np.empty(0, dtype=object)
-    return np.ascontiguousarray(matrix, dtype=np.uint32).view(f"U{width}").ravel().astype(object)
+    """Rows of an ASCII byte matrix as fixed-width numpy bytes (dtype S<width>).
+
+    Ids stay numpy bytes through the simulation: indexing, concatenating and sorting them are memory copies, and
+    Arrow turns them into strings without a Python object per value (object arrays of str cost both ways). Where
+    an id lands in an object array it is a `bytes` object there, which Arrow also takes as a string."""
+    return np.ascontiguousarray(matrix, dtype=np.uint8).view(f"S{matrix.shape[1]}").reshape(-1)
+
+
+def _str(values: np.ndarray) -> np.ndarray:
+    """Fixed-width numpy bytes as an object array of str, for text that is built with Python string operators."""
+    return np.asarray(values).astype(str).astype(object)
 
 
 def _digits_matrix(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
@@ -1644,7 +1650,7 @@ def gen_billing(
     delinquent = np.zeros(n_customers, dtype=bool)
     delinquent[customer[status == "past_due"]] = True
     metadata = np.full(n_customers, "{}", dtype=object)
-    metadata[:n_crm] = '{"salesforce_account_id": "' + accounts.ids[cust_account[:n_crm]] + '"}'
+    metadata[:n_crm] = '{"salesforce_account_id": "' + _str(accounts.ids[cust_account[:n_crm]]) + '"}'
     c_created = first_start - rng.uniform(MINUTE, 30 * MINUTE, n_customers)
     c_changed = c_created.copy()
     np.maximum.at(c_changed, customer, np.fmax(np.fmax(start, canceled_at), np.minimum(period_start, T1)))
@@ -1654,7 +1660,9 @@ def gen_billing(
     customers: Table = {
         "id": _tokens(rng, n_customers + n_test, "cus_", 14),
         "name": np.concatenate([c_name, _obj(["Test Customer"] * n_test)]),
-        "email": np.concatenate(["billing@" + c_domain, "qa+" + _seq_ids("", np.arange(n_test), 3) + "@example.com"]),
+        "email": np.concatenate(
+            ["billing@" + c_domain, "qa+" + _str(_seq_ids("", np.arange(n_test), 3)) + "@example.com"]
+        ),
         "description": np.concatenate([c_description, _obj(["QA test"] * n_test)]),
         "currency": _obj(["usd"] * (n_customers + n_test)),
         "delinquent": np.concatenate([delinquent, np.zeros(n_test, dtype=bool)]),
@@ -2626,7 +2634,9 @@ def _simulate(
     subs = billing.subscriptions
     s = billing.sub
     with_deal = np.flatnonzero(s["deal"] >= 0)
-    subs["metadata"][with_deal] = '{"salesforce_opportunity_id": "' + opps.ids[nb_pos[s["deal"][with_deal]]] + '"}'
+    subs["metadata"][with_deal] = (
+        '{"salesforce_opportunity_id": "' + _str(opps.ids[nb_pos[s["deal"][with_deal]]]) + '"}'
+    )
     subs, _ = _stale_duplicates(r[8], subs, 0.01, eligible=np.isfinite(subs["canceled_at"]) & subs["livemode"])
     n_live = len(billing.subscriptions["id"])
     stale = slice(n_live, None)
