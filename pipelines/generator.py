@@ -2690,9 +2690,16 @@ def to_arrow(key: TableKey, table: Table) -> pa.Table:
     # Large tables carry a numeric key in primary-key order: sort in numpy before building Arrow arrays.
     tiebreak = table["_fivetran_synced"] if "_fivetran_synced" in table else table.get("received_at")
     order = np.lexsort((tiebreak, sort_key)) if tiebreak is not None else np.argsort(sort_key, kind="stable")
-    # Convert first, then reorder with Arrow's take: fancy-indexing numpy object arrays costs a refcount per value.
-    out = pa.table([_arrow_column(np.asarray(table[name]), kind) for name, kind in spec], names=names)
-    return out.take(pa.array(order))
+    # Numbers, times and fixed-width ids are reordered in numpy before they become text (a gather of 8 or 15 bytes);
+    # object columns are converted first and reordered with Arrow's take (fancy-indexing them costs a refcount each).
+    take = pa.array(order)
+    columns = []
+    for name, kind in spec:
+        values = np.asarray(table[name])
+        columns.append(
+            _arrow_column(values, kind).take(take) if values.dtype == object else _arrow_column(values[order], kind)
+        )
+    return pa.table(columns, names=names)
 
 
 def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
@@ -2759,10 +2766,10 @@ def write_csv(table: pa.Table, path: Path, chunk_rows: int = 1_000_000) -> None:
 
 
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
-EVENT_PARQUET_OPTIONS: dict[str, Any] = {  # unique ids and times: dictionary pages and text min/max only cost time
-    "compression": "zstd",
-    "use_dictionary": ["event", "user_id", "account_id"],
-    "write_statistics": ["received_at"],
+EVENT_PARQUET_OPTIONS: dict[str, Any] = {  # unique ids, users and times: dictionary pages only cost time there; the
+    "compression": "zstd",  # file is the day, so min/max statistics add nothing a reader could skip on
+    "use_dictionary": ["event", "account_id"],
+    "write_statistics": False,
 }
 
 
