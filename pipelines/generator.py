@@ -573,8 +573,8 @@ def _pick_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarra
 
 
 def _null_some(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
-    """A copy of an object or float array with a random share of nulls."""
-    out = values.copy()
+    """A copy of an object or float array with a random share of nulls (bytes become an object array)."""
+    out = values.astype(object) if values.dtype.kind == "S" else values.copy()
     hit = rng.random(len(values)) < share
     out[hit] = None if out.dtype == object else np.nan
     return out
@@ -609,26 +609,42 @@ def _names(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.integers(0, len(FIRST_NAMES), n), rng.integers(0, len(LAST_NAMES), n)
 
 
+def _vocab(words: Sequence[str]) -> np.ndarray:
+    """A lookup array of ASCII words as fixed-width numpy bytes (see `_bytes_to_str` for why not str objects)."""
+    return np.array([word.encode("ascii") for word in words], dtype=bytes)
+
+
+def _join(*parts: np.ndarray | bytes) -> np.ndarray:
+    """Element-wise concatenation of fixed-width bytes arrays and bytes constants: a C loop, not a Python object
+    per value and operator as `+` on object arrays of str is."""
+    out = np.asarray(parts[0])
+    for part in parts[1:]:
+        out = np.strings.add(out, part)
+    return out
+
+
 def _name_text(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last names as text."""
-    return _obj(FIRST_NAMES)[first], _obj(LAST_NAMES)[last]
+    """First and last names as text (fixed-width bytes)."""
+    return _vocab(FIRST_NAMES)[first], _vocab(LAST_NAMES)[last]
 
 
 def _companies(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fictional company names and their e-mail domains (always under example.com)."""
+    """Fictional company names and their e-mail domains (always under example.com), as fixed-width bytes."""
     a = rng.integers(0, len(COMPANY_A), n)
     b = rng.integers(0, len(COMPANY_B), n)
     suffix = rng.integers(0, len(COMPANY_SUFFIX), n)
-    name = _obj(COMPANY_A)[a] + " " + _obj(COMPANY_B)[b] + _obj(COMPANY_SUFFIX)[suffix]
-    domain = _obj([s.lower() for s in COMPANY_A])[a] + _obj([s.lower() for s in COMPANY_B])[b] + ".example.com"
+    name = _join(_vocab(COMPANY_A)[a], b" ", _vocab(COMPANY_B)[b], _vocab(COMPANY_SUFFIX)[suffix])
+    domain = _join(
+        _vocab([w.lower() for w in COMPANY_A])[a], _vocab([w.lower() for w in COMPANY_B])[b], b".example.com"
+    )
     return name, domain
 
 
-def _emails(first: np.ndarray, last: np.ndarray, domain: np.ndarray) -> np.ndarray:
+def _emails(first: np.ndarray, last: np.ndarray, domain: np.ndarray | bytes) -> np.ndarray:
     """first.last@domain from name indices."""
-    lower_first = _obj([name.lower() for name in FIRST_NAMES])[first]
-    lower_last = _obj([name.lower() for name in LAST_NAMES])[last]
-    return lower_first + "." + lower_last + "@" + domain
+    lower_first = _vocab([name.lower() for name in FIRST_NAMES])[first]
+    lower_last = _vocab([name.lower() for name in LAST_NAMES])[last]
+    return _join(lower_first, b".", lower_last, b"@", domain)
 
 
 def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -748,10 +764,10 @@ def gen_users(scale: Scale, rng: np.random.Generator) -> Users:
     table: Table = {
         "id": ids,
         SORT_KEY: rank,
-        "name": first + " " + last,
+        "name": _join(first, b" ", last),
         "first_name": first,
         "last_name": last,
-        "email": _emails(first_code, last_code, _obj(["example.com"] * n)),
+        "email": _emails(first_code, last_code, b"example.com"),
         "title": titles,
         "department": _obj(DEPARTMENTS)[dept],
         "division": _obj(SEGMENTS)[division],
@@ -1099,7 +1115,7 @@ def lead_table(
         SORT_KEY: np.arange(n),
         "first_name": first,
         "last_name": last,
-        "name": first + " " + last,
+        "name": _join(first, b" ", last),
         "email": leads.email,
         "phone": _null_some(rng, _phones(rng, n), 0.35),
         "title": _null_some(rng, leads.title, 0.08),
@@ -1661,7 +1677,7 @@ def gen_billing(
         "id": _tokens(rng, n_customers + n_test, "cus_", 14),
         "name": np.concatenate([c_name, _obj(["Test Customer"] * n_test)]),
         "email": np.concatenate(
-            ["billing@" + c_domain, "qa+" + _str(_seq_ids("", np.arange(n_test), 3)) + "@example.com"]
+            [_join(b"billing@", c_domain), "qa+" + _str(_seq_ids("", np.arange(n_test), 3)) + "@example.com"]
         ),
         "description": np.concatenate([c_description, _obj(["QA test"] * n_test)]),
         "currency": _obj(["usd"] * (n_customers + n_test)),
@@ -1912,7 +1928,7 @@ def gen_contacts(
         "account_id": accounts.ids[account],
         "first_name": first,
         "last_name": last,
-        "name": first + " " + last,
+        "name": _join(first, b" ", last),
         "email": _emails(first_code, last_code, accounts.domain[account]),
         "phone": phone,
         "title": title,
@@ -2051,8 +2067,8 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
     year = np.datetime_as_string(d.close.astype(np.int64).astype("datetime64[s]").astype("datetime64[Y]"))
     name = np.select(
         [d.kind == NEW_BUSINESS, d.kind == EXPANSION],
-        [account_name + " - New Business", account_name + " - Expansion"],
-        account_name + " - Renewal " + year.astype(object),
+        [_join(account_name, b" - New Business"), _join(account_name, b" - Expansion")],
+        _join(account_name, b" - Renewal ", year.astype("S4")),
     ).astype(object)
     table: Table = {
         "id": ids,
@@ -2714,7 +2730,24 @@ def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
         if kind == INT:
             return pa.array(np.where(null, 0, v).astype(np.int64), mask=null)
         return pa.array(np.round(np.where(null, 0.0, v), 2), mask=null)
+    if values.dtype.kind == "S":
+        return _bytes_text(values)
     return pa.array(values, type=pa.string(), from_pandas=True)
+
+
+def _bytes_text(values: np.ndarray) -> pa.Array:
+    """Fixed-width numpy bytes as an Arrow string array: numpy pads short values with NUL bytes, Arrow must not."""
+    width = values.dtype.itemsize
+    lengths = np.strings.str_len(values)
+    if len(values) == 0 or (lengths == width).all():
+        return _fixed_width_text(values)
+    matrix = np.ascontiguousarray(values).view(np.uint8).reshape(len(values), width)
+    data = matrix[np.arange(width) < lengths[:, None]]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return pc.cast(
+        pa.Array.from_buffers(pa.large_string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]),
+        pa.string(),
+    )
 
 
 def generate_tables(scale: Scale, seed: int) -> dict[TableKey, pa.Table]:
