@@ -7,7 +7,10 @@ opportunity -> won -> subscription -> seat changes -> churn or renewal) drives a
 speed-to-lead, MRR, churn and CAC models see coherent numbers.
 
 Everything is vectorised with numpy and derived from one seed, the "today" anchor is a constant, rows are sorted by
-primary key and floats have fixed formatting, so two runs with the same seed write byte-identical files.
+primary key and floats have fixed formatting, so two runs with the same seed write byte-identical files. As Parquet,
+product events are a folder `product/events/` with one file per receipt day (`<YYYY-MM-DD>.parquet`), the way
+event-tracking exports land; at `tiny`, `medium` and `large` they are drawn month by month (`EventPlan`) so memory
+stays bounded. Strings are built as fixed-width bytes or straight as Arrow arrays, not as Python str objects.
 
     python -m pipelines.generator --scale small --out seeds --seed 42
     python -m pipelines.generator --scale medium --out /tmp/flywheel-raw --format parquet
@@ -2955,8 +2958,9 @@ def generate_and_write(
 
     Writes the same files as `write_tables(generate_tables(...))`, holding fewer formatted tables in memory at once.
     Product events of a `monthly_events` scale written as Parquet are drawn and written month by month in a thread
-    of their own: that work is numpy on numbers and Arrow, which release the GIL, so it runs beside the formatting
-    of the other tables (which holds the GIL: more `workers` did not help there, see benchmarks/results.md).
+    of their own, started as soon as billing is simulated: that work is numpy on numbers and Arrow, which release
+    the GIL, so it runs beside the rest of the simulation and the formatting of the other tables (which hold the
+    GIL: more `workers` help little there, see benchmarks/results.md).
     Returns rows per table and the written paths.
     """
     from concurrent.futures import Future, ThreadPoolExecutor

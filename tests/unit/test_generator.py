@@ -242,3 +242,19 @@ def test_big_scales_draw_events_by_month_and_small_keeps_the_seeds_draw() -> Non
     assert all(generator.SCALES[name].monthly_events for name in ("tiny", "medium", "large"))
     # Every calendar month of the history is one chunk, and the chunks' boundaries are the month starts.
     assert len(generator.MONTH_STARTS) == 25
+
+
+def test_times_and_bytes_become_the_same_text_as_arrow_casts_would_write() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(0)
+    seconds = np.concatenate([rng.uniform(1.6e9, 1.8e9, 1_000), [np.nan, generator.FAR_FUTURE, 0.0]])
+    whole = np.where(np.isnan(seconds), 0, np.floor(seconds)).astype(np.int64)
+    null = np.isnan(seconds)
+    timestamps = pc.cast(pa.array(whole.astype("datetime64[s]"), mask=null), pa.string())
+    dates = pc.cast(pa.array((whole // 86_400).astype("datetime64[D]"), mask=null), pa.string())
+    assert generator._calendar_text(seconds, generator.TS).equals(timestamps)
+    assert generator._calendar_text(seconds, generator.DATE).equals(dates)
+    names = np.array([b"Ada", b"", b"Zimmer Co"], dtype=bytes)
+    assert generator._bytes_text(names).to_pylist() == ["Ada", "", "Zimmer Co"]
