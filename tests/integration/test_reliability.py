@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from pipelines.settings import PROJECT_ROOT
+from tests.conftest import TEST_FIRST_PARTITION_DAY
 from tests.fixtures import write_raw
 from tests.integration.test_hand_worked_leads import TABLES
 
@@ -47,6 +48,7 @@ def run_command(tmp_path: Path, raw_dir: Path) -> tuple[list[str], dict[str, str
         "FLYWHEEL_WAREHOUSE": str(tmp_path / "warehouse" / "flywheel.duckdb"),
         "FLYWHEEL_RAW_DIR": str(raw_dir),
         "FLYWHEEL_PUBLISH_DIR": str(tmp_path / "published"),
+        "FLYWHEEL_FIRST_PARTITION_DAY": TEST_FIRST_PARTITION_DAY,
     }
     environment.pop("DAGSTER_HOME", None)
     return [sys.executable, "-m", "pipelines.cli", "run"], environment
