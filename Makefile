@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run test lint format typecheck ui seeds validate docs catalog snapshot bench clean
+.PHONY: install run refresh test lint format typecheck ui seeds validate docs catalog snapshot bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/flywheel run
+
+refresh: $(STAMP)
+	$(BIN)/flywheel refresh
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks
