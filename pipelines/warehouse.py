@@ -364,7 +364,8 @@ def load_raw_table(
             redacted_rows=redacted,
         )
         if scope is not None:
-            _record_days(connection, table, path, scope, landing, line_day if csv_lines else None)
+            # Erased malformed lines exist only with an erasure list in force.
+            _record_days(connection, table, path, scope, landing, line_day if csv_lines and active else None)
         else:
             _record_load(connection, source_table, str(path), load)
         connection.execute("commit")
@@ -470,7 +471,7 @@ def _record_days(
         f"select {line_day} as partition_day, count(*) as erased_lines from {quote((landing or '') + '_errors')} "
         f"as errors where ({line_day}) is not null and exists (select 1 from unnest(regexp_extract_all(csv_line, "
         f"'{EMAIL_PATTERN}')) as found(address) where {matches_sql('found.address', 'email')}) group by all"
-        if line_day is not None and landing is not None and _erasures_installed(connection)
+        if line_day is not None and landing is not None
         else "select null::date as partition_day, 0 as erased_lines where false"
     )
     connection.execute(
@@ -520,14 +521,6 @@ def _record_days(
         str(path),
         RawLoad(file_rows, loaded, {"all rules": quarantined} if quarantined else {}, erased, redacted),
     )
-
-
-def _erasures_installed(connection: duckdb.DuckDBPyConnection) -> bool:
-    """Whether an erasure list is installed on the connection (matches_sql reads it)."""
-    found = connection.execute(
-        "select count(*) from duckdb_tables() where table_name = '_flywheel_erasures'"
-    ).fetchone()
-    return bool(found and found[0])
 
 
 def _record_empty_days(
