@@ -63,6 +63,7 @@ def settings_for(data_dir: Path, work_dir: Path) -> Settings:
 
 def plain_duckdb_build(settings: Settings) -> dict[str, Any]:
     """The baseline: one DuckDB connection, same raw loads, same definitions, same model SQL in dependency order."""
+    from pipelines.horizon import HorizonSettings, resolve_horizon, set_horizon_variables, write_data_horizon
     from pipelines.models import load_models
     from pipelines.partitions import DayRange
     from pipelines.project import daily_partitions
@@ -80,11 +81,17 @@ def plain_duckdb_build(settings: Settings) -> dict[str, Any]:
     model_seconds: dict[str, float] = {}
     keys = daily_partitions(settings).get_partition_keys()
     every_day = DayRange.parse(keys[0], keys[-1])
+    definitions = load_definitions(settings.definitions_file)
+    horizon = resolve_horizon(
+        HorizonSettings.from_document(definitions.document), settings.raw_dir, sources, settings.as_of
+    )
     with connect(settings.warehouse, settings.memory_limit, settings.threads) as connection:
+        set_horizon_variables(connection, horizon)
         for table in sources:
             scope = LoadScope(days=every_day, bounds=every_day) if table.partitioned else None
             raw_rows += load_raw_table(connection, table, table.find_file(settings.raw_dir), scope=scope).file_rows
-        write_definitions(connection, load_definitions(settings.definitions_file))
+        write_definitions(connection, definitions)
+        write_data_horizon(connection, "definitions", horizon)
         loaded = time.perf_counter()
         for key in order:
             model = models[key]

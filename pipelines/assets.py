@@ -18,13 +18,21 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipelines.erasure import ErasureList
+from pipelines.horizon import (
+    HORIZON_TABLE,
+    DataHorizon,
+    HorizonSettings,
+    resolve_horizon,
+    set_horizon_variables,
+    write_data_horizon,
+)
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
 from pipelines.operations import RAW_LOAD_RETRY_POLICY
 from pipelines.partitions import DayRange, output_restricted, restrict_to_days
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.shared_definitions import TABLE_DOCS, late_arrival_days, load_definitions, write_definitions
-from pipelines.sources import SourceTable
+from pipelines.sources import SourceTable, load_sources
 from pipelines.suites import Suite, SuiteResult, run_suite, suite_columns
 from pipelines.warehouse import (
     AssertionResult,
@@ -81,6 +89,25 @@ class DefinitionsFile(dg.ConfigurableResource):
     path: str
 
 
+class Horizon(dg.ConfigurableResource):
+    """The data horizon of a run (see pipelines/horizon.py): the bounds every raw date is checked against, and the
+    as-of time the marts end at. `as_of` is FLYWHEEL_AS_OF; empty means the latest connector sync in the raw files."""
+
+    raw_dir: str
+    sources_file: str
+    definitions_file: str
+    as_of: str = ""
+
+    def resolve(self) -> DataHorizon:
+        document = load_definitions(Path(self.definitions_file)).document
+        return resolve_horizon(
+            HorizonSettings.from_document(document),
+            Path(self.raw_dir),
+            load_sources(Path(self.sources_file)),
+            self.as_of,
+        )
+
+
 def _sql_block(sql: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"```sql\n{sql.strip()}\n```")
 
@@ -128,13 +155,17 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
     )
-    def load(context: dg.AssetExecutionContext, duckdb: Warehouse, source_files: SourceFiles) -> dg.MaterializeResult:
+    def load(
+        context: dg.AssetExecutionContext, duckdb: Warehouse, source_files: SourceFiles, horizon: Horizon
+    ) -> dg.MaterializeResult:
         from pipelines.warehouse import LoadScope, load_raw_table
 
         path = table.find_file(Path(source_files.raw_dir))
         days = partition_days(context)
         scope = LoadScope(days=days[0], bounds=days[1]) if days is not None else None
+        bounds = horizon.resolve()
         with duckdb.get_connection() as connection:
+            set_horizon_variables(connection, bounds)
             erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
             load = load_raw_table(connection, table, path, erasures, scope)
             columns = table_columns(connection, table.source, table.name)
@@ -152,6 +183,8 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
                 "redacted_rows": load.redacted_rows,
                 "source_file": dg.MetadataValue.path(str(path)),
                 "column_count": len(columns),
+                "horizon": f"{bounds.earliest:%Y-%m-%d} .. {bounds.latest:%Y-%m-%d %H:%M} (as of {bounds.as_of}, "
+                f"{bounds.as_of_source})",
             }
         )
 
@@ -159,13 +192,15 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
 
 
 def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
-    """The shared definitions, written as the small tables models and BI read."""
+    """The shared definitions, written as the small tables models and BI read, and the data horizon of the run."""
     definitions = load_definitions(definitions_path)
     # One code version per table: changing the MQL threshold marks stale only what reads the thresholds.
     table_digests = {
         table: hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()[:16]
         for table, frame in definitions.tables().items()
     }
+    # The horizon's settings, not its as-of time (which moves with every sync), make its code version.
+    table_digests[HORIZON_TABLE] = HorizonSettings.from_document(definitions.document).digest()
     specs = [
         dg.AssetSpec(
             key=[DEFINITIONS_SCHEMA, table],
@@ -183,11 +218,16 @@ def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
     # from the one file, so they never disagree with each other.
     @dg.multi_asset(name="shared_definitions", specs=specs, can_subset=True)
     def load(
-        context: dg.AssetExecutionContext, duckdb: Warehouse, definitions_file: DefinitionsFile
+        context: dg.AssetExecutionContext, duckdb: Warehouse, definitions_file: DefinitionsFile, horizon: Horizon
     ) -> Iterable[dg.MaterializeResult]:
         loaded = load_definitions(Path(definitions_file.path))
+        bounds = horizon.resolve()
+        context.log.info(
+            f"data horizon: {bounds.earliest} .. {bounds.latest}; as of {bounds.as_of} ({bounds.as_of_source})"
+        )
         with duckdb.get_connection() as connection:
             written = write_definitions(connection, loaded)
+            written[HORIZON_TABLE] = write_data_horizon(connection, DEFINITIONS_SCHEMA, bounds)
         selected = {key.path[-1] for key in context.selected_asset_keys}
         for table, rows in written.items():
             if table not in selected:

@@ -9,7 +9,15 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipelines.accounting import with_row_accounting
-from pipelines.assets import DefinitionsFile, SourceFiles, Warehouse, definitions_assets, model_asset, raw_asset
+from pipelines.assets import (
+    DefinitionsFile,
+    Horizon,
+    SourceFiles,
+    Warehouse,
+    definitions_assets,
+    model_asset,
+    raw_asset,
+)
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
 from pipelines.operations import operations_for
 from pipelines.partitions import RAW_PARTITION_COLUMN, DayRange
@@ -100,6 +108,12 @@ def resources(settings: Settings) -> dict[str, object]:
         ),
         "source_files": SourceFiles(raw_dir=str(settings.raw_dir), erasure_list=str(settings.erasure_list)),
         "definitions_file": DefinitionsFile(path=str(settings.definitions_file)),
+        "horizon": Horizon(
+            raw_dir=str(settings.raw_dir),
+            sources_file=str(settings.sources_file),
+            definitions_file=str(settings.definitions_file),
+            as_of=settings.as_of,
+        ),
         "publish_target": PublishTarget(path=str(settings.published_dir)),
     }
 

@@ -36,6 +36,8 @@ class Settings:
     # The first day of the daily partitions of product events (see pipelines/partitions.py); rows received earlier
     # are filed under it. The demo data starts on 2024-11-01.
     first_partition_day: str = "2024-11-01"
+    # The as-of time of the data (see pipelines/horizon.py); empty: the latest connector sync in the raw files.
+    as_of: str = ""
 
     @property
     def published_dir(self) -> Path:
@@ -56,4 +58,5 @@ class Settings:
             publish_dir=_path_from_env("FLYWHEEL_PUBLISH_DIR", "") if os.environ.get("FLYWHEEL_PUBLISH_DIR") else None,
             erasure_list=_path_from_env("FLYWHEEL_ERASURE_LIST", "erasures.csv"),
             first_partition_day=os.environ.get("FLYWHEEL_FIRST_PARTITION_DAY", "2024-11-01"),
+            as_of=os.environ.get("FLYWHEEL_AS_OF", ""),
         )

@@ -41,6 +41,10 @@ TABLE_DOCS: dict[str, str] = {
     "closed_lost_reasons": "The closed-lost reason taxonomy, each reason in the bucket of the team that owns it.",
     "reporting": "The reporting currency and the label of a record without an owner or team, in a single row.",
     "mrr_excluded_statuses": "Billing subscription statuses that never earned money and carry no MRR.",
+    "data_horizon": (
+        "The data horizon of the run: the earliest and latest dates a raw row may carry, and the as-of time "
+        "(FLYWHEEL_AS_OF, else the latest connector sync) the marts' month spines end at."
+    ),
 }
 
 CHURN_ELIGIBILITY_VALUES = ("every_month", "term_end_month")

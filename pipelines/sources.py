@@ -28,7 +28,22 @@ class SourceColumn:
     type: str
     required: bool
     description: str
+    # How a date or timestamp is checked against the data horizon: `past` (it happened, so it is no later than the
+    # as-of time plus the clock skew), `scheduled` (it may lie ahead, up to `data_horizon.max_future_days`) or
+    # `history_end` (a history-mode end: 9999-12-31 means still current).
+    dates: str = "past"
 
+
+# How date and timestamp columns are checked against the data horizon (see `horizon_rules`).
+DATE_KINDS = ("past", "scheduled", "history_end")
+DATE_TYPES = frozenset({"date", "timestamp"})
+# The DuckDB variables a raw load sets to the bounds of the data horizon (see pipelines/horizon.py). Unset, they are
+# NULL and no row breaks a horizon rule.
+HORIZON_EARLIEST = "flywheel_horizon_earliest"
+HORIZON_LATEST = "flywheel_horizon_latest"
+HORIZON_LATEST_SCHEDULED = "flywheel_horizon_latest_scheduled"
+# A history-mode end at or after this is Fivetran's "still current" (9999-12-31 23:59:59), not a date.
+HISTORY_END_CURRENT = "9999-01-01"
 
 # Columns a connector sets to mark a row deleted at the source; the latest version of a row decides.
 SOFT_DELETE_COLUMNS: tuple[str, ...] = ("is_deleted", "_fivetran_deleted")
@@ -104,7 +119,45 @@ class SourceTable:
                     when=f'"{column.name}" is not null and try_cast("{column.name}" as {column.type}) is null',
                 )
             )
-        return (*rules, *self.rules)
+        return (*rules, *self.horizon_rules, *self.rules)
+
+    @property
+    def horizon_rules(self) -> tuple[QuarantineRule, ...]:
+        """One rule per date or timestamp column: its value lies outside the data horizon of the run.
+
+        The bounds are DuckDB variables the raw load sets (`getvariable`), so the rules are plain text whatever the
+        run's as-of time, and a load without a horizon quarantines nothing by them.
+        """
+        rules = []
+        for column in self.columns:
+            if column.type not in DATE_TYPES:
+                continue
+            value = f'try_cast("{column.name}" as timestamp)'
+            latest = HORIZON_LATEST_SCHEDULED if column.dates == "scheduled" else HORIZON_LATEST
+            too_late = f"{value} > getvariable('{latest}')"
+            if column.dates == "history_end":
+                too_late = f"({too_late} and {value} < timestamp '{HISTORY_END_CURRENT}')"
+            ahead = "the scheduled-date limit" if column.dates == "scheduled" else "the as-of time plus the clock skew"
+            rules.append(
+                QuarantineRule(
+                    name=f"{column.name}_is_outside_horizon",
+                    description=(
+                        f"{column.name} lies before the data horizon's earliest date or after {ahead} "
+                        "(definitions.yml: data_horizon)"
+                    ),
+                    when=f"{value} < getvariable('{HORIZON_EARLIEST}') or {too_late}",
+                )
+            )
+        return tuple(rules)
+
+    @property
+    def sync_column(self) -> str | None:
+        """The column recording when the connector synced a row: the latest one across tables is the as-of time."""
+        types = {column.name: column.type for column in self.columns}
+        if types.get("_fivetran_synced") == "timestamp":
+            return "_fivetran_synced"
+        first = self.version_order[0] if self.version_order else None
+        return first if first is not None and types.get(first) == "timestamp" else None
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -176,12 +229,19 @@ def load_sources(path: Path) -> list[SourceTable]:
                 column_type = column_spec["type"]
                 if column_type not in SUPPORTED_TYPES:
                     raise SourceContractError(f"{path}: {source}.{table}.{column} has unknown type {column_type}")
+                dates = str(column_spec.get("dates", "past"))
+                if dates not in DATE_KINDS or ("dates" in column_spec and column_type not in DATE_TYPES):
+                    raise SourceContractError(
+                        f"{path}: {source}.{table}.{column}: `dates` must be one of {', '.join(DATE_KINDS)}, "
+                        "on a date or timestamp column"
+                    )
                 columns.append(
                     SourceColumn(
                         name=column,
                         type=column_type,
                         required=bool(column_spec.get("required", False)),
                         description=str(column_spec.get("description", "")),
+                        dates=dates,
                     )
                 )
             personal_keys, on_erasure, personal_columns = _parse_erasure(

@@ -171,13 +171,13 @@ def test_the_failure_report_names_the_failing_check_and_step() -> None:
 
 
 def test_a_failed_run_is_reported_with_its_failing_check(tmp_path: Path) -> None:
-    """A lead older than the contract allows fails staging's blocking suite; the reporter names it."""
+    """A lead with a negative employee count fails staging's blocking suite; the reporter names it."""
     raw_dir = tmp_path / "raw"
     shutil.copytree(SEEDS, raw_dir)
     leads = pd.read_csv(raw_dir / "salesforce" / "lead.csv", dtype=str)
     broken = leads.head(1).copy()
     broken["id"] = ["00Qextra000000000"]
-    broken["created_date"] = ["1990-01-01 00:00:00"]
+    broken["number_of_employees"] = ["-5"]
     pd.concat([leads, broken]).to_csv(raw_dir / "salesforce" / "lead.csv", index=False)
     settings = settings_for(tmp_path, raw_dir)
     definitions = build_definitions(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ def test_rules_come_from_the_key_the_types_and_the_table(tmp_path: Path) -> None
         "primary_key_is_null",
         "employees_is_unparseable",
         "created_date_is_unparseable",
+        "created_date_is_outside_horizon",
         "is_spam",
     ]
 
@@ -59,3 +61,33 @@ def test_the_project_contracts_load() -> None:
     tables = load_sources(PROJECT_ROOT / "models" / "sources.yml")
     test_mode = {table.name for table in tables if any(rule.name == "is_test_mode" for rule in table.rules)}
     assert test_mode == {"customer", "price", "subscription"}
+
+
+def test_horizon_rules_bound_past_scheduled_and_history_end_dates() -> None:
+    """Each date column gets a horizon rule whose upper bound follows its `dates` kind."""
+    import duckdb
+
+    from pipelines.horizon import DataHorizon, HorizonSettings, set_horizon_variables
+
+    tables = {table.key: table for table in load_sources(PROJECT_ROOT / "models" / "sources.yml")}
+    rules = {rule.name: rule.when for rule in tables[("stripe", "subscription_item")].horizon_rules}
+    settings = HorizonSettings(datetime(2000, 1, 1), timedelta(hours=24), timedelta(days=1830))
+    horizon = DataHorizon.around(settings, datetime(2026, 3, 5, 12), "test")
+    with duckdb.connect() as connection:
+        set_horizon_variables(connection, horizon)
+
+        def breaks(rule: str, value: str) -> bool:
+            found = connection.execute(
+                f"select coalesce({rules[rule]}, false) from (select ? as {rule.split('_is_')[0]})", [value]
+            )
+            return bool(found.fetchone()[0])  # type: ignore[index]
+
+        assert breaks("created_is_outside_horizon", "1999-12-31 23:59:59")
+        assert not breaks("created_is_outside_horizon", "2000-01-01 00:00:00")
+        assert not breaks("created_is_outside_horizon", "2026-03-06 12:00:00")  # exactly as-of + skew
+        assert breaks("created_is_outside_horizon", "2026-03-06 12:00:01")
+        assert not breaks("_fivetran_end_is_outside_horizon", "9999-12-31 23:59:59")  # still current
+        assert breaks("_fivetran_end_is_outside_horizon", "2099-01-01 00:00:00")
+    scheduled = {rule.name: rule.when for rule in tables[("stripe", "subscription")].horizon_rules}
+    assert "flywheel_horizon_latest_scheduled" in scheduled["current_period_end_is_outside_horizon"]
+    assert "flywheel_horizon_latest_scheduled" not in scheduled["canceled_at_is_outside_horizon"]

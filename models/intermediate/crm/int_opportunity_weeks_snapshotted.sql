@@ -24,6 +24,8 @@ qualified as (select * from intermediate.int_opportunities_qualified),
 
 opportunity_stages as (select * from definitions.opportunity_stages),
 
+horizon as (select * from definitions.data_horizon),
+
 -- the opportunities with a creation time: a week row needs the week it starts from
 created_opportunities as (
     select
@@ -113,16 +115,17 @@ opening_close_dates as (
     where changes.change_number = 1
 ),
 
--- the latest moment in the data: the latest creation or recorded change
+-- the latest moment in the data: the latest creation or recorded change, never after the run's as-of time
 data_as_of as (
     select
-        cast(date_trunc('week', max(data_events.event_at)) as date) as latest_week_start,
-        cast(max(data_events.event_at) as date) as as_of_date
+        cast(date_trunc('week', least(max(data_events.event_at), min(horizon.as_of_at))) as date) as latest_week_start,
+        cast(least(max(data_events.event_at), min(horizon.as_of_at)) as date) as as_of_date
     from (
         select created_opportunities.created_at as event_at from created_opportunities
         union all
         select changes.changed_at as event_at from changes
     ) as data_events
+    cross join horizon
 ),
 
 -- every Monday from the first creation week to the latest week

@@ -177,10 +177,14 @@ funnel as (select * from marts.fct_lead_funnel),
 
 thresholds as (select * from definitions.thresholds),
 
+horizon as (select * from definitions.data_horizon),
+
 data_as_of as (
-    -- the reference point for maturity: the latest lead creation in the data, never the clock
-    select max(funnel.created_at) as latest_created_at
+    -- the reference point for maturity: the latest lead creation in the data (never the clock), and never after the
+    -- run's as-of time
+    select least(max(funnel.created_at), min(horizon.as_of_at)) as latest_created_at
     from funnel
+    cross join horizon
 ),
 
 cohort_members as (

@@ -34,6 +34,8 @@ segments as (select * from definitions.segments),
 
 churn_eligibility as (select * from definitions.churn_eligibility),
 
+horizon as (select * from definitions.data_horizon),
+
 -- the billing data runs to its latest recorded event (a future trial end or period end does not count)
 billing_events as (
     select subscriptions.created_at as event_at from subscriptions
@@ -51,9 +53,11 @@ billing_events as (
     select item_periods.period_ended_at from item_periods
 ),
 
+-- the latest billing event, never after the run's as-of time: the last month of the calendar
 data_as_of as (
-    select max(billing_events.event_at) as as_of_at
+    select least(max(billing_events.event_at), min(horizon.as_of_at)) as as_of_at
     from billing_events
+    cross join horizon
 ),
 
 calendar_bounds as (

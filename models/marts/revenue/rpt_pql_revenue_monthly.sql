@@ -114,16 +114,22 @@ acquisitions as (select * from marts.fct_customer_acquisitions),
 
 thresholds as (select * from definitions.thresholds),
 
+horizon as (select * from definitions.data_horizon),
+
 sources as (
     select unnest(['pql', 'mql', 'other']) as source
 ),
 
--- the as-of moment for cohort maturity: the latest lead creation or trial start in the data
+-- the as-of moment for cohort maturity: the latest lead creation or trial start in the data, never after the run's
+-- as-of time
 data_as_of as (
     select
-        greatest(
-            coalesce((select max(lead_lifecycle.created_at) from lead_lifecycle), timestamp '0001-01-01'),
-            coalesce((select max(workspaces.trial_started_at) from workspaces), timestamp '0001-01-01')
+        least(
+            greatest(
+                coalesce((select max(lead_lifecycle.created_at) from lead_lifecycle), timestamp '0001-01-01'),
+                coalesce((select max(workspaces.trial_started_at) from workspaces), timestamp '0001-01-01')
+            ),
+            (select min(horizon.as_of_at) from horizon)
         ) as as_of_at
 ),
 
@@ -226,12 +232,13 @@ revenue_cohorts as (
 month_bounds as (
     select
         min(event_months.cohort_month) as first_month,
-        max(event_months.cohort_month) as last_month
+        least(max(event_months.cohort_month), min(horizon.as_of_month)) as last_month
     from (
         select qualification_cohorts.cohort_month from qualification_cohorts
         union all
         select revenue_cohorts.cohort_month from revenue_cohorts
     ) as event_months
+    cross join horizon
 ),
 
 months as (

@@ -52,6 +52,8 @@ sales_touch_types as (select * from definitions.sales_touch_types),
 
 thresholds as (select * from definitions.thresholds),
 
+horizon as (select * from definitions.data_horizon),
+
 mql_leads as (
     select
         lifecycle.lead_id,
@@ -79,8 +81,10 @@ latest_timestamps as (
 ),
 
 data_as_of as (
-    select max(latest_timestamps.latest_at) as data_as_of_at
+    -- never after the run's as-of time
+    select least(max(latest_timestamps.latest_at), min(horizon.as_of_at)) as data_as_of_at
     from latest_timestamps
+    cross join horizon
 ),
 
 lead_keys as (
