@@ -8,16 +8,16 @@ change makes stale, and BI can read the definitions in force. Great Expectations
 from __future__ import annotations
 
 import hashlib
-import itertools
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
-import yaml
 
+from pipelines.definitions_reader import DefinitionsError as DefinitionsError
+from pipelines.definitions_reader import read_document
+from pipelines.definitions_schema import validate_document
 from pipelines.warehouse import qualified, quote
 
 SCHEMA = "definitions"
@@ -48,10 +48,6 @@ TABLE_DOCS: dict[str, str] = {
 }
 
 CHURN_ELIGIBILITY_VALUES = ("every_month", "term_end_month")
-
-
-class DefinitionsError(ValueError):
-    """An invalid definitions file; the message names the key that is wrong."""
 
 
 @dataclass(frozen=True)
@@ -158,140 +154,46 @@ class SharedDefinitions:
         }  # fmt: skip
 
 
+# The column of definitions.thresholds each numeric definition is read by, and its dotted key in the file.
+THRESHOLD_KEYS: dict[str, str] = {
+    "mql_score_threshold": "mql.score_threshold",
+    "mql_min_fit_score": "mql.min_fit_score",
+    "fit_points_industry": "lead_scoring.fit_points.industry",
+    "fit_points_company_size": "lead_scoring.fit_points.company_size",
+    "fit_points_country": "lead_scoring.fit_points.country",
+    "score_half_life_days": "lead_scoring.half_life_days",
+    "score_window_days": "lead_scoring.window_days",
+    "icp_min_employees": "icp.min_employees",
+    "icp_max_employees": "icp.max_employees",
+    "pql_trial_window_days": "pql.trial_window_days",
+    "pql_min_active_users": "pql.min_active_users",
+    "pql_min_activation_events": "pql.min_activation_events",
+    "speed_to_lead_sla_minutes": "speed_to_lead.sla_minutes",
+    "funnel_conversion_window_days": "funnel.conversion_window_days",
+    "pipeline_stage_aging_days": "pipeline.stage_aging_days",
+    "gross_margin": "unit_economics.gross_margin",
+    "ltv_max_lifetime_months": "unit_economics.max_lifetime_months",
+    "product_events_late_arrival_days": "product_events.late_arrival_days",
+}
+
+
 def _get(document: dict[str, Any], key: str) -> Any:
     value: Any = document
     for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            raise DefinitionsError(f"definitions: `{key}` is missing")
         value = value[part]
     return value
 
 
-def _require(document: dict[str, Any], key: str, kind: type) -> Any:
-    """Read a key of the expected type, or fail naming the key."""
-    value = _get(document, key)
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise DefinitionsError(f"definitions: `{key}` must be a {kind.__name__}, not {value!r}")
-    return value
-
-
-def _number(document: dict[str, Any], key: str, minimum: float = 0) -> int | float:
-    value = _get(document, key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise DefinitionsError(f"definitions: `{key}` must be a number >= {minimum}, not {value!r}")
-    return value
-
-
-def _names(document: dict[str, Any], key: str) -> list[str]:
-    """A non-empty list of distinct, non-empty strings."""
-    values = _require(document, key, list)
-    if not values or not all(isinstance(value, str) and value.strip() for value in values):
-        raise DefinitionsError(f"definitions: `{key}` must be a non-empty list of names")
-    if len(set(values)) != len(values):
-        raise DefinitionsError(f"definitions: `{key}` lists a name twice")
-    return values
+def _thresholds(document: dict[str, Any]) -> dict[str, float | int]:
+    """Every numeric threshold under the column name models read it by, as written (an int stays an int)."""
+    return {column: _get(document, key) for column, key in THRESHOLD_KEYS.items()}
 
 
 def _segment_bands(document: dict[str, Any]) -> tuple[SegmentBand, ...]:
-    bands = []
-    for index, band in enumerate(_require(document, "segments.bands", list)):
-        key = f"segments.bands[{index}]"
-        if not isinstance(band, dict):
-            raise DefinitionsError(f"definitions: `{key}` must be a mapping")
-        name, low, high = band.get("name"), band.get("min_employees"), band.get("max_employees")
-        if not isinstance(name, str) or not name:
-            raise DefinitionsError(f"definitions: `{key}.name` must be a non-empty string")
-        if not isinstance(low, int) or low < 0:
-            raise DefinitionsError(f"definitions: `{key}.min_employees` must be a whole number >= 0")
-        if high is not None and (not isinstance(high, int) or high < low):
-            raise DefinitionsError(f"definitions: `{key}.max_employees` must be empty or >= min_employees")
-        bands.append(SegmentBand(name=name, min_employees=low, max_employees=high))
-    ordered = sorted(bands, key=lambda band: band.min_employees)
-    for lower, upper in itertools.pairwise(ordered):
-        if lower.max_employees is None or lower.max_employees >= upper.min_employees:
-            raise DefinitionsError(f"definitions: `segments.bands` {lower.name} and {upper.name} overlap")
-    return tuple(bands)
-
-
-def _thresholds(document: dict[str, Any]) -> dict[str, float | int]:
-    """Every numeric threshold, validated, under the column name models read it by."""
-    thresholds = {
-        "mql_score_threshold": _number(document, "mql.score_threshold"),
-        "mql_min_fit_score": _number(document, "mql.min_fit_score"),
-        "fit_points_industry": _number(document, "lead_scoring.fit_points.industry"),
-        "fit_points_company_size": _number(document, "lead_scoring.fit_points.company_size"),
-        "fit_points_country": _number(document, "lead_scoring.fit_points.country"),
-        "score_half_life_days": _number(document, "lead_scoring.half_life_days", minimum=0.001),
-        "score_window_days": _number(document, "lead_scoring.window_days", minimum=0.001),
-        "icp_min_employees": _number(document, "icp.min_employees"),
-        "icp_max_employees": _number(document, "icp.max_employees"),
-        "pql_trial_window_days": _number(document, "pql.trial_window_days", minimum=1),
-        "pql_min_active_users": _number(document, "pql.min_active_users", minimum=1),
-        "pql_min_activation_events": _number(document, "pql.min_activation_events", minimum=1),
-        "speed_to_lead_sla_minutes": _number(document, "speed_to_lead.sla_minutes", minimum=1),
-        "funnel_conversion_window_days": _number(document, "funnel.conversion_window_days", minimum=1),
-        "pipeline_stage_aging_days": _number(document, "pipeline.stage_aging_days", minimum=1),
-        "gross_margin": _number(document, "unit_economics.gross_margin", minimum=0),
-        "ltv_max_lifetime_months": _number(document, "unit_economics.max_lifetime_months", minimum=1),
-        "product_events_late_arrival_days": _number(document, "product_events.late_arrival_days"),
-    }
-    if thresholds["gross_margin"] > 1:
-        raise DefinitionsError("definitions: `unit_economics.gross_margin` must be a share between 0 and 1")
-    if thresholds["icp_max_employees"] < thresholds["icp_min_employees"]:
-        raise DefinitionsError("definitions: `icp.max_employees` must be >= `icp.min_employees`")
-    for key in ("pql_min_active_users", "pql_min_activation_events"):
-        if not isinstance(thresholds[key], int):
-            raise DefinitionsError(f"definitions: `pql.{key.removeprefix('pql_')}` must be a whole number")
-    if not isinstance(thresholds["product_events_late_arrival_days"], int):
-        raise DefinitionsError("definitions: `product_events.late_arrival_days` must be a whole number of days")
-    return thresholds
-
-
-def _validate_taxonomies(document: dict[str, Any]) -> None:
-    """Stages, reasons and rules that the tables are built from: fail naming the key."""
-    stages = _names(document, "opportunity_stages")
-    for key in ("sales_qualified_stage", "won_stage", "lost_stage"):
-        if _require(document, key, str) not in stages:
-            raise DefinitionsError(f"definitions: `{key}` must be one of `opportunity_stages`")
-    _names(document, "rejection_reasons")
-    _require(document, "unspecified_rejection_reason", str)
-    _require(document, "unspecified_closed_lost_reason", str)
-    _require(document, "reporting.currency", str)
-    _require(document, "reporting.unassigned_label", str)
-    statuses = set(_names(document, "contracts.stripe_subscription_statuses"))
-    for status in _names(document, "mrr.excluded_subscription_statuses"):
-        if status not in statuses:
-            raise DefinitionsError(
-                f"definitions: `mrr.excluded_subscription_statuses` holds {status!r}, not a Stripe subscription status"
-            )
-    for index, item in enumerate(_require(document, "closed_lost_reasons", list)):
-        if not isinstance(item, dict) or not item.get("reason") or not item.get("bucket"):
-            raise DefinitionsError(f"definitions: `closed_lost_reasons[{index}]` needs a reason and a bucket")
-    for key in (
-        "sales_sourced_channels",
-        "product_sourced_channels",
-        "icp.industries",
-        "icp.countries",
-        "pql.trial_start_events",
-        "pql.activation_events",
-        "speed_to_lead.touch_task_types",
-        "contracts.stripe_subscription_statuses",
-        "contracts.stripe_billing_intervals",
-    ):
-        _names(document, key)
-    for component in ("behaviour", "intent"):
-        for activity in _require(document, f"lead_scoring.{component}_points", dict):
-            _number(document, f"lead_scoring.{component}_points.{activity}")
-    for interval, rule in _require(document, "churn_eligibility", dict).items():
-        if rule not in CHURN_ELIGIBILITY_VALUES:
-            raise DefinitionsError(
-                f"definitions: `churn_eligibility.{interval}` must be one of {CHURN_ELIGIBILITY_VALUES}"
-            )
-    for key in ("contracts.earliest_timestamp", "contracts.latest_timestamp"):
-        try:
-            datetime.fromisoformat(_require(document, key, str))
-        except ValueError as error:
-            raise DefinitionsError(f"definitions: `{key}` must be a timestamp such as 2000-01-01 00:00:00") from error
+    return tuple(
+        SegmentBand(name=band["name"], min_employees=band["min_employees"], max_employees=band.get("max_employees"))
+        for band in document["segments"]["bands"]
+    )
 
 
 def late_arrival_days(path: Path) -> int:
@@ -300,28 +202,24 @@ def late_arrival_days(path: Path) -> int:
 
 
 def load_definitions(path: Path) -> SharedDefinitions:
-    """Parse and validate the definitions file, failing fast with the name of the offending key."""
+    """Parse and validate the definitions file, failing with the file, line and key of every problem.
+
+    Validation is strict (see pipelines/definitions_schema.py): unknown or duplicate keys, NaN or infinite numbers,
+    wrong types and out-of-range values are errors, and nothing is returned to be written while one remains.
+    """
     text = path.read_text()
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise DefinitionsError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(document, dict):
-        raise DefinitionsError(f"{path}: the definitions file must be a YAML mapping")
-    lead_sources = _require(document, "channels.lead_sources", dict)
-    channels = {}
-    for raw_source, channel in lead_sources.items():
-        if not isinstance(channel, str) or not channel:
-            raise DefinitionsError(f"definitions: `channels.lead_sources.{raw_source}` must name a channel")
-        channels[str(raw_source).strip().lower()] = channel
-    _validate_taxonomies(document)
+    document, lines = read_document(path, text)
+    validate_document(path, document, lines)
     return SharedDefinitions(
-        version=_require(document, "version", int),
+        version=document["version"],
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
         document=document,
-        default_channel=_require(document, "channels.default", str),
-        channels=channels,
-        unknown_segment=_require(document, "segments.unknown_segment", str),
+        default_channel=document["channels"]["default"],
+        channels={
+            str(raw_source).strip().lower(): channel
+            for raw_source, channel in document["channels"]["lead_sources"].items()
+        },
+        unknown_segment=document["segments"]["unknown_segment"],
         segments=_segment_bands(document),
         thresholds=_thresholds(document),
     )
