@@ -324,7 +324,7 @@ def test_a_bad_file_writes_nothing(tmp_path: Path) -> None:
     import dagster as dg
     import duckdb
 
-    from pipelines.assets import DefinitionsFile, Warehouse, definitions_assets
+    from pipelines.assets import DefinitionsFile, Horizon, Warehouse, definitions_assets
 
     definitions_file = tmp_path / "definitions.yml"
     definitions_file.write_text(PROJECT_DEFINITIONS.read_text())
@@ -333,6 +333,11 @@ def test_a_bad_file_writes_nothing(tmp_path: Path) -> None:
     resources = {
         "duckdb": Warehouse(database=str(warehouse)),
         "definitions_file": DefinitionsFile(path=str(definitions_file)),
+        "horizon": Horizon(
+            raw_dir=str(tmp_path / "raw"),
+            sources_file=str(PROJECT_ROOT / "models" / "sources.yml"),
+            definitions_file=str(definitions_file),
+        ),
     }
     assert dg.materialize([asset], resources=resources).success
 
