@@ -54,6 +54,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
         "unit_economics.max_lifetime_months",
     ),
     "channel_mapping": ("channels.lead_sources", "channels.default"),
+    "data_horizon": ("data_horizon.earliest", "data_horizon.clock_skew_hours", "data_horizon.max_future_days"),
     "segments": ("segments.bands", "segments.unknown_segment"),
     "sales_sourced_channels": ("sales_sourced_channels",),
     "product_sourced_channels": ("product_sourced_channels",),
