@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import re
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -228,7 +227,7 @@ def csv_record_count(path: Path) -> int:
     Python's csv reader keeps quoted newlines inside their record and never drops a short or long line, so the count
     does not depend on how DuckDB parsed (or rejected) the file: the row accounting compares the two.
     """
-    csv.field_size_limit(sys.maxsize)  # a broken quote can make one field hold the rest of the file
+    csv.field_size_limit(2**31 - 1)  # a broken quote can make one field hold the rest of the file
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         records = sum(1 for record in csv.reader(handle) if record)
     return max(records - 1, 0)

@@ -171,17 +171,11 @@ def test_a_nan_in_a_typed_parquet_column_is_quarantined(tmp_path: Path) -> None:
     path = tmp_path / "ad_spend.parquet"
     with duckdb.connect() as connection:
         connection.execute(
-            f"copy (select * from (values (date '2026-01-01', 4.5::double), (date '2026-01-02', 'NaN'::double)) "
-            f"as t(date, spend)) to '{path}'"
+            "copy (select day as date, 'google_ads' as platform, 'c1' as campaign_id, spend, 'usd' as currency "
+            "from (values (date '2026-01-01', 4.5::double), (date '2026-01-02', 'NaN'::double)) as t(day, spend)) "
+            f"to '{path}'"
         )
-        connection.execute(f"copy (select *, 'google_ads' as platform, 'c1' as campaign_id, 'usd' as currency "
-                           f"from '{path}') to '{tmp_path / 'spend.parquet'}'")  # fmt: skip
-        load = load_raw_table(
-            connection,
-            SOURCES["marketing.ad_spend"],
-            tmp_path / "spend.parquet",
-            ErasureList(tmp_path / "erasures.csv"),
-        )
+        load = load_raw_table(connection, SOURCES["marketing.ad_spend"], path, ErasureList(tmp_path / "erasures.csv"))
         assert quarantined(connection) == [("2026-01-02 | google_ads | c1", "spend_is_not_finite")]
         assert len(stage(connection, "stg_marketing__ad_spend_days")) == 1
     assert (load.file_rows, load.loaded_rows) == (2, 1)
@@ -328,3 +322,13 @@ def test_an_optional_column_that_looks_renamed_is_reported(tmp_path: Path) -> No
         load = load_raw_table(connection, SOURCES["stripe.customer"], path, ErasureList(tmp_path / "erasures.csv"))
     assert load.suspected_renames == {"delinquent": "is_delinquent"}
     assert load.loaded_rows == 1
+
+
+def test_an_empty_livemode_counts_as_live(tmp_path: Path) -> None:
+    """Required guards against a column that disappears; a blank keeps staging's meaning (live unless false)."""
+    path = tmp_path / "customer.csv"
+    path.write_text(CUSTOMER_HEADER.format(livemode="livemode") + "cus_blank,2026-01-01 00:00:00,usd,,,\n")
+    with duckdb.connect() as connection:
+        load = load_raw_table(connection, SOURCES["stripe.customer"], path, ErasureList(tmp_path / "erasures.csv"))
+        assert [row[0] for row in stage(connection, "stg_stripe__customers")] == ["cus_blank"]
+    assert (load.loaded_rows, load.quarantined_rows) == (1, 0)
