@@ -173,6 +173,11 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
             f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}"
             f"{f' for {scope.days}' if scope else ''}; {load.quarantined_rows} quarantined"
         )
+        for missing, found in load.suspected_renames.items():
+            context.log.warning(
+                f"{table.source}.{table.name}: {path} has {found}, the contract expects {missing}: a renamed column? "
+                f"declare `renamed_from: [{found}]` on {missing} if it means the same"
+            )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": load.loaded_rows,
@@ -181,6 +186,8 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
                 "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
                 "erased_rows": load.erased_rows,
                 "redacted_rows": load.redacted_rows,
+                "renamed_columns": dg.MetadataValue.json(load.renamed_columns),
+                "suspected_renames": dg.MetadataValue.json(load.suspected_renames),
                 "source_file": dg.MetadataValue.path(str(path)),
                 "column_count": len(columns),
                 "horizon": f"{bounds.earliest:%Y-%m-%d} .. {bounds.latest:%Y-%m-%d %H:%M} (as of {bounds.as_of}, "

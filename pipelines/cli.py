@@ -14,7 +14,7 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -44,6 +44,7 @@ class RunSummary:
     model_check_seconds: float = 0.0
     publish_id: str | None = None
     published_snapshot: str | None = None
+    schema_drift: list[str] = field(default_factory=list)
     result: dg.ExecuteInProcessResult | None = field(default=None, repr=False)
 
     def render(self) -> str:
@@ -54,6 +55,7 @@ class RunSummary:
             f"  checks failed: {len(self.checks_failed)}",
         ]
         lines += [f"    - {name}" for name in self.checks_failed]
+        lines += [f"  schema drift:  {drift}" for drift in self.schema_drift]
         if self.model_build_seconds:
             ratio = self.model_check_seconds / self.model_build_seconds
             lines.append(
@@ -104,6 +106,14 @@ def partitioned_raw_keys(settings: Settings) -> list[str]:
     return [f"{table.source}/{table.name}" for table in load_sources(settings.sources_file) if table.partitioned]
 
 
+def schema_drift(asset_key: dg.AssetKey, metadata: Mapping[str, dg.MetadataValue]) -> list[str]:
+    """The columns a raw load suspected renamed (its `suspected_renames` metadata), one line each."""
+    suspects = metadata["suspected_renames"].value if "suspected_renames" in metadata else {}
+    table = ".".join(asset_key.path)
+    pairs = sorted(suspects.items()) if isinstance(suspects, Mapping) else []
+    return [f"{table}: file has {found}, contract expects {missing} (renamed_from?)" for missing, found in pairs]
+
+
 def run_pipeline(
     settings: Settings,
     instance: dg.DagsterInstance | None = None,
@@ -146,6 +156,7 @@ def run_pipeline(
         if "publish_id" in metadata and "snapshot" in metadata:
             summary.publish_id = str(metadata["publish_id"].value)
             summary.published_snapshot = str(metadata["snapshot"].value)
+        summary.schema_drift += schema_drift(event.asset_key, metadata)
         if "build_seconds" in metadata and "check_seconds" in metadata:
             summary.model_build_seconds += float(metadata["build_seconds"].value)  # type: ignore[arg-type]
             summary.model_check_seconds += float(metadata["check_seconds"].value)  # type: ignore[arg-type]

@@ -6,6 +6,9 @@ The contracts live in `models/sources.yml`. A raw table is loaded from `<raw_dir
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +16,20 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-SUPPORTED_TYPES = frozenset({"varchar", "boolean", "integer", "bigint", "double", "date", "timestamp"})
+SUPPORTED_TYPES = frozenset({"varchar", "boolean", "integer", "bigint", "double", "date", "timestamp", "json"})
+# `decimal(p,s)`: money, cast by staging to a fixed precision (a value beyond it would fail the cast).
+DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
+# Types whose values can be NaN or infinite: a NaN passes a cast to double and breaks every sum it enters.
+NUMERIC_TYPES = ("double", "decimal")
+
+
+def supported_type(column_type: str) -> bool:
+    """Whether a contract type is one the raw load can validate: a plain type, or `decimal(p,s)` with s <= p <= 38."""
+    match = DECIMAL_TYPE.match(column_type)
+    if match:
+        precision, scale = int(match.group(1)), int(match.group(2))
+        return 0 < precision <= 38 and scale <= precision
+    return column_type in SUPPORTED_TYPES
 
 
 class SourceContractError(ValueError):
@@ -32,6 +48,12 @@ class SourceColumn:
     # as-of time plus the clock skew), `scheduled` (it may lie ahead, up to `data_horizon.max_future_days`) or
     # `history_end` (a history-mode end: 9999-12-31 means still current).
     dates: str = "past"
+    # Older spellings of the column (a connector upgrade renamed it): a file with one of them loads it as `name`.
+    renamed_from: tuple[str, ...] = ()
+
+    @property
+    def numeric(self) -> bool:
+        return self.type.split("(")[0] in NUMERIC_TYPES
 
 
 # How date and timestamp columns are checked against the data horizon (see `horizon_rules`).
@@ -112,10 +134,19 @@ class SourceTable:
         for column in self.columns:
             if column.type == "varchar":
                 continue
+            if column.numeric:
+                rules.append(
+                    QuarantineRule(
+                        name=f"{column.name}_is_not_finite",
+                        description=f"{column.name} is NaN or infinite, which no sum or {column.type} can hold",
+                        when=f'not isfinite(try_cast("{column.name}" as double))',
+                    )
+                )
             rules.append(
                 QuarantineRule(
                     name=f"{column.name}_is_unparseable",
-                    description=f"{column.name} holds a value that does not parse as {column.type}",
+                    description=f"{column.name} holds a value that does not parse as {column.type}"
+                    + (" (or exceeds its precision)" if column.type.startswith("decimal") else ""),
                     when=f'"{column.name}" is not null and try_cast("{column.name}" as {column.type}) is null',
                 )
             )
@@ -163,6 +194,40 @@ class SourceTable:
     def required_columns(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns if column.required)
 
+    def renames_in(self, file_columns: Iterable[str]) -> dict[str, str]:
+        """Old spellings (`renamed_from`) the file uses for contract columns it lacks: old name -> contract name."""
+        present = {name.lower(): name for name in file_columns}
+        renames = {}
+        for column in self.columns:
+            if column.name.lower() in present:
+                continue
+            old = next((present[name.lower()] for name in column.renamed_from if name.lower() in present), None)
+            if old is not None:
+                renames[old] = column.name
+        return renames
+
+    def suspected_renames(self, file_columns: Iterable[str]) -> dict[str, str]:
+        """Contract columns the file lacks, each with the file column that looks like it: missing -> found.
+
+        A connector upgrade that renames a column (`livemode` to `live_mode`) would otherwise load the old column as
+        an unknown extra and the contract column as NULL, changing numbers without a word. A file column counts as a
+        match when it spells the same name up to case and underscores, or is close to it (difflib ratio >= 0.85),
+        and is neither a contract column nor a declared old spelling.
+        """
+        known = {column.name.lower() for column in self.columns}
+        known |= {old.lower() for column in self.columns for old in column.renamed_from}
+        names = list(file_columns)
+        present = {name.lower() for name in names}
+        extras = [name for name in names if name.lower() not in known]
+        suspects = {}
+        for column in self.columns:
+            if column.name.lower() in present or any(old.lower() in present for old in column.renamed_from):
+                continue
+            found = _close_match(column.name, extras)
+            if found is not None:
+                suspects[column.name] = found
+        return suspects
+
     def find_file(self, raw_dir: Path) -> Path:
         """The file (or Parquet folder) holding this table under `raw_dir`."""
         base = raw_dir / self.source
@@ -173,6 +238,20 @@ class SourceTable:
             f"no file for {self.source}.{self.name}: looked for {base / self.name}.csv, .parquet or a folder of "
             f"Parquet files (set FLYWHEEL_RAW_DIR to the folder holding your connector tables)"
         )
+
+
+def _squashed(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def _close_match(name: str, candidates: list[str]) -> str | None:
+    """The candidate spelling `name` up to case and underscores, else the closest by difflib, else None."""
+    same = [candidate for candidate in candidates if _squashed(candidate) == _squashed(name)]
+    if same:
+        return same[0]
+    lowered = {candidate.lower(): candidate for candidate in candidates}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.85)
+    return lowered[close[0]] if close else None
 
 
 def _parse_rule(path: Path, where: str, item: object) -> QuarantineRule:
@@ -226,9 +305,13 @@ def load_sources(path: Path) -> list[SourceTable]:
         for table, table_spec in spec["tables"].items():
             columns = []
             for column, column_spec in table_spec["columns"].items():
-                column_type = column_spec["type"]
-                if column_type not in SUPPORTED_TYPES:
-                    raise SourceContractError(f"{path}: {source}.{table}.{column} has unknown type {column_type}")
+                column_type = str(column_spec["type"]).replace(" ", "").lower()
+                if not supported_type(column_type):
+                    raise SourceContractError(
+                        f"{path}: {source}.{table}.{column} has unknown type {column_spec['type']} "
+                        f"(use one of {', '.join(sorted(SUPPORTED_TYPES))} or decimal(p,s))"
+                    )
+                renamed_from = column_spec.get("renamed_from") or ()
                 dates = str(column_spec.get("dates", "past"))
                 if dates not in DATE_KINDS or ("dates" in column_spec and column_type not in DATE_TYPES):
                     raise SourceContractError(
@@ -242,8 +325,10 @@ def load_sources(path: Path) -> list[SourceTable]:
                         required=bool(column_spec.get("required", False)),
                         description=str(column_spec.get("description", "")),
                         dates=dates,
+                        renamed_from=(renamed_from,) if isinstance(renamed_from, str) else tuple(renamed_from),
                     )
                 )
+            _check_renames(path, f"{source}.{table}", columns)
             personal_keys, on_erasure, personal_columns = _parse_erasure(
                 path, f"{source}.{table}", table_spec, {column.name for column in columns}
             )
@@ -269,6 +354,19 @@ def load_sources(path: Path) -> list[SourceTable]:
                 )
             )
     return tables
+
+
+def _check_renames(path: Path, where: str, columns: list[SourceColumn]) -> None:
+    """An old spelling must be a plain name, and not the name (or old name) of another contract column."""
+    seen = {column.name.lower() for column in columns}
+    for column in columns:
+        for old in column.renamed_from:
+            if not old.isidentifier() or old.lower() in seen:
+                raise SourceContractError(
+                    f"{path}: {where}.{column.name}.renamed_from names {old!r}: it must be a plain name used by no "
+                    "other contract column"
+                )
+            seen.add(old.lower())
 
 
 def _parse_partition_days(path: Path, where: str, spec: dict, types: dict[str, str]) -> tuple[str, ...]:

@@ -6,10 +6,12 @@ checks leaves the last good table in place for everything that reads it.
 
 from __future__ import annotations
 
+import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -115,10 +117,14 @@ RAW_PARTITION_LOADS_TABLE = "raw_partition_loads"
 
 @dataclass(frozen=True)
 class RawLoad:
-    """What one raw load did: rows read from the file, rows loaded, rows quarantined (per rule), rows erased.
+    """What one raw load did: rows in the file, rows loaded, rows quarantined (per rule), rows erased.
 
-    Erased rows identify a person on the erasure list and were dropped; redacted rows were kept with their personal
-    columns blanked (tables with `on_erasure: redact`), so they count as loaded.
+    `file_rows` is counted from the file itself (Parquet metadata, CSV records), not from what was loaded, so the
+    row accounting can notice a row that went nowhere. Erased rows identify a person on the erasure list and were
+    dropped; redacted rows were kept with their personal columns blanked (tables with `on_erasure: redact`), so they
+    count as loaded. `renamed_columns` are old spellings read as their contract name (`renamed_from`, old -> new);
+    `suspected_renames` are contract columns the file lacks next to the file column that looks like them (missing ->
+    found), a likely rename to confirm with `renamed_from`.
     """
 
     file_rows: int
@@ -126,6 +132,8 @@ class RawLoad:
     quarantined_by_rule: dict[str, int]
     erased_rows: int = 0
     redacted_rows: int = 0
+    renamed_columns: dict[str, str] = field(default_factory=dict)
+    suspected_renames: dict[str, str] = field(default_factory=dict)
 
     @property
     def quarantined_rows(self) -> int:
@@ -213,6 +221,73 @@ def _files_for(path: Path, scope: LoadScope) -> list[Path]:
     return chosen
 
 
+def csv_record_count(path: Path) -> int:
+    """Data records in a CSV file (header and blank lines excluded), counted by a reader that rejects no line.
+
+    Python's csv reader keeps quoted newlines inside their record and never drops a short or long line, so the count
+    does not depend on how DuckDB parsed (or rejected) the file: the row accounting compares the two.
+    """
+    csv.field_size_limit(2**31 - 1)  # a broken quote can make one field hold the rest of the file
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        records = sum(1 for record in csv.reader(handle) if record)
+    return max(records - 1, 0)
+
+
+def file_record_counts(connection: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> dict[Path, int]:
+    """Rows in each raw file, read from the file itself: Parquet from its metadata, CSV by counting its records."""
+    counts = {file: csv_record_count(file) for file in files if file.suffix != ".parquet"}
+    parquet = [str(file) for file in files if file.suffix == ".parquet"]
+    if parquet:
+        rows = connection.execute(
+            "select file_name, sum(num_rows) from parquet_file_metadata(?) group by file_name", [parquet]
+        ).fetchall()
+        counts.update({Path(name): int(count) for name, count in rows})
+    return counts
+
+
+def _data_files(path: Path) -> list[Path]:
+    """The files a load of `path` reads: the file, or every Parquet file of the folder."""
+    return sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+
+
+def _file_rows_by_day(
+    path: Path, scope: LoadScope, records: Mapping[Path, int], landed_by_day: Mapping[date, int], daily: bool
+) -> dict[date, int]:
+    """Rows of the files filed under each day in scope.
+
+    A daily file's rows all belong to its day. In a single file a row's day is read from the row, so a day gets the
+    rows read for it, and the first partition also gets the records that were not read as rows (malformed lines, and
+    any a reader lost), as malformed lines are filed there too.
+    """
+    by_day: dict[date, int] = {}
+    if daily:
+        for day, files in daily_files(path).items():
+            filed = min(max(day, scope.bounds.first), scope.bounds.last)
+            by_day[filed] = by_day.get(filed, 0) + sum(records.get(file, 0) for file in files)
+    else:
+        by_day = dict(landed_by_day)
+        unread = sum(records.values()) - sum(landed_by_day.values())
+        by_day[scope.bounds.first] = by_day.get(scope.bounds.first, 0) + unread
+    return {day: rows for day, rows in by_day.items() if scope.days.first <= day <= scope.days.last}
+
+
+def _contract_error(path: Path, table: SourceTable, missing: Sequence[str], suspects: Mapping[str, str]) -> str:
+    """One line naming the file, the missing required columns and, for each, the file column that looks like it."""
+    described = ", ".join(
+        f"{column} (the file has {suspects[column]}: renamed? add `renamed_from: [{suspects[column]}]` to the "
+        "contract column if it means the same)"
+        if column in suspects
+        else column
+        for column in missing
+    )
+    return f"{path}: {table.source}.{table.name} misses required column(s) {described}"
+
+
+def _temporary_tables(landing: str) -> tuple[str, ...]:
+    """The temp tables a load creates: the landed rows, DuckDB's rejected CSV fields and scans, malformed lines."""
+    return (landing, f"{landing}_errors", f"{landing}_scans", f"{landing}_lines")
+
+
 def load_raw_table(
     connection: duckdb.DuckDBPyConnection,
     table: SourceTable,
@@ -222,12 +297,15 @@ def load_raw_table(
 ) -> RawLoad:
     """Load one raw file into `<source>.<table>`, checking its contract, quarantining the rows that break it.
 
-    Extra columns are kept. Missing optional columns are added as typed NULLs so staging can read them. A missing
-    required column fails before anything is written. A row that breaks a quarantine rule of the contract (a missing
-    key, a value that does not parse as its column's type, a table rule such as a Stripe test-mode row) goes to
-    `quarantine.rejected_rows` with the first rule it broke, instead of the raw table; the counts go to
-    `audit.raw_loads`. The table, its quarantined rows and its audit row are replaced in one transaction, so a
-    re-run leaves no trace of the previous one.
+    Extra columns are kept. A column spelled as one of its contract column's `renamed_from` names is read as the
+    contract name. Missing optional columns are added as typed NULLs so staging can read them. A missing required
+    column fails before anything is written, naming a file column that looks like it. A row that breaks a quarantine
+    rule of the contract (a missing key, a value that does not parse as the type staging casts it to, a NaN or
+    infinite amount, a table rule such as a Stripe test-mode row) goes to `quarantine.rejected_rows` with the first
+    rule it broke, instead of the raw table; a malformed CSV line goes there once, however many fields DuckDB
+    reports wrong. The counts go to `audit.raw_loads`, with the file's rows counted from the file itself. The
+    table, its quarantined rows and its audit row are replaced in one transaction, so a re-run leaves no trace of
+    the previous one.
 
     Before any of that, a row whose `personal_keys` match the erasure list (`erasures`, by default the list at
     `FLYWHEEL_ERASURE_LIST`) is dropped and counted as erased, never quarantined; a malformed CSV line holding an
@@ -247,12 +325,17 @@ def load_raw_table(
         return _record_empty_days(connection, table, path, scope) if scope is not None else RawLoad(0, 0, {})
     reader, argument = _reader(path, rejects=landing, files=files)
     described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
+    renames = table.renames_in(row[0] for row in described)
+    suspects = table.suspected_renames(row[0] for row in described)
+    described = [(renames.get(row[0], row[0]), *row[1:]) for row in described]
     present = {row[0].lower() for row in described}
     missing_required = [column for column in table.required_columns if column.lower() not in present]
     if missing_required:
-        raise SourceContractError(
-            f"{path}: {table.source}.{table.name} misses required column(s) {', '.join(missing_required)}"
-        )
+        raise SourceContractError(_contract_error(path, table, missing_required, suspects))
+    if renames:
+        renamed = ", ".join(f"{quote(old)} as {quote(new)}" for old, new in renames.items())
+        reader = f"(select * rename ({renamed}) from {reader})"
+    records = file_record_counts(connection, files or _data_files(path))
     added = [
         f"cast(null as {column.type}) as {quote(column.name)}"
         for column in table.columns
@@ -280,18 +363,28 @@ def load_raw_table(
     day_column = quote(RAW_PARTITION_COLUMN)
     if scope is not None:
         partition_day = f", {_partition_day_sql(table, scope, daily)} as {day_column}"
-        in_days = f"where {scope.days.sql(day_column)}"
         landed_columns = f"* exclude ({quote(FILE_COLUMN)})" if daily else "*"
     else:
-        partition_day, in_days, landed_columns = "", "", "*"
+        partition_day, landed_columns = "", "*"
+    csv_lines = path.suffix == ".csv" or bool(files and files[0].suffix == ".csv")
+    landed_by_day: dict[date, int] = {}
     try:
         connection.execute(
             f"create or replace temp table {quote(landing)} as "
             f"select {landed_columns}, case {rule_case} end as _flywheel_rule, "
             f"{erased_sql(table, active)} as _flywheel_erased, false as _flywheel_redacted{partition_day} "
-            f"from (select {', '.join([replaced, *added])} from {reader}) as landed {in_days}",
+            f"from (select {', '.join([replaced, *added])} from {reader}) as landed",
             [argument],
         )
+        if csv_lines:
+            _group_malformed_lines(connection, landing)
+        if scope is not None:
+            # Every row of a single file is landed, so each day's rows are known; then only the days in scope stay.
+            landed_by_day = dict(
+                connection.execute(f"select {day_column}, count(*) from {quote(landing)} group by all").fetchall()
+            )
+            if not scope.full:
+                connection.execute(f"delete from {quote(landing)} where not ({scope.days.sql(day_column)})")
         if table.on_erasure == "redact":
             blanked = ", ".join(f"{quote(column)} = null" for column in table.personal_columns)
             connection.execute(
@@ -305,11 +398,10 @@ def load_raw_table(
             else "? is null"
         )
     except Exception:
-        for temporary in (landing, f"{landing}_errors", f"{landing}_scans"):
+        for temporary in _temporary_tables(landing):
             connection.execute(f"drop table if exists {quote(temporary)}")
         uninstall(connection)
         raise
-    csv_lines = path.suffix == ".csv" or bool(files and files[0].suffix == ".csv")
     connection.execute("begin transaction")
     try:
         _replace_raw_rows(connection, table, landing, bookkeeping, scope)
@@ -334,11 +426,11 @@ def load_raw_table(
                 f"error_message as rule_description, "
                 f"to_json({{'line': line, 'csv_line': csv_line}}) as raw_row"
                 f"{f', {line_day} as partition_day' if scope is not None else ''} "
-                f"from {quote(landing + '_errors')} as errors where not ({erased_line}) and {lines_in_scope}",
+                f"from {quote(landing + '_lines')} as errors where not ({erased_line}) and {lines_in_scope}",
                 [source_table, str(path), EMAIL_PATTERN],
             )
             counted = connection.execute(
-                f"select count(*) from {quote(landing + '_errors')} as errors where {erased_line} and {lines_in_scope}",
+                f"select count(*) from {quote(landing + '_lines')} as errors where {erased_line} and {lines_in_scope}",
                 [EMAIL_PATTERN],
             ).fetchone()
             erased_lines = int(counted[0]) if counted else 0
@@ -355,17 +447,21 @@ def load_raw_table(
             f"count(*) filter (where _flywheel_rule is null and not _flywheel_erased), "
             f"count(*) filter (where _flywheel_redacted) from {quote(landing)}"
         ).fetchone()
-        landed_rows, erased_rows, loaded_rows, redacted = (int(value) for value in (landed or (0, 0, 0, 0)))
+        _, erased_rows, loaded_rows, redacted = (int(value) for value in (landed or (0, 0, 0, 0)))
+        file_rows_by_day = _file_rows_by_day(path, scope, records, landed_by_day, daily) if scope is not None else {}
         load = RawLoad(
-            file_rows=landed_rows + by_rule.get("malformed_csv_line", 0) + erased_lines,
+            file_rows=sum(file_rows_by_day.values()) if scope is not None else sum(records.values()),
             loaded_rows=loaded_rows,
             quarantined_by_rule={str(rule): int(count) for rule, count in by_rule.items()},
             erased_rows=erased_rows + erased_lines,
             redacted_rows=redacted,
+            renamed_columns=renames,
+            suspected_renames=suspects,
         )
         if scope is not None:
             # Erased malformed lines exist only with an erasure list in force.
-            _record_days(connection, table, path, scope, landing, line_day if csv_lines and active else None)
+            line_day_sql = line_day if csv_lines and active else None
+            _record_days(connection, table, path, scope, landing, line_day_sql, file_rows_by_day)
         else:
             _record_load(connection, source_table, str(path), load)
         connection.execute("commit")
@@ -373,10 +469,24 @@ def load_raw_table(
         connection.execute("rollback")
         raise
     finally:
-        for temporary in (landing, f"{landing}_errors", f"{landing}_scans"):
+        for temporary in _temporary_tables(landing):
             connection.execute(f"drop table if exists {quote(temporary)}")
         uninstall(connection)
     return load
+
+
+def _group_malformed_lines(connection: duckdb.DuckDBPyConnection, landing: str) -> None:
+    """One row per malformed CSV line, with its first error, into `<landing>_lines`.
+
+    DuckDB's reject table holds one row per error, so a line missing ten fields has ten; the quarantine and the
+    counts want the line once.
+    """
+    connection.execute(
+        f"create or replace temp table {quote(landing + '_lines')} as "
+        "select scan_id, file_id, line, arg_min(error_message, coalesce(column_idx, 0)) as error_message, "
+        "arg_min(csv_line, coalesce(column_idx, 0)) as csv_line "
+        f"from {quote(landing + '_errors')} group by scan_id, file_id, line"
+    )
 
 
 def _replace_raw_rows(
@@ -453,8 +563,12 @@ def _record_days(
     scope: LoadScope,
     landing: str | None,
     line_day: str | None,
+    file_rows_by_day: Mapping[date, int],
 ) -> None:
-    """Replace the per-day audit rows of the days in scope (a day with no rows gets zeros), then the table's sums."""
+    """Replace the per-day audit rows of the days in scope (a day with no rows gets zeros), then the table's sums.
+
+    A day's file rows are the rows of the files filed under it (`file_rows_by_day`), counted from the files.
+    """
     source_table = f"{table.source}.{table.name}"
     audit = qualified(AUDIT_SCHEMA, RAW_PARTITION_LOADS_TABLE)
     day = quote(RAW_PARTITION_COLUMN)
@@ -468,7 +582,7 @@ def _record_days(
         "0 as redacted_rows where false"
     )
     erased_lines = (
-        f"select {line_day} as partition_day, count(*) as erased_lines from {quote((landing or '') + '_errors')} "
+        f"select {line_day} as partition_day, count(*) as erased_lines from {quote((landing or '') + '_lines')} "
         f"as errors where ({line_day}) is not null and exists (select 1 from unnest(regexp_extract_all(csv_line, "
         f"'{EMAIL_PATTERN}')) as found(address) where {matches_sql('found.address', 'email')}) group by all"
         if line_day is not None and landing is not None
@@ -485,6 +599,7 @@ def _record_days(
             select cast(range as date) as partition_day
             from range(date '{scope.days.first}', date '{scope.days.last}' + interval 1 day, interval 1 day)
         ),
+        file_rows as (select unnest(?::date[]) as partition_day, unnest(?::bigint[]) as file_rows),
         landed as ({landed}),
         erased_lines as ({erased_lines}),
         quarantined as (
@@ -495,19 +610,18 @@ def _record_days(
         )
         select
             ?, days.partition_day, ?,
-            coalesce(landed.landed_rows, 0) + coalesce(erased_lines.erased_lines, 0)
-                + coalesce(quarantined.quarantined_rows, 0) - coalesce(landed.landed_rows - landed.loaded_rows
-                - landed.erased_rows, 0),
+            coalesce(file_rows.file_rows, 0),
             coalesce(landed.loaded_rows, 0),
             coalesce(quarantined.quarantined_rows, 0),
             coalesce(landed.erased_rows, 0) + coalesce(erased_lines.erased_lines, 0),
             coalesce(landed.redacted_rows, 0)
         from days
+        left join file_rows on days.partition_day = file_rows.partition_day
         left join landed on days.partition_day = landed.partition_day
         left join erased_lines on days.partition_day = erased_lines.partition_day
         left join quarantined on days.partition_day = quarantined.partition_day
         """,
-        [source_table, source_table, str(path)],
+        [list(file_rows_by_day), list(file_rows_by_day.values()), source_table, source_table, str(path)],
     )
     totals = connection.execute(
         f"select coalesce(sum(file_rows), 0), coalesce(sum(loaded_rows), 0), coalesce(sum(quarantined_rows), 0), "
@@ -536,7 +650,7 @@ def _record_empty_days(
         if RAW_PARTITION_COLUMN in existing:
             connection.execute(f"delete from {target} where {scope.days.sql(quote(RAW_PARTITION_COLUMN))}")
         _replace_quarantined_rows(connection, table, "", "", scope)
-        _record_days(connection, table, path, scope, None, None)
+        _record_days(connection, table, path, scope, None, None, {})
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.accounting import ACCOUNTING_CHECK, accounting_sql
+from pipelines.cli import RunSummary, schema_drift
 from pipelines.models import load_models
 from pipelines.settings import PROJECT_ROOT, Settings
 from pipelines.sources import load_sources
@@ -46,7 +47,8 @@ OPPORTUNITIES = [
     {"id": "O3", "account_id": "A404", "stage_name": "Prospecting", "amount": "10", "created_date": "2026-01-05"},
 ]
 CUSTOMERS = [
-    {"id": "cus_live", "created": "2026-01-01 00:00:00", "livemode": "true"},
+    # A connector column close to the contract's `delinquent`: loaded as an extra, reported as a suspected rename.
+    {"id": "cus_live", "created": "2026-01-01 00:00:00", "livemode": "true", "is_delinquent": "false"},
     {"id": "cus_test", "created": "2026-01-01 00:00:00", "livemode": "false"},  # test mode: quarantined
 ]
 EVENTS = [
@@ -70,10 +72,11 @@ TABLES = {
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("bad_input")
     raw_dir = write_raw(tmp_path / "raw", TABLES)
-    # A malformed CSV line (one field too many) in the task file, which is otherwise empty.
+    # Two malformed CSV lines in the task file, which is otherwise empty: one field too many, and a line with only
+    # its id (DuckDB reports one error per missing field; it is one line all the same).
     task_file = raw_dir / "salesforce" / "task.csv"
     header = task_file.read_text().splitlines()[0]
-    task_file.write_text(f"{header}\n" + ",".join(["T1"] * (header.count(",") + 2)) + "\n")
+    task_file.write_text(f"{header}\n" + ",".join(["T1"] * (header.count(",") + 2)) + "\nT2\n")
     settings = settings_for(tmp_path, raw_dir)
     result = materialize(settings, 'group:raw or group:staging or +key:"intermediate/int_opportunities_classified"')
     assert result.success
@@ -96,6 +99,7 @@ def test_bad_rows_are_quarantined_with_the_rule_they_broke(built: Settings) -> N
         ("salesforce.lead", "NULL", "primary_key_is_null"),
         ("salesforce.opportunity", "O2", "amount_is_out_of_range"),
         ("salesforce.task", None, "malformed_csv_line"),
+        ("salesforce.task", None, "malformed_csv_line"),
         ("stripe.customer", "cus_test", "is_test_mode"),
     ]
 
@@ -105,7 +109,7 @@ def test_every_raw_row_is_accounted_for(built: Settings) -> None:
     assert rows(built, "select count(*) from staging.stg_salesforce__leads") == [(3,)]
     loads = dict(rows(built, "select source_table, file_rows from audit.raw_loads"))
     assert loads["salesforce.lead"] == 8
-    assert loads["salesforce.task"] == 1
+    assert loads["salesforce.task"] == 2
     # events: 4 file rows = 2 staged (e1, e3) + 1 quarantined (e2) + 1 duplicate (e3 received twice)
     assert rows(built, "select event_id from staging.stg_product__events order by 1") == [("e1",), ("e3",)]
     accounting = load_models(PROJECT_ROOT / "models")
@@ -165,3 +169,30 @@ def test_reloading_the_same_file_replaces_its_quarantine_rows(tmp_path: Path) ->
     assert first == second
     assert first.file_rows == 8 and first.quarantined_rows == 3
     assert count == (3,)
+
+
+def test_the_accounting_check_catches_a_tampered_file_count(built: Settings, tmp_path: Path) -> None:
+    """The file's rows are recorded from the file: one row more in the record than in the file breaks the sum."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(built.warehouse.read_bytes())
+    model = next(model for model in load_models(PROJECT_ROOT / "models") if model.name == "stg_salesforce__tasks")
+    table = next(table for table in load_sources(PROJECT_ROOT / "models" / "sources.yml") if table.name == "task")
+    with duckdb.connect(str(copy)) as connection:
+        assert connection.execute(accounting_sql(model, table)).fetchall() == []
+        connection.execute(
+            "update audit.raw_loads set file_rows = file_rows + 1 where source_table = 'salesforce.task'"
+        )
+        violations = connection.execute(accounting_sql(model, table)).fetchall()
+    # file rows, staged, quarantined (the two malformed lines), duplicates, soft-deleted, erased
+    assert violations == [(3, 0, 2, 0, 0, 0)]
+
+
+def test_a_suspected_rename_reaches_the_asset_metadata_and_the_run_summary(built: Settings) -> None:
+    result = materialize(built, 'key:"stripe/customer"')
+    (event,) = [event for event in result.get_asset_materialization_events() if event.asset_key is not None]
+    metadata = event.materialization.metadata
+    assert metadata["suspected_renames"].value == {"delinquent": "is_delinquent"}
+    summary = RunSummary(succeeded=True, seconds=0.0, schema_drift=schema_drift(event.asset_key, metadata))
+    assert "schema drift:  stripe.customer: file has is_delinquent, contract expects delinquent (renamed_from?)" in (
+        summary.render()
+    )

@@ -61,9 +61,10 @@ SELECTION = 'group:raw or group:staging or +key:"marts/fct_lead_funnel" or +key:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     raw_dir = write_raw(tmp_path / "raw", TABLES)
-    assert (raw_dir / "salesforce" / "lead.csv").read_bytes().startswith(b"id,created_date,email,phone,lead_source\r\n")
+    header = b"id,lead_source,status,created_date,is_converted,is_deleted,email,phone\r\n"
+    assert (raw_dir / "salesforce" / "lead.csv").read_bytes().startswith(header)
     with (raw_dir / "salesforce" / "lead.csv").open("a", newline="") as handle:  # the writer's CRLF endings
-        handle.write(f"00QL9,2026-01-05 09:00:00,{EMAIL},+1 555 0101,Paid Search,one field too many\r\n")
+        handle.write(f"00QL9,Paid Search,,2026-01-05 09:00:00,,,{EMAIL},+1 555 0101,one field too many\r\n")
     erasure_list = tmp_path / "config" / "erasures.csv"
     # The raw loads read the list and the key from the environment (the Dagster resources do not carry them).
     monkeypatch.setenv("FLYWHEEL_ERASURE_LIST", str(erasure_list))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.settings import PROJECT_ROOT
-from pipelines.sources import SourceContractError, load_sources
+from pipelines.sources import SourceContractError, SourceTable, load_sources
 
 CONTRACT = """
 crm:
@@ -61,6 +61,74 @@ def test_the_project_contracts_load() -> None:
     tables = load_sources(PROJECT_ROOT / "models" / "sources.yml")
     test_mode = {table.name for table in tables if any(rule.name == "is_test_mode" for rule in table.rules)}
     assert test_mode == {"customer", "price", "subscription"}
+    # A test-mode rule reads livemode: a file without it would let test-mode rows through as live.
+    assert all("livemode" in table.required_columns for table in tables if table.name in test_mode)
+
+
+TYPED = """
+billing:
+  owner: team:success
+  tables:
+    customer:
+      primary_key: [id]
+      columns:
+        id: {type: varchar, required: true}
+        spend: {type: "decimal(18, 2)"}
+        ratio: {type: double}
+        metadata: {type: json}
+        livemode: {type: boolean, required: true, renamed_from: [is_live]}
+        delinquent: {type: boolean}
+"""
+
+
+def typed_contract(tmp_path: Path, text: str = TYPED) -> SourceTable:
+    path = tmp_path / "sources.yml"
+    path.write_text(text)
+    (table,) = load_sources(path)
+    return table
+
+
+def test_amounts_are_checked_finite_before_they_are_parsed(tmp_path: Path) -> None:
+    table = typed_contract(tmp_path)
+    assert [rule.name for rule in table.quarantine_rules] == [
+        "primary_key_is_null",
+        "spend_is_not_finite",
+        "spend_is_unparseable",
+        "ratio_is_not_finite",
+        "ratio_is_unparseable",
+        "metadata_is_unparseable",
+        "livemode_is_unparseable",
+        "delinquent_is_unparseable",
+    ]
+    spend = next(column for column in table.columns if column.name == "spend")
+    assert spend.type == "decimal(18,2)"
+
+
+@pytest.mark.parametrize("column_type", ["money", "decimal(40,2)", "decimal(4,6)", "decimal"])
+def test_an_unknown_type_is_refused(tmp_path: Path, column_type: str) -> None:
+    with pytest.raises(SourceContractError, match=r"billing\.customer\.spend has unknown type"):
+        typed_contract(tmp_path, TYPED.replace('"decimal(18, 2)"', f'"{column_type}"'))
+
+
+def test_an_old_spelling_is_read_as_the_contract_name(tmp_path: Path) -> None:
+    table = typed_contract(tmp_path)
+    assert table.renames_in(["id", "IS_LIVE", "spend"]) == {"IS_LIVE": "livemode"}
+    assert table.renames_in(["id", "livemode", "is_live"]) == {}  # the new spelling wins
+
+
+def test_an_old_spelling_that_is_another_column_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SourceContractError, match=r"billing\.customer\.livemode\.renamed_from names 'delinquent'"):
+        typed_contract(tmp_path, TYPED.replace("renamed_from: [is_live]", "renamed_from: [delinquent]"))
+
+
+def test_a_file_column_close_to_a_missing_one_is_suspected(tmp_path: Path) -> None:
+    table = typed_contract(tmp_path)
+    assert table.suspected_renames(["id", "live_mode", "Delinquint", "notes"]) == {
+        "livemode": "live_mode",
+        "delinquent": "Delinquint",
+    }
+    # A declared old spelling is a rename, not a suspect; unrelated extra columns are never suspects.
+    assert table.suspected_renames(["id", "is_live", "delinquent", "meta", "spent"]) == {}
 
 
 def test_horizon_rules_bound_past_scheduled_and_history_end_dates() -> None:

@@ -26,7 +26,7 @@ final as (
         cast(email as varchar) as email,                                          -- billing e-mail (personal data)
         upper(cast(currency as varchar)) as currency,                             -- default currency, ISO code
         coalesce(cast(delinquent as boolean), false) as is_delinquent,            -- has an unpaid invoice
-        json_extract_string(cast(metadata as varchar), '$.salesforce_account_id') as crm_account_id, -- CRM account
+        json_extract_string(cast(metadata as json), '$.salesforce_account_id') as crm_account_id, -- CRM account
         cast(created as timestamp) as created_at                                  -- when the customer was created (UTC)
     from latest
     where
