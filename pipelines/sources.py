@@ -120,7 +120,8 @@ class SourceTable:
 
     @property
     def quarantine_rules(self) -> tuple[QuarantineRule, ...]:
-        """Every rule a raw row must pass, first match wins: a key, then parseable typed values, then table rules."""
+        """Every rule a raw row must pass, first match wins: a key, then parseable typed values, then the
+        table's own rules (the most specific reasons), then the data horizon."""
         required = set(self.required_columns)
         key = [column for column in self.primary_key if column in required] or list(self.primary_key)
         key_missing = " or ".join(f'"{column}" is null' for column in key)
@@ -150,7 +151,7 @@ class SourceTable:
                     when=f'"{column.name}" is not null and try_cast("{column.name}" as {column.type}) is null',
                 )
             )
-        return (*rules, *self.horizon_rules, *self.rules)
+        return (*rules, *self.rules, *self.horizon_rules)
 
     @property
     def horizon_rules(self) -> tuple[QuarantineRule, ...]:

@@ -39,8 +39,8 @@ def test_rules_come_from_the_key_the_types_and_the_table(tmp_path: Path) -> None
         "primary_key_is_null",
         "employees_is_unparseable",
         "created_date_is_unparseable",
-        "created_date_is_outside_horizon",
         "is_spam",
+        "created_date_is_outside_horizon",
     ]
 
 
