@@ -114,6 +114,12 @@ def schema_drift(asset_key: dg.AssetKey, metadata: Mapping[str, dg.MetadataValue
     return [f"{table}: file has {found}, contract expects {missing} (renamed_from?)" for missing, found in pairs]
 
 
+def refresh_selection(settings: Settings) -> list[str]:
+    """What a refresh or backfill rebuilds (with everything downstream): the day-partitioned raw tables, and the data
+    horizon, since new days move the as-of time the marts end at."""
+    return [*partitioned_raw_keys(settings), "definitions/data_horizon"]
+
+
 def run_pipeline(
     settings: Settings,
     instance: dg.DagsterInstance | None = None,
@@ -308,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except PartitionError as error:
             print(f"flywheel {arguments.command}: {error}", file=sys.stderr)
             return 2
-        selection = [key for key in partitioned_raw_keys(settings)]
+        selection = refresh_selection(settings)
         print(f"rebuilding product events for {days} and everything downstream of them")
     summary = run_pipeline(settings, days=days, selection=selection)
     print(summary.render())

@@ -47,3 +47,18 @@ def test_forbidden_reads_are_named(model_name: str, upstream: TableRef, message:
     with pytest.raises(ModelError, match=message) as error:
         validate_graph(models, sources, set(TABLE_DOCS))
     assert Path(str(error.value).split(":")[0]).name == f"{model_name}.sql"
+
+
+def test_a_refresh_rebuilds_the_events_and_what_reads_the_data_horizon() -> None:
+    """New days move the as-of time, so a refresh also rewrites the data horizon and rebuilds the marts reading it."""
+    import dagster as dg
+
+    from pipelines.cli import refresh_selection
+    from pipelines.project import build_definitions
+
+    settings = Settings.from_env()
+    graph = build_definitions(settings).resolve_asset_graph()
+    selected = dg.AssetSelection.from_coercible(refresh_selection(settings)).downstream().resolve(graph)
+    names = {key.to_user_string() for key in selected}
+    assert {"product/events", "definitions/data_horizon", "marts/fct_mrr_customer_months"} <= names
+    assert "salesforce/lead" not in names and "definitions/thresholds" not in names
