@@ -8,16 +8,30 @@ import dataclasses
 import hashlib
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
+import pydantic
 from dagster_duckdb import DuckDBResource
 
 from pipelines.erasure import ErasureList
+from pipelines.guards import (
+    PERSONAL_DATA_CHECK,
+    VOLUME_CHECK,
+    PersonalDataResult,
+    VolumeResult,
+    accepted_shrinks,
+    compare_volume,
+    max_row_drop_share,
+    read_baseline,
+    redacted_label,
+    rows_after_publish,
+    scan_personal_data,
+)
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
 from pipelines.operations import RAW_LOAD_RETRY_POLICY
@@ -81,6 +95,79 @@ class DefinitionsFile(dg.ConfigurableResource):
     path: str
 
 
+class VolumeGuard(dg.ConfigurableResource):
+    """Where the row counts of the last published build are read (the publish directory), and the tables whose drop
+    this run accepts as real (`flywheel run --accept-shrink TABLE`, FLYWHEEL_ACCEPT_SHRINK; see pipelines/guards.py)."""
+
+    published_dir: str
+    accept_shrink: list[str] = pydantic.Field(default_factory=list)
+
+    def compare(
+        self, table: str, current_rows: int, definitions_path: Path, upstream: Collection[str] = ()
+    ) -> VolumeResult:
+        """Compare a table's rows with the last published build."""
+        return compare_volume(
+            table,
+            current_rows,
+            read_baseline(Path(self.published_dir)),
+            max_row_drop_share(definitions_path),
+            accepted_shrinks(self.accept_shrink),
+            upstream,
+        )
+
+
+def _volume_check_spec(key: Sequence[str]) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        VOLUME_CHECK,
+        asset=list(key),
+        blocking=True,
+        description=(
+            "The table is not empty where the last published build had rows, and lost at most "
+            "`volume_guard.max_row_drop_share` of them; accept a real drop with `flywheel run --accept-shrink TABLE`."
+        ),
+    )
+
+
+def _volume_check_result(result: VolumeResult) -> dg.AssetCheckResult:
+    """The volume guard as a check result: previous and current rows, the drop, the threshold, whether accepted."""
+    return dg.AssetCheckResult(
+        check_name=VOLUME_CHECK,
+        passed=result.passed,
+        description=result.summary(),
+        metadata={
+            "previous_rows": result.previous_rows if result.previous_rows is not None else "no published build",
+            "current_rows": result.current_rows,
+            "drop_share": round(result.drop_share, 4),
+            "max_row_drop_share": result.max_drop_share,
+            "accepted": result.accepted,
+            "baseline_publish_id": result.baseline_publish_id or "none",
+        },
+    )
+
+
+def _personal_data_check_result(result: PersonalDataResult) -> dg.AssetCheckResult:
+    """The personal-data scan as a check result: values per column with masked samples, personal column names."""
+    return dg.AssetCheckResult(
+        check_name=PERSONAL_DATA_CHECK,
+        passed=result.passed,
+        description=result.summary(),
+        metadata={
+            "personal_values": result.value_count,
+            "personal_columns": result.personal_columns,
+            "scanned_text_columns": result.scanned_columns,
+            "values_by_column": dg.MetadataValue.md(
+                "\n".join(
+                    ["| column | values | masked samples |", "|---|---|---|"]
+                    + [
+                        f"| {column} | {count} | {', '.join(result.masked_samples.get(column, []))} |"
+                        for column, count in result.values_by_column.items()
+                    ]
+                )
+            ),
+        },
+    )
+
+
 def _sql_block(sql: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"```sql\n{sql.strip()}\n```")
 
@@ -127,21 +214,35 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         retry_policy=RAW_LOAD_RETRY_POLICY,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
+        check_specs=[_volume_check_spec(table.key)],
     )
-    def load(context: dg.AssetExecutionContext, duckdb: Warehouse, source_files: SourceFiles) -> dg.MaterializeResult:
+    def load(
+        context: dg.AssetExecutionContext,
+        duckdb: Warehouse,
+        source_files: SourceFiles,
+        definitions_file: DefinitionsFile,
+        volume_guard: VolumeGuard,
+    ) -> dg.MaterializeResult:
         from pipelines.warehouse import LoadScope, load_raw_table
 
         path = table.find_file(Path(source_files.raw_dir))
         days = partition_days(context)
         scope = LoadScope(days=days[0], bounds=days[1]) if days is not None else None
+        label = redacted_label(Path(definitions_file.path))
         with duckdb.get_connection() as connection:
             erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
-            load = load_raw_table(connection, table, path, erasures, scope)
+            load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
             columns = table_columns(connection, table.source, table.name)
+            # A day-partitioned table is compared whole, after the load of its days.
+            table_rows = row_count(connection, table.source, table.name)
+        volume = volume_guard.compare(f"{table.source}.{table.name}", table_rows, Path(definitions_file.path))
         context.log.info(
             f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}"
-            f"{f' for {scope.days}' if scope else ''}; {load.quarantined_rows} quarantined"
+            f"{f' for {scope.days}' if scope else ''}; {load.quarantined_rows} quarantined; "
+            f"{load.pii_redacted_values} personal-looking free-text value(s) redacted"
         )
+        if not volume.passed:
+            context.log.error(volume.summary())
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": load.loaded_rows,
@@ -150,9 +251,11 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
                 "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
                 "erased_rows": load.erased_rows,
                 "redacted_rows": load.redacted_rows,
+                "pii_redacted_values": load.pii_redacted_values,
                 "source_file": dg.MetadataValue.path(str(path)),
                 "column_count": len(columns),
-            }
+            },
+            check_results=[_volume_check_result(volume)],
         )
 
     return load
@@ -309,6 +412,7 @@ def model_asset(
     suites: Sequence[Suite] = (),
     partitions: dg.PartitionsDefinition | None = None,
     partitioned_upstream: Mapping[tuple[str, str], str] | None = None,
+    upstream_tables: Collection[str] = (),
 ) -> dg.AssetsDefinition:
     """An asset that builds one SQL model write-audit-publish.
 
@@ -320,6 +424,9 @@ def model_asset(
     run's partition range when the range is not every day: its SQL reads the partitioned tables it depends on
     (`partitioned_upstream`: table -> day column) over those days plus the lookback, its pending table holds those
     days, the checks see those days, and publishing replaces those days of the live table.
+
+    A mart is also guarded (pipelines/guards.py): its rows against the last published build, where accepting a drop
+    of any of `upstream_tables` (what it is built from) accepts its own; and its text for personal data.
     """
     key = [model.schema, model.name]
     documented = dg.TableSchema(
@@ -350,6 +457,20 @@ def model_asset(
             for suite in suites
         ),
     ]
+    guarded = model.layer == "marts"
+    if guarded:
+        check_specs += [
+            _volume_check_spec(key),
+            dg.AssetCheckSpec(
+                PERSONAL_DATA_CHECK,
+                asset=key,
+                blocking=True,
+                description=(
+                    "No text value looks like an e-mail address or a phone number, and no column is named like "
+                    "personal data (email, phone, name...): personal data stops at staging."
+                ),
+            ),
+        ]
 
     @dg.asset(
         key=key,
@@ -371,7 +492,10 @@ def model_asset(
         },
     )
     def build(
-        context: dg.AssetExecutionContext, duckdb: Warehouse, definitions_file: DefinitionsFile
+        context: dg.AssetExecutionContext,
+        duckdb: Warehouse,
+        definitions_file: DefinitionsFile,
+        volume_guard: VolumeGuard,
     ) -> dg.MaterializeResult:
         days, lookback_days, body = _partial_rebuild(context, model, partitioned_upstream or {}, definitions_file)
         if days is not None:
@@ -388,6 +512,19 @@ def model_asset(
                     duplicate_count=grain.duplicate_count + count,
                     duplicate_samples=[*grain.duplicate_samples, *samples][:5],
                 )
+            guard_results: list[dg.AssetCheckResult] = []
+            if guarded:
+                volume = volume_guard.compare(
+                    f"{model.schema}.{model.name}",
+                    rows_after_publish(connection, model, pending, days),
+                    Path(definitions_file.path),
+                    upstream_tables,
+                )
+                personal = scan_personal_data(connection, model.schema, pending, f"{model.schema}.{model.name}")
+                for guard in (volume, personal):
+                    if not guard.passed:
+                        context.log.error(guard.summary())
+                guard_results = [_volume_check_result(volume), _personal_data_check_result(personal)]
             suite_results = _run_suites(connection, model, pending, suites, Path(definitions_file.path))
             check_seconds = time.perf_counter() - started - build_seconds
             blocking_failures = [result for result in suite_results if result.suite.blocking and not result.success]
@@ -395,7 +532,10 @@ def model_asset(
                 if not result.success:
                     log = context.log.error if result.suite.blocking else context.log.warning
                     log(f"{model.schema}.{model.name}: suite {result.suite.name} failed\n{result.summary()}")
-            audited = grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures
+            failed_guards = [result.check_name for result in guard_results if not result.passed]
+            audited = (
+                grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures and not failed_guards
+            )
             assertion_results: list[AssertionResult] = []
             if audited:
                 published, assertion_results = publish_pending(connection, model, pending, days, lookback_days)
@@ -416,7 +556,8 @@ def model_asset(
                     f"{model.schema}.{model.name} failed blocking checks and was not published "
                     f"({grain.duplicate_count} duplicated keys, e.g. {grain.duplicate_samples}; "
                     f"{grain.null_count} null keys, e.g. {grain.null_samples}; "
-                    f"failed suites: {[result.suite.name for result in blocking_failures]}); "
+                    f"failed suites: {[result.suite.name for result in blocking_failures]}; "
+                    f"failed guards: {failed_guards}); "
                     "the last good table stays in place."
                 )
             upstream_schemas: Schema = {ref.schema: {} for ref in model.upstream}
@@ -447,6 +588,7 @@ def model_asset(
             metadata=metadata,
             check_results=[
                 *_grain_check_results(grain),
+                *guard_results,
                 *(_assertion_check_result(assertion) for assertion in assertion_results),
                 *(_suite_check_result(result) for result in suite_results),
             ],

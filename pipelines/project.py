@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +10,16 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipelines.accounting import with_row_accounting
-from pipelines.assets import DefinitionsFile, SourceFiles, Warehouse, definitions_assets, model_asset, raw_asset
+from pipelines.assets import (
+    DefinitionsFile,
+    SourceFiles,
+    VolumeGuard,
+    Warehouse,
+    definitions_assets,
+    model_asset,
+    raw_asset,
+)
+from pipelines.guards import upstream_tables
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
 from pipelines.operations import operations_for
 from pipelines.partitions import RAW_PARTITION_COLUMN, DayRange
@@ -101,14 +111,20 @@ def resources(settings: Settings) -> dict[str, object]:
         "source_files": SourceFiles(raw_dir=str(settings.raw_dir), erasure_list=str(settings.erasure_list)),
         "definitions_file": DefinitionsFile(path=str(settings.definitions_file)),
         "publish_target": PublishTarget(path=str(settings.published_dir)),
+        "volume_guard": VolumeGuard(
+            published_dir=str(settings.published_dir), accept_shrink=list(settings.accept_shrink)
+        ),
     }
 
 
-def publish_asset(marts: list[Model], definition_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
+def publish_asset(
+    marts: list[Model], definition_keys: list[dg.AssetKey], raw_tables: Sequence[tuple[str, str]] = ()
+) -> dg.AssetsDefinition:
     """The BI snapshot: every mart and the definitions in force, published atomically under one publish id.
 
     It depends on every mart, so Dagster runs it only after they all materialized and passed their blocking checks;
-    a mart that failed one skips it, and BI keeps reading the last good snapshot.
+    a mart that failed one skips it, and BI keeps reading the last good snapshot. The row counts of `raw_tables` at
+    publish time go into the manifest, the baseline of the volume guards (pipelines/guards.py).
     """
     tables = [
         PublishedTable(
@@ -139,7 +155,9 @@ def publish_asset(marts: list[Model], definition_keys: list[dg.AssetKey]) -> dg.
         publish_target: PublishTarget,
     ) -> dg.MaterializeResult:
         with duckdb.get_connection() as connection:
-            publication = publish(connection, tables, Path(publish_target.path), keep=publish_target.keep)
+            publication = publish(
+                connection, tables, Path(publish_target.path), keep=publish_target.keep, raw_tables=raw_tables
+            )
         context.log.info(f"published {publication.publish_id} to {publication.snapshot}")
         mart_rows = {name: rows for name, rows in publication.row_counts.items() if name.startswith("marts.")}
         return dg.MaterializeResult(
@@ -176,6 +194,7 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         suites_by_model.setdefault(suite.model, []).append(suite)
     partitions = daily_partitions(settings)
     partitioned_tables = partitioned_by_day(models, sources)
+    built_from = upstream_tables(models)
     return [
         *(raw_asset(table, partitions if table.partitioned else None) for table in sources),
         definitions,
@@ -185,10 +204,15 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 suites_by_model.get(f"{model.schema}.{model.name}", []),
                 partitions if model.partitioned_by_day else None,
                 partitioned_tables,
+                built_from[f"{model.schema}.{model.name}"],
             )
             for model in models
         ),
-        publish_asset([model for model in models if model.layer == "marts"], sorted(definitions.keys)),
+        publish_asset(
+            [model for model in models if model.layer == "marts"],
+            sorted(definitions.keys),
+            [table.key for table in sources],
+        ),
         report_asset(),
     ]
 

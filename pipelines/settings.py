@@ -36,6 +36,9 @@ class Settings:
     # The first day of the daily partitions of product events (see pipelines/partitions.py); rows received earlier
     # are filed under it. The demo data starts on 2024-11-01.
     first_partition_day: str = "2024-11-01"
+    # Tables (`schema.table`) whose drop in rows since the last published build this run accepts as real, with what
+    # is built from them (`flywheel run --accept-shrink TABLE`, or FLYWHEEL_ACCEPT_SHRINK=a,b; see pipelines/guards.py).
+    accept_shrink: tuple[str, ...] = ()
 
     @property
     def published_dir(self) -> Path:
@@ -56,4 +59,7 @@ class Settings:
             publish_dir=_path_from_env("FLYWHEEL_PUBLISH_DIR", "") if os.environ.get("FLYWHEEL_PUBLISH_DIR") else None,
             erasure_list=_path_from_env("FLYWHEEL_ERASURE_LIST", "erasures.csv"),
             first_partition_day=os.environ.get("FLYWHEEL_FIRST_PARTITION_DAY", "2024-11-01"),
+            accept_shrink=tuple(
+                name.strip() for name in os.environ.get("FLYWHEEL_ACCEPT_SHRINK", "").split(",") if name.strip()
+            ),
         )

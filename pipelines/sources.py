@@ -28,6 +28,9 @@ class SourceColumn:
     type: str
     required: bool
     description: str
+    # Text a person types freely (a UTM campaign, say) that reaches the marts: a value shaped like an e-mail address or
+    # a phone number is replaced at the raw load by `personal_data.redacted_label` of the definitions.
+    free_text: bool = False
 
 
 # Columns a connector sets to mark a row deleted at the source; the latest version of a row decides.
@@ -107,6 +110,11 @@ class SourceTable:
         return (*rules, *self.rules)
 
     @property
+    def free_text_columns(self) -> tuple[str, ...]:
+        """The columns marked `free_text: true`, redacted at the raw load when a value looks personal."""
+        return tuple(column.name for column in self.columns if column.free_text)
+
+    @property
     def required_columns(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns if column.required)
 
@@ -182,6 +190,7 @@ def load_sources(path: Path) -> list[SourceTable]:
                         type=column_type,
                         required=bool(column_spec.get("required", False)),
                         description=str(column_spec.get("description", "")),
+                        free_text=_parse_free_text(path, f"{source}.{table}.{column}", column_spec, column_type),
                     )
                 )
             personal_keys, on_erasure, personal_columns = _parse_erasure(
@@ -209,6 +218,16 @@ def load_sources(path: Path) -> list[SourceTable]:
                 )
             )
     return tables
+
+
+def _parse_free_text(path: Path, where: str, spec: dict, column_type: str) -> bool:
+    """`free_text: true` marks a text column whose personal-looking values are redacted at the raw load."""
+    value = spec.get("free_text", False)
+    if not isinstance(value, bool):
+        raise SourceContractError(f"{path}: {where}.free_text must be true or false, not {value!r}")
+    if value and column_type != "varchar":
+        raise SourceContractError(f"{path}: {where}.free_text applies to varchar columns only, not {column_type}")
+    return value
 
 
 def _parse_partition_days(path: Path, where: str, spec: dict, types: dict[str, str]) -> tuple[str, ...]:
