@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.assets import DefinitionsFile, Warehouse, model_asset
+from pipelines.assets import DefinitionsFile, VolumeGuard, Warehouse, model_asset
 from pipelines.cli import RunSummary
 from pipelines.models import load_models
 from pipelines.project import PUBLISH_KEY, PublishTarget, publish_asset
@@ -199,6 +199,7 @@ def test_publish_runs_only_when_the_marts_pass_their_blocking_checks(
             "duckdb": Warehouse(database=str(tmp_path / "warehouse.duckdb")),
             "definitions_file": DefinitionsFile(path=str(PROJECT_ROOT / "definitions.yml")),
             "publish_target": PublishTarget(path=str(tmp_path / "published")),
+            "volume_guard": VolumeGuard(published_dir=str(tmp_path / "published")),
         },
         executor=dg.in_process_executor,
     )
