@@ -15,23 +15,17 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-import pydantic
 from dagster_duckdb import DuckDBResource
 
 from pipelines.erasure import ErasureList
-from pipelines.guards import (
-    PERSONAL_DATA_CHECK,
-    VOLUME_CHECK,
-    PersonalDataResult,
-    VolumeResult,
-    accepted_shrinks,
-    compare_volume,
-    max_row_drop_share,
-    read_baseline,
-    redacted_label,
-    rows_after_publish,
-    scan_personal_data,
+from pipelines.guard_checks import (
+    VolumeGuard,
+    mart_guard_check_specs,
+    mart_guard_results,
+    volume_check_result,
+    volume_check_spec,
 )
+from pipelines.guards import redacted_label
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
 from pipelines.operations import RAW_LOAD_RETRY_POLICY
@@ -95,79 +89,6 @@ class DefinitionsFile(dg.ConfigurableResource):
     path: str
 
 
-class VolumeGuard(dg.ConfigurableResource):
-    """Where the row counts of the last published build are read (the publish directory), and the tables whose drop
-    this run accepts as real (`flywheel run --accept-shrink TABLE`, FLYWHEEL_ACCEPT_SHRINK; see pipelines/guards.py)."""
-
-    published_dir: str
-    accept_shrink: list[str] = pydantic.Field(default_factory=list)
-
-    def compare(
-        self, table: str, current_rows: int, definitions_path: Path, upstream: Collection[str] = ()
-    ) -> VolumeResult:
-        """Compare a table's rows with the last published build."""
-        return compare_volume(
-            table,
-            current_rows,
-            read_baseline(Path(self.published_dir)),
-            max_row_drop_share(definitions_path),
-            accepted_shrinks(self.accept_shrink),
-            upstream,
-        )
-
-
-def _volume_check_spec(key: Sequence[str]) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(
-        VOLUME_CHECK,
-        asset=list(key),
-        blocking=True,
-        description=(
-            "The table is not empty where the last published build had rows, and lost at most "
-            "`volume_guard.max_row_drop_share` of them; accept a real drop with `flywheel run --accept-shrink TABLE`."
-        ),
-    )
-
-
-def _volume_check_result(result: VolumeResult) -> dg.AssetCheckResult:
-    """The volume guard as a check result: previous and current rows, the drop, the threshold, whether accepted."""
-    return dg.AssetCheckResult(
-        check_name=VOLUME_CHECK,
-        passed=result.passed,
-        description=result.summary(),
-        metadata={
-            "previous_rows": result.previous_rows if result.previous_rows is not None else "no published build",
-            "current_rows": result.current_rows,
-            "drop_share": round(result.drop_share, 4),
-            "max_row_drop_share": result.max_drop_share,
-            "accepted": result.accepted,
-            "baseline_publish_id": result.baseline_publish_id or "none",
-        },
-    )
-
-
-def _personal_data_check_result(result: PersonalDataResult) -> dg.AssetCheckResult:
-    """The personal-data scan as a check result: values per column with masked samples, personal column names."""
-    return dg.AssetCheckResult(
-        check_name=PERSONAL_DATA_CHECK,
-        passed=result.passed,
-        description=result.summary(),
-        metadata={
-            "personal_values": result.value_count,
-            "personal_columns": result.personal_columns,
-            "scanned_text_columns": result.scanned_columns,
-            "values_by_column": dg.MetadataValue.md(
-                "\n".join(
-                    ["| column | values | masked samples |", "|---|---|---|"]
-                    + [
-                        f"| {column} | {count} | {', '.join(result.masked_samples.get(column, []))} |"
-                        for column, count in result.values_by_column.items()
-                    ]
-                )
-            ),
-        },
-    )
-
-
 def _sql_block(sql: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"```sql\n{sql.strip()}\n```")
 
@@ -214,7 +135,7 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         retry_policy=RAW_LOAD_RETRY_POLICY,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
-        check_specs=[_volume_check_spec(table.key)],
+        check_specs=[volume_check_spec(table.key)],
     )
     def load(
         context: dg.AssetExecutionContext,
@@ -255,7 +176,7 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
                 "source_file": dg.MetadataValue.path(str(path)),
                 "column_count": len(columns),
             },
-            check_results=[_volume_check_result(volume)],
+            check_results=[volume_check_result(volume)],
         )
 
     return load
@@ -459,18 +380,7 @@ def model_asset(
     ]
     guarded = model.layer == "marts"
     if guarded:
-        check_specs += [
-            _volume_check_spec(key),
-            dg.AssetCheckSpec(
-                PERSONAL_DATA_CHECK,
-                asset=key,
-                blocking=True,
-                description=(
-                    "No text value looks like an e-mail address or a phone number, and no column is named like "
-                    "personal data (email, phone, name...): personal data stops at staging."
-                ),
-            ),
-        ]
+        check_specs += mart_guard_check_specs(key)
 
     @dg.asset(
         key=key,
@@ -514,17 +424,10 @@ def model_asset(
                 )
             guard_results: list[dg.AssetCheckResult] = []
             if guarded:
-                volume = volume_guard.compare(
-                    f"{model.schema}.{model.name}",
-                    rows_after_publish(connection, model, pending, days),
-                    Path(definitions_file.path),
-                    upstream_tables,
+                definitions_path = Path(definitions_file.path)
+                guard_results = mart_guard_results(
+                    context, connection, model, pending, days, volume_guard, definitions_path, upstream_tables
                 )
-                personal = scan_personal_data(connection, model.schema, pending, f"{model.schema}.{model.name}")
-                for guard in (volume, personal):
-                    if not guard.passed:
-                        context.log.error(guard.summary())
-                guard_results = [_volume_check_result(volume), _personal_data_check_result(personal)]
             suite_results = _run_suites(connection, model, pending, suites, Path(definitions_file.path))
             check_seconds = time.perf_counter() - started - build_seconds
             blocking_failures = [result for result in suite_results if result.suite.blocking and not result.success]

@@ -10,15 +10,8 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipelines.accounting import with_row_accounting
-from pipelines.assets import (
-    DefinitionsFile,
-    SourceFiles,
-    VolumeGuard,
-    Warehouse,
-    definitions_assets,
-    model_asset,
-    raw_asset,
-)
+from pipelines.assets import DefinitionsFile, SourceFiles, Warehouse, definitions_assets, model_asset, raw_asset
+from pipelines.guard_checks import VolumeGuard
 from pipelines.guards import upstream_tables
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
 from pipelines.operations import operations_for

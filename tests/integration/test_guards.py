@@ -26,8 +26,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.assets import DefinitionsFile, VolumeGuard, Warehouse, model_asset
+from pipelines.assets import DefinitionsFile, Warehouse, model_asset
 from pipelines.cli import RunSummary, run_pipeline
+from pipelines.guard_checks import VolumeGuard
 from pipelines.guards import PERSONAL_DATA_CHECK, VOLUME_CHECK
 from pipelines.models import load_models
 from pipelines.project import PUBLISH_KEY, PublishTarget, publish_asset

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from pipelines import cli
-from pipelines.assets import VolumeGuard
 from pipelines.cli import RunSummary
+from pipelines.guard_checks import VolumeGuard
 from pipelines.guards import (
     Baseline,
     accepted_shrinks,
