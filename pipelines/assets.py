@@ -8,7 +8,7 @@ import dataclasses
 import hashlib
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,14 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipelines.erasure import ErasureList
+from pipelines.guard_checks import (
+    VolumeGuard,
+    mart_guard_check_specs,
+    mart_guard_results,
+    volume_check_result,
+    volume_check_spec,
+)
+from pipelines.guards import redacted_label
 from pipelines.horizon import (
     HORIZON_TABLE,
     DataHorizon,
@@ -154,9 +162,15 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         retry_policy=RAW_LOAD_RETRY_POLICY,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
+        check_specs=[volume_check_spec(table.key)],
     )
     def load(
-        context: dg.AssetExecutionContext, duckdb: Warehouse, source_files: SourceFiles, horizon: Horizon
+        context: dg.AssetExecutionContext,
+        duckdb: Warehouse,
+        source_files: SourceFiles,
+        definitions_file: DefinitionsFile,
+        volume_guard: VolumeGuard,
+        horizon: Horizon,
     ) -> dg.MaterializeResult:
         from pipelines.warehouse import LoadScope, load_raw_table
 
@@ -164,20 +178,27 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         days = partition_days(context)
         scope = LoadScope(days=days[0], bounds=days[1]) if days is not None else None
         bounds = horizon.resolve()
+        label = redacted_label(Path(definitions_file.path))
         with duckdb.get_connection() as connection:
             set_horizon_variables(connection, bounds)
             erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
-            load = load_raw_table(connection, table, path, erasures, scope)
+            load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
             columns = table_columns(connection, table.source, table.name)
+            # A day-partitioned table is compared whole, after the load of its days.
+            table_rows = row_count(connection, table.source, table.name)
+        volume = volume_guard.compare(f"{table.source}.{table.name}", table_rows, Path(definitions_file.path))
         context.log.info(
             f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}"
-            f"{f' for {scope.days}' if scope else ''}; {load.quarantined_rows} quarantined"
+            f"{f' for {scope.days}' if scope else ''}; {load.quarantined_rows} quarantined; "
+            f"{load.pii_redacted_values} personal-looking free-text value(s) redacted"
         )
         for missing, found in load.suspected_renames.items():
             context.log.warning(
                 f"{table.source}.{table.name}: {path} has {found}, the contract expects {missing}: a renamed column? "
                 f"declare `renamed_from: [{found}]` on {missing} if it means the same"
             )
+        if not volume.passed:
+            context.log.error(volume.summary())
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": load.loaded_rows,
@@ -188,11 +209,13 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
                 "redacted_rows": load.redacted_rows,
                 "renamed_columns": dg.MetadataValue.json(load.renamed_columns),
                 "suspected_renames": dg.MetadataValue.json(load.suspected_renames),
+                "pii_redacted_values": load.pii_redacted_values,
                 "source_file": dg.MetadataValue.path(str(path)),
                 "column_count": len(columns),
                 "horizon": f"{bounds.earliest:%Y-%m-%d} .. {bounds.latest:%Y-%m-%d %H:%M} (as of {bounds.as_of}, "
                 f"{bounds.as_of_source})",
-            }
+            },
+            check_results=[volume_check_result(volume)],
         )
 
     return load
@@ -356,6 +379,7 @@ def model_asset(
     suites: Sequence[Suite] = (),
     partitions: dg.PartitionsDefinition | None = None,
     partitioned_upstream: Mapping[tuple[str, str], str] | None = None,
+    upstream_tables: Collection[str] = (),
 ) -> dg.AssetsDefinition:
     """An asset that builds one SQL model write-audit-publish.
 
@@ -367,6 +391,9 @@ def model_asset(
     run's partition range when the range is not every day: its SQL reads the partitioned tables it depends on
     (`partitioned_upstream`: table -> day column) over those days plus the lookback, its pending table holds those
     days, the checks see those days, and publishing replaces those days of the live table.
+
+    A mart is also guarded (pipelines/guards.py): its rows against the last published build, where accepting a drop
+    of any of `upstream_tables` (what it is built from) accepts its own; and its text for personal data.
     """
     key = [model.schema, model.name]
     documented = dg.TableSchema(
@@ -397,6 +424,9 @@ def model_asset(
             for suite in suites
         ),
     ]
+    guarded = model.layer == "marts"
+    if guarded:
+        check_specs += mart_guard_check_specs(key)
 
     @dg.asset(
         key=key,
@@ -418,7 +448,10 @@ def model_asset(
         },
     )
     def build(
-        context: dg.AssetExecutionContext, duckdb: Warehouse, definitions_file: DefinitionsFile
+        context: dg.AssetExecutionContext,
+        duckdb: Warehouse,
+        definitions_file: DefinitionsFile,
+        volume_guard: VolumeGuard,
     ) -> dg.MaterializeResult:
         days, lookback_days, body = _partial_rebuild(context, model, partitioned_upstream or {}, definitions_file)
         if days is not None:
@@ -435,6 +468,12 @@ def model_asset(
                     duplicate_count=grain.duplicate_count + count,
                     duplicate_samples=[*grain.duplicate_samples, *samples][:5],
                 )
+            guard_results: list[dg.AssetCheckResult] = []
+            if guarded:
+                definitions_path = Path(definitions_file.path)
+                guard_results = mart_guard_results(
+                    context, connection, model, pending, days, volume_guard, definitions_path, upstream_tables
+                )
             suite_results = _run_suites(connection, model, pending, suites, Path(definitions_file.path))
             check_seconds = time.perf_counter() - started - build_seconds
             blocking_failures = [result for result in suite_results if result.suite.blocking and not result.success]
@@ -442,7 +481,10 @@ def model_asset(
                 if not result.success:
                     log = context.log.error if result.suite.blocking else context.log.warning
                     log(f"{model.schema}.{model.name}: suite {result.suite.name} failed\n{result.summary()}")
-            audited = grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures
+            failed_guards = [result.check_name for result in guard_results if not result.passed]
+            audited = (
+                grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures and not failed_guards
+            )
             assertion_results: list[AssertionResult] = []
             if audited:
                 published, assertion_results = publish_pending(connection, model, pending, days, lookback_days)
@@ -463,7 +505,8 @@ def model_asset(
                     f"{model.schema}.{model.name} failed blocking checks and was not published "
                     f"({grain.duplicate_count} duplicated keys, e.g. {grain.duplicate_samples}; "
                     f"{grain.null_count} null keys, e.g. {grain.null_samples}; "
-                    f"failed suites: {[result.suite.name for result in blocking_failures]}); "
+                    f"failed suites: {[result.suite.name for result in blocking_failures]}; "
+                    f"failed guards: {failed_guards}); "
                     "the last good table stays in place."
                 )
             upstream_schemas: Schema = {ref.schema: {} for ref in model.upstream}
@@ -494,6 +537,7 @@ def model_asset(
             metadata=metadata,
             check_results=[
                 *_grain_check_results(grain),
+                *guard_results,
                 *(_assertion_check_result(assertion) for assertion in assertion_results),
                 *(_suite_check_result(result) for result in suite_results),
             ],

@@ -254,7 +254,15 @@ def forget(settings: Settings, emails: Sequence[str], lead_ids: Sequence[str], c
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flywheel", description="Flywheel: the shared revenue data model.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="materialize every asset into the warehouse and print a summary")
+    running = commands.add_parser("run", help="materialize every asset into the warehouse and print a summary")
+    running.add_argument(
+        "--accept-shrink",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="accept a real drop in rows of TABLE (schema.table) and of what is built from it since the last "
+        "publish (repeatable; also FLYWHEEL_ACCEPT_SHRINK=a,b)",
+    )
     backfilling = commands.add_parser(
         "backfill",
         help="rebuild product events for some days, and everything downstream of them",
@@ -294,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = Settings.from_env()
+    if getattr(arguments, "accept_shrink", None):
+        settings = dataclasses.replace(settings, accept_shrink=(*settings.accept_shrink, *arguments.accept_shrink))
     if arguments.command == "forget":
         try:
             forget(settings, arguments.email, arguments.lead_id, arguments.contact_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from pipelines.assets import (
     model_asset,
     raw_asset,
 )
+from pipelines.guard_checks import VolumeGuard
+from pipelines.guards import upstream_tables
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
 from pipelines.operations import operations_for
 from pipelines.partitions import RAW_PARTITION_COLUMN, DayRange
@@ -115,14 +118,20 @@ def resources(settings: Settings) -> dict[str, object]:
             as_of=settings.as_of,
         ),
         "publish_target": PublishTarget(path=str(settings.published_dir)),
+        "volume_guard": VolumeGuard(
+            published_dir=str(settings.published_dir), accept_shrink=list(settings.accept_shrink)
+        ),
     }
 
 
-def publish_asset(marts: list[Model], definition_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
+def publish_asset(
+    marts: list[Model], definition_keys: list[dg.AssetKey], raw_tables: Sequence[tuple[str, str]] = ()
+) -> dg.AssetsDefinition:
     """The BI snapshot: every mart and the definitions in force, published atomically under one publish id.
 
     It depends on every mart, so Dagster runs it only after they all materialized and passed their blocking checks;
-    a mart that failed one skips it, and BI keeps reading the last good snapshot.
+    a mart that failed one skips it, and BI keeps reading the last good snapshot. The row counts of `raw_tables` at
+    publish time go into the manifest, the baseline of the volume guards (pipelines/guards.py).
     """
     tables = [
         PublishedTable(
@@ -153,7 +162,9 @@ def publish_asset(marts: list[Model], definition_keys: list[dg.AssetKey]) -> dg.
         publish_target: PublishTarget,
     ) -> dg.MaterializeResult:
         with duckdb.get_connection() as connection:
-            publication = publish(connection, tables, Path(publish_target.path), keep=publish_target.keep)
+            publication = publish(
+                connection, tables, Path(publish_target.path), keep=publish_target.keep, raw_tables=raw_tables
+            )
         context.log.info(f"published {publication.publish_id} to {publication.snapshot}")
         mart_rows = {name: rows for name, rows in publication.row_counts.items() if name.startswith("marts.")}
         return dg.MaterializeResult(
@@ -190,6 +201,7 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         suites_by_model.setdefault(suite.model, []).append(suite)
     partitions = daily_partitions(settings)
     partitioned_tables = partitioned_by_day(models, sources)
+    built_from = upstream_tables(models)
     return [
         *(raw_asset(table, partitions if table.partitioned else None) for table in sources),
         definitions,
@@ -199,10 +211,15 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 suites_by_model.get(f"{model.schema}.{model.name}", []),
                 partitions if model.partitioned_by_day else None,
                 partitioned_tables,
+                built_from[f"{model.schema}.{model.name}"],
             )
             for model in models
         ),
-        publish_asset([model for model in models if model.layer == "marts"], sorted(definitions.keys)),
+        publish_asset(
+            [model for model in models if model.layer == "marts"],
+            sorted(definitions.keys),
+            [table.key for table in sources],
+        ),
         report_asset(),
     ]
 

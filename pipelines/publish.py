@@ -17,6 +17,9 @@ Layout of the publish directory::
     parquet/current -> <publish_id> the latest complete publish (symlink)
     parquet/current.json            the same, as a manifest for readers that do not follow symlinks
 
+The manifest also lists the row count of every raw table at publish time (`raw_tables`): with the marts' counts it is
+the baseline the volume guards compare the next build with (see pipelines/guards.py).
+
 Nothing here imports Dagster: the asset that calls `publish` lives in `pipelines.project`.
 """
 
@@ -49,6 +52,7 @@ METADATA_TABLE = "_flywheel_publish"
 TABLES_TABLE = "_flywheel_published_tables"
 PUBLISH_ID_COLUMN = "publish_id"
 DEFINITIONS_SCHEMA = "definitions"
+RAW_TABLES_KEY = "raw_tables"
 KEEP_PUBLISHES = 3
 # Readers with DuckDB 1.0 or later (BI drivers often bundle an older DuckDB than ours) can open the snapshot.
 STORAGE_VERSION = "v1.0.0"
@@ -88,6 +92,8 @@ class Publication:
     definitions_version: int | None
     definitions_digest: str | None
     seconds: float
+    # Rows of every raw table in the warehouse at publish time (not published; the volume guards' baseline).
+    raw_row_counts: dict[str, int] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
         """The JSON manifest of this publish (paths of the Parquet files relative to its directory)."""
@@ -100,6 +106,7 @@ class Publication:
                 name: {"rows": rows, "parquet": f"{name.replace('.', '/')}.parquet"}
                 for name, rows in sorted(self.row_counts.items())
             },
+            RAW_TABLES_KEY: dict(sorted(self.raw_row_counts.items())),
         }
 
 
@@ -270,6 +277,23 @@ def _write_metadata(
     )
 
 
+def _raw_row_counts(
+    connection: duckdb.DuckDBPyConnection, catalog: str, raw_tables: Sequence[tuple[str, str]]
+) -> dict[str, int]:
+    """Rows of each raw table the warehouse holds (a table never loaded is left out)."""
+    counts = {}
+    for schema, name in raw_tables:
+        found = connection.execute(
+            "select count(*) from information_schema.tables where table_catalog = ? and table_schema = ? "
+            "and table_name = ?",
+            [catalog, schema, name],
+        ).fetchone()
+        if found and found[0]:
+            rows = connection.execute(f"select count(*) from {quote(catalog)}.{qualified(schema, name)}").fetchone()
+            counts[f"{schema}.{name}"] = int(rows[0]) if rows else 0
+    return counts
+
+
 def _remove_snapshot_files(path: Path) -> None:
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -282,8 +306,11 @@ def publish(
     *,
     keep: int = KEEP_PUBLISHES,
     now: datetime | None = None,
+    raw_tables: Sequence[tuple[str, str]] = (),
 ) -> Publication:
     """Publish the marts (and the definitions in force) from the warehouse `connection` is open on.
+
+    `raw_tables` (schema, table) are not published; their row counts go into the manifest as the volume baseline.
 
     The snapshot and the Parquet directory are complete and verified (row counts) before anything readers see
     moves; if any step fails, the previous publish stays in place and the partial files are removed.
@@ -334,6 +361,7 @@ def publish(
             definitions_version=definitions_version,
             definitions_digest=definitions_digest,
             seconds=0.0,
+            raw_row_counts=_raw_row_counts(connection, source_catalog, raw_tables),
         )
         _write_metadata(connection, alias, publication, mart_names)
         for table in tables:

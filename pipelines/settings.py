@@ -38,6 +38,9 @@ class Settings:
     first_partition_day: str = "2024-11-01"
     # The as-of time of the data (see pipelines/horizon.py); empty: the latest connector sync in the raw files.
     as_of: str = ""
+    # Tables (`schema.table`) whose drop in rows since the last published build this run accepts as real, with what
+    # is built from them (`flywheel run --accept-shrink TABLE`, or FLYWHEEL_ACCEPT_SHRINK=a,b; see pipelines/guards.py).
+    accept_shrink: tuple[str, ...] = ()
 
     @property
     def published_dir(self) -> Path:
@@ -59,4 +62,7 @@ class Settings:
             erasure_list=_path_from_env("FLYWHEEL_ERASURE_LIST", "erasures.csv"),
             first_partition_day=os.environ.get("FLYWHEEL_FIRST_PARTITION_DAY", "2024-11-01"),
             as_of=os.environ.get("FLYWHEEL_AS_OF", ""),
+            accept_shrink=tuple(
+                name.strip() for name in os.environ.get("FLYWHEEL_ACCEPT_SHRINK", "").split(",") if name.strip()
+            ),
         )

@@ -45,6 +45,10 @@ TABLE_DOCS: dict[str, str] = {
         "The data horizon of the run: the earliest and latest dates a raw row may carry, and the as-of time "
         "(FLYWHEEL_AS_OF, else the latest connector sync) the marts' month spines end at."
     ),
+    "opportunity_types": (
+        "Which deal type each CRM opportunity type label counts as (lowercased, trimmed), and whether it is new "
+        "business; NULL = the type of a label not listed."
+    ),
 }
 
 CHURN_ELIGIBILITY_VALUES = ("every_month", "term_end_month")
@@ -139,6 +143,17 @@ class SharedDefinitions:
             ),
             "mrr_excluded_statuses": single_column(
                 "subscription_status", document["mrr"]["excluded_subscription_statuses"]
+            ),
+            "opportunity_types": pd.DataFrame(
+                [
+                    {"label_key": label, "opportunity_type": item["name"],
+                     "is_new_business": item["name"] == document["opportunity_types"]["new_business_type"]}
+                    for item in document["opportunity_types"]["types"]
+                    for label in dict.fromkeys(str(text).strip().lower() for text in [item["name"], *item["labels"]])
+                ]
+                + [{"label_key": None, "opportunity_type": document["opportunity_types"]["other_type"],
+                    "is_new_business": False}],
+                columns=["label_key", "opportunity_type", "is_new_business"],
             ),
             "closed_lost_reasons": pd.DataFrame(
                 [{"loss_reason": item["reason"], "loss_reason_bucket": item["bucket"], "is_unspecified": False}

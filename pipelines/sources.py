@@ -50,6 +50,9 @@ class SourceColumn:
     dates: str = "past"
     # Older spellings of the column (a connector upgrade renamed it): a file with one of them loads it as `name`.
     renamed_from: tuple[str, ...] = ()
+    # Text a person types freely (a UTM campaign, say) that reaches the marts: a value shaped like an e-mail address or
+    # a phone number is replaced at the raw load by `personal_data.redacted_label` of the definitions.
+    free_text: bool = False
 
     @property
     def numeric(self) -> bool:
@@ -192,6 +195,11 @@ class SourceTable:
         return first if first is not None and types.get(first) == "timestamp" else None
 
     @property
+    def free_text_columns(self) -> tuple[str, ...]:
+        """The columns marked `free_text: true`, redacted at the raw load when a value looks personal."""
+        return tuple(column.name for column in self.columns if column.free_text)
+
+    @property
     def required_columns(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns if column.required)
 
@@ -327,6 +335,7 @@ def load_sources(path: Path) -> list[SourceTable]:
                         description=str(column_spec.get("description", "")),
                         dates=dates,
                         renamed_from=(renamed_from,) if isinstance(renamed_from, str) else tuple(renamed_from),
+                        free_text=_parse_free_text(path, f"{source}.{table}.{column}", column_spec, column_type),
                     )
                 )
             _check_renames(path, f"{source}.{table}", columns)
@@ -368,6 +377,16 @@ def _check_renames(path: Path, where: str, columns: list[SourceColumn]) -> None:
                     "other contract column"
                 )
             seen.add(old.lower())
+
+
+def _parse_free_text(path: Path, where: str, spec: dict, column_type: str) -> bool:
+    """`free_text: true` marks a text column whose personal-looking values are redacted at the raw load."""
+    value = spec.get("free_text", False)
+    if not isinstance(value, bool):
+        raise SourceContractError(f"{path}: {where}.free_text must be true or false, not {value!r}")
+    if value and column_type != "varchar":
+        raise SourceContractError(f"{path}: {where}.free_text applies to varchar columns only, not {column_type}")
+    return value
 
 
 def _parse_partition_days(path: Path, where: str, spec: dict, types: dict[str, str]) -> tuple[str, ...]:

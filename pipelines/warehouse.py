@@ -19,6 +19,7 @@ import duckdb
 from pipelines.erasure import EMAIL_PATTERN, ErasureList, erasure_list_path, install, matches_sql, uninstall
 from pipelines.models import Assertion, Model
 from pipelines.partitions import DAY_IN_PATH_PATTERN, RAW_PARTITION_COLUMN, DayRange, daily_files
+from pipelines.personal_data import DEFAULT_REDACTED_LABEL, personal_value_sql
 from pipelines.sources import SourceContractError, SourceTable
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -125,6 +126,8 @@ class RawLoad:
     count as loaded. `renamed_columns` are old spellings read as their contract name (`renamed_from`, old -> new);
     `suspected_renames` are contract columns the file lacks next to the file column that looks like them (missing ->
     found), a likely rename to confirm with `renamed_from`.
+    Personal-looking values of free-text columns were replaced by the redacted label (`pii_redacted_values`,
+    counted per value); their rows count as loaded.
     """
 
     file_rows: int
@@ -134,6 +137,7 @@ class RawLoad:
     redacted_rows: int = 0
     renamed_columns: dict[str, str] = field(default_factory=dict)
     suspected_renames: dict[str, str] = field(default_factory=dict)
+    pii_redacted_values: int = 0
 
     @property
     def quarantined_rows(self) -> int:
@@ -156,7 +160,7 @@ def _create_bookkeeping(connection: duckdb.DuckDBPyConnection) -> None:
         "redacted_rows bigint not null default 0)"
     )
     # A warehouse built before erasure existed gets the columns on its next load.
-    for column in ("erased_rows", "redacted_rows"):
+    for column in ("erased_rows", "redacted_rows", "pii_redacted_values"):
         connection.execute(
             f"alter table {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} add column if not exists {quote(column)} "
             "bigint default 0"
@@ -294,6 +298,7 @@ def load_raw_table(
     path: Path,
     erasures: ErasureList | None = None,
     scope: LoadScope | None = None,
+    redacted_label: str = DEFAULT_REDACTED_LABEL,
 ) -> RawLoad:
     """Load one raw file into `<source>.<table>`, checking its contract, quarantining the rows that break it.
 
@@ -310,7 +315,9 @@ def load_raw_table(
     Before any of that, a row whose `personal_keys` match the erasure list (`erasures`, by default the list at
     `FLYWHEEL_ERASURE_LIST`) is dropped and counted as erased, never quarantined; a malformed CSV line holding an
     erased e-mail is dropped the same way. A table with `on_erasure: redact` keeps such a row with its
-    `personal_columns` blanked. The hashes are computed in DuckDB with the key as a bound parameter.
+    `personal_columns` blanked. The hashes are computed in DuckDB with the key as a bound parameter. A value of a
+    `free_text` column that looks like an e-mail address or a phone number is replaced by `redacted_label` (the
+    asset passes `personal_data.redacted_label` of the definitions).
 
     A day-partitioned table (`scope`) replaces only the rows, quarantined rows and per-day audit rows of the days in
     `scope.days`; each row carries the day it is filed under in `_flywheel_partition_day`, and `audit.raw_loads`
@@ -391,6 +398,7 @@ def load_raw_table(
                 f"update {quote(landing)} set {blanked}, _flywheel_erased = false, _flywheel_redacted = true "
                 "where _flywheel_erased"
             )
+        pii_redacted = redact_free_text(connection, table, landing, redacted_label)
         erased_line = (
             f"exists (select 1 from unnest(regexp_extract_all(csv_line, ?)) as found(address) "
             f"where {matches_sql('found.address', 'email')})"
@@ -457,6 +465,7 @@ def load_raw_table(
             redacted_rows=redacted,
             renamed_columns=renames,
             suspected_renames=suspects,
+            pii_redacted_values=pii_redacted,
         )
         if scope is not None:
             # Erased malformed lines exist only with an erasure list in force.
@@ -487,6 +496,23 @@ def _group_malformed_lines(connection: duckdb.DuckDBPyConnection, landing: str) 
         "arg_min(csv_line, coalesce(column_idx, 0)) as csv_line "
         f"from {quote(landing + '_errors')} group by scan_id, file_id, line"
     )
+
+
+def redact_free_text(connection: duckdb.DuckDBPyConnection, table: SourceTable, landing: str, label: str) -> int:
+    """Replace the personal-looking values of the table's free-text columns on the landing table; returns how many.
+
+    A UTM campaign is typed by a person, and sometimes holds an e-mail address or a phone number;
+    these columns reach the marts, so the value is replaced at the door by the label BI shows instead.
+    """
+    redacted = 0
+    for column in table.free_text_columns:
+        updated = connection.execute(
+            f"update {quote(landing)} set {quote(column)} = ? "
+            f"where not _flywheel_erased and {personal_value_sql(quote(column))}",
+            [label],
+        ).fetchone()
+        redacted += int(updated[0]) if updated else 0
+    return redacted
 
 
 def _replace_raw_rows(
@@ -543,7 +569,8 @@ def _malformed_line_day(scope: LoadScope | None, daily: bool, landing: str) -> s
 def _record_load(connection: duckdb.DuckDBPyConnection, source_table: str, source_file: str, load: RawLoad) -> None:
     connection.execute(
         f"insert or replace into {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} (source_table, source_file, "
-        "file_rows, loaded_rows, quarantined_rows, erased_rows, redacted_rows) values (?, ?, ?, ?, ?, ?, ?)",
+        "file_rows, loaded_rows, quarantined_rows, erased_rows, redacted_rows, pii_redacted_values) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             source_table,
             source_file,
@@ -552,6 +579,7 @@ def _record_load(connection: duckdb.DuckDBPyConnection, source_table: str, sourc
             load.quarantined_rows,
             load.erased_rows,
             load.redacted_rows,
+            load.pii_redacted_values,
         ],
     )
 

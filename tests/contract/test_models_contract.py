@@ -10,6 +10,7 @@ from sqlglot import exp
 from sqlglot.tokens import Tokenizer, TokenType
 
 from pipelines.models import DIALECT, OWNER_TEAMS, Model, load_models
+from pipelines.personal_data import is_personal_column
 from pipelines.project import build_assets
 from pipelines.settings import Settings
 from pipelines.sources import load_sources
@@ -22,7 +23,6 @@ NAME_PATTERNS = {
     "intermediate": re.compile(r"^int_[a-z_]+s_[a-z_]+$"),
     "marts": re.compile(r"^(dim|fct|rpt)_[a-z_]+$"),
 }
-PERSONAL_COLUMN = re.compile(r"(^|_)(email|e_mail|phone|mobile|first_name|last_name|full_name|user_name|description)$")
 
 
 def model_id(model: Model) -> str:
@@ -92,7 +92,7 @@ def test_sql_style(model: Model) -> None:
 def test_marts_hold_no_personal_data_columns(model: Model) -> None:
     if model.layer == "staging":
         return
-    personal = [column.name for column in model.columns if PERSONAL_COLUMN.search(column.name)]
+    personal = [column.name for column in model.columns if is_personal_column(column.name)]
     assert not personal, f"{model.path}: personal data stops at staging, found {personal}"
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from pipelines.assets import DefinitionsFile, Warehouse, model_asset
 from pipelines.cli import RunSummary
+from pipelines.guard_checks import VolumeGuard
 from pipelines.models import load_models
 from pipelines.project import PUBLISH_KEY, PublishTarget, publish_asset
 from pipelines.publish import METADATA_TABLE, SNAPSHOT_FILE, current_manifest
@@ -199,6 +200,7 @@ def test_publish_runs_only_when_the_marts_pass_their_blocking_checks(
             "duckdb": Warehouse(database=str(tmp_path / "warehouse.duckdb")),
             "definitions_file": DefinitionsFile(path=str(PROJECT_ROOT / "definitions.yml")),
             "publish_target": PublishTarget(path=str(tmp_path / "published")),
+            "volume_guard": VolumeGuard(published_dir=str(tmp_path / "published")),
         },
         executor=dg.in_process_executor,
     )

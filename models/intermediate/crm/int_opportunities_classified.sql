@@ -1,9 +1,10 @@
 /*
 name: int_opportunities_classified
 description: >-
-  One row per CRM opportunity with the channel and segment every team reports it under: the channel from the
+  One row per CRM opportunity with the channel, segment and type every team reports it under: the channel from the
   shared channel mapping of the opportunity's raw lead source, the segment from the shared size bands of the buying
-  account's employees.
+  account's employees, the type from the shared opportunity types of its CRM type label (a label not listed, free
+  text included, is the other type, so what a rep types never reaches a mart).
 grain: [opportunity_id]
 owner: team:revops
 */
@@ -17,6 +18,8 @@ channel_mapping as (select * from definitions.channel_mapping),
 
 segments as (select * from definitions.segments),
 
+opportunity_types as (select * from definitions.opportunity_types),
+
 default_channel as (
     select channel
     from channel_mapping
@@ -29,11 +32,18 @@ unknown_segment as (
     where min_employees is null
 ),
 
+other_type as (
+    select opportunity_type
+    from opportunity_types
+    where label_key is null
+),
+
 final as (
     select
         opportunities.opportunity_id,                                           -- CRM opportunity id
         opportunities.account_id,                                               -- account that buys
-        opportunities.opportunity_type,                                         -- New Business, Expansion, Renewal
+        coalesce(opportunity_types.opportunity_type, other_type.opportunity_type)
+        as opportunity_type,                                                    -- deal type from the shared opportunity types (New Business, Expansion, Renewal; Other when not listed)
         opportunities.stage_name,                                               -- current sales stage
         opportunities.created_at,                                               -- when the opportunity was created (UTC)
         opportunities.close_date,                                               -- expected or actual close date
@@ -49,12 +59,15 @@ final as (
         on opportunities.account_id = accounts.account_id
     left join channel_mapping
         on lower(trim(opportunities.lead_source)) = channel_mapping.lead_source_key
+    left join opportunity_types
+        on lower(trim(opportunities.opportunity_type)) = opportunity_types.label_key
     left join segments
         on
             accounts.employee_count >= segments.min_employees
             and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
     cross join default_channel
     cross join unknown_segment
+    cross join other_type
 )
 
 select * from final

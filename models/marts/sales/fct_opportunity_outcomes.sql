@@ -80,7 +80,7 @@ final as (
         closed.opportunity_id,                                                   -- CRM opportunity id
         closed.account_id,                                                       -- account that buys
         closed.owner_user_id,                                                    -- opportunity owner (CRM user id)
-        closed.opportunity_type,                                                 -- New Business, Expansion, Renewal
+        closed.opportunity_type,                                                 -- deal type from the shared opportunity types; Other when not listed
         closed.segment,                                                          -- size segment of the account
         closed.channel,                                                          -- channel from the shared mapping
         closed.created_at,                                                       -- when the opportunity was created (UTC)
