@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import zoneinfo
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +66,15 @@ def _currency_code(value: str) -> str:
     # Staging upper-cases the currency of every billing row before comparing it with this code.
     if not re.fullmatch(r"[A-Z]{3}", value):
         raise ValueError(f"must be a three-letter ISO currency code in capitals, such as USD, not {value!r}")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    # DuckDB converts with the same IANA database; an unknown name would fail every model that reads it.
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"must be an IANA time zone name such as UTC or America/New_York, not {value!r}") from error
     return value
 
 
@@ -229,6 +239,7 @@ class Pipeline(Section):
 class Reporting(Section):
     currency: Annotated[str, AfterValidator(_currency_code)]
     unassigned_label: Name
+    time_zone: Annotated[str, AfterValidator(_time_zone)]
 
 
 class Mrr(Section):

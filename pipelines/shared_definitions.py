@@ -39,7 +39,10 @@ TABLE_DOCS: dict[str, str] = {
     "sales_touch_types": "CRM task types that count as a sales touch for speed-to-lead.",
     "churn_eligibility": "When a contract of each billing interval may churn: every month, or its term-end month only.",
     "closed_lost_reasons": "The closed-lost reason taxonomy, each reason in the bucket of the team that owns it.",
-    "reporting": "The reporting currency and the label of a record without an owner or team, in a single row.",
+    "reporting": (
+        "The reporting currency, the label of a record without an owner or team, and the time zone every month, week "
+        "and quarter is counted in, in a single row."
+    ),
     "mrr_excluded_statuses": "Billing subscription statuses that never earned money and carry no MRR.",
     "data_horizon": (
         "The data horizon of the run: the earliest and latest dates a raw row may carry, and the as-of time "
@@ -139,7 +142,8 @@ class SharedDefinitions:
             ),
             "reporting": pd.DataFrame(
                 [{"currency": document["reporting"]["currency"],
-                  "unassigned_label": document["reporting"]["unassigned_label"]}]
+                  "unassigned_label": document["reporting"]["unassigned_label"],
+                  "time_zone": document["reporting"]["time_zone"]}]
             ),
             "mrr_excluded_statuses": single_column(
                 "subscription_status", document["mrr"]["excluded_subscription_statuses"]

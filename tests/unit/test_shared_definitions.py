@@ -202,6 +202,7 @@ MQL_BLOCK = "mql:\n  score_threshold: 40\n  min_fit_score: 20\n"
         ('  earliest: "2000-01-01"', "  earliest: 2000-01-01", "data_horizon.earliest", "put it in quotes"),
         ("  redacted_label: (redacted)", '  redacted_label: " "', "personal_data.redacted_label", "must not be empty"),
         ("  currency: USD", "  currency: usd", "reporting.currency", "three-letter ISO currency code in capitals"),
+        ("  time_zone: UTC", "  time_zone: America/Gotham", "reporting.time_zone", "IANA time zone name"),
         ("won_stage: Closed Won", "won_stage: Won", "won_stage", "must be one of opportunity_stages"),
         # Rules across keys: definitions that are each valid but cannot work together.
         ("lost_stage: Closed Lost", "lost_stage: Closed Won", "lost_stage", "must differ from won_stage"),
