@@ -6,6 +6,8 @@ must keep what it does not use, add what is missing, and staging must still buil
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -31,6 +33,18 @@ STRIPE_FIXTURES = {
     "subscription": "subscription_data.csv",
     "subscription_item": "subscription_item_data.csv",
 }
+
+
+def test_vendored_reference_files_are_the_published_bytes(reference_dir: Path) -> None:
+    """Every vendored file is listed in the README with its sha256, and is byte-for-byte that file, nothing else."""
+    listed = dict(
+        (path, digest)
+        for digest, path in re.findall(r"^([0-9a-f]{64})  (\S+)$", (reference_dir / "README.md").read_text(), re.M)
+    )
+    present = {path.relative_to(reference_dir).as_posix(): path for path in reference_dir.rglob("*.csv")}
+    assert sorted(listed) == sorted(present), "tests/reference/README.md must list every vendored file's sha256"
+    for name, path in present.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == listed[name], f"{name} differs from its source"
 
 
 def _copy_fixtures(reference_dir: Path, raw_dir: Path) -> None:
