@@ -258,3 +258,106 @@ def test_times_and_bytes_become_the_same_text_as_arrow_casts_would_write() -> No
     assert generator._calendar_text(seconds, generator.DATE).equals(dates)
     names = np.array([b"Ada", b"", b"Zimmer Co"], dtype=bytes)
     assert generator._bytes_text(names).to_pylist() == ["Ada", "", "Zimmer Co"]
+
+
+# The edge cases: each shared definition meets its edge somewhere in the data, at a small rate.
+ICP = {"industries": set(generator.ICP_INDUSTRIES), "min_employees": 50, "max_employees": 5_000}
+
+
+def test_the_icp_of_the_edge_cases_is_the_shared_definitions_icp() -> None:
+    icp = yaml.safe_load((REPO / "definitions.yml").read_text())["icp"]
+    assert set(icp["industries"]) == ICP["industries"]
+    assert (icp["min_employees"], icp["max_employees"]) == generator.ICP_EMPLOYEES
+
+
+def _fit_only(lead: pd.DataFrame) -> pd.Series:
+    employees = pd.to_numeric(lead["number_of_employees"], errors="coerce")
+    return lead["industry"].isin(ICP["industries"]) & employees.between(ICP["min_employees"], ICP["max_employees"])
+
+
+def test_several_leads_convert_into_one_opportunity_on_the_day_they_are_created(data: Path) -> None:
+    lead = _latest(_read(data, "salesforce", "lead"))
+    converted = lead[lead["is_converted"] == "true"]
+    shared = converted[converted["converted_opportunity_id"].duplicated(keep=False)]
+    assert 0 < shared["converted_opportunity_id"].nunique() <= 0.05 * len(converted)
+    # The colleague converted on its creation day records no acceptance; its fit alone makes it an MQL.
+    colleagues = shared[shared["accepted_date_c"] == ""]
+    assert len(colleagues) == shared["converted_opportunity_id"].nunique()
+    assert (colleagues["converted_date"] == colleagues["created_date"].str[:10]).all()
+    assert _fit_only(colleagues).all()
+    engaged = set(_read(data, "marketing", "engagements")["lead_id"])
+    assert not colleagues["id"].isin(engaged).any()
+
+
+def test_icp_leads_arrive_half_an_hour_either_side_of_every_month_end(data: Path) -> None:
+    lead = _latest(_read(data, "salesforce", "lead"))
+    created = pd.to_datetime(lead["created_date"])
+    before = lead[(created + pd.Timedelta(minutes=40)).dt.is_month_start & (created.dt.hour == 23)]
+    after = lead[created.dt.is_month_start & (created.dt.hour == 0) & (created.dt.minute.between(25, 35))]
+    months = pd.period_range("2024-12", "2026-11", freq="M")
+    month_of = lambda frame: set(  # noqa: E731
+        (pd.to_datetime(frame["created_date"]) + pd.Timedelta(hours=1)).dt.to_period("M")
+    )
+    assert month_of(before[_fit_only(before)]) == set(months)
+    assert month_of(after[_fit_only(after)]) == set(months[:-1])  # 00:30 on 2026-11-01 is after the history
+
+
+def test_a_few_rejected_leads_are_accepted_again_later(data: Path) -> None:
+    lead = _latest(_read(data, "salesforce", "lead"))
+    lead = lead[lead["is_deleted"] != "true"]
+    rejected = lead[lead["rejected_date_c"] != ""]
+    recycled = rejected[rejected["accepted_date_c"] > rejected["rejected_date_c"]]
+    assert 0 < len(recycled) <= 0.05 * len(rejected)
+    assert (recycled["mql_date_c"] != "").all()
+
+
+def test_a_few_won_deals_changed_owner_and_a_few_wins_name_no_user(data: Path) -> None:
+    opp = _latest(_read(data, "salesforce", "opportunity")).set_index("id")
+    history = _read(data, "salesforce", "opportunity_history")
+    wins = history[history["stage_name"] == "Closed Won"].set_index("opportunity_id")
+    won_new_business = opp[(opp["is_won"] == "true") & (opp["type"] == "New Business")]
+    by = wins["created_by_id"].reindex(won_new_business.index)
+    reassigned = (by != "") & (by != won_new_business["owner_id"])
+    without_user = by == ""
+    assert 0 < reassigned.sum() <= 0.05 * len(won_new_business)
+    assert 0 < without_user.sum() <= 0.05 * len(won_new_business)
+
+
+def test_a_few_annual_plans_are_cancelled_mid_term(data: Path) -> None:
+    subscription = _latest(_read(data, "stripe", "subscription"))
+    annual = subscription[
+        pd.to_datetime(subscription["current_period_end"]) - pd.to_datetime(subscription["current_period_start"])
+        > pd.Timedelta(days=300)
+    ]
+    ended = pd.to_datetime(annual["ended_at"])
+    mid_term = annual[ended < pd.to_datetime(annual["current_period_end"]) - pd.Timedelta(days=30)]
+    assert 0 < len(mid_term) <= max(2, 0.05 * len(annual))  # at least two, so churn shows them at any scale
+    assert (mid_term["status"] == "canceled").all() and (mid_term["cancel_at_period_end"] == "false").all()
+    assert (mid_term["canceled_at"] == mid_term["ended_at"]).all()
+    # The seat history stops at the cancellation: no version of the item starts after it.
+    item = _read(data, "stripe", "subscription_item")
+    item = item[item["subscription_id"].isin(mid_term["id"])]
+    assert (item["_fivetran_start"] <= item["subscription_id"].map(mid_term.set_index("id")["ended_at"])).all()
+
+
+def test_brand_search_spent_before_the_first_lead(data: Path) -> None:
+    spend = _read(data, "marketing", "ad_spend")
+    early = spend[spend["date"] < "2024-11-01"]
+    assert set(early["campaign_name"]) == {"Brand Search"} and len(early) == generator.PRE_LAUNCH_DAYS
+    assert (_read(data, "salesforce", "lead")["created_date"] >= "2024-11-01").all()
+
+
+def test_the_edge_cases_leave_every_other_record_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    scale = generator.SCALES["tiny"]
+    with_edges = generator.generate_tables(scale, 7)
+    monkeypatch.setattr(generator, "add_edge_cases", lambda *args: None)
+    without = generator.generate_tables(scale, 7)
+    changed = {key for key in with_edges if not with_edges[key].equals(without[key])}
+    edged = {("salesforce", t) for t in ("lead", "opportunity", "opportunity_history")}
+    edged |= {("stripe", "subscription"), ("stripe", "subscription_item"), ("marketing", "ad_spend")}
+    assert ("salesforce", "lead") in changed and changed <= edged
+    # Every lead of the simulation keeps its row, apart from the few recycled ones.
+    lead, before = with_edges[("salesforce", "lead")].to_pandas(), without[("salesforce", "lead")].to_pandas()
+    kept = lead[lead["id"].isin(before["id"])].reset_index(drop=True)
+    differs = (kept != before.reset_index(drop=True)) & ~(kept.isna() & before.reset_index(drop=True).isna())
+    assert differs.any(axis=1).sum() <= max(2, 0.05 * len(before))
