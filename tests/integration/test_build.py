@@ -181,12 +181,13 @@ def test_a_failed_blocking_check_keeps_the_last_good_table_and_stops_downstream(
         0
     ]
 
-    # A lead created before the contract's earliest timestamp, and one more ordinary row: staging must not publish
-    # either (a row that does not parse at all would be quarantined instead, see test_bad_input.py).
+    # A lead with a negative employee count (it parses, so the raw load keeps it; the contract suite refuses it), and
+    # one more ordinary row: staging must not publish either (a row that does not parse at all, or whose date lies
+    # outside the data horizon, would be quarantined instead, see test_bad_input.py and test_horizon.py).
     leads = pd.read_csv(raw_dir / "salesforce" / "lead.csv", dtype=str)
     broken = leads.head(2).copy()
     broken["id"] = ["00Qextra000000000", "00Qextra000000001"]
-    broken["created_date"] = ["1990-01-01 00:00:00", broken["created_date"].iloc[1]]
+    broken["number_of_employees"] = ["-5", broken["number_of_employees"].iloc[1]]
     pd.concat([leads, broken]).to_csv(raw_dir / "salesforce" / "lead.csv", index=False)
 
     result = materialize(settings, FUNNEL_AND_UPSTREAM)
