@@ -18,7 +18,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipelines.erasure import ErasureList
-from pipelines.interrupts import cancel_if_interrupted
+from pipelines.interrupts import cancel_if_interrupted, interrupted
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
 from pipelines.operations import RAW_LOAD_RETRIES, file_state, raw_load_retry_seconds, transient_reason
@@ -69,6 +69,10 @@ class Warehouse(DuckDBResource):
             # Timestamps with a time zone become UTC wall-clock times whatever the machine's zone.
             connection.execute("set TimeZone = 'UTC'")
             yield connection
+        except Exception as error:
+            if interrupted():  # DuckDB turned Ctrl-C into a query error: stop the run, not just this step
+                raise KeyboardInterrupt(f"interrupted during a warehouse query ({error})") from error
+            raise
         finally:
             connection.close()
 

@@ -70,9 +70,19 @@ def cancel_on_interrupt() -> Iterator[Interruption]:
         reader.close()
 
 
+def interrupted() -> bool:
+    """Whether Ctrl-C arrived during the current run.
+
+    DuckDB checks for signals while a query runs and, when one arrived, turns the interrupt Dagster's handler raised
+    into its own error ("Query interrupted"); the step would then fail like any other and the run carry on with the
+    next ones. Code that sees an error can ask this to re-raise it as the interrupt it was.
+    """
+    return bool(_active) and _active[-1].take_signals()
+
+
 def cancel_if_interrupted(instance: dg.DagsterInstance, run_id: str) -> None:
     """If Ctrl-C arrived during the run, mark it CANCELING so Dagster ends it as CANCELED rather than FAILURE."""
-    if not _active or not _active[-1].take_signals():
+    if not interrupted():
         return
     run = instance.get_run_by_id(run_id)
     if run is not None and not run.is_finished and run.status != dg.DagsterRunStatus.CANCELING:

@@ -335,7 +335,11 @@ def build_run_failure_sensor(
         step_errors = {}
         for event in context.get_step_failure_events():
             data = event.step_failure_data
-            step_errors[event.step_key or "?"] = data.error.message if data and data.error else event.message or ""
+            if data and data.user_failure_data and data.user_failure_data.description:
+                # A model that failed a blocking check (`dg.Failure`): its description names the checks.
+                step_errors[event.step_key or "?"] = data.user_failure_data.description
+            else:
+                step_errors[event.step_key or "?"] = data.error.message if data and data.error else event.message or ""
         evaluations = [
             entry.dagster_event.asset_check_evaluation_data
             for entry in context.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
