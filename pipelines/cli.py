@@ -115,6 +115,8 @@ def published_line(summary: RunSummary, settings: Settings) -> str:
     snapshot = settings.published_dir / SNAPSHOT_FILE
     if snapshot.exists():
         return f"not refreshed by this run; BI still reads the last good snapshot {snapshot}"
+    if summary.canceled:
+        return "nothing published (the run was canceled)"
     return "nothing published (the marts did not pass their checks)"
 
 

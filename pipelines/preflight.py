@@ -22,6 +22,7 @@ from pipelines.suites import load_suites
 
 # DuckDB 2.0: `Could not set lock on file "<path>": Conflicting lock is held in <program> (PID <n>) ...`
 _LOCK_CONFLICT = re.compile(r"Could not set lock on file")
+_POSITION = re.compile(r"line \d+, column \d+")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
@@ -122,8 +123,13 @@ def lock_problems(database: Path) -> list[str]:
 
 
 def _parse_problem(path: Path, error: Exception) -> str:
-    """One line for a file that does not parse, naming the file once."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    """One line for a file that does not parse, naming the file once, and the line and column when the parser gave
+    them on a later line (YAML errors span several lines)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()] or [type(error).__name__]
+    text = lines[0]
+    where = _POSITION.search("\n".join(lines[1:]))
+    if where and not _POSITION.search(text):
+        text = f"{text.rstrip(':')} ({where[0]})"
     return text if str(path) in text else f"{path}: {text}"
 
 

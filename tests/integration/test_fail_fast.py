@@ -195,15 +195,29 @@ def test_the_warehouse_resource_retries_only_a_lock_and_briefly(
     assert waits == []  # not a lock: no retry at all
 
 
-def test_a_bad_definitions_file_names_the_file(
-    project: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lead_scoring: [unclosed\n", "not valid YAML: while parsing a flow sequence (line 1, column 15)"),
+        # The first key the definitions loader finds missing; whichever it is, the message names it.
+        ("version: 1\n", "definitions: `"),
+    ],
+    ids=["not-yaml", "missing-key"],
+)
+def test_a_bad_definitions_file_names_the_file_and_key(
+    project: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    message: str,
 ) -> None:
     before = fingerprint(project)
     broken = tmp_path / "definitions.yml"
-    broken.write_text("lead_scoring: [unclosed\n")
+    broken.write_text(text)
     code, err = flywheel_run(dataclasses.replace(project, definitions_file=broken), monkeypatch, capsys)
     assert code == 2
-    assert f"flywheel run: {broken}" in err
+    assert err.splitlines()[0].startswith(f"flywheel run: {broken}: {message}")
     assert len([line for line in err.splitlines() if str(broken) in line]) == 1
     assert_untouched(project, before)
 
