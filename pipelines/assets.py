@@ -353,8 +353,9 @@ def model_asset(
     """An asset that builds one SQL model write-audit-publish.
 
     The model is built into a pending table, audited (grain checks, then the Great Expectations suites that name
-    it), and swapped in only when no blocking check failed; otherwise the last good table stays and Dagster skips
-    everything downstream.
+    it), and swapped in only when no blocking check failed; otherwise the checks are recorded, the step fails (so no
+    materialization is recorded and the UI keeps showing the last good one), the last good table stays, and Dagster
+    skips everything downstream.
 
     A day-partitioned model (`partitions`, with `partitioned_by_day` in its header) rebuilds only the days of the
     run's partition range when the range is not every day: its SQL reads the partitioned tables it depends on

@@ -23,7 +23,7 @@ import pytest
 
 from pipelines import assets, operations
 from pipelines.assets import Warehouse
-from pipelines.cli import INTERRUPTED, main
+from pipelines.cli import INTERRUPTED, main, step_failure_reason
 from pipelines.preflight import preflight
 from pipelines.publish import SNAPSHOT_FILE
 from pipelines.settings import PROJECT_ROOT, Settings
@@ -242,7 +242,10 @@ def test_a_missing_required_column_fails_at_once_without_retry(tmp_path: Path) -
     assert _events(result, step, dg.DagsterEventType.STEP_UP_FOR_RETRY) == []
     [failure] = result.get_step_failure_events()
     assert failure.step_failure_data is not None
-    assert "created_date" in str(failure.step_failure_data.error) and "lead" in str(failure.step_failure_data.error)
+    # The run summary's reason for the step: the contract's own one-line message.
+    assert step_failure_reason(failure).endswith(
+        f"SourceContractError: {lead_file}: salesforce.lead misses required column(s) created_date"
+    )
 
 
 def test_a_file_still_being_written_is_retried_and_an_old_broken_one_is_not(
@@ -292,6 +295,7 @@ def test_a_failed_blocking_check_is_a_failed_step_and_keeps_the_last_good_table(
         "staging.stg_salesforce__leads failed blocking check(s) lead_contract: not published, the last good table "
         "(6 rows) stays in place"
     )
+    assert step_failure_reason(failure) == failure.step_failure_data.user_failure_data.description
     built = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
     assert "staging/stg_salesforce__leads" not in built
     assert "intermediate/int_leads_scored" not in built  # downstream skipped
