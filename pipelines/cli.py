@@ -50,7 +50,7 @@ class RunSummary:
     mart_rows: dict[str, int] = field(default_factory=dict)
     # Marts this run did not materialize (failed, skipped or not selected): their rows are the last good build's.
     last_good_marts: set[str] = field(default_factory=set)
-    # Stopped by Ctrl-C (or SIGTERM): the run is marked canceled.
+    # Stopped by Ctrl-C (SIGINT): the run is marked canceled.
     canceled: bool = False
     model_build_seconds: float = 0.0
     model_check_seconds: float = 0.0
