@@ -34,10 +34,12 @@ from pipelines.horizon import (
     set_horizon_variables,
     write_data_horizon,
 )
+from pipelines.interrupts import cancel_if_interrupted, interrupted
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
-from pipelines.operations import RAW_LOAD_RETRY_POLICY
+from pipelines.operations import RAW_LOAD_RETRIES, file_state, raw_load_retry_seconds, transient_reason
 from pipelines.partitions import DayRange, output_restricted, restrict_to_days
+from pipelines.preflight import is_lock_conflict
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.shared_definitions import TABLE_DOCS, late_arrival_days, load_definitions, write_definitions
 from pipelines.sources import SourceTable, load_sources
@@ -61,26 +63,55 @@ warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.Bet
 
 GRAIN_UNIQUE = "grain_is_unique"
 GRAIN_NOT_NULL = "grain_is_not_null"
+# Seconds between attempts to open a warehouse another process has locked: about 4 s in all, then the error.
+LOCK_WAITS = (0.25, 0.5, 1.0, 2.0)
 
 
 class Warehouse(DuckDBResource):
     """dagster-duckdb's resource, creating the warehouse folder first and always closing the connection.
 
-    The stock resource retries every I/O error for minutes (meant for lock waits), so a missing folder looked like a
-    hang; and it leaks the connection when an asset raises, keeping the file locked for the rest of the run.
+    The stock resource retries every I/O error for about 100 s (meant for lock waits), so a missing or read-only
+    folder looked like a hang; this one retries only a lock held by another process, for a few seconds, and raises
+    anything else at once. It also closes the connection when an asset raises (the stock one leaks it, keeping the
+    file locked for the rest of the run).
     """
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        with super().get_connection() as connection:
+        connection = self._connect()
+        try:
+            # Timestamps with a time zone become UTC wall-clock times whatever the machine's zone.
+            connection.execute("set TimeZone = 'UTC'")
+            yield connection
+        except Exception as error:
+            if interrupted():  # DuckDB turned Ctrl-C into a query error: stop the run, not just this step
+                raise KeyboardInterrupt(f"interrupted during a warehouse query ({error})") from error
+            raise
+        finally:
+            connection.close()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """After the run's steps, in the main thread: a run Ctrl-C interrupted is marked canceling (see interrupts.py).
+
+        Every step uses this resource, so its teardown is the last code of the project to run before Dagster
+        decides whether an interrupted run ended as CANCELED or as FAILURE.
+        """
+        if context.instance is not None and context.run_id is not None:
+            cancel_if_interrupted(context.instance, context.run_id)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open the warehouse read-write, waiting a few seconds (LOCK_WAITS) for a lock another process holds."""
+        config = {"custom_user_agent": "dagster", **self.connection_config}
+        for wait in (*LOCK_WAITS, None):
             try:
-                # Timestamps with a time zone become UTC wall-clock times whatever the machine's zone.
-                connection.execute("set TimeZone = 'UTC'")
-                yield connection
-            finally:
-                connection.close()
+                return duckdb.connect(self.database, read_only=False, config=config)
+            except duckdb.IOException as error:
+                if wait is None or not is_lock_conflict(error):
+                    raise
+                time.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 class SourceFiles(dg.ConfigurableResource):
@@ -158,8 +189,6 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         description=table.description or f"{table.source}.{table.name} as the connector lands it.",
         tags={"layer": "raw", "source": table.source},
         metadata={"dagster/column_schema": contract_schema, "primary_key": list(table.primary_key)},
-        # A file still being written by the connector, or a lock held a little too long, passes on a retry.
-        retry_policy=RAW_LOAD_RETRY_POLICY,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
         check_specs=[volume_check_spec(table.key)],
@@ -179,13 +208,24 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         scope = LoadScope(days=days[0], bounds=days[1]) if days is not None else None
         bounds = horizon.resolve()
         label = redacted_label(Path(definitions_file.path))
-        with duckdb.get_connection() as connection:
-            set_horizon_variables(connection, bounds)
-            erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
-            load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
-            columns = table_columns(connection, table.source, table.name)
-            # A day-partitioned table is compared whole, after the load of its days.
-            table_rows = row_count(connection, table.source, table.name)
+        before = file_state(path)
+        try:
+            with duckdb.get_connection() as connection:
+                set_horizon_variables(connection, bounds)
+                erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
+                load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
+                columns = table_columns(connection, table.source, table.name)
+                # A day-partitioned table is compared whole, after the load of its days.
+                table_rows = row_count(connection, table.source, table.name)
+        except Exception as error:
+            # Only what may heal on its own is retried (a lock, a file still being written); a missing column or
+            # file, a permission error or a bad erasure list fails the step at once.
+            reason = transient_reason(error, path, before)
+            if reason is None or context.retry_number >= RAW_LOAD_RETRIES:
+                raise
+            wait = raw_load_retry_seconds(context.retry_number)
+            context.log.warning(f"{table.source}.{table.name}: {reason}; retrying in {wait:g} s")
+            raise dg.RetryRequested(max_retries=RAW_LOAD_RETRIES, seconds_to_wait=wait) from error
         volume = volume_guard.compare(f"{table.source}.{table.name}", table_rows, Path(definitions_file.path))
         context.log.info(
             f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}"
@@ -384,8 +424,9 @@ def model_asset(
     """An asset that builds one SQL model write-audit-publish.
 
     The model is built into a pending table, audited (grain checks, then the Great Expectations suites that name
-    it), and swapped in only when no blocking check failed; otherwise the last good table stays and Dagster skips
-    everything downstream.
+    it), and swapped in only when no blocking check failed; otherwise the checks are recorded, the step fails (so no
+    materialization is recorded and the UI keeps showing the last good one), the last good table stays, and Dagster
+    skips everything downstream.
 
     A day-partitioned model (`partitions`, with `partitioned_by_day` in its header) rebuilds only the days of the
     run's partition range when the range is not every day: its SQL reads the partitioned tables it depends on
@@ -452,7 +493,7 @@ def model_asset(
         duckdb: Warehouse,
         definitions_file: DefinitionsFile,
         volume_guard: VolumeGuard,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
         days, lookback_days, body = _partial_rebuild(context, model, partitioned_upstream or {}, definitions_file)
         if days is not None:
             context.log.info(f"{model.schema}.{model.name}: rebuilding {days} (reading {lookback_days} days more)")
@@ -516,10 +557,20 @@ def model_asset(
                 }
             built = table_columns(connection, model.schema, model.name)
             rows = row_count(connection, model.schema, model.name) if built else 0
+        check_results = [
+            *_grain_check_results(grain),
+            *guard_results,
+            *(_assertion_check_result(assertion) for assertion in assertion_results),
+            *(_suite_check_result(result) for result in suite_results),
+        ]
+        if not published:
+            # The checks are recorded, then the step fails: no materialization is recorded, so the UI keeps showing
+            # the last good one (the table still in place), and Dagster skips everything downstream.
+            yield from check_results
+            raise _blocking_failure(model, check_results, rows if built else None)
         descriptions = {column.name: column.description for column in model.columns}
         metadata: dict[str, Any] = {
             "dagster/row_count": rows,
-            "published": published,
             "build_seconds": round(build_seconds, 3),
             "check_seconds": round(check_seconds, 3),
             "dagster/column_schema": dg.TableSchema(
@@ -533,14 +584,20 @@ def model_asset(
             metadata["dagster/column_lineage"] = _lineage_metadata(
                 model, [column.name for column in built], upstream_schemas
             )
-        return dg.MaterializeResult(
-            metadata=metadata,
-            check_results=[
-                *_grain_check_results(grain),
-                *guard_results,
-                *(_assertion_check_result(assertion) for assertion in assertion_results),
-                *(_suite_check_result(result) for result in suite_results),
-            ],
-        )
+        yield dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
     return build
+
+
+def _blocking_failure(model: Model, check_results: Sequence[dg.AssetCheckResult], live_rows: int | None) -> dg.Failure:
+    """The step failure of a model that failed a blocking check: which checks, and what BI reads meanwhile."""
+    failed = [
+        str(result.check_name)
+        for result in check_results
+        if not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    kept = f"the last good table ({live_rows} rows) stays in place" if live_rows is not None else "no table yet"
+    return dg.Failure(
+        description=f"{model.schema}.{model.name} failed blocking check(s) {', '.join(failed)}: not published, {kept}",
+        metadata={"failed_checks": failed, "last_good_rows": live_rows if live_rows is not None else -1},
+    )

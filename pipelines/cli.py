@@ -14,6 +14,7 @@ import dataclasses
 import os
 import sys
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -21,12 +22,17 @@ import dagster as dg
 import duckdb
 
 from pipelines.erasure import KINDS, ErasureError, ErasureList, hash_key, hash_sql, install, keyed_hash, uninstall
+from pipelines.interrupts import cancel_on_interrupt
 from pipelines.partitions import DayRange, PartitionError
+from pipelines.preflight import PreflightError, preflight
 from pipelines.project import BUILD_JOB, build_definitions, daily_partitions, partition_range_tags, refresh_days
 from pipelines.publish import SNAPSHOT_FILE, prune
 from pipelines.report import REPORT_FILE
 from pipelines.settings import Settings
 from pipelines.sources import SourceContractError, load_sources
+
+# The exit code of a command stopped by Ctrl-C, as shells report a process ended by SIGINT (128 + 2).
+INTERRUPTED = 130
 
 
 @dataclass
@@ -39,7 +45,13 @@ class RunSummary:
     checks_passed: list[str] = field(default_factory=list)
     checks_failed: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
+    # Why each failed step failed: the first line of its error.
+    step_errors: dict[str, str] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
+    # Marts this run did not materialize (failed, skipped or not selected): their rows are the last good build's.
+    last_good_marts: set[str] = field(default_factory=set)
+    # Stopped by Ctrl-C (SIGINT): the run is marked canceled.
+    canceled: bool = False
     model_build_seconds: float = 0.0
     model_check_seconds: float = 0.0
     publish_id: str | None = None
@@ -48,8 +60,9 @@ class RunSummary:
     result: dg.ExecuteInProcessResult | None = field(default=None, repr=False)
 
     def render(self) -> str:
+        outcome = "canceled" if self.canceled else "succeeded" if self.succeeded else "FAILED"
         lines = [
-            f"Flywheel build {'succeeded' if self.succeeded else 'FAILED'} in {self.seconds:.1f} s",
+            f"Flywheel build {outcome} in {self.seconds:.1f} s",
             f"  assets built:  {len(self.assets_built)}",
             f"  checks passed: {len(self.checks_passed)}",
             f"  checks failed: {len(self.checks_failed)}",
@@ -64,11 +77,17 @@ class RunSummary:
             )
         if self.failed_steps:
             lines.append(f"  failed steps:  {len(self.failed_steps)}")
-            lines += [f"    - {name}" for name in self.failed_steps]
+            lines += [
+                f"    - {name}: {self.step_errors[name]}" if self.step_errors.get(name) else f"    - {name}"
+                for name in self.failed_steps
+            ]
         if self.mart_rows:
             lines.append("  rows per mart:")
             width = max(len(name) for name in self.mart_rows)
-            lines += [f"    {name:<{width}}  {rows:>8}" for name, rows in sorted(self.mart_rows.items())]
+            lines += [
+                f"    {name:<{width}}  {rows:>8}" + ("  (last good build)" if name in self.last_good_marts else "")
+                for name, rows in sorted(self.mart_rows.items())
+            ]
         return "\n".join(lines)
 
 
@@ -98,6 +117,8 @@ def published_line(summary: RunSummary, settings: Settings) -> str:
     snapshot = settings.published_dir / SNAPSHOT_FILE
     if snapshot.exists():
         return f"not refreshed by this run; BI still reads the last good snapshot {snapshot}"
+    if summary.canceled:
+        return "nothing published (the run was canceled)"
     return "nothing published (the marts did not pass their checks)"
 
 
@@ -120,6 +141,36 @@ def refresh_selection(settings: Settings) -> list[str]:
     return [*partitioned_raw_keys(settings), "definitions/data_horizon"]
 
 
+def step_failure_reason(event: dg.DagsterEvent) -> str:
+    """One line saying why a step failed: a `dg.Failure`'s description, else the innermost error's first line."""
+    data = event.step_failure_data
+    if data is None:
+        return _first_line(event.message or "")
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return _first_line(data.user_failure_data.description)
+    if getattr(data.error_source, "value", None) == "INTERRUPT":
+        return "interrupted (Ctrl-C)"
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return _first_line(error.message if error is not None else event.message or "")
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.strip().splitlines() if line.strip()), "")
+
+
+def check_project(settings: Settings) -> dg.Definitions:
+    """The project's definitions, after the preflight checks; raises PreflightError, before anything is written."""
+    problems = preflight(settings)
+    if problems:
+        raise PreflightError(problems)
+    try:
+        return build_definitions(settings)
+    except ValueError as error:  # a model, suite, contract or definitions file the build cannot use
+        raise PreflightError([_first_line(str(error))]) from error
+
+
 def run_pipeline(
     settings: Settings,
     instance: dg.DagsterInstance | None = None,
@@ -128,10 +179,12 @@ def run_pipeline(
 ) -> RunSummary:
     """Materialize every asset (or the `selection` and everything downstream of it) in one in-process run.
 
-    Day-partitioned assets (product events) are rebuilt for `days`, by default every day there is.
+    Day-partitioned assets (product events) are rebuilt for `days`, by default every day there is. The preflight
+    checks run first: a project that cannot build raises PreflightError and nothing is written. Ctrl-C stops the
+    run within seconds and marks it canceled (see pipelines/interrupts.py).
     """
     started = time.perf_counter()
-    definitions = build_definitions(settings)
+    definitions = check_project(settings)
     job = definitions.resolve_job_def(BUILD_JOB)
     if days is None:
         keys = daily_partitions(settings).get_partition_keys()
@@ -145,14 +198,20 @@ def run_pipeline(
             .resolve(definitions.resolve_asset_graph())
         ]
     log_level = os.environ.get("FLYWHEEL_LOG_LEVEL", "WARNING")
-    result = job.execute_in_process(
-        instance=instance or _instance(),
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags=partition_range_tags(days),
-        asset_selection=asset_selection,
-    )
+    instance = instance or _instance()
+    run_id = str(uuid.uuid4())
+    with cancel_on_interrupt() as interruption:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            tags=partition_range_tags(days),
+            asset_selection=asset_selection,
+            run_id=run_id,
+        )
+    run = instance.get_run_by_id(run_id)
     summary = RunSummary(succeeded=result.success, seconds=0.0, result=result)
+    summary.canceled = interruption.received or (run is not None and run.status == dg.DagsterRunStatus.CANCELED)
     for event in result.get_asset_materialization_events():
         # A day-partitioned asset materializes once per day rebuilt, with the same metadata: count it once.
         if event.asset_key is None or event.asset_key.to_user_string() in summary.assets_built:
@@ -169,10 +228,14 @@ def run_pipeline(
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         (summary.checks_passed if evaluation.passed else summary.checks_failed).append(name)
-    summary.failed_steps = [event.step_key or "?" for event in result.get_step_failure_events()]
-    summary.succeeded = result.success and not summary.checks_failed
+    failures = result.get_step_failure_events()
+    summary.failed_steps = [event.step_key or "?" for event in failures]
+    summary.step_errors = {event.step_key or "?": step_failure_reason(event) for event in failures}
+    summary.succeeded = result.success and not summary.checks_failed and not summary.canceled
     if settings.warehouse.exists():
         summary.mart_rows = mart_row_counts(settings)
+        fresh = {name.replace("/", ".") for name in summary.assets_built}
+        summary.last_good_marts = set(summary.mart_rows) - fresh
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -326,13 +389,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         selection = refresh_selection(settings)
         print(f"rebuilding product events for {days} and everything downstream of them")
-    summary = run_pipeline(settings, days=days, selection=selection)
+    try:
+        summary = run_pipeline(settings, days=days, selection=selection)
+    except PreflightError as error:
+        for problem in error.problems:
+            print(f"flywheel {arguments.command}: {problem}", file=sys.stderr)
+        print(
+            f"flywheel {arguments.command}: nothing was built or written; fix the above, then run again",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print(f"flywheel {arguments.command}: canceled before the run started; nothing was built", file=sys.stderr)
+        return INTERRUPTED
     print(summary.render())
     print(f"  warehouse:     {settings.warehouse}")
     print(f"  published:     {published_line(summary, settings)}")
     report = settings.published_dir / REPORT_FILE
     if report.exists():
         print(f"  KPI report:    {report}")
+    if summary.canceled:
+        print(
+            f"flywheel {arguments.command}: canceled; what finished is kept, the marts it did not rebuild are the "
+            "last good build",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     if arguments.command == "forget":
         if not summary.succeeded:
             print(

@@ -13,8 +13,10 @@
 - `run_failure_reporter` (RUNNING by default: it launches nothing) writes a concise report of every failed run, naming
   the failed steps and the failed checks (asset, check name, description), to the sensor log and as one JSON line to
   `<warehouse folder>/run_failures.jsonl`, for an on-call to tail or a webhook to forward.
-- Raw loads retry (see `RAW_LOAD_RETRY_POLICY`): a file still being written by a connector or a warehouse lock held a
-  little too long are transient. Model builds do not: a SQL error or a failed check is not fixed by running again.
+- Raw loads retry transient errors only (see `transient_reason`): a warehouse lock held a little too long by another
+  process, or a file still being written by a connector (it changed during the load, or a read error on a file
+  modified in the last `SETTLE_SECONDS`). A missing file or column, a permission error or a bad definitions file
+  fails at once. Model builds never retry: a SQL error or a failed check is not fixed by running again.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 
-from pipelines.sources import SourceTable
+from pipelines.preflight import is_lock_conflict, lock_holder
+from pipelines.sources import SourceContractError, SourceTable
 
 RAW_FILES_SENSOR = "raw_files_sensor"
 RUN_FAILURE_SENSOR = "run_failure_reporter"
@@ -40,8 +44,10 @@ RAW_FRESHNESS_HOURS = 26
 RUN_FAILURES_FILE = "run_failures.jsonl"
 # A file modified less than this long ago may still be being written by the connector: wait for the next tick.
 SETTLE_SECONDS = 30
-# Retries for the raw loads, about 2 s, 6 s, then 14 s apart: long enough for a connector to finish writing a file.
-RAW_LOAD_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+# Retries of a raw load that failed for a transient reason, 2 s, 4 s, then 8 s apart: long enough for a connector to
+# finish writing a file, short enough for Ctrl-C to be honoured within seconds.
+RAW_LOAD_RETRIES = 3
+RAW_LOAD_RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,41 @@ def _files_of(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(child for child in path.rglob("*") if child.is_file())
     return [path]
+
+
+def file_state(path: Path) -> tuple[int, int]:
+    """The total size and newest modification time (ns) of a raw file or Parquet folder; (0, 0) when it is gone."""
+    try:
+        stats = [file.stat() for file in _files_of(path)]
+    except OSError:
+        return 0, 0
+    return sum(stat.st_size for stat in stats), max((stat.st_mtime_ns for stat in stats), default=0)
+
+
+def raw_load_retry_seconds(retry_number: int) -> float:
+    """How long to wait before retry `retry_number + 1` of a raw load: doubling from RAW_LOAD_RETRY_SECONDS."""
+    return RAW_LOAD_RETRY_SECONDS * 2**retry_number
+
+
+def transient_reason(error: BaseException, path: Path, before: tuple[int, int], now: float | None = None) -> str | None:
+    """Why a raw load's error may heal on its own (then it is worth a retry), or None when it will not.
+
+    Transient: the warehouse is locked by another process; the file changed while it was read; a DuckDB read error
+    on a file modified in the last SETTLE_SECONDS (a connector still writing it). Anything else is not: a missing
+    file or column (the contract's error), a permission error, a malformed erasure list, a read error on a file
+    that has not changed for a while.
+    """
+    if is_lock_conflict(error):
+        return f"the warehouse is locked by {lock_holder(error)}"
+    if isinstance(error, SourceContractError | PermissionError) or not isinstance(error, duckdb.Error):
+        return None
+    after = file_state(path)
+    if after != before:
+        return f"{path} changed while it was read (a connector may still be writing it)"
+    age = (time.time() if now is None else now) - after[1] / 1e9
+    if age < SETTLE_SECONDS:
+        return f"{path} was modified {age:.0f} s ago and could not be read (a connector may still be writing it)"
+    return None
 
 
 def raw_file_states(raw_dir: Path, tables: Iterable[SourceTable]) -> list[RawFileState]:
@@ -294,7 +335,11 @@ def build_run_failure_sensor(
         step_errors = {}
         for event in context.get_step_failure_events():
             data = event.step_failure_data
-            step_errors[event.step_key or "?"] = data.error.message if data and data.error else event.message or ""
+            if data and data.user_failure_data and data.user_failure_data.description:
+                # A model that failed a blocking check (`dg.Failure`): its description names the checks.
+                step_errors[event.step_key or "?"] = data.user_failure_data.description
+            else:
+                step_errors[event.step_key or "?"] = data.error.message if data and data.error else event.message or ""
         evaluations = [
             entry.dagster_event.asset_check_evaluation_data
             for entry in context.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
