@@ -9,7 +9,8 @@ horizon of the run (see `SourceTable.horizon_rules`), and a row outside it is qu
 
 The as-of time is `FLYWHEEL_AS_OF` when set; else the latest connector sync found in the raw files (the latest
 `_fivetran_synced`, or the table's first version column such as a product event's `received_at`), ignoring syncs
-later than the clock plus the skew, which are themselves typing errors; else, when no file carries a sync time, the
+later than the clock plus the skew, which are themselves typing errors. A file without sync times (an export rather
+than a connector sync) vouches for its own latest past date instead. When no file holds a time at all, it is the
 clock. Taken from the data, it makes rebuilding the same files give the same marts on any day. The marts read it
 from `definitions.data_horizon`, and their month, week and quarter spines end at its month.
 """
@@ -135,31 +136,63 @@ def parse_as_of(text: str) -> datetime:
         ) from error
 
 
+def _table_reader(path: Path) -> tuple[str, str | list[str]] | None:
+    """How to read a raw table's file, or its folder of Parquet or CSV files; None for an empty folder."""
+    if not path.is_dir():
+        return _reader(path)
+    files = sorted(str(file) for file in path.rglob("*") if file.suffix in (".parquet", ".csv"))
+    if not files:
+        return None
+    if files[0].endswith(".parquet"):
+        return "read_parquet(?, union_by_name = true)", files
+    # Days may differ in their columns (a connector adds one); a day without a column reads NULL there.
+    return "read_csv(?, header = true, all_varchar = true, union_by_name = true)", files
+
+
+def _as_timestamp(column: str) -> str:
+    """A raw value as a UTC timestamp (text with an offset is converted; a naive one is taken as UTC)."""
+    name = quote(column)
+    return f"coalesce(cast(try_cast({name} as timestamptz) as timestamp), try_cast({name} as timestamp))"
+
+
 def latest_sync(raw_dir: Path, tables: Sequence[SourceTable], ceiling: datetime) -> datetime | None:
-    """The latest connector sync time in the raw files no later than `ceiling`, or None when no file has one."""
+    """The latest time the raw files vouch for, no later than `ceiling`; None when they hold no time at all.
+
+    A table vouches for its latest connector sync (`SourceTable.sync_column`). A table whose file carries no sync
+    time (an export without connector columns) vouches instead for the latest of its own past dates, so a file
+    synced earlier than the others never quarantines another file's rows.
+    """
     latest: datetime | None = None
     with duckdb.connect() as connection:
         connection.execute("set TimeZone = 'UTC'")
         for table in tables:
-            column = table.sync_column
-            if column is None:
-                continue
             try:
-                path = table.find_file(raw_dir)
+                found_reader = _table_reader(table.find_file(raw_dir))
             except SourceContractError:
                 continue  # the raw load itself reports the missing file
-            reader, argument = _reader(path)
-            described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
-            if column not in {row[0] for row in described}:
+            if found_reader is None:
                 continue
-            name = quote(column)
-            value = f"coalesce(cast(try_cast({name} as timestamptz) as timestamp), try_cast({name} as timestamp))"
-            found = connection.execute(
-                f"select max(synced_at) from (select {value} as synced_at from {reader}) where synced_at <= ?",
-                [argument, ceiling],
+            reader, argument = found_reader
+            present = {row[0] for row in connection.execute(f"describe select * from {reader}", [argument]).fetchall()}
+            past = [
+                column.name
+                for column in table.columns
+                if column.type in ("date", "timestamp") and column.dates == "past" and column.name in present
+            ]
+            sync = table.sync_column if table.sync_column in present else None
+            if not past and sync is None:
+                continue
+            synced = f"max({_as_timestamp(sync)}) filter (where {_as_timestamp(sync)} <= $ceiling)" if sync else "null"
+            dated = ", ".join(
+                f"max({_as_timestamp(name)}) filter (where {_as_timestamp(name)} <= $ceiling)" for name in past
+            )
+            row = connection.execute(
+                f"select {synced}, greatest({dated or 'null'}) from {reader.replace('?', '$file', 1)}",
+                {"file": argument, "ceiling": ceiling},
             ).fetchone()
-            if found and found[0] is not None and (latest is None or found[0] > latest):
-                latest = found[0]
+            vouched = (row[0] if row[0] is not None else row[1]) if row else None
+            if vouched is not None and (latest is None or vouched > latest):
+                latest = vouched
     return latest
 
 

@@ -3,8 +3,10 @@
 Worked by hand from definitions.yml (`data_horizon`: earliest 2000-01-01, clock skew 24 hours, scheduled dates up to
 1830 days ahead) on the four hand-worked Stripe customers of test_mrr_and_retention, plus faults:
 
-- The latest connector sync in the files is 2026-03-05 12:00:00 (sub_C2's `_fivetran_synced`); a sync typed as
-  2099-01-01 is later than the clock plus the skew and does not count. So the as-of time is 2026-03-05 12:00:00, the
+- The latest connector sync in the files is 2026-03-05 12:00:00 (sub_C2's `_fivetran_synced`; the engagements were
+  synced at 11:00); a sync typed as 2099-01-01 is later than the clock plus the skew and does not count. The files
+  without sync times (the other Stripe tables, ad spend) vouch for their own latest dates, all earlier. So the
+  as-of time is 2026-03-05 12:00:00, the
   latest allowed time 2026-03-06 12:00:00, the latest scheduled date 2031-03-09 12:00:00 (2026-03-05 + 1830 days).
 - sub_X was cancelled "2099-01-01": quarantined as canceled_at_is_outside_horizon (its 2099 sync is later in the
   column order), and its item, whose subscription is gone, carries no MRR.
@@ -45,6 +47,9 @@ def _subscriptions() -> list[dict]:
     return [*rows, cancelled]
 
 
+# The marketing tool's sync; an export without sync times would vouch for its own dates instead (see horizon.py).
+SYNCED = {"_fivetran_synced": "2026-03-05 11:00:00"}
+
 FAULTY = {
     **TABLES,
     "stripe.subscription": _subscriptions(),
@@ -57,8 +62,8 @@ FAULTY = {
         {"date": "2026-03-01", "platform": "google", "campaign_id": "c1", "spend": 20},
     ],
     "marketing.engagements": [
-        {"id": "e1", "activity_type": "web_visit", "occurred_at": "2026-03-06 08:00:00"},
-        {"id": "e2", "activity_type": "web_visit", "occurred_at": "2026-03-08 09:00:00"},
+        {"id": "e1", "activity_type": "web_visit", "occurred_at": "2026-03-06 08:00:00", **SYNCED},
+        {"id": "e2", "activity_type": "web_visit", "occurred_at": "2026-03-08 09:00:00", **SYNCED},
     ],
 }
 

@@ -59,3 +59,18 @@ def test_the_as_of_time_comes_from_the_setting_the_sync_or_the_clock(tmp_path: P
     assert resolve_horizon(SETTINGS, unsynced, TABLES).as_of_source == AS_OF_FROM_CLOCK
     with pytest.raises(HorizonError, match=r"before data_horizon\.earliest"):
         resolve_horizon(SETTINGS, synced, TABLES, "1999-01-01")
+
+
+def test_a_file_without_sync_times_vouches_for_its_own_past_dates(tmp_path: Path) -> None:
+    """An export without connector columns: its latest past date counts; scheduled dates and future typos do not."""
+    raw = write_raw(
+        tmp_path,
+        {
+            "salesforce.account": [{"id": "a1", "_fivetran_synced": "2026-01-31 00:00:00"}],
+            "stripe.subscription": [
+                {"id": "s1", "customer_id": "c1", "status": "active", "created": "2026-02-10 08:00:00",
+                 "current_period_end": "2027-02-10 08:00:00", "canceled_at": "2099-01-01 00:00:00"},
+            ],
+        },
+    )  # fmt: skip
+    assert latest_sync(raw, TABLES, datetime(2026, 12, 1)) == datetime(2026, 2, 10, 8, 0, 0)
