@@ -173,7 +173,11 @@ def latest_sync(raw_dir: Path, tables: Sequence[SourceTable], ceiling: datetime)
             if found_reader is None:
                 continue
             reader, argument = found_reader
-            present = {row[0] for row in connection.execute(f"describe select * from {reader}", [argument]).fetchall()}
+            try:
+                described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
+            except duckdb.Error:
+                continue  # a file still being written, or broken: its raw load retries or reports it
+            present = {row[0] for row in described}
             past = [
                 column.name
                 for column in table.columns
@@ -186,10 +190,13 @@ def latest_sync(raw_dir: Path, tables: Sequence[SourceTable], ceiling: datetime)
             dated = ", ".join(
                 f"max({_as_timestamp(name)}) filter (where {_as_timestamp(name)} <= $ceiling)" for name in past
             )
-            row = connection.execute(
-                f"select {synced}, greatest({dated or 'null'}) from {reader.replace('?', '$file', 1)}",
-                {"file": argument, "ceiling": ceiling},
-            ).fetchone()
+            try:
+                row = connection.execute(
+                    f"select {synced}, greatest({dated or 'null'}) from {reader.replace('?', '$file', 1)}",
+                    {"file": argument, "ceiling": ceiling},
+                ).fetchone()
+            except duckdb.Error:
+                continue
             vouched = (row[0] if row[0] is not None else row[1]) if row else None
             if vouched is not None and (latest is None or vouched > latest):
                 latest = vouched

@@ -199,8 +199,8 @@ def test_the_warehouse_resource_retries_only_a_lock_and_briefly(
     ("text", "message"),
     [
         ("lead_scoring: [unclosed\n", "not valid YAML: while parsing a flow sequence (line 1, column 15)"),
-        # The first key the definitions loader finds missing; whichever it is, the message names it.
-        ("version: 1\n", "definitions: `"),
+        # The first section the definitions loader finds missing, with the line it looked at.
+        ("version: 1\n", "channels: missing"),
     ],
     ids=["not-yaml", "missing-key"],
 )
@@ -279,10 +279,10 @@ def test_a_failed_blocking_check_is_a_failed_step_and_keeps_the_last_good_table(
     assert materialize(settings, BLOCKING_SELECTION).success
     before = query(settings, "select lead_id from staging.stg_salesforce__leads order by 1")["lead_id"].tolist()
 
-    # A lead created before the contract's earliest timestamp breaks staging's blocking lead_contract suite.
+    # A negative employee count parses (the raw load keeps it) and breaks staging's blocking lead_contract suite.
     leads = [
         *TABLES["salesforce.lead"],
-        {**TABLES["salesforce.lead"][0], "id": "00QL7", "created_date": "1990-01-01 00:00:00"},
+        {**TABLES["salesforce.lead"][0], "id": "00QL7", "number_of_employees": "-5"},
     ]
     write_raw(raw_dir, {**TABLES, "salesforce.lead": leads})
     result = materialize(settings, BLOCKING_SELECTION)
