@@ -2,8 +2,8 @@
 name: rpt_pipeline_weekly
 description: >-
   Weekly pipeline health by segment, stage and pipeline source: the deals open at the end of each week (Monday to
-  Sunday) and their amount, the pipeline created in the week, the deals aging in their stage, and the deals whose
-  close date was pushed later during the week. Each deal counts under the stage in force at the end of the week,
+  Sunday in the reporting time zone) and their amount, the pipeline created in the week, the deals aging in their
+  stage, and the deals whose close date was pushed later during the week. Each deal counts under the stage in force at the end of the week,
   replayed from the stage-change history (int_opportunity_weeks_snapshotted), so past weeks show the pipeline as it
   stood then; the latest week is the one holding the latest change in the data and shows the CRM as it is now. The
   pipeline source is who sourced the deal by its channel: sales for the shared sales-sourced channels, product for
@@ -88,7 +88,8 @@ assertions:
               select min(week_start) as first_week_start, max(week_start) as latest_week_start
               from marts.rpt_pipeline_weekly
           ) as weeks
-          where cast(date_trunc('week', classified.created_at) as date)
+          cross join definitions.reporting as reporting
+          where cast(date_trunc('week', cast(classified.created_at as timestamptz) at time zone reporting.time_zone) as date)
               between weeks.first_week_start and weeks.latest_week_start
       ) as facts
       where
