@@ -14,6 +14,10 @@ MRR (a $100 per seat per month price; a month's MRR is read at its last instant,
 - C2 pays for 1 seat from Mar 1 04:30 UTC = Feb 28 23:30 EST in NY (new in February) = Mar 1 05:30 CET in Berlin
   (new in March), and ends May 1 02:00 UTC = Apr 30 22:00 EDT in NY (not in force at April's close: churn in
   April, no May row) = May 1 04:00 CEST in Berlin (in force at April's close: churn in May).
+- C3 (account A2, which has no opportunity) pays from Mar 10 10:00: March in both zones. Lead L1 (below), converted
+  to A2, became an MQL at Apr 1 01:00 UTC. With no sales qualification, an MQL sources the customer when it came
+  by the end of the first paying month: NY Mar 31 21:00 is before Apr 1 00:00 EDT (mql); Berlin Apr 1 03:00 CEST is
+  after Apr 1 00:00 CEST (other).
 
 Opportunities (account A1, 150 employees), created (UTC) -> local time -> week (Monday) and month:
 | id | created UTC     | NY                 | NY week, month | Berlin             | Berlin week, month |
@@ -79,6 +83,7 @@ BERLIN = "Europe/Berlin"
 
 MARTS = [
     "fct_mrr_customer_months",
+    "fct_customer_acquisitions",
     "rpt_pipeline_weekly",
     "rpt_funnel_monthly",
     "fct_opportunity_outcomes",
@@ -134,7 +139,7 @@ def subscription(subscription_id: str, customer_id: str, start: str, period_star
 FOREVER = "9999-12-31 23:59:59"
 
 TABLES = {
-    "salesforce.account": [{"id": "001A1", "number_of_employees": 150}],
+    "salesforce.account": [{"id": "001A1", "number_of_employees": 150}, {"id": "001A2", "number_of_employees": 20}],
     "salesforce.opportunity": [
         open_opportunity("006OA", "2026-03-09 03:30:00"),
         open_opportunity("006OB", "2026-03-09 04:30:00"),
@@ -165,7 +170,8 @@ TABLES = {
          "close_date": "2026-03-31", "created_date": "2026-04-01 03:30:00"},
     ],
     "salesforce.lead": [
-        lead("00QL1", "Software", "2026-03-20 10:00:00"),
+        {**lead("00QL1", "Software", "2026-03-20 10:00:00"), "is_converted": "true", "converted_date": "2026-04-02",
+         "converted_account_id": "001A2"},
         lead("00QL2", "Retail", "2026-03-31 22:30:00"),
     ],
     "marketing.engagements": [
@@ -178,10 +184,13 @@ TABLES = {
     "stripe.customer": [
         {"id": "cus_C1", "metadata": "{}", "created": "2026-01-15 15:00:00", "currency": "usd", "livemode": "true"},
         {"id": "cus_C2", "metadata": "{}", "created": "2026-03-01 04:30:00", "currency": "usd", "livemode": "true"},
+        {"id": "cus_C3", "metadata": '{"salesforce_account_id": "001A2"}', "created": "2026-03-10 10:00:00",
+         "currency": "usd", "livemode": "true"},
     ],
     "stripe.subscription": [
         subscription("sub_C1", "cus_C1", "2026-01-15 15:00:00", "2026-05-15 15:00:00", None),
         subscription("sub_C2", "cus_C2", "2026-03-01 04:30:00", "2026-04-01 04:30:00", "2026-05-01 02:00:00"),
+        subscription("sub_C3", "cus_C3", "2026-03-10 10:00:00", "2026-05-10 10:00:00", None),
     ],
     "stripe.subscription_item": [
         {"id": "si_C1", "subscription_id": "sub_C1", "price_id": "price_M", "quantity": 1,
@@ -192,6 +201,8 @@ TABLES = {
          "_fivetran_end": FOREVER, "_fivetran_active": "true"},
         {"id": "si_C2", "subscription_id": "sub_C2", "price_id": "price_M", "quantity": 1,
          "created": "2026-03-01 04:30:00"},
+        {"id": "si_C3", "subscription_id": "sub_C3", "price_id": "price_M", "quantity": 1,
+         "created": "2026-03-10 10:00:00"},
     ],
 }  # fmt: skip
 
@@ -213,7 +224,7 @@ def test_mrr_is_read_at_the_close_of_the_local_month(built: tuple[str, Settings]
     rows = query(
         settings,
         "select customer_id, strftime(mrr_month, '%Y-%m') as month, mrr_usd, movement "
-        "from marts.fct_mrr_customer_months order by customer_id, mrr_month",
+        "from marts.fct_mrr_customer_months where customer_id in ('cus_C1', 'cus_C2') order by customer_id, mrr_month",
     )
     expected = {
         NEW_YORK: [
@@ -268,7 +279,8 @@ def test_events_count_in_the_local_month(built: tuple[str, Settings]) -> None:
         "select strftime(funnel_month, '%Y-%m') as month, "
         "cast(sum(opportunities_created_count) as integer) as opportunities, "
         "cast(sum(leads_created_count) as integer) as leads "
-        "from marts.rpt_funnel_monthly group by funnel_month order by funnel_month",
+        "from marts.rpt_funnel_monthly group by funnel_month "
+        "having sum(opportunities_created_count) + sum(leads_created_count) > 0 order by funnel_month",
     )
     expected = {
         # month: (opportunities created, leads created)
@@ -343,3 +355,14 @@ def test_cohort_windows_end_at_local_midnight_shown_in_utc(built: tuple[str, Set
         },
     }
     assert got == expected[zone]
+
+
+def test_a_qualification_sources_a_customer_by_the_end_of_its_local_month(built: tuple[str, Settings]) -> None:
+    zone, settings = built
+    acquisitions = query(
+        settings,
+        "select customer_id, strftime(first_paid_month, '%Y-%m') as month, acquisition_source "
+        "from marts.fct_customer_acquisitions where customer_id = 'cus_C3'",
+    )
+    expected = {NEW_YORK: "mql", BERLIN: "other"}
+    assert [tuple(row) for row in acquisitions.itertuples(index=False)] == [("cus_C3", "2026-03", expected[zone])]
