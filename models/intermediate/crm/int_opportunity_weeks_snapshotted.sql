@@ -55,7 +55,10 @@ changes as (
         stage_changes.close_date,
         stage_changes.changed_at,
         greatest(
-            cast(date_trunc('week', cast(stage_changes.changed_at as timestamptz) at time zone reporting.time_zone) as date),
+            cast(
+                date_trunc('week', cast(stage_changes.changed_at as timestamptz) at time zone reporting.time_zone)
+                as date
+            ),
             created_opportunities.created_week_start
         ) as change_week_start,
         lag(stage_changes.stage_name) over (
@@ -165,8 +168,9 @@ opportunity_spans as (
                     least(
                         coalesce(
                             cast(
-                                date_trunc('week', cast(qualified.closed_at as timestamptz) at time zone reporting.time_zone)
-                                as date
+                                date_trunc(
+                                    'week', cast(qualified.closed_at as timestamptz) at time zone reporting.time_zone
+                                ) as date
                             ),
                             data_as_of.latest_week_start
                         ),

@@ -155,14 +155,19 @@ assertions:
       ) as scorecard
       left join (
           select
-              cast(date_trunc('month', cast(lead_funnel.mql_at as timestamptz) at time zone reporting.time_zone) as date)
-                  as mql_month,
+              cast(
+                  date_trunc('month', cast(lead_funnel.mql_at as timestamptz) at time zone reporting.time_zone)
+                  as date
+              ) as mql_month,
               count(*) as mql_count
           from marts.fct_lead_funnel as lead_funnel
           cross join definitions.reporting as reporting
           where lead_funnel.mql_at is not null
           group by
-              cast(date_trunc('month', cast(lead_funnel.mql_at as timestamptz) at time zone reporting.time_zone) as date)
+              cast(
+                  date_trunc('month', cast(lead_funnel.mql_at as timestamptz) at time zone reporting.time_zone)
+                  as date
+              )
       ) as facts
           on scorecard.month = facts.mql_month
       where scorecard.mql_count <> coalesce(facts.mql_count, 0)
@@ -270,7 +275,8 @@ speed_to_lead as (
 sales_qualified as (
     select
         cast(
-            date_trunc('month', cast(lead_funnel.sales_qualified_at as timestamptz) at time zone reporting.time_zone) as date
+            date_trunc('month', cast(lead_funnel.sales_qualified_at as timestamptz) at time zone reporting.time_zone)
+            as date
         ) as month,
         lead_funnel.segment,
         count(*) as sales_qualified_count
@@ -279,7 +285,8 @@ sales_qualified as (
     where lead_funnel.sales_qualified_at is not null
     group by
         cast(
-            date_trunc('month', cast(lead_funnel.sales_qualified_at as timestamptz) at time zone reporting.time_zone) as date
+            date_trunc('month', cast(lead_funnel.sales_qualified_at as timestamptz) at time zone reporting.time_zone)
+            as date
         ),
         lead_funnel.segment
 ),
@@ -288,7 +295,8 @@ sales_qualified as (
 closed_deals as (
     select
         cast(
-            date_trunc('month', cast(opportunity_outcomes.closed_at as timestamptz) at time zone reporting.time_zone) as date
+            date_trunc('month', cast(opportunity_outcomes.closed_at as timestamptz) at time zone reporting.time_zone)
+            as date
         ) as month,
         opportunity_outcomes.segment,
         count(*) filter (where opportunity_outcomes.is_won) as won_deals_count,
@@ -298,7 +306,8 @@ closed_deals as (
     where opportunity_outcomes.closed_at is not null
     group by
         cast(
-            date_trunc('month', cast(opportunity_outcomes.closed_at as timestamptz) at time zone reporting.time_zone) as date
+            date_trunc('month', cast(opportunity_outcomes.closed_at as timestamptz) at time zone reporting.time_zone)
+            as date
         ),
         opportunity_outcomes.segment
 ),

@@ -82,8 +82,10 @@ funnel_events as (
     union all
 
     select
-        cast(date_trunc('month', cast(opportunities.created_at as timestamptz) at time zone reporting.time_zone) as date)
-            as funnel_month,
+        cast(
+            date_trunc('month', cast(opportunities.created_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as funnel_month,
         opportunities.channel,
         opportunities.segment,
         'opportunity_created' as funnel_event,

@@ -112,8 +112,10 @@ dispositioned as (
 
 decisions as (
     select
-        cast(date_trunc('month', cast(dispositioned.accepted_at as timestamptz) at time zone reporting.time_zone) as date)
-            as disposition_month,
+        cast(
+            date_trunc('month', cast(dispositioned.accepted_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as disposition_month,
         dispositioned.channel,
         dispositioned.campaign,
         'accepted' as decision,
@@ -126,8 +128,10 @@ decisions as (
     union all
 
     select
-        cast(date_trunc('month', cast(dispositioned.rejected_at as timestamptz) at time zone reporting.time_zone) as date)
-            as disposition_month,
+        cast(
+            date_trunc('month', cast(dispositioned.rejected_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as disposition_month,
         dispositioned.channel,
         dispositioned.campaign,
         'rejected' as decision,

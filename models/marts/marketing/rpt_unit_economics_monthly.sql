@@ -198,7 +198,10 @@ spend_monthly as (
 
 mql_monthly as (
     select
-        cast(date_trunc('month', cast(lifecycle.mql_at as timestamptz) at time zone reporting.time_zone) as date) as month,
+        cast(
+            date_trunc('month', cast(lifecycle.mql_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as month,
         lifecycle.channel,
         lifecycle.segment,
         count(*) as mql_count
@@ -214,7 +217,8 @@ mql_monthly as (
 sales_qualified_monthly as (
     select
         cast(
-            date_trunc('month', cast(lifecycle.sales_qualified_at as timestamptz) at time zone reporting.time_zone) as date
+            date_trunc('month', cast(lifecycle.sales_qualified_at as timestamptz) at time zone reporting.time_zone)
+            as date
         ) as month,
         lifecycle.channel,
         lifecycle.segment,
@@ -224,7 +228,8 @@ sales_qualified_monthly as (
     where lifecycle.sales_qualified_at is not null
     group by
         cast(
-            date_trunc('month', cast(lifecycle.sales_qualified_at as timestamptz) at time zone reporting.time_zone) as date
+            date_trunc('month', cast(lifecycle.sales_qualified_at as timestamptz) at time zone reporting.time_zone)
+            as date
         ),
         lifecycle.channel,
         lifecycle.segment

@@ -75,7 +75,8 @@ local_item_periods as (
         cast(item_periods.period_started_at as timestamptz) at time zone reporting.time_zone as period_started_local,
         cast(item_periods.period_ended_at as timestamptz) at time zone reporting.time_zone as period_ended_local,
         cast(
-            date_trunc('month', cast(item_periods.paid_started_at as timestamptz) at time zone reporting.time_zone) as date
+            date_trunc('month', cast(item_periods.paid_started_at as timestamptz) at time zone reporting.time_zone)
+            as date
         ) as paid_started_month
     from item_periods
     cross join reporting
@@ -120,7 +121,9 @@ item_months as (
         local_item_periods.billing_interval,
         -- whether this item's contract lets it end in the month after this one
         case
-            when coalesce(churn_eligibility.is_eligible_only_at_term_end, false) and local_item_periods.cycle_months >= 1
+            when
+                coalesce(churn_eligibility.is_eligible_only_at_term_end, false)
+                and local_item_periods.cycle_months >= 1
                 then date_diff(
                     'month',
                     local_item_periods.paid_started_month,

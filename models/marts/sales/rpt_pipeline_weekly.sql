@@ -2,14 +2,15 @@
 name: rpt_pipeline_weekly
 description: >-
   Weekly pipeline health by segment, stage and pipeline source: the deals open at the end of each week (Monday to
-  Sunday in the reporting time zone) and their amount, the pipeline created in the week, the deals aging in their
-  stage, and the deals whose close date was pushed later during the week. Each deal counts under the stage in force at the end of the week,
+  Sunday) and their amount, the pipeline created in the week, the deals aging in their stage, and the deals whose
+  close date was pushed later during the week. Each deal counts under the stage in force at the end of the week,
   replayed from the stage-change history (int_opportunity_weeks_snapshotted), so past weeks show the pipeline as it
   stood then; the latest week is the one holding the latest change in the data and shows the CRM as it is now. The
   pipeline source is who sourced the deal by its channel: sales for the shared sales-sourced channels, product for
   the product-sourced ones, marketing for every other channel. Open means a stage that is neither the shared won
   nor lost stage. Pipeline created is valued at the deal's current amount, so it reconciles with the CRM's own
-  opportunity report; open and slipped pipeline use the amount in force at the end of the week.
+  opportunity report; open and slipped pipeline use the amount in force at the end of the week. Weeks run from Monday
+  00:00 in the reporting time zone (definitions.reporting).
 grain: [week_start, segment, stage_name, pipeline_source]
 owner: team:revops
 kpis:
@@ -89,8 +90,11 @@ assertions:
               from marts.rpt_pipeline_weekly
           ) as weeks
           cross join definitions.reporting as reporting
-          where cast(date_trunc('week', cast(classified.created_at as timestamptz) at time zone reporting.time_zone) as date)
-              between weeks.first_week_start and weeks.latest_week_start
+          where
+              cast(
+                  date_trunc('week', cast(classified.created_at as timestamptz) at time zone reporting.time_zone)
+                  as date
+              ) between weeks.first_week_start and weeks.latest_week_start
       ) as facts
       where
           report.created_deals_count <> facts.created_deals_count
