@@ -26,16 +26,21 @@ opportunity_stages as (select * from definitions.opportunity_stages),
 
 horizon as (select * from definitions.data_horizon),
 
+reporting as (select * from definitions.reporting),
+
 -- the opportunities with a creation time: a week row needs the week it starts from
 created_opportunities as (
     select
         opportunities.opportunity_id,
         opportunities.created_at,
-        cast(date_trunc('week', opportunities.created_at) as date) as created_week_start,
+        cast(
+            date_trunc('week', cast(opportunities.created_at as timestamptz) at time zone reporting.time_zone) as date
+        ) as created_week_start,
         opportunities.stage_name,
         opportunities.amount_usd,
         opportunities.close_date
     from opportunities
+    cross join reporting
     where opportunities.created_at is not null
 ),
 
@@ -50,7 +55,11 @@ changes as (
         stage_changes.close_date,
         stage_changes.changed_at,
         greatest(
-            cast(date_trunc('week', stage_changes.changed_at) as date), created_opportunities.created_week_start
+            cast(
+                date_trunc('week', cast(stage_changes.changed_at as timestamptz) at time zone reporting.time_zone)
+                as date
+            ),
+            created_opportunities.created_week_start
         ) as change_week_start,
         lag(stage_changes.stage_name) over (
             partition by stage_changes.opportunity_id
@@ -62,6 +71,7 @@ changes as (
         ) as change_number
     from stage_changes
     inner join created_opportunities on stage_changes.opportunity_id = created_opportunities.opportunity_id
+    cross join reporting
     where stage_changes.changed_at is not null
 ),
 
@@ -116,16 +126,24 @@ opening_close_dates as (
 ),
 
 -- the latest moment in the data: the latest creation or recorded change, never after the run's as-of time
-data_as_of as (
-    select
-        cast(date_trunc('week', least(max(data_events.event_at), min(horizon.as_of_at))) as date) as latest_week_start,
-        cast(least(max(data_events.event_at), min(horizon.as_of_at)) as date) as as_of_date
+data_latest as (
+    select least(max(data_events.event_at), min(horizon.as_of_at)) as as_of_at
     from (
         select created_opportunities.created_at as event_at from created_opportunities
         union all
         select changes.changed_at as event_at from changes
     ) as data_events
     cross join horizon
+),
+
+-- its week and date in the reporting time zone
+data_as_of as (
+    select
+        cast(date_trunc('week', cast(data_latest.as_of_at as timestamptz) at time zone reporting.time_zone) as date)
+            as latest_week_start,
+        cast(cast(data_latest.as_of_at as timestamptz) at time zone reporting.time_zone as date) as as_of_date
+    from data_latest
+    cross join reporting
 ),
 
 -- every Monday from the first creation week to the latest week
@@ -148,7 +166,14 @@ opportunity_spans as (
                 then greatest(
                     created_opportunities.created_week_start,
                     least(
-                        coalesce(cast(date_trunc('week', qualified.closed_at) as date), data_as_of.latest_week_start),
+                        coalesce(
+                            cast(
+                                date_trunc(
+                                    'week', cast(qualified.closed_at as timestamptz) at time zone reporting.time_zone
+                                ) as date
+                            ),
+                            data_as_of.latest_week_start
+                        ),
                         data_as_of.latest_week_start
                     )
                 )
@@ -158,6 +183,7 @@ opportunity_spans as (
     left join qualified on created_opportunities.opportunity_id = qualified.opportunity_id
     left join opportunity_stages as current_stage on created_opportunities.stage_name = current_stage.stage_name
     cross join data_as_of
+    cross join reporting
 ),
 
 opportunity_weeks as (
@@ -279,12 +305,13 @@ final as (
         weekly_states_compared.stage_entered_at,                                -- when it entered the stage in force (UTC); null when the history does not say
         date_diff(
             'day',
-            cast(weekly_states_compared.stage_entered_at as date),
+            cast(cast(weekly_states_compared.stage_entered_at as timestamptz) at time zone reporting.time_zone as date),
             least(weekly_states_compared.week_start + 6, data_as_of.as_of_date)
         ) as days_in_stage                                                      -- whole days in that stage at week end (at the latest data date in the latest week); null when unknown
     from weekly_states_compared
     left join opportunity_stages as in_force_stage on weekly_states_compared.stage_name = in_force_stage.stage_name
     cross join data_as_of
+    cross join reporting
 )
 
 select * from final

@@ -154,10 +154,20 @@ assertions:
           group by month
       ) as scorecard
       left join (
-          select cast(date_trunc('month', mql_at) as date) as mql_month, count(*) as mql_count
-          from marts.fct_lead_funnel
-          where mql_at is not null
-          group by cast(date_trunc('month', mql_at) as date)
+          select
+              cast(
+                  date_trunc('month', cast(lead_funnel.mql_at as timestamptz) at time zone reporting.time_zone)
+                  as date
+              ) as mql_month,
+              count(*) as mql_count
+          from marts.fct_lead_funnel as lead_funnel
+          cross join definitions.reporting as reporting
+          where lead_funnel.mql_at is not null
+          group by
+              cast(
+                  date_trunc('month', cast(lead_funnel.mql_at as timestamptz) at time zone reporting.time_zone)
+                  as date
+              )
       ) as facts
           on scorecard.month = facts.mql_month
       where scorecard.mql_count <> coalesce(facts.mql_count, 0)
@@ -229,6 +239,8 @@ segments as (select * from definitions.segments),
 
 thresholds as (select * from definitions.thresholds),
 
+reporting as (select * from definitions.reporting),
+
 unknown_segment as (
     select segments.segment
     from segments
@@ -262,24 +274,42 @@ speed_to_lead as (
 
 sales_qualified as (
     select
-        cast(date_trunc('month', lead_funnel.sales_qualified_at) as date) as month,
+        cast(
+            date_trunc('month', cast(lead_funnel.sales_qualified_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as month,
         lead_funnel.segment,
         count(*) as sales_qualified_count
     from lead_funnel
+    cross join reporting
     where lead_funnel.sales_qualified_at is not null
-    group by cast(date_trunc('month', lead_funnel.sales_qualified_at) as date), lead_funnel.segment
+    group by
+        cast(
+            date_trunc('month', cast(lead_funnel.sales_qualified_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ),
+        lead_funnel.segment
 ),
 
 -- the formula of marts.rpt_win_rates_quarterly, by month of the last close
 closed_deals as (
     select
-        cast(date_trunc('month', opportunity_outcomes.closed_at) as date) as month,
+        cast(
+            date_trunc('month', cast(opportunity_outcomes.closed_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as month,
         opportunity_outcomes.segment,
         count(*) filter (where opportunity_outcomes.is_won) as won_deals_count,
         count(*) filter (where opportunity_outcomes.is_lost) as lost_deals_count
     from opportunity_outcomes
+    cross join reporting
     where opportunity_outcomes.closed_at is not null
-    group by cast(date_trunc('month', opportunity_outcomes.closed_at) as date), opportunity_outcomes.segment
+    group by
+        cast(
+            date_trunc('month', cast(opportunity_outcomes.closed_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ),
+        opportunity_outcomes.segment
 ),
 
 -- the rule of marts.rpt_pql_revenue_monthly (source pql), kept per segment, which that mart does not carry: a PQL
@@ -322,14 +352,18 @@ pql_workspaces_sales_qualified as (
 
 pqls as (
     select
-        cast(date_trunc('month', pql_workspaces.pql_at) as date) as month,
+        cast(date_trunc('month', cast(pql_workspaces.pql_at as timestamptz) at time zone reporting.time_zone) as date)
+            as month,
         pql_workspaces.segment,
         count(*) as pql_count,
         count(pql_workspaces_sales_qualified.workspace_id) as pql_sales_qualified_count
     from pql_workspaces
     left join pql_workspaces_sales_qualified
         on pql_workspaces.workspace_id = pql_workspaces_sales_qualified.workspace_id
-    group by cast(date_trunc('month', pql_workspaces.pql_at) as date), pql_workspaces.segment
+    cross join reporting
+    group by
+        cast(date_trunc('month', cast(pql_workspaces.pql_at as timestamptz) at time zone reporting.time_zone) as date),
+        pql_workspaces.segment
 ),
 
 pql_maturity as (
@@ -344,15 +378,23 @@ pql_maturity as (
 -- marketing-tool MQL, else of its creation), kept per segment, which that mart (per channel) does not carry
 drift as (
     select
-        cast(date_trunc('month', coalesce(lifecycle.mql_at, lifecycle.crm_mql_at, lifecycle.created_at)) as date)
-        as month,
+        cast(date_trunc(
+            'month',
+            cast(coalesce(lifecycle.mql_at, lifecycle.crm_mql_at, lifecycle.created_at) as timestamptz)
+            at time zone reporting.time_zone
+        ) as date) as month,
         lifecycle.segment,
         count(*) filter (
             where (lifecycle.crm_mql_at is not null) <> (lifecycle.mql_at is not null)
         ) as definition_drift_count
     from lifecycle
+    cross join reporting
     group by
-        cast(date_trunc('month', coalesce(lifecycle.mql_at, lifecycle.crm_mql_at, lifecycle.created_at)) as date),
+        cast(date_trunc(
+            'month',
+            cast(coalesce(lifecycle.mql_at, lifecycle.crm_mql_at, lifecycle.created_at) as timestamptz)
+            at time zone reporting.time_zone
+        ) as date),
         lifecycle.segment
 ),
 

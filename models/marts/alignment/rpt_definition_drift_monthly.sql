@@ -39,15 +39,21 @@ with
 
 lifecycle as (select * from intermediate.int_leads_lifecycle),
 
+reporting as (select * from definitions.reporting),
+
 flagged as (
     select
-        cast(date_trunc('month', coalesce(lifecycle.mql_at, lifecycle.crm_mql_at, lifecycle.created_at)) as date)
-        as drift_month,
+        cast(date_trunc(
+            'month',
+            cast(coalesce(lifecycle.mql_at, lifecycle.crm_mql_at, lifecycle.created_at) as timestamptz)
+            at time zone reporting.time_zone
+        ) as date) as drift_month,
         lifecycle.channel,
         lifecycle.crm_mql_at is not null as is_crm_mql,
         lifecycle.mql_at is not null as is_definition_mql,
         lifecycle.has_stage_out_of_order
     from lifecycle
+    cross join reporting
 ),
 
 final as (

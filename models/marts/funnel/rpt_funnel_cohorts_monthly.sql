@@ -179,6 +179,8 @@ thresholds as (select * from definitions.thresholds),
 
 horizon as (select * from definitions.data_horizon),
 
+reporting as (select * from definitions.reporting),
+
 data_as_of as (
     -- the reference point for maturity: the latest lead creation in the data (never the clock), and never after the
     -- run's as-of time
@@ -190,7 +192,8 @@ data_as_of as (
 cohort_members as (
     select
         'mql_month' as cohort_type,
-        cast(date_trunc('month', funnel.mql_at) as date) as cohort_month,
+        cast(date_trunc('month', cast(funnel.mql_at as timestamptz) at time zone reporting.time_zone) as date)
+            as cohort_month,
         funnel.mql_at as cohort_started_at,
         funnel.lead_id,
         funnel.channel,
@@ -203,13 +206,15 @@ cohort_members as (
         funnel.sales_qualified_at,
         funnel.won_at
     from funnel
+    cross join reporting
     where funnel.mql_at is not null
 
     union all
 
     select
         'created_month' as cohort_type,
-        cast(date_trunc('month', funnel.created_at) as date) as cohort_month,
+        cast(date_trunc('month', cast(funnel.created_at as timestamptz) at time zone reporting.time_zone) as date)
+            as cohort_month,
         funnel.created_at as cohort_started_at,
         funnel.lead_id,
         funnel.channel,
@@ -222,6 +227,7 @@ cohort_members as (
         funnel.sales_qualified_at,
         funnel.won_at
     from funnel
+    cross join reporting
     where funnel.created_at is not null
 ),
 
@@ -337,6 +343,41 @@ cohorts as (
         stage_days.owner_team
 ),
 
+-- when the window of a month's last possible member closes: the month's end in the reporting time zone plus the
+-- window, as a UTC time (the local time minus the zone's offset, read at a first guess and then at the instant it
+-- gives; the inverse of local = cast(utc as timestamptz) at time zone reporting.time_zone)
+cohort_window_local_ends as (
+    select distinct
+        cohorts.cohort_month,
+        cast(cohorts.cohort_month as timestamp) + interval 1 month
+        + thresholds.funnel_conversion_window_days * interval 1 day as window_ends_local
+    from cohorts
+    cross join thresholds
+),
+
+cohort_window_guesses as (
+    select
+        cohort_window_local_ends.cohort_month,
+        cohort_window_local_ends.window_ends_local,
+        cohort_window_local_ends.window_ends_local - (
+            (cast(cohort_window_local_ends.window_ends_local as timestamptz) at time zone reporting.time_zone)
+            - cohort_window_local_ends.window_ends_local
+        ) as window_ends_guess_at
+    from cohort_window_local_ends
+    cross join reporting
+),
+
+cohort_windows as (
+    select
+        cohort_window_guesses.cohort_month,
+        cohort_window_guesses.window_ends_local - (
+            (cast(cohort_window_guesses.window_ends_guess_at as timestamptz) at time zone reporting.time_zone)
+            - cohort_window_guesses.window_ends_guess_at
+        ) as window_ends_at
+    from cohort_window_guesses
+    cross join reporting
+),
+
 final as (
     select
         cohorts.cohort_type,                                                 -- mql_month (leads by MQL month) or created_month (leads by creation month)
@@ -375,17 +416,13 @@ final as (
         cohorts.p90_days_sales_qualified_to_won,                             -- 90th percentile of the same days
         cohorts.median_days_to_won,                                          -- median days from the starting event to won; null when none won
         cohorts.p90_days_to_won,                                             -- 90th percentile of the same days
-        cast(cohorts.cohort_month as timestamp) + interval 1 month
-        + thresholds.funnel_conversion_window_days * interval 1 day as cohort_window_ends_at, -- when the window of the month's last possible member closes
+        cohort_windows.window_ends_at as cohort_window_ends_at,              -- when the window of the month's last possible member closes (UTC; the month ends at midnight in the reporting time zone)
         data_as_of.latest_created_at as data_as_of_at,                       -- the latest lead creation in the data: the reference for maturity
         coalesce(
-            cast(cohorts.cohort_month as timestamp) + interval 1 month
-            + thresholds.funnel_conversion_window_days * interval 1 day
-            <= data_as_of.latest_created_at,
-            false
+            cohort_windows.window_ends_at <= data_as_of.latest_created_at, false
         ) as is_cohort_mature                                                -- the window has fully elapsed for every lead of the cohort: its counts are final
     from cohorts
-    cross join thresholds
+    inner join cohort_windows on cohorts.cohort_month = cohort_windows.cohort_month
     cross join data_as_of
 )
 

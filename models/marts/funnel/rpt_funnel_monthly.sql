@@ -55,14 +55,18 @@ leads as (select * from intermediate.int_leads_classified),
 
 opportunities as (select * from intermediate.int_opportunities_classified),
 
+reporting as (select * from definitions.reporting),
+
 funnel_events as (
     select
-        cast(date_trunc('month', leads.created_at) as date) as funnel_month,
+        cast(date_trunc('month', cast(leads.created_at as timestamptz) at time zone reporting.time_zone) as date)
+            as funnel_month,
         leads.channel,
         leads.segment,
         'lead_created' as funnel_event,
         0 as amount_usd
     from leads
+    cross join reporting
 
     union all
 
@@ -78,12 +82,16 @@ funnel_events as (
     union all
 
     select
-        cast(date_trunc('month', opportunities.created_at) as date) as funnel_month,
+        cast(
+            date_trunc('month', cast(opportunities.created_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as funnel_month,
         opportunities.channel,
         opportunities.segment,
         'opportunity_created' as funnel_event,
         0 as amount_usd
     from opportunities
+    cross join reporting
 
     union all
 

@@ -94,6 +94,8 @@ lifecycle as (select * from intermediate.int_leads_lifecycle),
 
 leads as (select * from staging.stg_salesforce__leads),
 
+reporting as (select * from definitions.reporting),
+
 dispositioned as (
     select
         lifecycle.lead_id,
@@ -110,25 +112,33 @@ dispositioned as (
 
 decisions as (
     select
-        cast(date_trunc('month', dispositioned.accepted_at) as date) as disposition_month,
+        cast(
+            date_trunc('month', cast(dispositioned.accepted_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as disposition_month,
         dispositioned.channel,
         dispositioned.campaign,
         'accepted' as decision,
         false as is_rejection_reason_missing,
         dispositioned.is_recycled
     from dispositioned
+    cross join reporting
     where dispositioned.accepted_at is not null
 
     union all
 
     select
-        cast(date_trunc('month', dispositioned.rejected_at) as date) as disposition_month,
+        cast(
+            date_trunc('month', cast(dispositioned.rejected_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as disposition_month,
         dispositioned.channel,
         dispositioned.campaign,
         'rejected' as decision,
         dispositioned.is_rejection_reason_missing,
         false as is_recycled
     from dispositioned
+    cross join reporting
     where dispositioned.rejected_at is not null
 ),
 

@@ -102,12 +102,16 @@ lifecycle as (select * from intermediate.int_leads_lifecycle),
 
 rejection_reasons as (select * from definitions.rejection_reasons),
 
+reporting as (select * from definitions.reporting),
+
 rejections as (
     select
-        cast(date_trunc('month', lifecycle.rejected_at) as date) as rejection_month,
+        cast(date_trunc('month', cast(lifecycle.rejected_at as timestamptz) at time zone reporting.time_zone) as date)
+            as rejection_month,
         lifecycle.channel,
         lifecycle.rejection_reason
     from lifecycle
+    cross join reporting
     where lifecycle.rejected_at is not null
 ),
 

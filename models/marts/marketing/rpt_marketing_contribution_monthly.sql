@@ -138,6 +138,8 @@ opportunities as (select * from intermediate.int_opportunities_classified),
 
 thresholds as (select * from definitions.thresholds),
 
+reporting as (select * from definitions.reporting),
+
 as_of as (
     select max(lifecycle.created_at) as as_of_at
     from lifecycle
@@ -146,7 +148,8 @@ as_of as (
 cohort_leads as (
     select
         lifecycle.lead_id,
-        cast(date_trunc('month', lifecycle.created_at) as date) as lead_month,
+        cast(date_trunc('month', cast(lifecycle.created_at as timestamptz) at time zone reporting.time_zone) as date)
+            as lead_month,
         lifecycle.channel,
         lifecycle.created_at,
         lifecycle.mql_at,
@@ -155,6 +158,7 @@ cohort_leads as (
         lifecycle.converted_opportunity_id
     from lifecycle
     cross join thresholds
+    cross join reporting
     where lifecycle.created_at is not null
 ),
 
@@ -225,7 +229,8 @@ final as (
         cohorts.open_window_mql_count,                                       -- wasted MQLs whose window is still open at as_of_at: they may still qualify
         cohorts.as_of_at,                                                    -- the as-of moment: the latest lead created_at in the data (UTC)
         cast(cohorts.lead_month + interval '1' month as timestamp)
-        + to_days(cast(thresholds.funnel_conversion_window_days as integer)) > cohorts.as_of_at
+        + to_days(cast(thresholds.funnel_conversion_window_days as integer))
+        > cast(cohorts.as_of_at as timestamptz) at time zone reporting.time_zone
         or coalesce(cohorts.last_mql_window_ends_at > cohorts.as_of_at, false)
         as is_conversion_window_open,                                        -- the month's end or one of its MQLs is less than the conversion window before as_of_at: the wasted counts are provisional
         cohorts.pipeline_opportunity_count,                                  -- opportunities the leads converted into (each once)
@@ -236,6 +241,7 @@ final as (
         cohorts.won_amount_usd / nullif(cohorts.mql_count, 0) as revenue_per_mql_usd -- revenue won (from all the cohort's leads) per MQL in USD; null when no MQLs
     from cohorts
     cross join thresholds
+    cross join reporting
 )
 
 select * from final

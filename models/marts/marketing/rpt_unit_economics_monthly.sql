@@ -198,24 +198,41 @@ spend_monthly as (
 
 mql_monthly as (
     select
-        cast(date_trunc('month', lifecycle.mql_at) as date) as month,
+        cast(
+            date_trunc('month', cast(lifecycle.mql_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as month,
         lifecycle.channel,
         lifecycle.segment,
         count(*) as mql_count
     from lifecycle
+    cross join reporting
     where lifecycle.mql_at is not null
-    group by cast(date_trunc('month', lifecycle.mql_at) as date), lifecycle.channel, lifecycle.segment
+    group by
+        cast(date_trunc('month', cast(lifecycle.mql_at as timestamptz) at time zone reporting.time_zone) as date),
+        lifecycle.channel,
+        lifecycle.segment
 ),
 
 sales_qualified_monthly as (
     select
-        cast(date_trunc('month', lifecycle.sales_qualified_at) as date) as month,
+        cast(
+            date_trunc('month', cast(lifecycle.sales_qualified_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as month,
         lifecycle.channel,
         lifecycle.segment,
         count(*) as sales_qualified_count
     from lifecycle
+    cross join reporting
     where lifecycle.sales_qualified_at is not null
-    group by cast(date_trunc('month', lifecycle.sales_qualified_at) as date), lifecycle.channel, lifecycle.segment
+    group by
+        cast(
+            date_trunc('month', cast(lifecycle.sales_qualified_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ),
+        lifecycle.channel,
+        lifecycle.segment
 ),
 
 -- each segment's share of the channel's MQLs in the month: the key spend is spread by

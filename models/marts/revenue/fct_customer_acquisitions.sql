@@ -68,6 +68,8 @@ users as (select * from staging.stg_salesforce__users),
 
 opportunity_stages as (select * from definitions.opportunity_stages),
 
+reporting as (select * from definitions.reporting),
+
 data_bounds as (
     select max(customer_months.mrr_month) as last_mrr_month
     from customer_months
@@ -193,13 +195,25 @@ sourced as (
         account_qualification.pql_at,
         account_qualification.mql_at,
         account_qualification.sales_qualified_at,
-        -- the moment a qualification must come before to source the customer
+        -- a qualification sources the customer when it came at or before the account's sales qualification, or
+        -- without one, before the end of the first paying month (a month of the reporting time zone)
         coalesce(
-            account_qualification.sales_qualified_at,
-            cast(new_customers.first_paid_month + interval 1 month as timestamp)
-        ) as source_cutoff_at
+            account_qualification.pql_at <= account_qualification.sales_qualified_at
+            or account_qualification.sales_qualified_at is null
+            and cast(account_qualification.pql_at as timestamptz) at time zone reporting.time_zone
+            <= cast(new_customers.first_paid_month + interval 1 month as timestamp),
+            false
+        ) as is_pql_before_cutoff,
+        coalesce(
+            account_qualification.mql_at <= account_qualification.sales_qualified_at
+            or account_qualification.sales_qualified_at is null
+            and cast(account_qualification.mql_at as timestamptz) at time zone reporting.time_zone
+            <= cast(new_customers.first_paid_month + interval 1 month as timestamp),
+            false
+        ) as is_mql_before_cutoff
     from new_customers
     left join account_qualification on new_customers.account_id = account_qualification.account_id
+    cross join reporting
 ),
 
 final as (
@@ -213,8 +227,8 @@ final as (
         sourced.mql_at,                                                               -- earliest MQL of a lead converted to the account (UTC)
         sourced.sales_qualified_at,                                                   -- first opportunity of the account sales-qualified (UTC)
         case
-            when sourced.pql_at <= sourced.source_cutoff_at then 'pql'
-            when sourced.mql_at <= sourced.source_cutoff_at then 'mql'
+            when sourced.is_pql_before_cutoff then 'pql'
+            when sourced.is_mql_before_cutoff then 'mql'
             else 'other'
         end as acquisition_source,                                                    -- pql, mql or other: the qualification at or before the account was sales-qualified (see the description)
         closing_reps.opportunity_id as closing_opportunity_id,                        -- the account's first won opportunity (null when none)

@@ -16,7 +16,8 @@ description: >-
   every subscription item it paid for at the close of the previous month may end in this month: items of a
   billing interval marked every_month always may; items of an interval marked term_end_month only in a month
   whole contract terms (12 x interval count months for yearly prices) after the month the subscription's paid
-  life began (its term-end month). Intervals not listed may end every month.
+  life began (its term-end month). Intervals not listed may end every month. Months are months of the reporting
+  time zone (definitions.reporting).
 grain: [customer_id, mrr_month]
 owner: team:revops
 */
@@ -35,6 +36,8 @@ segments as (select * from definitions.segments),
 churn_eligibility as (select * from definitions.churn_eligibility),
 
 horizon as (select * from definitions.data_horizon),
+
+reporting as (select * from definitions.reporting),
 
 -- the billing data runs to its latest recorded event (a future trial end or period end does not count)
 billing_events as (
@@ -60,12 +63,37 @@ data_as_of as (
     cross join horizon
 ),
 
+-- months are months of the reporting time zone: the item periods and the data's last event on its clock (local =
+-- cast(utc as timestamptz) at time zone reporting.time_zone, the idiom every model uses)
+local_item_periods as (
+    select
+        item_periods.customer_id,
+        item_periods.mrr_usd,
+        item_periods.seat_quantity,
+        item_periods.billing_interval,
+        item_periods.cycle_months,
+        cast(item_periods.period_started_at as timestamptz) at time zone reporting.time_zone as period_started_local,
+        cast(item_periods.period_ended_at as timestamptz) at time zone reporting.time_zone as period_ended_local,
+        cast(
+            date_trunc('month', cast(item_periods.paid_started_at as timestamptz) at time zone reporting.time_zone)
+            as date
+        ) as paid_started_month
+    from item_periods
+    cross join reporting
+),
+
+local_as_of as (
+    select cast(data_as_of.as_of_at as timestamptz) at time zone reporting.time_zone as as_of_local
+    from data_as_of
+    cross join reporting
+),
+
 calendar_bounds as (
     select
-        cast(date_trunc('month', min(item_periods.period_started_at)) as date) as first_month,
-        cast(date_trunc('month', min(data_as_of.as_of_at)) as date) as last_month
-    from item_periods
-    cross join data_as_of
+        cast(date_trunc('month', min(local_item_periods.period_started_local)) as date) as first_month,
+        cast(date_trunc('month', min(local_as_of.as_of_local)) as date) as last_month
+    from local_item_periods
+    cross join local_as_of
 ),
 
 calendar as (
@@ -74,38 +102,44 @@ calendar as (
     from calendar_bounds
 ),
 
--- the instant each month's MRR is read at: its last microsecond, or the data's last event for the running month
+-- the instant each month's MRR is read at, on the reporting time zone's clock: its last microsecond, or the data's
+-- last event for the running month
 month_closes as (
     select
         calendar.mrr_month,
-        least(calendar.mrr_month + interval 1 month - interval 1 microsecond, data_as_of.as_of_at) as closes_at
+        least(calendar.mrr_month + interval 1 month - interval 1 microsecond, local_as_of.as_of_local) as closes_local
     from calendar
-    cross join data_as_of
+    cross join local_as_of
 ),
 
 item_months as (
     select
         month_closes.mrr_month,
-        item_periods.customer_id,
-        item_periods.mrr_usd,
-        item_periods.seat_quantity,
-        item_periods.billing_interval,
+        local_item_periods.customer_id,
+        local_item_periods.mrr_usd,
+        local_item_periods.seat_quantity,
+        local_item_periods.billing_interval,
         -- whether this item's contract lets it end in the month after this one
         case
-            when coalesce(churn_eligibility.is_eligible_only_at_term_end, false) and item_periods.cycle_months >= 1
+            when
+                coalesce(churn_eligibility.is_eligible_only_at_term_end, false)
+                and local_item_periods.cycle_months >= 1
                 then date_diff(
                     'month',
-                    cast(date_trunc('month', item_periods.paid_started_at) as date),
+                    local_item_periods.paid_started_month,
                     cast(month_closes.mrr_month + interval 1 month as date)
-                ) % cast(item_periods.cycle_months as integer) = 0
+                ) % cast(local_item_periods.cycle_months as integer) = 0
             else true
         end as may_end_next_month
-    from item_periods
+    from local_item_periods
     inner join month_closes
         on
-            item_periods.period_started_at <= month_closes.closes_at
-            and (item_periods.period_ended_at is null or item_periods.period_ended_at > month_closes.closes_at)
-    left join churn_eligibility on item_periods.billing_interval = churn_eligibility.billing_interval
+            local_item_periods.period_started_local <= month_closes.closes_local
+            and (
+                local_item_periods.period_ended_local is null
+                or local_item_periods.period_ended_local > month_closes.closes_local
+            )
+    left join churn_eligibility on local_item_periods.billing_interval = churn_eligibility.billing_interval
 ),
 
 customer_months_paid as (

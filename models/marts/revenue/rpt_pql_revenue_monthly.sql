@@ -116,6 +116,8 @@ thresholds as (select * from definitions.thresholds),
 
 horizon as (select * from definitions.data_horizon),
 
+reporting as (select * from definitions.reporting),
+
 sources as (
     select unnest(['pql', 'mql', 'other']) as source
 ),
@@ -166,18 +168,21 @@ pql_opportunities as (
 pql_paths as (
     select
         pql_workspaces.workspace_id,
-        cast(date_trunc('month', pql_workspaces.pql_at) as date) as cohort_month,
+        cast(date_trunc('month', cast(pql_workspaces.pql_at as timestamptz) at time zone reporting.time_zone) as date)
+            as cohort_month,
         count(pql_opportunities.sales_qualified_at) > 0 as is_sales_qualified,
         count(pql_opportunities.won_at) > 0 as is_won
     from pql_workspaces
     left join pql_opportunities on pql_workspaces.workspace_id = pql_opportunities.workspace_id
-    group by pql_workspaces.workspace_id, pql_workspaces.pql_at
+    cross join reporting
+    group by pql_workspaces.workspace_id, pql_workspaces.pql_at, reporting.time_zone
 ),
 
 mql_paths as (
     select
         lead_lifecycle.lead_id,
-        cast(date_trunc('month', lead_lifecycle.mql_at) as date) as cohort_month,
+        cast(date_trunc('month', cast(lead_lifecycle.mql_at as timestamptz) at time zone reporting.time_zone) as date)
+            as cohort_month,
         coalesce(
             lead_lifecycle.sales_qualified_at
             <= lead_lifecycle.mql_at + to_days(cast(thresholds.funnel_conversion_window_days as integer)),
@@ -192,6 +197,7 @@ mql_paths as (
         ) as is_won
     from lead_lifecycle
     cross join thresholds
+    cross join reporting
     where lead_lifecycle.mql_at is not null
 ),
 
@@ -229,16 +235,25 @@ revenue_cohorts as (
     group by acquisitions.first_paid_month, acquisitions.acquisition_source
 ),
 
+-- the month of the run's as-of time in the reporting time zone
+horizon_month as (
+    select
+        cast(date_trunc('month', cast(horizon.as_of_at as timestamptz) at time zone reporting.time_zone) as date)
+            as as_of_month
+    from horizon
+    cross join reporting
+),
+
 month_bounds as (
     select
         min(event_months.cohort_month) as first_month,
-        least(max(event_months.cohort_month), min(horizon.as_of_month)) as last_month
+        least(max(event_months.cohort_month), min(horizon_month.as_of_month)) as last_month
     from (
         select qualification_cohorts.cohort_month from qualification_cohorts
         union all
         select revenue_cohorts.cohort_month from revenue_cohorts
     ) as event_months
-    cross join horizon
+    cross join horizon_month
 ),
 
 months as (
@@ -261,7 +276,8 @@ joined as (
             when sources.source <> 'other'
                 then
                     months.report_month + interval 1 month
-                    + to_days(cast(thresholds.funnel_conversion_window_days as integer)) <= data_as_of.as_of_at
+                    + to_days(cast(thresholds.funnel_conversion_window_days as integer))
+                    <= cast(data_as_of.as_of_at as timestamptz) at time zone reporting.time_zone
         end as is_conversion_mature,
         coalesce(revenue_cohorts.new_customer_count, 0) as new_customer_count,
         coalesce(revenue_cohorts.new_mrr_usd, 0) as new_mrr_usd,
@@ -272,6 +288,7 @@ joined as (
     cross join sources
     cross join thresholds
     cross join data_as_of
+    cross join reporting
     left join qualification_cohorts
         on months.report_month = qualification_cohorts.cohort_month and sources.source = qualification_cohorts.source
     left join revenue_cohorts

@@ -24,6 +24,8 @@ opportunity_stages as (select * from definitions.opportunity_stages),
 
 closed_lost_reasons as (select * from definitions.closed_lost_reasons),
 
+reporting as (select * from definitions.reporting),
+
 unspecified_loss_reason as (
     select
         closed_lost_reasons.loss_reason,
@@ -66,12 +68,16 @@ closed as (
         classified.amount_usd,
         classified.created_at,
         qualified.closed_at,
+        -- the calendar days of creation and close in the reporting time zone
+        cast(cast(classified.created_at as timestamptz) at time zone reporting.time_zone as date) as created_date,
+        cast(cast(qualified.closed_at as timestamptz) at time zone reporting.time_zone as date) as closed_date,
         qualified.is_won,
         qualified.is_lost,
         opportunities.loss_reason as recorded_loss_reason
     from classified
     inner join qualified on classified.opportunity_id = qualified.opportunity_id
     left join opportunities on classified.opportunity_id = opportunities.opportunity_id
+    cross join reporting
     where qualified.is_won or qualified.is_lost
 ),
 
@@ -85,7 +91,7 @@ final as (
         closed.channel,                                                          -- channel from the shared mapping
         closed.created_at,                                                       -- when the opportunity was created (UTC)
         closed.closed_at,                                                        -- last move into its current closed stage (UTC); the close date when no history; null when neither
-        cast(date_trunc('quarter', closed.closed_at) as date) as close_quarter,  -- first day of the quarter of closed_at; null when closed_at is
+        cast(date_trunc('quarter', closed.closed_date) as date) as close_quarter, -- first day of the quarter of closed_at (reporting time zone); null when closed_at is
         closed.is_won,                                                           -- in the shared won stage now
         closed.is_lost,                                                          -- in the shared lost stage now
         closed.amount_usd,                                                       -- contract value in USD
@@ -101,8 +107,8 @@ final as (
         end as loss_reason_bucket,                                               -- lost deals: bucket of the team that owns the reason; null when won
         closed.is_lost and closed_lost_reasons.loss_reason is null as is_loss_reason_missing, -- lost with an empty or unknown reason
         case
-            when cast(closed.closed_at as date) >= cast(closed.created_at as date)
-                then date_diff('day', cast(closed.created_at as date), cast(closed.closed_at as date))
+            when closed.closed_date >= closed.created_date
+                then date_diff('day', closed.created_date, closed.closed_date)
         end as sales_cycle_days,                                                 -- calendar days from the created date to the close date; null when either is missing or the close precedes creation
         reopened.opportunity_id is not null as was_reopened                      -- the history shows a closed stage followed by a later move back to an open stage
     from closed

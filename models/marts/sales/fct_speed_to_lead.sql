@@ -54,6 +54,8 @@ thresholds as (select * from definitions.thresholds),
 
 horizon as (select * from definitions.data_horizon),
 
+reporting as (select * from definitions.reporting),
+
 mql_leads as (
     select
         lifecycle.lead_id,
@@ -194,8 +196,12 @@ final as (
     select
         measured.lead_id,                                                    -- CRM lead id
         measured.mql_at,                                                     -- MQL under the shared definition (UTC)
-        cast(date_trunc('week', measured.mql_at) as date) as mql_week,       -- Monday of the MQL's week
-        cast(date_trunc('month', measured.mql_at) as date) as mql_month,     -- first day of the MQL's month
+        cast(
+            date_trunc('week', cast(measured.mql_at as timestamptz) at time zone reporting.time_zone) as date
+        ) as mql_week,                                                       -- Monday of the MQL's week (reporting time zone)
+        cast(
+            date_trunc('month', cast(measured.mql_at as timestamptz) at time zone reporting.time_zone) as date
+        ) as mql_month,                                                      -- first day of the MQL's month (reporting time zone)
         measured.channel,                                                    -- channel from the shared mapping
         measured.segment,                                                    -- size segment from the shared bands
         measured.owner_user_id,                                              -- lead owner: the rep accountable for the SLA (null when unowned)
@@ -216,6 +222,7 @@ final as (
         measured.first_touch_at is null as is_never_touched,                 -- no sales touch at or after the MQL by data_as_of_at
         measured.data_as_of_at                                               -- latest timestamp in the data: "now" for an untouched lead (UTC)
     from measured
+    cross join reporting
 )
 
 select * from final

@@ -9,7 +9,8 @@ description: >-
   pipeline source is who sourced the deal by its channel: sales for the shared sales-sourced channels, product for
   the product-sourced ones, marketing for every other channel. Open means a stage that is neither the shared won
   nor lost stage. Pipeline created is valued at the deal's current amount, so it reconciles with the CRM's own
-  opportunity report; open and slipped pipeline use the amount in force at the end of the week.
+  opportunity report; open and slipped pipeline use the amount in force at the end of the week. Weeks run from Monday
+  00:00 in the reporting time zone (definitions.reporting).
 grain: [week_start, segment, stage_name, pipeline_source]
 owner: team:revops
 kpis:
@@ -88,8 +89,12 @@ assertions:
               select min(week_start) as first_week_start, max(week_start) as latest_week_start
               from marts.rpt_pipeline_weekly
           ) as weeks
-          where cast(date_trunc('week', classified.created_at) as date)
-              between weeks.first_week_start and weeks.latest_week_start
+          cross join definitions.reporting as reporting
+          where
+              cast(
+                  date_trunc('week', cast(classified.created_at as timestamptz) at time zone reporting.time_zone)
+                  as date
+              ) between weeks.first_week_start and weeks.latest_week_start
       ) as facts
       where
           report.created_deals_count <> facts.created_deals_count

@@ -115,10 +115,13 @@ with
 
 acquisitions as (select * from marts.fct_customer_acquisitions),
 
+reporting as (select * from definitions.reporting),
+
 rep_months as (
     select
         acquisitions.closing_rep_user_id,
-        cast(date_trunc('month', acquisitions.won_at) as date) as close_month,
+        cast(date_trunc('month', cast(acquisitions.won_at as timestamptz) at time zone reporting.time_zone) as date)
+            as close_month,
         max(acquisitions.closing_rep_team) as closing_rep_team,
         count(distinct acquisitions.closing_opportunity_id) as deals_won_count,
         count(distinct acquisitions.closing_opportunity_id) filter (
@@ -136,8 +139,11 @@ rep_months as (
         coalesce(sum(acquisitions.mrr_12_month_usd), 0) as retained_12_month_mrr_usd,
         count(*) filter (where acquisitions.has_churned_12_month) as churned_customer_12_month_count
     from acquisitions
+    cross join reporting
     where acquisitions.closing_rep_user_id is not null
-    group by acquisitions.closing_rep_user_id, cast(date_trunc('month', acquisitions.won_at) as date)
+    group by
+        acquisitions.closing_rep_user_id,
+        cast(date_trunc('month', cast(acquisitions.won_at as timestamptz) at time zone reporting.time_zone) as date)
 ),
 
 final as (
