@@ -2,9 +2,9 @@
 
 Definitions in force (the project's file): fit points 20 (industry Software) + 20 (50-5000 employees) + 10 (country
 United States); MQL when fit + decayed engagement points >= 40 with fit >= 20, evaluated at the lead's creation and at
-each engagement from then on, engagements before the creation included; demo request 40, pricing visit 15, form fill
-10; points halve every 30 days. Sales may accept a lead from its MQL or its workspace's PQL, whichever came first
-(from its creation when it is sales-sourced, Outbound); a conversion recorded only as a date is a date in
+each engagement (those before the creation included), never earlier than the creation; demo request 40, pricing visit
+15, form fill 10; points halve every 30 days. Sales may accept a lead from its MQL or its workspace's PQL, whichever
+came first (from its creation when it is sales-sourced, Outbound); a conversion recorded only as a date is a date in
 reporting.time_zone (UTC here, America/New_York in the variant): it accepts the lead when it is on or after that
 moment's local date, at the later of that moment and the start of the conversion date. PQL: >= 2 active users and >= 2
 activation events within 14 days of the trial start.
@@ -18,8 +18,10 @@ MQL moments (fit = industry + size + country):
 - F5 fit 20, created Feb 1 00:00 with a pricing visit at that moment: 35. Form fill Mar 3 00:00 (30 days later):
   20 + 15 * 0.5 + 10 = 37.5 < 40 (45 without the decay). Pricing visit Apr 2 00:00 (60 and 30 days after the
   earlier two): 20 + 15 * 0.25 + 10 * 0.5 + 15 = 43.75: MQL at 2026-04-02 00:00.
-- F6 fit 20, created Jan 20 00:00; a demo request a day before its creation counts, decayed, at the creation:
-  20 + 40 * 0.5^(1 / 30) = 59.086: MQL at its creation 2026-01-20 00:00 (never before it).
+- F6 Retail, 150, US: fit 30, created Jan 20 00:00 by a form fill logged a minute earlier (Jan 19 23:59): 30 + 10 =
+  40 at the form fill, before the lead existed: MQL at its creation 2026-01-20 00:00 (never before it), score 40.
+  (At the creation itself the form fill has decayed for a minute, to 39.9998: evaluating only from the creation on
+  would lose the lead that the form fill created.)
 
 Acceptance:
 - A1 fit 50, created and MQL 2026-02-03 15:00; converted 2026-02-03 (no acceptance time): the MQL's date, so
@@ -64,6 +66,7 @@ AS_OF = "2026-04-30"  # after the last engagement, so no row lies beyond the dat
 
 FIT_50 = {"industry": "Software", "number_of_employees": 150, "country": "United States"}
 FIT_40 = {"industry": "Software", "number_of_employees": 150, "country": "Germany"}
+FIT_30 = {"industry": "Retail", "number_of_employees": 150, "country": "United States"}
 FIT_20 = {"industry": "Software", "number_of_employees": 10, "country": "Germany"}
 FIT_10 = {"industry": "Retail", "number_of_employees": 10, "country": "United States"}
 FIT_0 = {"industry": "Retail", "number_of_employees": 10, "country": "Germany"}
@@ -102,7 +105,7 @@ TABLES = {
         lead("00QF3", "Paid Search", FIT_20, "2026-01-10 08:00:00"),
         lead("00QF4", "Paid Search", FIT_10, "2026-01-12 07:00:00"),
         lead("00QF5", "Paid Search", FIT_20, "2026-02-01 00:00:00"),
-        lead("00QF6", "Paid Search", FIT_20, "2026-01-20 00:00:00"),
+        lead("00QF6", "Paid Search", FIT_30, "2026-01-20 00:00:00"),
         lead("00QA1", "Paid Search", FIT_50, "2026-02-03 15:00:00", **converted("2026-02-03", "006A1"),
              converted_account_id="001A1"),
         lead("00QA2", "Paid Search", FIT_50, "2026-02-03 15:00:00", **converted("2026-02-05")),
@@ -124,7 +127,7 @@ TABLES = {
         engagement("E4", "00QF5", "pricing_page_visit", "2026-02-01 00:00:00"),
         engagement("E5", "00QF5", "form_fill", "2026-03-03 00:00:00"),
         engagement("E6", "00QF5", "pricing_page_visit", "2026-04-02 00:00:00"),
-        engagement("E7", "00QF6", "demo_request", "2026-01-19 00:00:00"),
+        engagement("E7", "00QF6", "form_fill", "2026-01-19 23:59:00"),
         engagement("E8", "00QA3", "demo_request", "2026-02-03 10:00:00"),
         engagement("E9", "00QN1", "demo_request", "2026-03-02 03:00:00"),
         engagement("E10", "00QN2", "demo_request", "2026-03-02 03:00:00"),
@@ -192,13 +195,13 @@ def test_mql_at_creation_and_at_each_engagement(in_utc: Settings) -> None:
         "00QF6": "2026-01-20 00:00:00",
     }
     assert scored.loc[mql_leads, "fit_score"].to_dict() == {
-        "00QF1": 50, "00QF2": 40, "00QF3": 20, "00QF4": 10, "00QF5": 20, "00QF6": 20
+        "00QF1": 50, "00QF2": 40, "00QF3": 20, "00QF4": 10, "00QF5": 20, "00QF6": 30
     }  # fmt: skip
     assert scored.loc["00QF1", "score_at_mql"] == pytest.approx(50)
     assert scored.loc["00QF2", "score_at_mql"] == pytest.approx(40)
     assert scored.loc["00QF3", "score_at_mql"] == pytest.approx(20 + 10 * 0.5 ** (1 / 720) + 15)
     assert scored.loc["00QF5", "score_at_mql"] == pytest.approx(43.75)
-    assert scored.loc["00QF6", "score_at_mql"] == pytest.approx(20 + 40 * 0.5 ** (1 / 30))
+    assert scored.loc["00QF6", "score_at_mql"] == pytest.approx(40)
     # F4 peaked at 50 on its demo request: the fit minimum, not the score, keeps it out.
     assert scored.loc["00QF4", "peak_score"] == pytest.approx(50)
 

@@ -2,11 +2,12 @@
 name: int_leads_scored
 description: >-
   One row per CRM lead with its unified lead score under the shared definitions: the fit score from its company
-  (ICP industry, size and country), and the first moment, at or after the lead's creation, its score (fit +
-  behaviour + intent points, decayed with the half-life and window in force) reached the MQL threshold while its
-  fit met the minimum. The score only rises at an engagement and decays in between, so it is evaluated at the
-  lead's creation and at each of its engagements from then on: a lead whose fit alone reaches the threshold is an
-  MQL at its creation. Engagements before the creation count, decayed, from the moment they happened.
+  (ICP industry, size and country), and the first moment its score (fit + behaviour + intent points, decayed with
+  the half-life and window in force) reached the MQL threshold while its fit met the minimum, never earlier than
+  the lead's creation. The score only rises at an engagement and decays in between, so it is evaluated at the
+  lead's creation and at each of its engagements: a lead whose fit alone reaches the threshold is an MQL at its
+  creation. Engagements before the creation count (a form fill that created the lead, say): a lead whose score
+  reached the threshold before it was created is an MQL at its creation, with the score it reached.
 grain: [lead_id]
 owner: team:marketing
 */
@@ -47,7 +48,7 @@ fit as (
 ),
 
 moments as (
-    -- the moments the score can first reach the threshold: the lead's creation, and each engagement from then on
+    -- the moments the score can first reach the threshold: the lead's creation, and each of its engagements
     select
         fit.lead_id,
         fit.created_at as evaluated_at
@@ -57,10 +58,7 @@ moments as (
         fit.lead_id,
         engagements.occurred_at as evaluated_at
     from fit
-    inner join engagements
-        on
-            fit.lead_id = engagements.lead_id
-            and engagements.occurred_at >= fit.created_at
+    inner join engagements on fit.lead_id = engagements.lead_id
 ),
 
 moment_scores as (
@@ -127,9 +125,12 @@ final as (
         fit.is_icp_country,                                                   -- country is in the ICP
         fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp, -- meets every ICP criterion
         fit.fit_score,                                                        -- fit points from the ICP criteria met
-        peak.peak_score,                                                      -- highest score the lead had since its creation
-        first_qualifying.score_at_qualification as score_at_mql,              -- the score when it became an MQL
-        first_qualifying.qualified_at as mql_at                               -- when it became an MQL (UTC), never before creation
+        peak.peak_score,                                                      -- highest score the lead ever had
+        first_qualifying.score_at_qualification as score_at_mql,              -- the score when it first reached the threshold
+        case
+            when first_qualifying.qualified_at is not null
+                then greatest(first_qualifying.qualified_at, fit.created_at)
+        end as mql_at                                                         -- when it became an MQL (UTC), never before creation
     from fit
     left join first_qualifying on fit.lead_id = first_qualifying.lead_id
     left join peak on fit.lead_id = peak.lead_id
