@@ -252,7 +252,7 @@ def test_customer_acquisitions(built: Settings) -> None:
         "cus_C4": ("other", 100.0, None, None, None, None, None, False, None, None, None, None, None, None),
     }  # fmt: skip
     assert str(facts.loc["cus_C1", "pql_at"]) == "2025-01-05 12:00:00"
-    assert str(facts.loc["cus_C1", "mql_at"]) == "2025-01-03 10:00:00"
+    assert str(facts.loc["cus_C1", "mql_at"]) == "2025-01-02 10:00:00"  # L1: fit 50, an MQL at its creation
     assert str(facts.loc["cus_C1", "sales_qualified_at"]) == "2025-01-15 12:00:00"
     assert facts["first_paid_month"].dt.strftime("%Y-%m").to_dict() == {
         "cus_C1": "2025-02", "cus_C2": "2025-02", "cus_C3": "2025-02", "cus_C4": "2025-06"
