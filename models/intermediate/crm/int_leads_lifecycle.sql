@@ -86,8 +86,8 @@ accepted as (
     select
         acceptable.*,
         case
-            when acceptable.recorded_accepted_at is not null
-                then case when acceptable.recorded_accepted_at >= acceptable.acceptable_at then acceptable.recorded_accepted_at end
+            when acceptable.recorded_accepted_at >= acceptable.acceptable_at then acceptable.recorded_accepted_at
+            when acceptable.recorded_accepted_at is not null then null
             -- a conversion date is a date in the reporting time zone: it accepts the lead on or after the local date
             -- of the acceptable moment, at the start of that date in UTC but never before the acceptable moment
             when
@@ -143,7 +143,10 @@ final as (
         end as lost_at,                                                      -- lost, after qualifying (UTC)
         qualified.product_workspace_id,                                      -- product workspace of a sign-up
         qualified.pql_at,                                                    -- workspace became product-qualified (UTC)
-        ((qualified.recorded_accepted_at is not null or qualified.converted_date is not null) and qualified.accepted_at is null)
+        (
+            (qualified.recorded_accepted_at is not null or qualified.converted_date is not null)
+            and qualified.accepted_at is null
+        )
         or (qualified.recorded_sales_qualified_at is not null and qualified.sales_qualified_at is null)
         as has_stage_out_of_order                                            -- a recorded stage came before its predecessor
     from qualified
