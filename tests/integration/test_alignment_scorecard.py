@@ -8,16 +8,18 @@ Input: the Stripe customers of `test_mrr_and_retention` (C1-C4, accounts A1-A4) 
 - Marketing-tool MQL flags (mql_date_c): on A, B, E, F at their MQL (the tool agrees), not on C, D, G (shared
   definition only: drift); on H (outbound, never an MQL under the shared definition: tool only, drift).
 - Conversions: B accepted 01-06 12:30, converted to O1 (A5, Discovery 01-07 10:00, Closed Won 01-14).
-- Product sign-ups (channel Product Sign-up, Software, United States): P1 (SMB, 50 employees) workspace W1, PQL at
-  01-05 10:00 (second active user and second activation event), MQL at a pricing-page visit 01-06 10:00 (flagged
-  by the tool too), accepted 01-08, converted to O7 (A1, Discovery 01-20: sales-qualified 15 days after the PQL).
+- Product sign-ups (channel Product Sign-up, Manufacturing, United States: fit 30 < 40, no MQL at creation): P1
+  (SMB, 50 employees) workspace W1, PQL at 01-05 10:00 (second active user and second activation event), MQL at a
+  pricing-page visit 01-06 10:00 (flagged by the tool too), accepted 01-08, converted to O7 (A1, Discovery 01-20:
+  sales-qualified 15 days after the PQL).
   P2 (SMB, 60 employees) workspace W2, PQL 01-10 10:00, no engagement (never an MQL), never qualified.
   P3 (Mid-Market, 150 employees) MQL 01-12 11:00 (flagged), accepted 01-13, O8 (A2, Discovery 01-15), but its
   workspace W3 became a PQL only on 02-02 10:00: sales-qualified *before* the PQL, so not a PQL conversion.
   W4 is a PQL workspace (01-21 10:00) without any CRM lead: the unknown segment.
-- February leads (Paid Search, fit 50): I (Enterprise, 1500) MQL 02-02 09:00 (flagged), called by U1 at 09:20,
-  accepted 09:30, O4 (A6, Discovery 02-03, Closed Won 02-09); J (SMB, 50) MQL 02-03 10:00, not flagged, never
-  touched; K (SMB, 50) flagged by the tool on 02-05 but no engagement, so never an MQL (drift).
+- February leads (Paid Search, fit 30 as in `test_speed_to_lead`): I (Enterprise, 1500) MQL 02-02 09:00
+  (flagged), called by U1 at 09:20, accepted 09:30, O4 (A6, Discovery 02-03, Closed Won 02-09); J (SMB, 50) MQL
+  02-03 10:00, not flagged, never touched; K (SMB, 50) flagged by the tool on 02-05 but no engagement, so never an
+  MQL (drift).
 - Other closed deals: O2 (A1, SMB) lost 01-20; O3 (A2, Mid-Market) lost 01-25; O6 (A2) lost 02-20.
 - Ad spend (google / cpc: Paid Search): $700 in January, $400 in February.
 

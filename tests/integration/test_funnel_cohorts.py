@@ -1,8 +1,9 @@
 """Ten leads worked through by hand: the lead funnel fact and the monthly funnel cohorts.
 
 Definitions in force are the project's (`definitions.yml`): a conversion window of 180 days; Discovery is the
-sales-qualified stage; Outbound is sales-sourced. Every marketing lead below has a fit of 50 (Software, 150 or 60
-employees, United States) and one demo request (40 points), so it becomes an MQL at the moment of its demo request.
+sales-qualified stage; Outbound is sales-sourced. Every marketing lead below has a fit of 30 (Manufacturing, not an
+ICP industry; 150 or 60 employees, United States): 30 < 40 at its creation, so it becomes an MQL at the moment of its
+one demo request (30 + 40 = 70 >= 40).
 Paid Search leads L1-L5 and L8 have 150 employees (Mid-Market) and owner U1 (Sales Development).
 
 Lead by lead (times are UTC, day counts are exact):
@@ -49,7 +50,7 @@ def lead(lead_id: str, source: str, employees: int, created: str, owner: str | N
     return {
         "id": lead_id,
         "lead_source": source,
-        "industry": "Software" if source != "Outbound" else "Manufacturing",
+        "industry": "Manufacturing",
         "number_of_employees": employees,
         "country": "United States",
         "created_date": created,

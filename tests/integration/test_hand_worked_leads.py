@@ -2,7 +2,8 @@
 
 Definitions in force are the project's (`definitions.yml`): MQL at a score of 40 with a fit of at least 20; fit
 points 20 (ICP industry) + 20 (50-5000 employees) + 10 (ICP country); pricing visit 15, demo request 40, form fill
-10, web visit 2, e-mail click 3; points halve every 30 days. The score is evaluated at each engagement.
+10, web visit 2, e-mail click 3; points halve every 30 days. The score is evaluated at the lead's creation and at
+each engagement from then on, so a lead whose fit alone reaches 40 is an MQL when it is created.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def engagement(engagement_id: str, lead_id: str, activity: str, at: str) -> dict
 
 TABLES = {
     "salesforce.lead": [
-        # L1: fit 50; the pricing visit makes 65 >= 40: MQL at the visit. Accepted, converted, won.
+        # L1: fit 50 >= 40 on its own: MQL at its creation, with a score of 50 (its engagements come the day after).
+        # Accepted, converted, won.
         lead(
             "00QL1", "Paid Search", "Software", 150, "United States", "2026-01-05 09:00:00",
             mql_date_c="2026-01-06 10:30:00", accepted_date_c="2026-01-07 09:00:00", is_converted="true",
@@ -48,14 +50,15 @@ TABLES = {
             "00QL2", "Organic Search", "Retail", 20, "Germany", "2026-01-10 08:00:00",
             mql_date_c="2026-01-20 08:00:00", rejected_date_c="2026-01-21 08:00:00",
         ),
-        # L3: fit 50; an e-mail click makes 53: MQL at the click. The marketing tool never flagged it.
+        # L3: fit 50 >= 40 on its own: MQL at its creation (score 50). The marketing tool never flagged it.
         lead("00QL3", "Referral", "Software", 100, "United States", "2026-01-12 08:00:00"),
         # L4: fit 20 (industry only). Jan 1: 2 + 10 -> 32. Sixty days later both have decayed to a quarter (3): a
         # pricing visit makes 38, still short; the demo request an hour later makes 78: MQL on March 2.
         lead("00QL4", "Organic Search", "Software", 10, "Germany", "2026-01-01 00:00:00"),
-        # L5: fit 50; MQL at the pricing visit at 10:00, but the rep recorded acceptance at 09:00: out of order.
+        # L5: fit 30 (size and country); the pricing visit at 10:00 makes 45: MQL then, but the rep recorded
+        # acceptance at 09:00: out of order.
         lead(
-            "00QL5", "Paid Search", "Software", 150, "United States", "2026-01-08 08:00:00",
+            "00QL5", "Paid Search", "Retail", 150, "United States", "2026-01-08 08:00:00",
             accepted_date_c="2026-01-08 09:00:00",
         ),
         # L6: outbound, sales-sourced (fit 30: size and country): no MQL gate, accepted when the rep says so.
@@ -107,11 +110,12 @@ def test_lead_score_and_mql_moment(built: Settings) -> None:
         "00QL2": 0,
         "00QL3": 50,
         "00QL4": 20,
-        "00QL5": 50,
+        "00QL5": 30,
         "00QL6": 30,
     }
-    assert scored.loc["00QL1", "score_at_mql"] == pytest.approx(65)
-    assert scored.loc["00QL3", "score_at_mql"] == pytest.approx(53)
+    assert scored.loc["00QL1", "score_at_mql"] == pytest.approx(50)
+    assert scored.loc["00QL3", "score_at_mql"] == pytest.approx(50)
+    assert scored.loc["00QL5", "score_at_mql"] == pytest.approx(45)
     # 20 + 2 * 0.5^((60d + 1h + 1min) / 30d) + 10 * 0.5^((60d + 1h) / 30d) + 15 * 0.5^(1h / 30d) + 40
     assert scored.loc["00QL4", "score_at_mql"] == pytest.approx(77.98, abs=0.01)
     assert scored.loc["00QL4", "mql_at"] == datetime(2026, 3, 2, 1, 1)
@@ -137,14 +141,14 @@ def test_lifecycle_stages(built: Settings) -> None:
     }
     assert as_text == {
         "00QL1": {
-            "mql_at": "2026-01-06 10:00:00",
+            "mql_at": "2026-01-05 09:00:00",
             "accepted_at": "2026-01-07 09:00:00",
             "sales_qualified_at": "2026-01-25 12:00:00",
             "won_at": "2026-02-10 15:00:00",
             "rejected_at": None,
         },
         "00QL2": row(None, None, None, None, "2026-01-21 08:00:00"),
-        "00QL3": row("2026-01-12 09:00:00", None, None, None, None),
+        "00QL3": row("2026-01-12 08:00:00", None, None, None, None),
         "00QL4": row("2026-03-02 01:01:00", None, None, None, None),
         "00QL5": row("2026-01-08 10:00:00", None, None, None, None),
         "00QL6": row(None, "2026-01-16 08:00:00", None, None, None),

@@ -3,24 +3,27 @@
 Definitions in force are the project's (`definitions.yml`): MQL at a score of 40 with a fit of at least 20; fit
 points 20 (ICP industry) + 20 (50-5000 employees) + 10 (ICP country); pricing visit 15, demo request 40, e-mail
 click 3, web visit 2; Discovery and the later open or won stages are sales-qualified; the conversion window is 180
-days. An ICP lead (Software, 150 employees, United States) has a fit of 50, a non-ICP one (Retail, 20 employees,
-Germany) a fit of 0, which never makes an MQL.
+days. An ICP lead (Software, 150 employees, United States) has a fit of 50 >= 40, so it is an MQL when it is
+created (the score is evaluated at the creation and at each engagement); a non-ICP one (Retail, 20 employees,
+Germany) has a fit of 0, which never makes an MQL.
 
 The as-of moment is the latest lead created: G4, 2026-09-30 23:00.
 
 January cohort (its month ends 2026-02-01; + 180 days = 2026-07-31, before the as-of moment: window elapsed)
-- P1 Paid Search, ICP. Pricing visit Jan 6 10:00 -> 65: MQL. Accepted Jan 7, converted into O1 ($30,000), which
-  reached Discovery Feb 1 (26 days after the MQL: sales-qualified in the window) and was won Mar 15.
-- P2 Paid Search, ICP. Demo request Jan 21 10:00 -> 90: MQL; window ends Jul 20 10:00. Accepted Jan 22, converted
-  into O2 ($8,000), which reached Discovery only Sep 1 (sales-qualified, but after the window: wasted) and was lost.
-- P3 Paid Search, ICP. E-mail click Jan 25 09:00 -> 53: MQL; window ends Jul 24 09:00. Never accepted: wasted.
+- P1 Paid Search, ICP. MQL at its creation Jan 5 09:00 (a pricing visit Jan 6 makes 65). Accepted Jan 7, converted
+  into O1 ($30,000), which reached Discovery Feb 1 (27 days after the MQL: sales-qualified in the window) and was
+  won Mar 15.
+- P2 Paid Search, ICP. MQL at its creation Jan 20 09:00; window ends Jul 19 09:00. Accepted Jan 22, converted into
+  O2 ($8,000), which reached Discovery only Sep 1 (sales-qualified, but after the window: wasted) and was lost.
+- P3 Paid Search, ICP. MQL at its creation Jan 25 08:00; window ends Jul 24 08:00. Never accepted: wasted.
 - G1 Organic, non-ICP. A web visit: 2 points, fit 0: no MQL.
 - G2 Organic, non-ICP, no engagement: no MQL. Converted into O3 ($5,000, open in Prospecting): pipeline all the same.
 September cohort (its month ends 2026-10-01: the window is open whatever the MQLs)
-- P4 Paid Search, ICP. Demo request Sep 3 -> MQL, never accepted: wasted for now, its window is open until 2027.
+- P4 Paid Search, ICP. MQL at its creation Sep 2 09:00, never accepted: wasted for now, its window is open until
+  2027.
 - P7 Paid Search, non-ICP, created Sep 10, a duplicate of P1 converted into O1 too: O1 counts once, for P1, the
   earlier-created lead. P7 is no MQL and its conversion is no acceptance (no MQL): not sales-qualified.
-- G3 Organic, ICP. Pricing visit Sep 5 12:00 -> 65: MQL. Accepted Sep 6, converted into O4 ($20,000), Discovery on
+- G3 Organic, ICP. MQL at its creation Sep 5 08:00. Accepted Sep 6, converted into O4 ($20,000), Discovery on
   Sep 10: sales-qualified within the window; still open.
 - G4 Organic, non-ICP, created Sep 30 23:00 (the as-of moment), no engagement.
 """
@@ -158,12 +161,12 @@ def test_lifecycle_inputs(built: Settings) -> None:
     assert stages == {
         "00QG1": (None, None),
         "00QG2": (None, None),
-        "00QG3": (datetime(2026, 9, 5, 12), datetime(2026, 9, 10, 12)),
+        "00QG3": (datetime(2026, 9, 5, 8), datetime(2026, 9, 10, 12)),
         "00QG4": (None, None),
-        "00QP1": (datetime(2026, 1, 6, 10), datetime(2026, 2, 1, 12)),
-        "00QP2": (datetime(2026, 1, 21, 10), datetime(2026, 9, 1, 12)),
-        "00QP3": (datetime(2026, 1, 25, 9), None),
-        "00QP4": (datetime(2026, 9, 3, 10), None),
+        "00QP1": (datetime(2026, 1, 5, 9), datetime(2026, 2, 1, 12)),
+        "00QP2": (datetime(2026, 1, 20, 9), datetime(2026, 9, 1, 12)),
+        "00QP3": (datetime(2026, 1, 25, 8), None),
+        "00QP4": (datetime(2026, 9, 2, 9), None),
         "00QP7": (None, None),
     }
 
@@ -186,7 +189,7 @@ COLUMNS = [
 ]
 
 EXPECTED = {
-    # P1, P2, P3: all MQLs; P1 and P2 sales-qualified; P2 (Sep 1 is after its Jul 20 window end) and P3 (never)
+    # P1, P2, P3: all MQLs; P1 and P2 sales-qualified; P2 (Sep 1 is after its Jul 19 window end) and P3 (never)
     # wasted: 2 of 3. Every MQL window ended before Sep 30 and so did the month's (Jul 31): closed.
     # Pipeline O1 $30,000 + O2 $8,000; won O1 $30,000: $30,000 / 3 leads = $10,000 = $30,000 / 3 MQLs.
     (date(2026, 1, 1), "Paid Search"): (3, 3, 2, 2, 2 / 3, None, 0, False, 2, 38000.0, 1, 30000.0, 10000.0, 10000.0),

@@ -3,8 +3,8 @@
 Shared definitions in force (`definitions.yml`): a workspace is a PQL when, within 14 days of its first trial_started
 or signed_up event, it has >= 2 distinct active users and >= 2 activation events (project_created, invited_teammate,
 integration_connected, report_shared); pql_at is when the later of the two minimums is reached. MQL: fit (20 industry
-Software + 20 for 50-5000 employees + 10 United States = 50) + a demo request (40) = 90 >= 40. Conversion window 180
-days. Price: $100 per seat per month (10000 cents).
+Software + 20 for 50-5000 employees + 10 United States = 50) >= 40 on its own: an MQL when the lead is created.
+Conversion window 180 days. Price: $100 per seat per month (10000 cents).
 
 Product (workspaces W1..W3):
 - W1: trial U1 Jan 2 09:00; project_created (U1) Jan 3; invited_teammate (U1) Jan 4 10:00 (2nd activation); U2's
@@ -13,12 +13,12 @@ Product (workspaces W1..W3):
 - W3: signed_up U4 Feb 3 09:00; project_created (U4) Feb 4; integration_connected (U5) Feb 6 09:00: PQL Feb 6 09:00.
 
 CRM (reps R1, R2: Account Executives; R3: Customer Success):
-- L1 (Product Sign-up, workspace W1, fit 50): demo request Jan 3 10:00 -> MQL Jan 3 (before its PQL on Jan 5);
+- L1 (Product Sign-up, workspace W1, fit 50): MQL at its creation Jan 2 10:00 (before its PQL on Jan 5);
   accepted Jan 8; converted to account A1 (workspace W1) and opportunity O1: Discovery (sales-qualified) Jan 15,
   Closed Won Feb 10 15:00 recorded by R1. O1 was handed to R3 (Customer Success) after the win: owner today R3.
-- L2 (Paid Search, fit 50): demo request Jan 20 10:00 -> MQL; accepted Jan 21; A2 / O2: Discovery Jan 25, Closed
+- L2 (Paid Search, fit 50): MQL at its creation Jan 20 09:00; accepted Jan 21; A2 / O2: Discovery Jan 25, Closed
   Won Feb 20 15:00 recorded by R2 (the owner).
-- L3 (Paid Search, fit 50): MQL Jan 25 10:00, never converted.
+- L3 (Paid Search, fit 50): MQL Jan 25 09:00 (its creation), never converted.
 - L5 (Product Sign-up, workspace W3): converted to O5 (account A5), in Discovery since Feb 1 10:00 (before W3's PQL on
   Feb 6: that sales-qualification does not count for the PQL), still open.
 - O3 (account A3, Outbound, owner R1): Closed Won, close date Feb 25, no stage history at all: closing rep = the
@@ -31,7 +31,7 @@ Billing (MRR at each month's close; the data ends at C1's period start 2026-03-1
 - C3 (A3): 2 seats from 2025-02-26 ($200), down to 1 seat on 2025-10-15: contraction $100 in Oct; Feb 2026 = $100.
 - C4 (no CRM account, self-serve): 1 seat from 2025-06-05 ($100): its 12-month window ends 2026-06, after the data.
 
-Sources: C1: PQL Jan 5 12:00 <= first sales-qualified Jan 15 -> pql (its MQL Jan 3 came first too; PQL wins).
+Sources: C1: PQL Jan 5 12:00 <= first sales-qualified Jan 15 -> pql (its MQL Jan 2 came first too; PQL wins).
 C2: no PQL; MQL Jan 20 <= sales-qualified Jan 25 -> mql. C3: no lead, no workspace -> other. C4: no account -> other.
 """
 
@@ -252,7 +252,7 @@ def test_customer_acquisitions(built: Settings) -> None:
         "cus_C4": ("other", 100.0, None, None, None, None, None, False, None, None, None, None, None, None),
     }  # fmt: skip
     assert str(facts.loc["cus_C1", "pql_at"]) == "2025-01-05 12:00:00"
-    assert str(facts.loc["cus_C1", "mql_at"]) == "2025-01-03 10:00:00"
+    assert str(facts.loc["cus_C1", "mql_at"]) == "2025-01-02 10:00:00"  # L1: fit 50, an MQL at its creation
     assert str(facts.loc["cus_C1", "sales_qualified_at"]) == "2025-01-15 12:00:00"
     assert facts["first_paid_month"].dt.strftime("%Y-%m").to_dict() == {
         "cus_C1": "2025-02", "cus_C2": "2025-02", "cus_C3": "2025-02", "cus_C4": "2025-06"

@@ -1,8 +1,9 @@
 """Speed-to-lead worked through by hand: seven MQLs, their first sales touch, the SLA, and the weekly/monthly rollup.
 
 Definitions in force are the project's (`definitions.yml`): SLA 60 minutes; sales touch task types Call and Email.
-Every lead below is Software, in the United States, with 150 employees (Mid-Market) or 1500 (Enterprise): fit
-20 + 20 + 10 = 50. One pricing-page visit adds 15: 65 >= 40 with fit >= 20, so each lead is an MQL at its visit.
+Every lead below is in Manufacturing (not an ICP industry), in the United States, with 150 employees (Mid-Market) or
+1500 (Enterprise): fit 20 + 10 = 30 < 40 at its creation. One pricing-page visit adds 15: 45 >= 40 with fit >= 20, so
+each lead is an MQL at its visit.
 
 Touch rules (see `fct_speed_to_lead`): a closed task of a touch type is timed at its completion, else its creation;
 a meeting at its start; on the lead or its converted contact; by a CRM user. Open tasks, meetings not yet started
@@ -43,7 +44,7 @@ def lead(lead_id: str, owner: str | None, employees: int, created: str, source: 
     return {
         "id": lead_id,
         "lead_source": source,
-        "industry": "Software",
+        "industry": "Manufacturing",
         "number_of_employees": employees,
         "country": "United States",
         "created_date": created,

@@ -5,6 +5,10 @@ description: >-
   sales-accepted or rejected (with a reason from the taxonomy), sales-qualified, won or lost, and PQL for product
   sign-ups. Stages follow each other: a stage recorded in the CRM before the stage it must follow (an acceptance
   before the lead was an MQL, say) is not counted, and the lead is flagged, so every team counts the same path.
+  Sales may accept a lead from the moment it became an MQL or its product workspace a PQL, whichever came first
+  (from its creation when it is sales-sourced). A conversion recorded only as a date (no acceptance time) is an
+  acceptance when that date, a date in the reporting time zone, is on or after the date there of that moment: the
+  lead is accepted at the start of the conversion date (in UTC), or at that moment when it is later the same day.
 grain: [lead_id]
 owner: team:revops
 */
@@ -21,6 +25,8 @@ opportunities as (select * from intermediate.int_opportunities_qualified),
 workspaces as (select * from intermediate.int_workspaces_product_qualified),
 
 sales_sourced_channels as (select * from definitions.sales_sourced_channels),
+
+reporting as (select * from definitions.reporting),
 
 rejection_reasons as (select * from definitions.rejection_reasons),
 
@@ -43,7 +49,8 @@ recorded as (
         -- sales-sourced leads skip the MQL gate: they are never counted as MQLs
         case when sales_sourced_channels.channel is null then scored.score_at_mql end as score_at_mql,
         case when sales_sourced_channels.channel is null then scored.mql_at end as mql_at,
-        coalesce(leads.accepted_at, cast(leads.converted_date as timestamp)) as recorded_accepted_at,
+        leads.accepted_at as recorded_accepted_at,
+        leads.converted_date,
         leads.rejected_at as recorded_rejected_at,
         leads.rejection_reason as recorded_rejection_reason,
         leads.converted_opportunity_id,
@@ -61,16 +68,38 @@ recorded as (
     left join workspaces on leads.product_workspace_id = workspaces.workspace_id
 ),
 
-accepted as (
+acceptable as (
+    -- the first moment sales may accept the lead: its creation when sales-sourced, else its MQL or its workspace's
+    -- PQL, whichever came first
     select
         recorded.*,
         case
-            when recorded.is_sales_sourced and recorded.recorded_accepted_at >= recorded.created_at
-                then recorded.recorded_accepted_at
-            when recorded.recorded_accepted_at >= recorded.mql_at
-                then recorded.recorded_accepted_at
-        end as accepted_at
+            when recorded.is_sales_sourced then recorded.created_at
+            when recorded.pql_at is null then recorded.mql_at
+            when recorded.mql_at is null then recorded.pql_at
+            else least(recorded.mql_at, recorded.pql_at)
+        end as acceptable_at
     from recorded
+),
+
+accepted as (
+    select
+        acceptable.*,
+        case
+            when acceptable.recorded_accepted_at >= acceptable.acceptable_at then acceptable.recorded_accepted_at
+            when acceptable.recorded_accepted_at is not null then null
+            -- a conversion date is a date in the reporting time zone: it accepts the lead on or after the local date
+            -- of the acceptable moment, at the start of that date in UTC but never before the acceptable moment
+            when
+                acceptable.converted_date
+                >= cast((acceptable.acceptable_at at time zone 'UTC') at time zone reporting.time_zone as date)
+                then greatest(
+                    acceptable.acceptable_at,
+                    (cast(acceptable.converted_date as timestamp) at time zone reporting.time_zone) at time zone 'UTC'
+                )
+        end as accepted_at
+    from acceptable
+    cross join reporting
 ),
 
 qualified as (
@@ -95,7 +124,7 @@ final as (
         qualified.created_at,                                                -- when the lead was created (UTC)
         qualified.mql_at,                                                    -- MQL under the shared definition (UTC); never for sales-sourced leads
         qualified.crm_mql_at,                                                -- MQL as the marketing tool flagged it (UTC)
-        qualified.accepted_at,                                               -- sales accepted it, after its MQL (UTC)
+        qualified.accepted_at,                                               -- sales accepted it, at or after its MQL or PQL (UTC)
         qualified.recorded_rejected_at as rejected_at,                       -- sales rejected it (UTC)
         case
             when qualified.recorded_rejected_at is null then null
@@ -114,7 +143,10 @@ final as (
         end as lost_at,                                                      -- lost, after qualifying (UTC)
         qualified.product_workspace_id,                                      -- product workspace of a sign-up
         qualified.pql_at,                                                    -- workspace became product-qualified (UTC)
-        (qualified.recorded_accepted_at is not null and qualified.accepted_at is null)
+        (
+            (qualified.recorded_accepted_at is not null or qualified.converted_date is not null)
+            and qualified.accepted_at is null
+        )
         or (qualified.recorded_sales_qualified_at is not null and qualified.sales_qualified_at is null)
         as has_stage_out_of_order                                            -- a recorded stage came before its predecessor
     from qualified

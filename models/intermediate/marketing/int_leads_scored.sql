@@ -2,9 +2,12 @@
 name: int_leads_scored
 description: >-
   One row per CRM lead with its unified lead score under the shared definitions: the fit score from its company
-  (ICP industry, size and country), and the first moment its score (fit + behaviour + intent points, decayed
-  with the half-life and window in force) reached the MQL threshold while its fit met the minimum. The score
-  only rises at an engagement and decays in between, so it is evaluated at each engagement of the lead.
+  (ICP industry, size and country), and the first moment its score (fit + behaviour + intent points, decayed with
+  the half-life and window in force) reached the MQL threshold while its fit met the minimum, never earlier than
+  the lead's creation. The score only rises at an engagement and decays in between, so it is evaluated at the
+  lead's creation and at each of its engagements: a lead whose fit alone reaches the threshold is an MQL at its
+  creation. Engagements before the creation count (a form fill that created the lead, say): a lead whose score
+  reached the threshold before it was created is an MQL at its creation, with the score it reached.
 grain: [lead_id]
 owner: team:marketing
 */
@@ -44,46 +47,63 @@ fit as (
     left join icp_countries on leads.country = icp_countries.country
 ),
 
-engagement_scores as (
-    -- the behaviour + intent score of a lead right after each of its engagements
+moments as (
+    -- the moments the score can first reach the threshold: the lead's creation, and each of its engagements
     select
-        evaluated.lead_id,
-        evaluated.engagement_id,
-        evaluated.occurred_at,
-        sum(
-            earlier.points
-            * power(
-                0.5,
-                (epoch(evaluated.occurred_at) - epoch(earlier.occurred_at)) / (thresholds.score_half_life_days * 86400)
-            )
+        fit.lead_id,
+        fit.created_at as evaluated_at
+    from fit
+    union
+    select
+        fit.lead_id,
+        engagements.occurred_at as evaluated_at
+    from fit
+    inner join engagements on fit.lead_id = engagements.lead_id
+),
+
+moment_scores as (
+    -- the behaviour + intent score of a lead at each moment: every engagement up to it, decayed, inside the window
+    select
+        moments.lead_id,
+        moments.evaluated_at,
+        coalesce(
+            sum(
+                engagements.points
+                * power(
+                    0.5,
+                    (epoch(moments.evaluated_at) - epoch(engagements.occurred_at))
+                    / (thresholds.score_half_life_days * 86400)
+                )
+            ),
+            0
         ) as engagement_score
-    from engagements as evaluated
-    inner join engagements as earlier
-        on
-            evaluated.lead_id = earlier.lead_id
-            and earlier.occurred_at <= evaluated.occurred_at
+    from moments
     cross join thresholds
-    where epoch(evaluated.occurred_at) - epoch(earlier.occurred_at) <= thresholds.score_window_days * 86400
-    group by evaluated.lead_id, evaluated.engagement_id, evaluated.occurred_at
+    left join engagements
+        on
+            moments.lead_id = engagements.lead_id
+            and engagements.occurred_at <= moments.evaluated_at
+            and epoch(moments.evaluated_at) - epoch(engagements.occurred_at) <= thresholds.score_window_days * 86400
+    group by moments.lead_id, moments.evaluated_at
 ),
 
 scored as (
     select
         fit.lead_id,
-        engagement_scores.occurred_at,
-        fit.fit_score + engagement_scores.engagement_score as lead_score,
+        moment_scores.evaluated_at,
+        fit.fit_score + moment_scores.engagement_score as lead_score,
         fit.fit_score >= thresholds.mql_min_fit_score
-        and fit.fit_score + engagement_scores.engagement_score >= thresholds.mql_score_threshold as is_qualifying
+        and fit.fit_score + moment_scores.engagement_score >= thresholds.mql_score_threshold as is_qualifying
     from fit
-    inner join engagement_scores on fit.lead_id = engagement_scores.lead_id
+    inner join moment_scores on fit.lead_id = moment_scores.lead_id
     cross join thresholds
 ),
 
 first_qualifying as (
     select
         scored.lead_id,
-        min(scored.occurred_at) as qualified_at,
-        arg_min(scored.lead_score, scored.occurred_at) as score_at_qualification
+        min(scored.evaluated_at) as qualified_at,
+        arg_min(scored.lead_score, scored.evaluated_at) as score_at_qualification
     from scored
     where scored.is_qualifying
     group by scored.lead_id
@@ -105,8 +125,8 @@ final as (
         fit.is_icp_country,                                                   -- country is in the ICP
         fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp, -- meets every ICP criterion
         fit.fit_score,                                                        -- fit points from the ICP criteria met
-        coalesce(peak.peak_score, fit.fit_score) as peak_score,               -- highest score the lead ever had
-        first_qualifying.score_at_qualification as score_at_mql,              -- the score when it became an MQL
+        peak.peak_score,                                                      -- highest score the lead ever had
+        first_qualifying.score_at_qualification as score_at_mql,              -- the score when it first reached the threshold
         case
             when first_qualifying.qualified_at is not null
                 then greatest(first_qualifying.qualified_at, fit.created_at)

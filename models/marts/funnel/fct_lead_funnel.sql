@@ -8,7 +8,9 @@ description: >-
   was sales-accepted and not before its acceptance (the same rule as every other stage); sales_qualified_at,
   won_at and lost_at stay as int_leads_lifecycle has them, and rpt_funnel_cohorts_monthly counts a stage only
   when every earlier one counts. Sales-sourced leads skip the MQL gate: they enter the funnel when sales accepts
-  them (funnel_entered_at), every other lead at its MQL.
+  them (funnel_entered_at), every other lead at its MQL. A lead sales accepted after its workspace's PQL without
+  being an MQL keeps its accepted_at but has not entered this (MQL) funnel: PQLs are followed in
+  rpt_pql_revenue_monthly.
   The owner team is the sales team of the lead's current CRM owner; a lead with no owner, an owner that is not a
   known CRM user, or an owner without a team is in the team labelled by the definitions' reporting.unassigned_label. Ids only, no personal data.
 grain: [lead_id]
@@ -63,7 +65,7 @@ final as (
         staged.is_sales_sourced,                                             -- sourced by sales: skips the MQL gate
         staged.created_at,                                                   -- when the lead was created (UTC)
         staged.mql_at,                                                       -- MQL under the shared definition (UTC); never for sales-sourced leads
-        staged.accepted_at,                                                  -- sales accepted it, after its MQL (UTC)
+        staged.accepted_at,                                                  -- sales accepted it, after its MQL or PQL (UTC)
         staged.funnel_entered_at,                                            -- entered the funnel: the MQL, or the acceptance of a sales-sourced lead (UTC)
         staged.converted_opportunity_id,                                     -- opportunity the lead converted into (id only)
         staged.opportunity_created_at,                                       -- the converted opportunity was created, at or after acceptance (UTC); null otherwise

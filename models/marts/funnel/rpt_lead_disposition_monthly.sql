@@ -6,8 +6,8 @@ description: >-
   recycled (rejected, then accepted later). Each decision counts in the month it was made, so a lead with both an
   acceptance and a rejection counts once in each, each in its own month (accepted on Jan 8 and rejected on Feb 10:
   one acceptance in January, one rejection in February). Acceptance is the shared definition's
-  (`int_leads_lifecycle.accepted_at`: at or after the MQL, or any time for a sales-sourced lead), so a CRM
-  acceptance recorded before the lead was an MQL is not counted here (the drift mart shows it). A recycled lead is
+  (`int_leads_lifecycle.accepted_at`: at or after the MQL or the PQL, or any time for a sales-sourced lead), so a
+  CRM acceptance recorded before the lead was an MQL or a PQL is not counted here (the drift mart shows it). A recycled lead is
   a rejected lead whose acceptance came strictly after its rejection (accepted_at > rejected_at); it counts in the
   month of that acceptance, and is also one of that month's acceptances. The campaign is the lead's UTM campaign
   as recorded (trimmed); a lead without one is under the placeholder '(none)'. A month, channel and campaign with
@@ -16,7 +16,7 @@ grain: [disposition_month, channel, campaign]
 owner: team:sales
 kpis:
   - name: leads_accepted_count
-    formula: count of leads whose accepted_at (shared definition, at or after the MQL) falls in the month
+    formula: count of leads whose accepted_at (shared definition, at or after the MQL or PQL) falls in the month
     numerator: n/a
     denominator: n/a
     grain: month x channel x campaign (of the lead)
