@@ -23,6 +23,9 @@ CRM (reps R1, R2: Account Executives; R3: Customer Success):
   Feb 6: that sales-qualification does not count for the PQL), still open.
 - O3 (account A3, Outbound, owner R1): Closed Won, close date Feb 25, no stage history at all: closing rep = the
   current owner R1; no lead.
+- O4 (account A2, owner R1): an Expansion (definitions.opportunity_types), won Jan 30 15:00 by R1, before A2's
+  new-business deal O2. The first won deal counts new business only: A2's closing deal stays O2 (R2); counting
+  every type, O4 would make C2 R1's customer.
 
 Billing (MRR at each month's close; the data ends at C1's period start 2026-03-10, so the last month is 2026-03):
 - C1 (A1): 2 seats from 2025-02-10 ($200), 5 seats from 2025-06-15 ($500): new $200 in Feb 2025, +$300 expansion
@@ -155,6 +158,8 @@ TABLES = {
                     is_closed="true", is_won="true", amount=2400, lead_source="Outbound"),
         opportunity("006O5", "001A5", "Discovery", "2025-02-01 10:00:00", "005R2", close_date="2025-04-30",
                     lead_source="Product Sign-up"),
+        opportunity("006O4", "001A2", "Closed Won", "2025-01-12 12:00:00", "005R1", close_date="2025-01-30",
+                    is_closed="true", is_won="true", amount=1200, lead_source="Paid Search", type="Expansion"),
     ],
     "salesforce.opportunity_history": [
         history("H1", "006O1", "Prospecting", "2025-01-10 12:00:00", "005R1"),
@@ -164,6 +169,8 @@ TABLES = {
         history("H5", "006O2", "Discovery", "2025-01-25 12:00:00", "005R2"),
         history("H6", "006O2", "Closed Won", "2025-02-20 15:00:00", "005R2"),
         history("H7", "006O5", "Discovery", "2025-02-01 10:00:00", "005R2"),
+        history("H8", "006O4", "Prospecting", "2025-01-12 12:00:00", "005R1"),
+        history("H9", "006O4", "Closed Won", "2025-01-30 15:00:00", "005R1"),
     ],
     "stripe.price": [
         {"id": "price_M", "currency": "usd", "unit_amount": 10000, "type": "recurring", "recurring_interval": "month",
@@ -200,7 +207,9 @@ TABLES = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("pql_and_rep_revenue")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    # The data ends at C1's period start (2026-03-10); the latest connector sync column in these files (a product
+    # event's received_at, 2025-02-06) would end it eleven months early.
+    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES), as_of="2026-03-10 11:00:00")
     result = materialize(settings, SELECTION)
     assert result.success
     checks = result.get_asset_check_evaluations()
@@ -242,7 +251,8 @@ def test_customer_acquisitions(built: Settings) -> None:
         # C1: won by R1 (recorded the win), owned by R3 today; $200 -> $500 in Feb 2026: +$300 expansion.
         "cus_C1": ("pql", 200.0, "006O1", "005R1", "stage_history", "Account Executives", "005R3", True,
                    500.0, 300.0, 0.0, 0.0, 0.0, False),
-        # C2: won by R2; $300 churned in August 2025, nothing in Feb 2026.
+        # C2: won by R2 with O2 (O4, an earlier expansion won by R1, is not new business); $300 churned in August
+        # 2025, nothing in Feb 2026.
         "cus_C2": ("mql", 300.0, "006O2", "005R2", "stage_history", "Account Executives", "005R2", True,
                    0.0, 0.0, 0.0, 300.0, 0.0, True),
         # C3: no history: the current owner R1; $200 -> $100 in Oct 2025.

@@ -5,7 +5,8 @@ description: >-
   did in their first 12 months (churned, contraction, expansion and reactivation MRR, MRR 12 months on, NRR). These
   are the inputs a commission plan that splits pay between new and retained revenue needs (for example a share of
   new_mrr_closed_usd at signing and a share of retained_12_month_mrr_usd a year later). Rows come from
-  marts.fct_customer_acquisitions (see its description): the closing deal is the account's first won opportunity;
+  marts.fct_customer_acquisitions (see its description): the closing deal is the account's first won new-business
+  opportunity;
   the closing rep is the CRM user who recorded its move into the shared won stage (the owner at win), or the
   current owner when the history holds none (deals_credited_to_current_owner_count counts those); a customer is
   credited to the rep who closed its CRM account's first deal, so every billing customer of that account counts for
@@ -63,7 +64,7 @@ assertions:
   - name: assert_new_mrr_closed_matches_customers_with_a_closing_rep
     description: >-
       New MRR closed and customers closed over every rep equal the new MRR and count, in
-      marts.fct_mrr_customer_months, of the customers whose CRM account has a won opportunity; never more than the
+      marts.fct_mrr_customer_months, of the customers whose CRM account has a won new-business opportunity; never more than the
       total new MRR. A won first deal with neither an owner nor a user on its recorded win has no closing rep, so
       its customers are in no row and this check fails: every customer won by sales must be credited to a rep.
     sql: >-
@@ -80,14 +81,14 @@ assertions:
                   from intermediate.int_opportunities_classified as opportunities
                   inner join intermediate.int_opportunities_qualified as qualified
                       on opportunities.opportunity_id = qualified.opportunity_id
-                  where qualified.is_won and qualified.closed_at is not null
+                  where qualified.is_won and qualified.closed_at is not null and opportunities.is_new_business
               )), 0) as new_mrr_usd,
               count(*) filter (where movement = 'new' and account_id in (
                   select opportunities.account_id
                   from intermediate.int_opportunities_classified as opportunities
                   inner join intermediate.int_opportunities_qualified as qualified
                       on opportunities.opportunity_id = qualified.opportunity_id
-                  where qualified.is_won and qualified.closed_at is not null
+                  where qualified.is_won and qualified.closed_at is not null and opportunities.is_new_business
               )) as customer_count,
               coalesce(sum(new_mrr_usd), 0) as total_new_mrr_usd
           from marts.fct_mrr_customer_months
