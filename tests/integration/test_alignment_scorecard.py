@@ -395,3 +395,43 @@ def test_pql_conversion_is_not_mature_yet(built: Settings) -> None:
     assert maturity[date(2026, 1, 1)] is False and maturity[date(2026, 2, 1)] is False
     # the PQL mart runs to its last qualification or first paying month (2026-02): it has no March row
     assert maturity[date(2026, 3, 1)] is None
+
+
+def test_lead_ratios_of_the_speed_to_lead_and_drift_marts_follow_the_minimum(built: Settings) -> None:
+    """A minimum of 2 leads, applied per row of rpt_speed_to_lead_periods and rpt_definition_drift_monthly.
+
+    Speed-to-lead, January 2026 (month rows): U1's Mid-Market MQLs A, B, E, F (A, E, F within): 3 / 4; the unassigned
+    Mid-Market MQLs G and P3, neither touched: exactly 2, so 0 / 2 = 0 is published; C (U2, Mid-Market), D (U2,
+    Enterprise) and P1 (unassigned, SMB) alone: null, "base below minimum".
+    Drift, January 2026: Paid Search, A-G are MQLs by the definition, A, B, E, F also by the tool: 4 / 7; Product
+    Sign-up, P1 and P3 by both: exactly 2, 2 / 2 = 1; Outbound, H by the tool only: 1 lead, null, "base below
+    minimum". February, Paid Search: I both, J the definition only, K the tool only: 1 / 3.
+    """
+    periods = query(
+        built,
+        "select owner_user_id, segment, mql_count, sla_adherence_rate, sla_adherence_null_reason "
+        "from marts.rpt_speed_to_lead_periods where period_type = 'month' and period_start = date '2026-01-01'",
+    )
+    speed = {(row[0], row[1]): tuple(none_if_na(value) for value in row[2:]) for row in periods.itertuples(index=False)}
+    assert speed == {
+        (U1, "Mid-Market"): (4, 0.75, None),
+        ("Unassigned", "Mid-Market"): (2, 0.0, None),
+        ("005U2", "Mid-Market"): (1, None, BELOW),  # C
+        ("005U2", "Enterprise"): (1, None, BELOW),  # D
+        ("Unassigned", "SMB"): (1, None, BELOW),  # P1
+    }
+    drift = query(
+        built,
+        "select drift_month, channel, mql_agreement_rate, mql_agreement_null_reason "
+        "from marts.rpt_definition_drift_monthly where crm_mql_count + definition_mql_count > 0",
+    )
+    rows = {
+        (row[0].strftime("%Y-%m"), row[1]): tuple(none_if_na(value) for value in row[2:])
+        for row in drift.itertuples(index=False)
+    }
+    assert rows == {
+        ("2026-01", "Paid Search"): (pytest.approx(4 / 7), None),
+        ("2026-01", "Product Sign-up"): (1.0, None),
+        ("2026-01", "Outbound"): (None, BELOW),
+        ("2026-02", "Paid Search"): (pytest.approx(1 / 3), None),
+    }
