@@ -36,6 +36,11 @@ Billing (MRR at each month's close; the data ends at C1's period start 2026-03-1
 
 Sources: C1: PQL Jan 5 12:00 <= first sales-qualified Jan 15 -> pql (its MQL Jan 3 came first too; PQL wins).
 C2: no PQL; MQL Jan 20 <= sales-qualified Jan 25 -> mql. C3: no lead, no workspace -> other. C4: no account -> other.
+
+Minimum bases (definitions.minimum_bases) for this company: 1 customer, $300 of MRR, 2 leads. A ratio on a smaller
+base is null, "base below minimum"; exactly at the minimum it is published: C2's $300 (mql, February) and R2's $300
+have their NRR; C1's and C3's $200 cohorts (pql, other) do not; January's 2 sales-qualified MQLs have their
+sales-qualified-to-won rate, a cohort of 1 PQL has no rate.
 """
 
 from __future__ import annotations
@@ -48,10 +53,12 @@ import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import query, write_raw
+from tests.fixtures import definitions_with, query, write_raw
 
 SELECTION = '+key:"marts/rpt_pql_revenue_monthly" or +key:"marts/rpt_rep_retained_revenue" or group:definitions'
 FOREVER = "9999-12-31 23:59:59"
+MINIMUM_BASES = {"customers": 1, "mrr_usd": 300, "leads": 2}
+BELOW = "base below minimum"
 
 
 def event(event_id: str, name: str, user: str, workspace: str, at: str) -> dict:
@@ -209,7 +216,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("pql_and_rep_revenue")
     # The data ends at C1's period start (2026-03-10); the latest connector sync column in these files (a product
     # event's received_at, 2025-02-06) would end it eleven months early.
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES), as_of="2026-03-10 11:00:00")
+    definitions_file = definitions_with(tmp_path, minimum_bases=MINIMUM_BASES)
+    settings = settings_for(
+        tmp_path, write_raw(tmp_path / "raw", TABLES), as_of="2026-03-10 11:00:00", definitions_file=definitions_file
+    )
     result = materialize(settings, SELECTION)
     assert result.success
     checks = result.get_asset_check_evaluations()
@@ -285,18 +295,18 @@ def test_pql_revenue_mart(built: Settings) -> None:
         for _, row in report.iterrows()
     }
     expected = {
-        # January: PQL W1 -> O1 sales-qualified Jan 15 (after the PQL) -> won Feb 10: 1 / 1 / 1.
-        ("2025-01", "pql"): (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, *NO_CUSTOMERS),
+        # January: PQL W1 -> O1 sales-qualified Jan 15 (after the PQL) -> won Feb 10: 1 / 1 / 1, a base of 1 < 2.
+        ("2025-01", "pql"): (1.0, 1.0, 1.0, None, None, None, *NO_CUSTOMERS),
         # January MQLs L1, L2, L3; L1 and L2 sales-qualified and won: 2/3, 2/2, 2/3.
         ("2025-01", "mql"): (3.0, 2.0, 2.0, 2 / 3, 1.0, 2 / 3, *NO_CUSTOMERS),
         ("2025-01", "other"): (*OTHER_FUNNEL, *NO_CUSTOMERS),
-        # February: PQL W3, whose only opportunity qualified before the PQL: 1 / 0 / 0. New customer C1 ($200),
-        # $500 in Feb 2026: NRR 500 / 200 = 2.5.
-        ("2025-02", "pql"): (1.0, 0.0, 0.0, 0.0, None, 0.0, 1.0, 200.0, 1.0, 500.0, 2.5, None),
-        # C2 ($300), churned: NRR 0 / 300 = 0.
+        # February: PQL W3, whose only opportunity qualified before the PQL: 1 / 0 / 0, a base of 1 < 2. New
+        # customer C1 ($200 < $300), $500 in Feb 2026: NRR 500 / 200 = 2.5 without a minimum, null with it.
+        ("2025-02", "pql"): (1.0, 0.0, 0.0, None, None, None, 1.0, 200.0, 1.0, 500.0, None, BELOW),
+        # C2 ($300, exactly the minimum), churned: NRR 0 / 300 = 0.
         ("2025-02", "mql"): (*NOTHING_QUALIFIED, 1.0, 300.0, 1.0, 0.0, 0.0, None),
-        # C3 ($200 -> $100): NRR 100 / 200 = 0.5.
-        ("2025-02", "other"): (*OTHER_FUNNEL, 1.0, 200.0, 1.0, 100.0, 0.5, None),
+        # C3 ($200 -> $100): NRR 100 / 200 = 0.5 without a minimum; $200 < $300: null.
+        ("2025-02", "other"): (*OTHER_FUNNEL, 1.0, 200.0, 1.0, 100.0, None, BELOW),
         # June: C4 ($100) is new, but June 2026 is after the data (2026-03): no NRR yet.
         ("2025-06", "other"): (*OTHER_FUNNEL, 1.0, 100.0, 0.0, None, None, "cohort younger than 12 months"),
     }
@@ -308,6 +318,13 @@ def test_pql_revenue_mart(built: Settings) -> None:
     assert rows.keys() == expected.keys()  # January .. June 2025 x 3 sources = 18 rows
     for key, values in expected.items():
         assert rows[key] == pytest.approx(values), key
+    # The reasons of the funnel rates: a base of one PQL is below the minimum of 2; nobody qualified in March.
+    reasons = report.set_index(["source", report["report_month"].dt.strftime("%Y-%m")])
+    reason_columns = ["qualified_rates_null_reason", "sales_qualified_to_won_null_reason"]
+    assert tuple(reasons.loc[("pql", "2025-01"), reason_columns]) == (BELOW, BELOW)
+    assert tuple(reasons.loc[("pql", "2025-02"), reason_columns]) == (BELOW, "none sales-qualified")
+    assert reasons.loc[("mql", "2025-01"), reason_columns].isna().all()  # 3 MQLs, 2 sales-qualified: published
+    assert tuple(reasons.loc[("mql", "2025-03"), reason_columns]) == ("none qualified", "none sales-qualified")
     # The latest lead creation or trial start is 2025-02-03: no cohort has had its 180 days yet.
     assert set(report.loc[report["source"] != "other", "is_conversion_mature"]) == {False}
     # New MRR over every source = the MRR facts' new MRR: 200 + 300 + 200 + 100.
@@ -334,7 +351,7 @@ def test_rep_retained_revenue_mart(built: Settings) -> None:
         # 12 months: +$300 (C1), -$100 (C3); retained $500 + $100 = $600; NRR 600 / 400 = 1.5.
         ("005R1", "2025-02"): ("Account Executives", 2.0, 1.0, 2.0, 400.0, 2.0, 400.0, 300.0, 100.0, 0.0, 0.0,
                                600.0, 0.0, 1.5, None),
-        # R2 closed O2 (C2, $300), which churned in August 2025: retained 0, NRR 0.
+        # R2 closed O2 (C2, $300: exactly the minimum), which churned in August 2025: retained 0, NRR 0.
         ("005R2", "2025-02"): ("Account Executives", 1.0, 0.0, 1.0, 300.0, 1.0, 300.0, 0.0, 0.0, 300.0, 0.0,
                                0.0, 1.0, 0.0, None),
     }  # fmt: skip
