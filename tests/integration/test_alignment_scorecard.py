@@ -435,3 +435,32 @@ def test_lead_ratios_of_the_speed_to_lead_and_drift_marts_follow_the_minimum(bui
         ("2026-01", "Outbound"): (None, BELOW),
         ("2026-02", "Paid Search"): (pytest.approx(1 / 3), None),
     }
+
+
+def test_funnel_cohort_rates_follow_the_minimum(built: Settings) -> None:
+    """rpt_funnel_cohorts_monthly with a minimum of 2 leads: each rate needs 2 leads in its denominator.
+
+    MQL cohort of January 2026, Paid Search, Mid-Market, Sales Development (U1's leads): A, B, E, F = 4 MQLs;
+    accepted B (recorded) and E (converted on 01-10, after its MQL) = 2; an opportunity: B's O1 = 1, sales-qualified
+    (Discovery 01-07) and won (01-14). Rates: entered 4 / 4 = 1; accepted 2 / 4 = 0.5; opportunity 1 / 2 = 0.5
+    (exactly 2 accepted: published); sales-qualified 1 / 1 and won 1 / 1 are on 1 lead: null, "base below minimum";
+    cohort to won 1 / 4 = 0.25. P1's cohort (Product Sign-up, SMB, unassigned) has 1 lead: every rate is null.
+    """
+    cohorts = query(
+        built,
+        "select * from marts.rpt_funnel_cohorts_monthly "
+        "where cohort_type = 'mql_month' and cohort_month = '2026-01-01'",
+    ).set_index(["channel", "segment", "owner_team"])
+    u1 = cohorts.loc[("Paid Search", "Mid-Market", "Sales Development")]
+    counts = ["cohort_lead_count", "accepted_count", "opportunity_count", "sales_qualified_count", "won_count"]
+    assert [int(u1[column]) for column in counts] == [4, 2, 1, 1, 1]
+    rates = ["cohort_to_funnel_entered_rate", "funnel_entered_to_accepted_rate", "accepted_to_opportunity_rate",
+             "opportunity_to_sales_qualified_rate", "sales_qualified_to_won_rate", "cohort_to_won_rate"]  # fmt: skip
+    assert [none_if_na(u1[rate]) for rate in rates] == [1.0, 0.5, 0.5, None, None, 0.25]
+    assert (u1["opportunity_to_sales_qualified_null_reason"], u1["sales_qualified_to_won_null_reason"]) == (
+        BELOW,
+        BELOW,
+    )
+    assert pd.isna(u1["accepted_to_opportunity_null_reason"]) and pd.isna(u1["cohort_rates_null_reason"])
+    p1 = cohorts.loc[("Product Sign-up", "SMB", "Unassigned")]
+    assert all(pd.isna(p1[rate]) for rate in rates) and p1["cohort_rates_null_reason"] == BELOW
