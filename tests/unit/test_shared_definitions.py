@@ -40,7 +40,7 @@ def test_project_definitions_load() -> None:
     assert tables["thresholds"]["mql_score_threshold"].tolist() == [40]
     # The minimum base of each ratio family, as models read it.
     minimums = tables["thresholds"][["minimum_base_customers", "minimum_base_mrr_usd", "minimum_base_leads"]]
-    assert minimums.iloc[0].tolist() == [10, 1000, 20]
+    assert minimums.iloc[0].tolist() == [5, 1000, 10]
     # The default channel is the row with no lead source; the unknown segment the row with no bounds.
     mapping = tables["channel_mapping"]
     assert mapping[mapping["lead_source_key"].isna()]["channel"].tolist() == ["Unattributed"]
