@@ -251,6 +251,14 @@ class UnitEconomics(Section):
     max_lifetime_months: AtLeastOne
 
 
+class MinimumBases(Section):
+    """The smallest base a ratio of each family is published on; below it the ratio is null ("base below minimum")."""
+
+    customers: WholeNonNegative
+    mrr_usd: NonNegative
+    leads: WholeNonNegative
+
+
 class ClosedLostReason(Section):
     reason: Name
     bucket: Name
@@ -347,6 +355,7 @@ class DefinitionsFile(Section):
     mrr: Mrr
     unit_economics: UnitEconomics
     churn_eligibility: dict[Name, Literal["every_month", "term_end_month"]]
+    minimum_bases: MinimumBases
     closed_lost_reasons: Annotated[list[ClosedLostReason], Field(min_length=1)]
     unspecified_closed_lost_reason: Name
     data_horizon: DataHorizon

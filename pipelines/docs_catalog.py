@@ -52,6 +52,9 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
         "pipeline.stage_aging_days",
         "unit_economics.gross_margin",
         "unit_economics.max_lifetime_months",
+        "minimum_bases.customers",
+        "minimum_bases.mrr_usd",
+        "minimum_bases.leads",
     ),
     "channel_mapping": ("channels.lead_sources", "channels.default"),
     "data_horizon": ("data_horizon.earliest", "data_horizon.clock_skew_hours", "data_horizon.max_future_days"),
@@ -70,6 +73,11 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "closed_lost_reasons": ("closed_lost_reasons", "unspecified_closed_lost_reason"),
     "reporting": ("reporting.currency", "reporting.unassigned_label"),
     "mrr_excluded_statuses": ("mrr.excluded_subscription_statuses",),
+    "opportunity_types": (
+        "opportunity_types.types",
+        "opportunity_types.new_business_type",
+        "opportunity_types.other_type",
+    ),
 }
 
 Ref = tuple[str, str]  # (schema, table)

@@ -406,20 +406,34 @@ def _waterfall(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
 
 
 def _retention(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple[date, float | None, float | None]]:
-    """NRR and GRR of all segments together: the mart's formulas on the summed MRR (null when none at the start)."""
+    """NRR and GRR of all segments together: the mart's formulas on the summed MRR.
+
+    Null when no MRR was paying at the start, or when the summed base is below the shared minimums (less starting
+    MRR than minimum_base_mrr_usd, or fewer customers than minimum_base_customers): the mart's "base below minimum".
+    """
     return [
         (row[0], row[1], row[2])
         for row in _rows(
             connection,
             """
+            with months as (
+                select mrr_month, sum(starting_mrr_usd) as starting, sum(expansion_mrr_usd) as expansion,
+                       sum(contraction_mrr_usd) as contraction, sum(churned_mrr_usd) as churned,
+                       sum(starting_customer_count) as customers
+                from marts.rpt_retention_monthly
+                where mrr_month <= ? and mrr_month > ?
+                group by mrr_month
+            ), bases as (
+                select months.*,
+                       months.starting >= thresholds.minimum_base_mrr_usd
+                       and months.customers >= thresholds.minimum_base_customers as is_base_enough
+                from months cross join definitions.thresholds as thresholds
+            )
             select mrr_month,
-                   (sum(starting_mrr_usd) + sum(expansion_mrr_usd) - sum(contraction_mrr_usd) - sum(churned_mrr_usd))
-                       / nullif(sum(starting_mrr_usd), 0),
-                   (sum(starting_mrr_usd) - sum(contraction_mrr_usd) - sum(churned_mrr_usd))
-                       / nullif(sum(starting_mrr_usd), 0)
-            from marts.rpt_retention_monthly
-            where mrr_month <= ? and mrr_month > ?
-            group by mrr_month order by mrr_month
+                   case when is_base_enough
+                       then (starting + expansion - contraction - churned) / nullif(starting, 0) end,
+                   case when is_base_enough then (starting - contraction - churned) / nullif(starting, 0) end
+            from bases order by mrr_month
             """,
             [month, _add_months(month, -TREND_MONTHS)],
         )
@@ -427,16 +441,21 @@ def _retention(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
 
 
 def _speed_to_lead(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple[date, float | None, int]]:
-    """Monthly SLA adherence over every owner and segment: within SLA / MQLs (null when no MQL)."""
+    """Monthly SLA adherence over every owner and segment: within SLA / MQLs (null when fewer MQLs than the
+    shared minimum_base_leads, or none)."""
     return [
         (row[0], row[1], int(row[2]))
         for row in _rows(
             connection,
             """
-            select cast(period_start as date), sum(within_sla_count) / nullif(sum(mql_count), 0), sum(mql_count)
-            from marts.rpt_speed_to_lead_periods
-            where period_type = 'month' and period_start <= ? and period_start > ?
-            group by all order by 1
+            select cast(periods.period_start as date),
+                   case when sum(periods.mql_count) >= any_value(thresholds.minimum_base_leads)
+                       then sum(periods.within_sla_count) / nullif(sum(periods.mql_count), 0) end,
+                   sum(periods.mql_count)
+            from marts.rpt_speed_to_lead_periods as periods
+            cross join definitions.thresholds as thresholds
+            where periods.period_type = 'month' and periods.period_start <= ? and periods.period_start > ?
+            group by cast(periods.period_start as date) order by 1
             """,
             [month, _add_months(month, -TREND_MONTHS)],
         )
@@ -654,14 +673,16 @@ def render_report(connection: duckdb.DuckDBPyConnection) -> Report:
             "NRR and GRR",
             _chart(svgs["retention"], "NRR and GRR trend"),
             "marts.rpt_retention_monthly: the mart's formulas on the MRR summed over segments; "
-            f"the last {TREND_MONTHS} months. A gap is a month with no MRR at its start.",
+            f"the last {TREND_MONTHS} months. A gap is a month with no MRR at its start, or a base below the "
+            "shared minimum bases (definitions.minimum_bases).",
         ),
         _section(
             "speed-to-lead",
             "Speed-to-lead SLA adherence",
             _chart(svgs["speed-to-lead"], "speed-to-lead SLA trend"),
             "marts.rpt_speed_to_lead_periods, month rows summed over owners and segments: MQLs first touched "
-            "within the shared SLA / MQLs (line); MQLs of the month (bars).",
+            "within the shared SLA / MQLs (line; a gap where the MQLs are fewer than the shared minimum base of "
+            "leads); MQLs of the month (bars).",
         ),
         _section(
             "cac-payback",

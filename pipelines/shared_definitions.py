@@ -193,6 +193,9 @@ THRESHOLD_KEYS: dict[str, str] = {
     "gross_margin": "unit_economics.gross_margin",
     "ltv_max_lifetime_months": "unit_economics.max_lifetime_months",
     "product_events_late_arrival_days": "product_events.late_arrival_days",
+    "minimum_base_customers": "minimum_bases.customers",
+    "minimum_base_mrr_usd": "minimum_bases.mrr_usd",
+    "minimum_base_leads": "minimum_bases.leads",
 }
 
 

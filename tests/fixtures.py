@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import yaml
 
 from pipelines.settings import PROJECT_ROOT, Settings
 from pipelines.sources import load_sources
@@ -39,3 +40,21 @@ def query(settings: Settings, sql: str) -> pd.DataFrame:
     """Run a query on a built warehouse, read-only, as a DataFrame."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         return connection.execute(sql).df()
+
+
+def definitions_with(directory: Path, **sections: Mapping[str, object]) -> Path:
+    """A copy of the project's definitions file in `directory`, with the keys of the given sections replaced.
+
+    Hand-worked companies are small: tests whose arithmetic is not about minimum bases turn them off
+    (`minimum_bases=NO_MINIMUM_BASES`) so their ratios are published on any base above zero.
+    """
+    document = yaml.safe_load((PROJECT_ROOT / "definitions.yml").read_text())
+    for section, values in sections.items():
+        document[section] = {**document[section], **values}
+    path = directory / "definitions.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+NO_MINIMUM_BASES: Mapping[str, object] = {"customers": 0, "mrr_usd": 0, "leads": 0}

@@ -7,7 +7,7 @@ import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import write_raw
+from tests.fixtures import definitions_with, write_raw
 
 SCORECARD_AND_REPORT = '+key:"marts/rpt_alignment_scorecard_monthly" or +key:"reports/kpi_report" or group:definitions'
 
@@ -15,8 +15,15 @@ SCORECARD_AND_REPORT = '+key:"marts/rpt_alignment_scorecard_monthly" or +key:"re
 @pytest.fixture(scope="session")
 def scorecard_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dg.ExecuteInProcessResult]:
     """The hand-worked scorecard input (test_alignment_scorecard.TABLES), built up to the scorecard and the report."""
-    from tests.integration.test_alignment_scorecard import TABLES
+    from tests.integration.test_alignment_scorecard import MINIMUM_BASES, TABLES
 
     tmp_path = tmp_path_factory.mktemp("scorecard_and_report")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    settings = settings_for(
+        tmp_path,
+        write_raw(tmp_path / "raw", TABLES),
+        definitions_file=definitions_with(tmp_path, minimum_bases=MINIMUM_BASES),
+        # The billing data runs to C2's period start on 2026-03-05; the latest connector sync column in these files
+        # (a product event's received_at, 2026-02-02) would end the data a month early.
+        as_of="2026-03-05 10:00:00",
+    )
     return settings, materialize(settings, SCORECARD_AND_REPORT)

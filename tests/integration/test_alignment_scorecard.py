@@ -21,7 +21,17 @@ Input: the Stripe customers of `test_mrr_and_retention` (C1-C4, accounts A1-A4) 
   02-03 10:00, not flagged, never touched; K (SMB, 50) flagged by the tool on 02-05 but no engagement, so never an
   MQL (drift).
 - Other closed deals: O2 (A1, SMB) lost 01-20; O3 (A2, Mid-Market) lost 01-25; O6 (A2) lost 02-20.
+- Deals of other types (definitions.opportunity_types), all Referral: O9 an Expansion of A1 (SMB) won 02-16; O10 a
+  Renewal of A1 lost 02-18; O11 an Expansion of A6 (Enterprise) won 02-05, before A6's new-business deal O4. Win
+  rates count new business only, so SMB's February win rate stays null (no new-business deal closed; every type
+  would give 1 / 2) and Enterprise's stays 1 / 1 with one won deal; A6's first won deal is O4 (Paid Search), not
+  the earlier expansion, so C6 is a paid-channel customer and February Enterprise has a CAC payback.
 - Ad spend (google / cpc: Paid Search): $700 in January, $400 in February.
+- Minimum bases (definitions.minimum_bases) for this company: 1 customer, $400 of starting MRR, 2 leads. A ratio
+  on a smaller base is null with the reason "base below minimum"; a base exactly at the minimum is published:
+  January Mid-Market grows from exactly $400 (published, 0.5); SMB's PQL conversion in January has exactly 2 PQLs
+  (published, 0.5); every SLA adherence and PQL conversion on a single MQL or PQL is null; February 2025 SMB grows
+  from $300 (C1 + C4) to $1,300: (1300 - 300) / 300 = 333% without a minimum, null with it (NRR and GRR too).
 
 Hand-worked scorecard (segments: SMB, Mid-Market = MM, Enterprise = Ent, Unknown):
 
@@ -32,8 +42,10 @@ Hand-worked scorecard (segments: SMB, Mid-Market = MM, Enterprise = Ent, Unknown
 | MQLs                     | 1 (P1) | 7 (A,B,C,E,F,G,P3) | 1 (D) | 0 | 1 (J) | 0 | 1 (I) | 0 |
 | sales-qualified leads    | 1 (P1) | 2 (B, P3) | 0 | 0 | 0 | 0 | 1 (I) | 0 |
 | won / lost, win rate     | 0/1, 0 | 1/1, 0.5 | null | null | null | 0/1, 0 | 1/0, 1 | null |
-| within SLA, adherence    | 0, 0 | 3 (A,E,F), 3/7 | 0, 0 | null | 0 (J), 0 | null | 1 (I), 1 | null |
-| PQLs, converted, rate    | 2, 1 (W1), 0.5 | null | null | 1 (W4), 0, 0 | null | 1 (W3), 0, 0 | null | null |
+| within SLA, adherence    | 0, n(1) | 3 (A,E,F), 3/7 | 0, n(1) | null | 0 (J), n(1) | null | 1 (I), n(1) | null |
+| PQLs, converted, rate    | 2, 1 (W1), 0.5 | null | null | 1 (W4), 0, n(1) | null | 1 (W3), 0, n(1) | null | null |
+
+(n(1): null, "base below minimum": one MQL or PQL, under the minimum of 2 leads.)
 | definition drift         | 0 | 3 (C, G, H) | 1 (D) | 0 | 2 (J, K) | 0 | 0 | 0 |
 
 CAC payback and LTV:CAC (from rpt_unit_economics_segments_monthly, gross margin 0.8, lifetime cap 60):
@@ -69,6 +81,8 @@ from tests.integration.test_speed_to_lead import TABLES as SPEED_TABLES
 from tests.integration.test_speed_to_lead import U1, lead, task, visit
 
 SCORECARD = "rpt_alignment_scorecard_monthly"
+BELOW = "base below minimum"
+MINIMUM_BASES = {"customers": 1, "mrr_usd": 400, "leads": 2}
 
 # the speed-to-lead leads, with the marketing tool's MQL flag and B's conversion added
 LEAD_CHANGES: dict[str, dict[str, object]] = {
@@ -90,10 +104,19 @@ def converted(opportunity_id: str, account_id: str, accepted: str) -> dict[str, 
     }  # fmt: skip
 
 
-def opportunity(opportunity_id: str, account_id: str, stage: str, amount: float, created: str, close: str) -> dict:
+def opportunity(
+    opportunity_id: str,
+    account_id: str,
+    stage: str,
+    amount: float,
+    created: str,
+    close: str,
+    kind: str = "New Business",
+    source: str = "Paid Search",
+) -> dict:
     return {
-        "id": opportunity_id, "account_id": account_id, "type": "New Business", "stage_name": stage,
-        "amount": amount, "created_date": created, "close_date": close, "lead_source": "Paid Search",
+        "id": opportunity_id, "account_id": account_id, "type": kind, "stage_name": stage,
+        "amount": amount, "created_date": created, "close_date": close, "lead_source": source,
         "is_closed": str(stage.startswith("Closed")).lower(), "is_won": str(stage == "Closed Won").lower(),
     }  # fmt: skip
 
@@ -172,6 +195,9 @@ TABLES: dict[str, list[dict]] = {
         opportunity("O6", "001A2", LOST, 2400, "2026-02-01 10:00:00", "2026-02-20"),
         opportunity("O7", "001A1", "Discovery", 1200, "2026-01-08 11:00:00", "2026-04-30"),
         opportunity("O8", "001A2", "Discovery", 1200, "2026-01-13 11:00:00", "2026-04-30"),
+        opportunity("O9", "001A1", WON, 600, "2026-02-01 10:00:00", "2026-02-16", "Expansion", "Referral"),
+        opportunity("O10", "001A1", LOST, 1200, "2026-02-02 10:00:00", "2026-02-18", "Renewal", "Referral"),
+        opportunity("O11", "001A6", WON, 900, "2026-02-04 10:00:00", "2026-02-05", "Expansion", "Referral"),
     ],
     "salesforce.opportunity_history": [
         *history("O1", ("Discovery", "2026-01-07 10:00:00"), (WON, "2026-01-14 10:00:00")),
@@ -181,6 +207,9 @@ TABLES: dict[str, list[dict]] = {
         *history("O6", ("Prospecting", "2026-02-01 10:00:00"), (LOST, "2026-02-20 10:00:00")),
         *history("O7", ("Discovery", "2026-01-20 10:00:00")),
         *history("O8", ("Discovery", "2026-01-15 10:00:00")),
+        *history("O9", ("Prospecting", "2026-02-01 10:00:00"), (WON, "2026-02-16 10:00:00")),
+        *history("O10", ("Prospecting", "2026-02-02 10:00:00"), (LOST, "2026-02-18 10:00:00")),
+        *history("O11", ("Prospecting", "2026-02-04 10:00:00"), (WON, "2026-02-05 10:00:00")),
     ],
     "product.events": [
         # W1: second user (u2) and second activation at 01-05 10:00: PQL then
@@ -278,22 +307,25 @@ FUNNEL = [
 
 def test_funnel_kpis(built: Settings) -> None:
     assert scorecard_rows(built, FUNNEL, "2026-01") == {
-        # P1 MQL, qualified; O2 lost; P1 not touched; W1 and W2 PQLs, W1 qualified 15 days after its PQL
-        "SMB": pytest.approx((1, 1, 0, 1, 0.0, 0, 0.0, 2, 1, 0.5, 0)),
+        # P1 MQL, qualified; O2 lost; P1 not touched (1 MQL < 2: no adherence); W1 and W2 PQLs (2 = the
+        # minimum), W1 qualified 15 days after its PQL
+        "SMB": pytest.approx((1, 1, 0, 1, 0.0, 0, None, 2, 1, 0.5, 0)),
         # A, B, C, E, F, G, P3; B and P3 qualified; O1 won, O3 lost; A, E, F within the SLA; C, G, H drift
         "Mid-Market": pytest.approx((7, 2, 1, 1, 0.5, 3, 3 / 7, 0, 0, None, 3)),
-        # D: an MQL never touched, and only the definition calls it one
-        "Enterprise": pytest.approx((1, 0, 0, 0, None, 0, 0.0, 0, 0, None, 1)),
-        # W4 has no lead
-        "Unknown": pytest.approx((0, 0, 0, 0, None, 0, None, 1, 0, 0.0, 0)),
+        # D: an MQL never touched, and only the definition calls it one (1 MQL < 2: no adherence)
+        "Enterprise": pytest.approx((1, 0, 0, 0, None, 0, None, 0, 0, None, 1)),
+        # W4 has no lead (1 PQL < 2: no conversion rate)
+        "Unknown": pytest.approx((0, 0, 0, 0, None, 0, None, 1, 0, None, 0)),
     }
     assert scorecard_rows(built, FUNNEL, "2026-02") == {
-        # J: MQL never touched, not flagged by the tool; K flagged by the tool only
-        "SMB": pytest.approx((1, 0, 0, 0, None, 0, 0.0, 0, 0, None, 2)),
-        # O6 lost; W3's lead qualified in January, before the PQL: not a conversion
-        "Mid-Market": pytest.approx((0, 0, 0, 1, 0.0, 0, None, 1, 0, 0.0, 0)),
-        # I: MQL, called 20 minutes later, qualified, won (O4); flagged by the tool too
-        "Enterprise": pytest.approx((1, 1, 1, 0, 1.0, 1, 1.0, 0, 0, None, 0)),
+        # J: MQL never touched, not flagged by the tool; K flagged by the tool only; O9 (expansion, won) and
+        # O10 (renewal, lost) are not new business: no win rate
+        "SMB": pytest.approx((1, 0, 0, 0, None, 0, None, 0, 0, None, 2)),
+        # O6 lost; W3's lead qualified in January, before the PQL: not a conversion (1 PQL < 2: no rate)
+        "Mid-Market": pytest.approx((0, 0, 0, 1, 0.0, 0, None, 1, 0, None, 0)),
+        # I: MQL, called 20 minutes later (1 MQL < 2: no adherence), qualified, won (O4); flagged by the tool too;
+        # O11's expansion is not counted
+        "Enterprise": pytest.approx((1, 1, 1, 0, 1.0, 1, None, 0, 0, None, 0)),
         "Unknown": pytest.approx((0, 0, 0, 0, None, 0, None, 0, 0, None, 0)),
     }
 
@@ -336,11 +368,26 @@ def test_null_reasons(built: Settings) -> None:
     no_start, nobody = "no MRR at the start of the month", "no customer paying at the start of the month"
     no_deal, no_mql, no_pql = "no deal closed in the month", "no MQL in the month", "no PQL in the month"
     assert scorecard_rows(built, NULL_REASONS, "2026-02") == {
-        "SMB": (None, None, no_deal, None, no_pql),
-        "Mid-Market": (None, None, None, no_mql, None),
-        "Enterprise": (no_start, nobody, None, None, no_pql),
+        "SMB": (None, None, no_deal, BELOW, no_pql),
+        "Mid-Market": (None, None, None, no_mql, BELOW),
+        "Enterprise": (no_start, nobody, None, BELOW, no_pql),
         "Unknown": (no_start, nobody, no_deal, no_mql, no_pql),
     }
+
+
+def test_a_ratio_below_its_minimum_base_is_null_and_one_at_it_is_published(built: Settings) -> None:
+    """Minimums: $400 of starting MRR, 1 customer, 2 leads.
+
+    February 2025, SMB: C1 ($200) and C4 ($100) paid at the start: $300 < $400. Net growth would be
+    (1,300 - 300) / 300 = 3.33 and NRR (300 + 0 - 0 - 0) / 300 = 1: both null, "base below minimum".
+    January 2026, Mid-Market: C2's $400 is exactly the minimum: growth 200 / 400 = 0.5, NRR 1, published.
+    """
+    growth = ["net_revenue_growth_rate", "net_revenue_growth_null_reason", "nrr", "retention_null_reason"]
+    assert scorecard_rows(built, growth, "2025-02")["SMB"] == (None, BELOW, None, BELOW)
+    assert scorecard_rows(built, growth, "2026-01")["Mid-Market"] == (pytest.approx(0.5), None, 1.0, None)
+    pql = ["pql_count", "pql_conversion_rate", "pql_conversion_null_reason"]
+    assert scorecard_rows(built, pql, "2026-01")["SMB"] == (2, 0.5, None)  # exactly 2 PQLs
+    assert scorecard_rows(built, pql, "2026-01")["Unknown"] == (1, None, BELOW)  # W4 alone
 
 
 def test_pql_conversion_is_not_mature_yet(built: Settings) -> None:
@@ -350,3 +397,72 @@ def test_pql_conversion_is_not_mature_yet(built: Settings) -> None:
     assert maturity[date(2026, 1, 1)] is False and maturity[date(2026, 2, 1)] is False
     # the PQL mart runs to its last qualification or first paying month (2026-02): it has no March row
     assert maturity[date(2026, 3, 1)] is None
+
+
+def test_lead_ratios_of_the_speed_to_lead_and_drift_marts_follow_the_minimum(built: Settings) -> None:
+    """A minimum of 2 leads, applied per row of rpt_speed_to_lead_periods and rpt_definition_drift_monthly.
+
+    Speed-to-lead, January 2026 (month rows): U1's Mid-Market MQLs A, B, E, F (A, E, F within): 3 / 4; the unassigned
+    Mid-Market MQLs G and P3, neither touched: exactly 2, so 0 / 2 = 0 is published; C (U2, Mid-Market), D (U2,
+    Enterprise) and P1 (unassigned, SMB) alone: null, "base below minimum".
+    Drift, January 2026: Paid Search, A-G are MQLs by the definition, A, B, E, F also by the tool: 4 / 7; Product
+    Sign-up, P1 and P3 by both: exactly 2, 2 / 2 = 1; Outbound, H by the tool only: 1 lead, null, "base below
+    minimum". February, Paid Search: I both, J the definition only, K the tool only: 1 / 3.
+    """
+    periods = query(
+        built,
+        "select owner_user_id, segment, mql_count, sla_adherence_rate, sla_adherence_null_reason "
+        "from marts.rpt_speed_to_lead_periods where period_type = 'month' and period_start = date '2026-01-01'",
+    )
+    speed = {(row[0], row[1]): tuple(none_if_na(value) for value in row[2:]) for row in periods.itertuples(index=False)}
+    assert speed == {
+        (U1, "Mid-Market"): (4, 0.75, None),
+        ("Unassigned", "Mid-Market"): (2, 0.0, None),
+        ("005U2", "Mid-Market"): (1, None, BELOW),  # C
+        ("005U2", "Enterprise"): (1, None, BELOW),  # D
+        ("Unassigned", "SMB"): (1, None, BELOW),  # P1
+    }
+    drift = query(
+        built,
+        "select drift_month, channel, mql_agreement_rate, mql_agreement_null_reason "
+        "from marts.rpt_definition_drift_monthly where crm_mql_count + definition_mql_count > 0",
+    )
+    rows = {
+        (row[0].strftime("%Y-%m"), row[1]): tuple(none_if_na(value) for value in row[2:])
+        for row in drift.itertuples(index=False)
+    }
+    assert rows == {
+        ("2026-01", "Paid Search"): (pytest.approx(4 / 7), None),
+        ("2026-01", "Product Sign-up"): (1.0, None),
+        ("2026-01", "Outbound"): (None, BELOW),
+        ("2026-02", "Paid Search"): (pytest.approx(1 / 3), None),
+    }
+
+
+def test_funnel_cohort_rates_follow_the_minimum(built: Settings) -> None:
+    """rpt_funnel_cohorts_monthly with a minimum of 2 leads: each rate needs 2 leads in its denominator.
+
+    MQL cohort of January 2026, Paid Search, Mid-Market, Sales Development (U1's leads): A, B, E, F = 4 MQLs;
+    accepted B (recorded) and E (converted on 01-10, after its MQL) = 2; an opportunity: B's O1 = 1, sales-qualified
+    (Discovery 01-07) and won (01-14). Rates: entered 4 / 4 = 1; accepted 2 / 4 = 0.5; opportunity 1 / 2 = 0.5
+    (exactly 2 accepted: published); sales-qualified 1 / 1 and won 1 / 1 are on 1 lead: null, "base below minimum";
+    cohort to won 1 / 4 = 0.25. P1's cohort (Product Sign-up, SMB, unassigned) has 1 lead: every rate is null.
+    """
+    cohorts = query(
+        built,
+        "select * from marts.rpt_funnel_cohorts_monthly "
+        "where cohort_type = 'mql_month' and cohort_month = '2026-01-01'",
+    ).set_index(["channel", "segment", "owner_team"])
+    u1 = cohorts.loc[("Paid Search", "Mid-Market", "Sales Development")]
+    counts = ["cohort_lead_count", "accepted_count", "opportunity_count", "sales_qualified_count", "won_count"]
+    assert [int(u1[column]) for column in counts] == [4, 2, 1, 1, 1]
+    rates = ["cohort_to_funnel_entered_rate", "funnel_entered_to_accepted_rate", "accepted_to_opportunity_rate",
+             "opportunity_to_sales_qualified_rate", "sales_qualified_to_won_rate", "cohort_to_won_rate"]  # fmt: skip
+    assert [none_if_na(u1[rate]) for rate in rates] == [1.0, 0.5, 0.5, None, None, 0.25]
+    assert (u1["opportunity_to_sales_qualified_null_reason"], u1["sales_qualified_to_won_null_reason"]) == (
+        BELOW,
+        BELOW,
+    )
+    assert pd.isna(u1["accepted_to_opportunity_null_reason"]) and pd.isna(u1["cohort_rates_null_reason"])
+    p1 = cohorts.loc[("Product Sign-up", "SMB", "Unassigned")]
+    assert all(pd.isna(p1[rate]) for rate in rates) and p1["cohort_rates_null_reason"] == BELOW

@@ -1,4 +1,4 @@
-"""Seventeen opportunities worked through by hand: outcomes, closed-lost reasons and win rates per quarter.
+"""Nineteen opportunities worked through by hand: outcomes, closed-lost reasons and win rates per quarter.
 
 Definitions in force are the project's (`definitions.yml`): stages Prospecting .. Negotiation are open, `Closed Won`
 is won and `Closed Lost` lost; segments SMB 1-99, Mid-Market 100-999, Enterprise 1000+ employees, Unknown when the
@@ -26,6 +26,12 @@ Q2 2026 (quarter 2026-04-01):
   O13 A1 Referral     lost   4,000  "Missing Feature"
   O14 A2 Referral     lost   4,000  "Competitor"
   O15 A1 Referral     lost  50,000  no reason -> Unspecified
+  O18 A1 Paid Search  won    5,000  an Expansion: created Apr 2, won May 20 (29 + 19)                  cycle 48
+  O19 A1 Paid Search  lost   9,000  a Renewal, "Price": created Apr 3, lost May 25 (27 + 25)          cycle 52
+  Opportunity types (definitions.opportunity_types): every deal is New Business but O18 (Expansion) and O19
+  (Renewal). Win rates are per type, so the new-business win rate of SMB Paid Search in Q2 stays O09 won against
+  O10 and O11 lost = 1/3 (counting every type, it would be 2 / 5); the expansion row is 1 / 1 and the renewal row
+  0 / 1. Closed-lost reasons count new business only: O19's "Price" is not among Q2's reasons.
 Open (no row anywhere): O16 A3 Paid Search in Negotiation; O17 A3 Outbound lost on Mar 5 and reopened on Mar 10,
   still in Discovery. Enterprise has only open deals, so it has no win-rate row at all (not a row with a null rate).
 """
@@ -54,11 +60,12 @@ def opportunity(
     created: str,
     close_date: str,
     reason: str | None = None,
+    kind: str = "New Business",
 ) -> dict:
     return {
         "id": opportunity_id,
         "account_id": account_id,
-        "type": "New Business",
+        "type": kind,
         "stage_name": stage,
         "amount": amount,
         "created_date": created,
@@ -104,6 +111,9 @@ TABLES: dict[str, list[dict]] = {
         opportunity("O15", "A1", "Referral", LOST, 50000, "2026-04-03 09:00:00", "2026-06-15"),
         opportunity("O16", "A3", "Paid Search", "Negotiation", 90000, "2026-02-01 09:00:00", "2026-09-30"),
         opportunity("O17", "A3", "Outbound", "Discovery", 70000, "2026-03-01 09:00:00", "2026-09-30"),
+        opportunity("O18", "A1", "Paid Search", WON, 5000, "2026-04-02 09:00:00", "2026-05-20", kind="Expansion"),
+        opportunity("O19", "A1", "Paid Search", LOST, 9000, "2026-04-03 09:00:00", "2026-05-25", "Price",
+                    kind="Renewal"),
     ],
     "salesforce.opportunity_history": [
         *history("O01", ("Prospecting", "2026-01-05 10:00:00"), ("Discovery", "2026-01-12 10:00:00"),
@@ -126,6 +136,8 @@ TABLES: dict[str, list[dict]] = {
         *history("O16", ("Prospecting", "2026-02-01 09:00:00"), ("Negotiation", "2026-03-01 09:00:00")),
         *history("O17", ("Prospecting", "2026-03-01 09:00:00"), (LOST, "2026-03-05 09:00:00"),
                  ("Discovery", "2026-03-10 09:00:00")),
+        *history("O18", ("Prospecting", "2026-04-02 09:00:00"), (WON, "2026-05-20 10:00:00")),
+        *history("O19", ("Prospecting", "2026-04-03 09:00:00"), (LOST, "2026-05-25 10:00:00")),
     ],
 }  # fmt: skip
 
@@ -158,7 +170,7 @@ def test_outcomes_fact(built: Settings) -> None:
         "opportunity_id"
     )
     # O16 and O17 are open (O17 was lost once, then reopened and is still open): not in the fact.
-    assert list(fact.index) == [f"O{number:02d}" for number in range(1, 16)]
+    assert list(fact.index) == [f"O{number:02d}" for number in [*range(1, 16), 18, 19]]
     rows = {
         opportunity_id: (
             row.close_quarter.date(),
@@ -189,7 +201,11 @@ def test_outcomes_fact(built: Settings) -> None:
         "O13": (Q2, "lost", "SMB", "Referral", "Missing Feature", "Product", False, 19, False),
         "O14": (Q2, "lost", "Mid-Market", "Referral", "Competitor", "Product", False, 30, False),
         "O15": (Q2, "lost", "SMB", "Referral", "Unspecified", "Unspecified", True, 73, False),
+        "O18": (Q2, "won", "SMB", "Paid Search", None, None, False, 48, False),
+        "O19": (Q2, "lost", "SMB", "Paid Search", "Price", "Pricing", False, 52, False),
     }
+    assert fact.loc["O18", "opportunity_type"] == "Expansion" and fact.loc["O19", "opportunity_type"] == "Renewal"
+    assert list(fact.loc[["O01", "O18", "O19"], "is_new_business"]) == [True, False, False]
     # The reopened deal closed at its last close (the win), not at its earlier loss; O07 has no history: its close date.
     assert fact.loc["O06", "closed_at"] == datetime(2026, 4, 15, 12, 0)
     assert fact.loc["O07", "closed_at"] == datetime(2026, 5, 11)
@@ -231,7 +247,7 @@ def test_closed_lost_reasons(built: Settings) -> None:
 def test_win_rates(built: Settings) -> None:
     win_rates = query(built, "select * from marts.rpt_win_rates_quarterly order by all")
     rows = {
-        (row.close_quarter.date(), row.segment, row.channel): (
+        (row.close_quarter.date(), row.segment, row.channel, row.opportunity_type): (
             int(row.won_deals_count),
             int(row.lost_deals_count),
             float(row.won_amount_usd),
@@ -244,7 +260,17 @@ def test_win_rates(built: Settings) -> None:
         for row in win_rates.itertuples()
     }
     third = pytest.approx(1 / 3)
-    assert rows == {
+    new = {
+        (quarter, segment, channel): values
+        for (quarter, segment, channel, kind), values in rows.items()
+        if kind == "New Business"
+    }
+    # Other types have their own rows: O18's expansion won (1 / 1, 48 days), O19's renewal lost (0 / 1).
+    assert {key: values for key, values in rows.items() if key[3] != "New Business"} == {
+        (Q2, "SMB", "Paid Search", "Expansion"): (1, 0, 5000.0, 0.0, 1.0, 1.0, 48.0, 48.0),
+        (Q2, "SMB", "Paid Search", "Renewal"): (0, 1, 0.0, 9000.0, 0.0, 0.0, None, None),
+    }
+    assert new == {
         # O01 won 10,000 in 30 days; O02 and O03 lost 8,000: 1/3 by count, 10,000 / 18,000 by amount.
         (Q1, "SMB", "Paid Search"): (1, 2, 10000.0, 8000.0, third, pytest.approx(5 / 9), 30.0, 30.0),
         # O04 lost; O06's loss on Mar 10 does not count: it was reopened and won in Q2.
@@ -260,12 +286,18 @@ def test_win_rates(built: Settings) -> None:
         (Q2, "SMB", "Referral"): (0, 2, 0.0, 54000.0, 0.0, 0.0, None, None),
     }
     # Enterprise has only open deals (O16, O17): no row in any quarter.
-    assert not any(segment == "Enterprise" for _, segment, _ in rows)
+    assert not any(segment == "Enterprise" for _, segment, _, _ in rows)
 
 
 def test_lost_deals_agree_across_the_marts(built: Settings) -> None:
     # Q1: O02, O03, O04, O05; Q2: O10 .. O15.
     expected = {Q1: 4, Q2: 6}
-    for table in ("rpt_closed_lost_reasons_quarterly", "rpt_win_rates_quarterly"):
-        totals = query(built, f"select close_quarter, sum(lost_deals_count) as lost from marts.{table} group by all")
+    # Closed-lost reasons count new business only (not O19's lost renewal): so do the win rates' new-business rows.
+    for table, where in (
+        ("rpt_closed_lost_reasons_quarterly", "true"),
+        ("rpt_win_rates_quarterly", "opportunity_type = 'New Business'"),
+    ):
+        totals = query(
+            built, f"select close_quarter, sum(lost_deals_count) as lost from marts.{table} where {where} group by all"
+        )
         assert {row.close_quarter.date(): int(row.lost) for row in totals.itertuples()} == expected

@@ -40,7 +40,7 @@ import pytest
 from pipelines.models import Assertion, load_models
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import query, write_raw
+from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 
 COHORT_MART = "rpt_funnel_cohorts_monthly"
 SELECTION = f'+key:"marts/{COHORT_MART}" or group:definitions'  # the definitions asset is one multi-asset
@@ -156,7 +156,9 @@ COUNTS = [
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, dg.ExecuteInProcessResult]]:
     tmp_path = tmp_path_factory.mktemp("funnel_cohorts")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    # Ten leads: rates are published on any base (minimum bases turned off; see test_alignment_scorecard).
+    definitions_file = definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES)
+    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES), definitions_file=definitions_file)
     result = materialize(settings, SELECTION)
     assert result.success
     yield settings, result

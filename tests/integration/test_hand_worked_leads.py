@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import query, write_raw
+from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 
 
 def lead(lead_id: str, source: str, industry: str, employees: int, country: str, created: str, **extra: object) -> dict:
@@ -97,7 +97,9 @@ TABLES = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("hand_worked")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    # A handful of leads: rates are published on any base (minimum bases turned off; see test_alignment_scorecard).
+    definitions_file = definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES)
+    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES), definitions_file=definitions_file)
     result = materialize(settings, '+key:"marts/rpt_funnel_monthly" or +key:"marts/rpt_definition_drift_monthly"')
     assert result.success
     yield settings

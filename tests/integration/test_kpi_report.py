@@ -5,9 +5,13 @@ in, so in progress): the report's latest complete month is February 2026. Its sc
 `test_alignment_scorecard`:
 
 | segment    | starting | new  | net new | ending | NRR   | MQLs | sales-qualified | win rate | SLA  | CAC payback |
-| Enterprise | $0       | $300 | $300    | $300   | null  | 1    | 1               | 100%     | 100% | 0.83        |
+| Enterprise | $0       | $300 | $300    | $300   | null  | 1    | 1               | 100%     | null | 0.83        |
 | Mid-Market | $600     | $0   | $0      | $600   | 100%  | 0    | 0               | 0%       | null | null        |
-| SMB        | $1,600   | $0   | -$1,000 | $600   | 37.5% | 1    | 0               | null     | 0%   | null        |
+| SMB        | $1,600   | $0   | -$1,000 | $600   | 37.5% | 1    | 0               | null     | null | null        |
+
+The company's minimum bases are 1 customer, $400 of MRR and 2 leads (test_alignment_scorecard.MINIMUM_BASES): the
+SLA adherence of one MQL (SMB: J, 0 of 1; Enterprise: I, 1 of 1) is null, "base below minimum" on hover. Summed
+over segments for the speed-to-lead chart, February has 2 MQLs (J, I), exactly the minimum: 1 / 2 = 50%.
 """
 
 from __future__ import annotations
@@ -125,17 +129,18 @@ def test_scorecard_table_is_the_mart_for_the_latest_complete_month(built: Built)
     # and the hand-worked numbers of the docstring
     smb, mid_market, enterprise = cells["SMB"], cells["Mid-Market"], cells["Enterprise"]
     assert (smb["starting_mrr_usd"], smb["net_new_mrr_usd"], smb["ending_mrr_usd"]) == ("$1,600", "-$1,000", "$600")
-    assert (smb["nrr"], smb["grr"], smb["mql_count"], smb["sla_adherence_rate"]) == ("37.5%", "37.5%", "1", "0.0%")
+    assert (smb["nrr"], smb["grr"], smb["mql_count"], smb["sla_adherence_rate"]) == ("37.5%", "37.5%", "1", "\u2013")
     assert (smb["win_rate"], smb["definition_drift_count"]) == ("\u2013", "2")
     assert (mid_market["starting_mrr_usd"], mid_market["nrr"], mid_market["win_rate"]) == ("$600", "100.0%", "0.0%")
     assert (enterprise["new_mrr_usd"], enterprise["win_rate"], enterprise["sla_adherence_rate"]) == (
         "$300",
         "100.0%",
-        "100.0%",
+        "\u2013",
     )
     assert enterprise["cac_payback_months"] == "0.83"  # 200 / (300 x 0.8) = 0.8333
     # a null shows its reason on hover
     assert 'title="no new customer from a paid channel in the month"' in built.html
+    assert 'data-column="sla_adherence_rate" title="base below minimum"' in built.html
 
 
 def test_self_contained(built: Built) -> None:
@@ -165,3 +170,20 @@ def test_metadata_carries_the_key_chart_and_the_path(built: Built) -> None:
     assert isinstance(chart, dg.MarkdownMetadataValue)
     assert "](data:image/png;base64,iVBORw0KGgo" in str(chart.md_str)
     assert built.metadata["month"] == dg.TextMetadataValue("2026-02-01")
+
+
+def test_trend_charts_follow_the_minimum_bases(built: Built) -> None:
+    """The report's own sums over segments obey the shared minimums (2 leads, $400 and 1 customer here).
+
+    February 2026: 2 MQLs summed (J untouched, I within the SLA): exactly the minimum, 1 / 2 published; a month
+    with a single MQL has no adherence. NRR summed over segments, February 2026: starting $1,600 + $600 = $2,200
+    (4 customers), ending $600 + $600 = $1,200 of them: 1,200 / 2,200.
+    """
+    from pipelines.report import _retention, _speed_to_lead
+
+    with duckdb.connect(str(built.settings.warehouse), read_only=True) as connection:
+        speed = {month: (rate, mqls) for month, rate, mqls in _speed_to_lead(connection, MONTH)}
+        retention = {month: (nrr, grr) for month, nrr, grr in _retention(connection, MONTH)}
+    assert speed[MONTH] == (pytest.approx(0.5), 2)
+    assert all((rate is None) == (mqls < 2) for rate, mqls in speed.values())
+    assert retention[MONTH][0] == pytest.approx(1200 / 2200)

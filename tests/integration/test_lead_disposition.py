@@ -19,6 +19,10 @@ D09   Organic      (none)        -           Jan 22      Timing             camp
 D10   Organic      (none)        (Feb 1)     Jan 5       Not ICP            CRM acceptance without MQL: not counted
 D11   Organic      (none)        -           Jan 30      Timing
 D12   Outbound     (none)        Jan 20      -           -                  sales-sourced
+
+Minimum base of leads (definitions.minimum_bases.leads) for this company: 2. The acceptance rate needs 2 decisions
+and the rejection-without-reason rate 2 rejections in the row, else it is null with the reason "base below
+minimum"; exactly 2 is published.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import query, write_raw
+from tests.fixtures import definitions_with, query, write_raw
 
 JANUARY, FEBRUARY = date(2026, 1, 1), date(2026, 2, 1)
 
@@ -99,7 +103,8 @@ TABLES = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("lead_disposition")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    definitions_file = definitions_with(tmp_path, minimum_bases={"customers": 0, "mrr_usd": 0, "leads": 2})
+    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES), definitions_file=definitions_file)
     result = materialize(settings, '+key:"marts/rpt_lead_rejection_reasons_monthly"')
     assert result.success
     failed = [
@@ -146,21 +151,27 @@ def test_disposition_mart(built: Settings) -> None:
             row.rejections_without_reason_count,
             optional(row.rejection_without_reason_rate),
             row.leads_recycled_count,
+            optional(row.acceptance_rate_null_reason),
+            optional(row.rejection_without_reason_null_reason),
         )
         for row in disposition.itertuples()
     }
-    # (accepted, rejected, acceptance rate, rejections without reason, their share, recycled)
+    below, none_rejected = "base below minimum", "no rejection in the month"
+    # (accepted, rejected, acceptance rate, rejections without reason, their share, recycled, the two null reasons)
     assert rows == {
-        # D01, D02 accepted; D03 (No Budget), D04 (no reason) rejected: 2 / 4; 1 of 2 without a reason
-        (JANUARY, "Paid Search", "brand_search"): (2, 2, 0.5, 1, 0.5, 0),
+        # D01, D02 accepted; D03 (No Budget), D04 (no reason) rejected: 2 / 4; 1 of 2 without a reason (2 rejections:
+        # exactly the minimum)
+        (JANUARY, "Paid Search", "brand_search"): (2, 2, 0.5, 1, 0.5, 0, None, None),
         # D07 accepted (rejected later, in February); D05 (not in taxonomy), D06 rejected: 1 / 3; 1 of 2 no reason
-        (JANUARY, "Paid Search", "spring_promo"): (1, 2, pytest.approx(1 / 3), 1, 0.5, 0),
+        (JANUARY, "Paid Search", "spring_promo"): (1, 2, pytest.approx(1 / 3), 1, 0.5, 0, None, None),
         # D08, D09 (blank campaign), D10, D11 rejected, nothing accepted: 0 / 4; every reason valid
-        (JANUARY, "Organic", "(none)"): (0, 4, 0.0, 0, 0.0, 0),
-        # D12 accepted, nothing rejected: 1 / 1; no rejection, so no share of them (null, not 0)
-        (JANUARY, "Outbound", "(none)"): (1, 0, 1.0, 0, None, 0),
+        (JANUARY, "Organic", "(none)"): (0, 4, 0.0, 0, 0.0, 0, None, None),
+        # D12 accepted, nothing rejected: 1 / 1 without a minimum, but one decision is below 2; no rejection, so
+        # no share of them (null, not 0)
+        (JANUARY, "Outbound", "(none)"): (1, 0, None, 0, None, 0, below, none_rejected),
         # D06 accepted after its January rejection: recycled; D07 rejected after its January acceptance: 1 / 2
-        (FEBRUARY, "Paid Search", "spring_promo"): (1, 1, 0.5, 0, 0.0, 1),
+        # (2 decisions: published); 0 of 1 rejection without a reason: one rejection is below 2
+        (FEBRUARY, "Paid Search", "spring_promo"): (1, 1, 0.5, 0, None, 1, None, below),
         # No February row for Organic: D10's CRM acceptance on Feb 1 came without an MQL, so it is no decision.
     }
 

@@ -38,7 +38,7 @@ import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import query, write_raw
+from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 
 ICP = {"industry": "Software", "number_of_employees": 150, "country": "United States"}
 NOT_ICP = {"industry": "Retail", "number_of_employees": 20, "country": "Germany"}
@@ -130,7 +130,9 @@ ASSERTIONS = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("marketing_contribution")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    # A handful of leads: rates are published on any base (minimum bases turned off; see test_lead_disposition).
+    definitions_file = definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES)
+    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES), definitions_file=definitions_file)
     # The mart and everything upstream of it (with the whole definitions asset, which cannot be split) only:
     # the other marts' rules are their own tests' business.
     result = materialize(settings, f'+key:"{MART.replace(".", "/")}" or group:"definitions"')

@@ -45,7 +45,7 @@ import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import query, write_raw
+from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 
 SELECTION = '+key:"marts/rpt_retention_monthly" or +key:"marts/rpt_mrr_movements_monthly" or group:definitions'
 
@@ -157,7 +157,12 @@ TABLES = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("mrr_hand_worked")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    # A four-customer company: every ratio is worked out on its own small base (minimum bases turned off).
+    settings = settings_for(
+        tmp_path,
+        write_raw(tmp_path / "raw", TABLES),
+        definitions_file=definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES),
+    )
     result = materialize(settings, SELECTION)
     assert result.success
     assert all(check.passed for check in result.get_asset_check_evaluations())

@@ -206,6 +206,8 @@ def test_pipeline_mart_week_by_week(built: tuple[Settings, dg.ExecuteInProcessRe
         )
         for _, row in mart.iterrows()
     }
+    # The deals carry no CRM type label: all are the other type, one row per week, segment, stage and source.
+    assert set(mart["opportunity_type"]) == {"Other"} and len(rows) == len(mart)
     mid, smb = "Mid-Market", "SMB"
     # (open deals, open USD, created deals, created USD at the current amount, aging, slipped, slipped USD)
     assert rows == {

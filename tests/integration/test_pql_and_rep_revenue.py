@@ -23,6 +23,9 @@ CRM (reps R1, R2: Account Executives; R3: Customer Success):
   Feb 6: that sales-qualification does not count for the PQL), still open.
 - O3 (account A3, Outbound, owner R1): Closed Won, close date Feb 25, no stage history at all: closing rep = the
   current owner R1; no lead.
+- O4 (account A2, owner R1): an Expansion (definitions.opportunity_types), won Jan 30 15:00 by R1, before A2's
+  new-business deal O2. The first won deal counts new business only: A2's closing deal stays O2 (R2); counting
+  every type, O4 would make C2 R1's customer.
 
 Billing (MRR at each month's close; the data ends at C1's period start 2026-03-10, so the last month is 2026-03):
 - C1 (A1): 2 seats from 2025-02-10 ($200), 5 seats from 2025-06-15 ($500): new $200 in Feb 2025, +$300 expansion
@@ -33,6 +36,11 @@ Billing (MRR at each month's close; the data ends at C1's period start 2026-03-1
 
 Sources: C1: PQL Jan 5 12:00 <= first sales-qualified Jan 15 -> pql (its MQL Jan 2 came first too; PQL wins).
 C2: no PQL; MQL Jan 20 <= sales-qualified Jan 25 -> mql. C3: no lead, no workspace -> other. C4: no account -> other.
+
+Minimum bases (definitions.minimum_bases) for this company: 1 customer, $300 of MRR, 2 leads. A ratio on a smaller
+base is null, "base below minimum"; exactly at the minimum it is published: C2's $300 (mql, February) and R2's $300
+have their NRR; C1's and C3's $200 cohorts (pql, other) do not; January's 2 sales-qualified MQLs have their
+sales-qualified-to-won rate, a cohort of 1 PQL has no rate.
 """
 
 from __future__ import annotations
@@ -45,10 +53,12 @@ import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import query, write_raw
+from tests.fixtures import definitions_with, query, write_raw
 
 SELECTION = '+key:"marts/rpt_pql_revenue_monthly" or +key:"marts/rpt_rep_retained_revenue" or group:definitions'
 FOREVER = "9999-12-31 23:59:59"
+MINIMUM_BASES = {"customers": 1, "mrr_usd": 300, "leads": 2}
+BELOW = "base below minimum"
 
 
 def event(event_id: str, name: str, user: str, workspace: str, at: str) -> dict:
@@ -155,6 +165,8 @@ TABLES = {
                     is_closed="true", is_won="true", amount=2400, lead_source="Outbound"),
         opportunity("006O5", "001A5", "Discovery", "2025-02-01 10:00:00", "005R2", close_date="2025-04-30",
                     lead_source="Product Sign-up"),
+        opportunity("006O4", "001A2", "Closed Won", "2025-01-12 12:00:00", "005R1", close_date="2025-01-30",
+                    is_closed="true", is_won="true", amount=1200, lead_source="Paid Search", type="Expansion"),
     ],
     "salesforce.opportunity_history": [
         history("H1", "006O1", "Prospecting", "2025-01-10 12:00:00", "005R1"),
@@ -164,6 +176,8 @@ TABLES = {
         history("H5", "006O2", "Discovery", "2025-01-25 12:00:00", "005R2"),
         history("H6", "006O2", "Closed Won", "2025-02-20 15:00:00", "005R2"),
         history("H7", "006O5", "Discovery", "2025-02-01 10:00:00", "005R2"),
+        history("H8", "006O4", "Prospecting", "2025-01-12 12:00:00", "005R1"),
+        history("H9", "006O4", "Closed Won", "2025-01-30 15:00:00", "005R1"),
     ],
     "stripe.price": [
         {"id": "price_M", "currency": "usd", "unit_amount": 10000, "type": "recurring", "recurring_interval": "month",
@@ -200,7 +214,12 @@ TABLES = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("pql_and_rep_revenue")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    # The data ends at C1's period start (2026-03-10); the latest connector sync column in these files (a product
+    # event's received_at, 2025-02-06) would end it eleven months early.
+    definitions_file = definitions_with(tmp_path, minimum_bases=MINIMUM_BASES)
+    settings = settings_for(
+        tmp_path, write_raw(tmp_path / "raw", TABLES), as_of="2026-03-10 11:00:00", definitions_file=definitions_file
+    )
     result = materialize(settings, SELECTION)
     assert result.success
     checks = result.get_asset_check_evaluations()
@@ -242,7 +261,8 @@ def test_customer_acquisitions(built: Settings) -> None:
         # C1: won by R1 (recorded the win), owned by R3 today; $200 -> $500 in Feb 2026: +$300 expansion.
         "cus_C1": ("pql", 200.0, "006O1", "005R1", "stage_history", "Account Executives", "005R3", True,
                    500.0, 300.0, 0.0, 0.0, 0.0, False),
-        # C2: won by R2; $300 churned in August 2025, nothing in Feb 2026.
+        # C2: won by R2 with O2 (O4, an earlier expansion won by R1, is not new business); $300 churned in August
+        # 2025, nothing in Feb 2026.
         "cus_C2": ("mql", 300.0, "006O2", "005R2", "stage_history", "Account Executives", "005R2", True,
                    0.0, 0.0, 0.0, 300.0, 0.0, True),
         # C3: no history: the current owner R1; $200 -> $100 in Oct 2025.
@@ -275,18 +295,18 @@ def test_pql_revenue_mart(built: Settings) -> None:
         for _, row in report.iterrows()
     }
     expected = {
-        # January: PQL W1 -> O1 sales-qualified Jan 15 (after the PQL) -> won Feb 10: 1 / 1 / 1.
-        ("2025-01", "pql"): (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, *NO_CUSTOMERS),
+        # January: PQL W1 -> O1 sales-qualified Jan 15 (after the PQL) -> won Feb 10: 1 / 1 / 1, a base of 1 < 2.
+        ("2025-01", "pql"): (1.0, 1.0, 1.0, None, None, None, *NO_CUSTOMERS),
         # January MQLs L1, L2, L3; L1 and L2 sales-qualified and won: 2/3, 2/2, 2/3.
         ("2025-01", "mql"): (3.0, 2.0, 2.0, 2 / 3, 1.0, 2 / 3, *NO_CUSTOMERS),
         ("2025-01", "other"): (*OTHER_FUNNEL, *NO_CUSTOMERS),
-        # February: PQL W3, whose only opportunity qualified before the PQL: 1 / 0 / 0. New customer C1 ($200),
-        # $500 in Feb 2026: NRR 500 / 200 = 2.5.
-        ("2025-02", "pql"): (1.0, 0.0, 0.0, 0.0, None, 0.0, 1.0, 200.0, 1.0, 500.0, 2.5, None),
-        # C2 ($300), churned: NRR 0 / 300 = 0.
+        # February: PQL W3, whose only opportunity qualified before the PQL: 1 / 0 / 0, a base of 1 < 2. New
+        # customer C1 ($200 < $300), $500 in Feb 2026: NRR 500 / 200 = 2.5 without a minimum, null with it.
+        ("2025-02", "pql"): (1.0, 0.0, 0.0, None, None, None, 1.0, 200.0, 1.0, 500.0, None, BELOW),
+        # C2 ($300, exactly the minimum), churned: NRR 0 / 300 = 0.
         ("2025-02", "mql"): (*NOTHING_QUALIFIED, 1.0, 300.0, 1.0, 0.0, 0.0, None),
-        # C3 ($200 -> $100): NRR 100 / 200 = 0.5.
-        ("2025-02", "other"): (*OTHER_FUNNEL, 1.0, 200.0, 1.0, 100.0, 0.5, None),
+        # C3 ($200 -> $100): NRR 100 / 200 = 0.5 without a minimum; $200 < $300: null.
+        ("2025-02", "other"): (*OTHER_FUNNEL, 1.0, 200.0, 1.0, 100.0, None, BELOW),
         # June: C4 ($100) is new, but June 2026 is after the data (2026-03): no NRR yet.
         ("2025-06", "other"): (*OTHER_FUNNEL, 1.0, 100.0, 0.0, None, None, "cohort younger than 12 months"),
     }
@@ -298,6 +318,13 @@ def test_pql_revenue_mart(built: Settings) -> None:
     assert rows.keys() == expected.keys()  # January .. June 2025 x 3 sources = 18 rows
     for key, values in expected.items():
         assert rows[key] == pytest.approx(values), key
+    # The reasons of the funnel rates: a base of one PQL is below the minimum of 2; nobody qualified in March.
+    reasons = report.set_index(["source", report["report_month"].dt.strftime("%Y-%m")])
+    reason_columns = ["qualified_rates_null_reason", "sales_qualified_to_won_null_reason"]
+    assert tuple(reasons.loc[("pql", "2025-01"), reason_columns]) == (BELOW, BELOW)
+    assert tuple(reasons.loc[("pql", "2025-02"), reason_columns]) == (BELOW, "none sales-qualified")
+    assert reasons.loc[("mql", "2025-01"), reason_columns].isna().all()  # 3 MQLs, 2 sales-qualified: published
+    assert tuple(reasons.loc[("mql", "2025-03"), reason_columns]) == ("none qualified", "none sales-qualified")
     # The latest lead creation or trial start is 2025-02-03: no cohort has had its 180 days yet.
     assert set(report.loc[report["source"] != "other", "is_conversion_mature"]) == {False}
     # New MRR over every source = the MRR facts' new MRR: 200 + 300 + 200 + 100.
@@ -324,7 +351,7 @@ def test_rep_retained_revenue_mart(built: Settings) -> None:
         # 12 months: +$300 (C1), -$100 (C3); retained $500 + $100 = $600; NRR 600 / 400 = 1.5.
         ("005R1", "2025-02"): ("Account Executives", 2.0, 1.0, 2.0, 400.0, 2.0, 400.0, 300.0, 100.0, 0.0, 0.0,
                                600.0, 0.0, 1.5, None),
-        # R2 closed O2 (C2, $300), which churned in August 2025: retained 0, NRR 0.
+        # R2 closed O2 (C2, $300: exactly the minimum), which churned in August 2025: retained 0, NRR 0.
         ("005R2", "2025-02"): ("Account Executives", 1.0, 0.0, 1.0, 300.0, 1.0, 300.0, 0.0, 0.0, 300.0, 0.0,
                                0.0, 1.0, 0.0, None),
     }  # fmt: skip

@@ -35,7 +35,7 @@ import pytest
 
 from pipelines.settings import Settings
 from tests.conftest import materialize, settings_for
-from tests.fixtures import query, write_raw
+from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 
 U1, U2, NOT_A_USER = "005U1", "005U2", "005ZZ"
 
@@ -124,7 +124,9 @@ TABLES = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp_path = tmp_path_factory.mktemp("speed_to_lead")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    # A handful of leads: rates are published on any base (minimum bases turned off; see test_alignment_scorecard).
+    definitions_file = definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES)
+    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES), definitions_file=definitions_file)
     result = materialize(settings, '+key:"marts/rpt_speed_to_lead_periods"')
     assert result.success
     evaluations = result.get_asset_check_evaluations()

@@ -38,6 +38,9 @@ def test_project_definitions_load() -> None:
     # data_horizon is written from the run's as-of time (pipelines/horizon.py), not from the file alone.
     assert set(tables) == set(TABLE_DOCS) - {"data_horizon"}
     assert tables["thresholds"]["mql_score_threshold"].tolist() == [40]
+    # The minimum base of each ratio family, as models read it.
+    minimums = tables["thresholds"][["minimum_base_customers", "minimum_base_mrr_usd", "minimum_base_leads"]]
+    assert minimums.iloc[0].tolist() == [5, 1000, 10]
     # The default channel is the row with no lead source; the unknown segment the row with no bounds.
     mapping = tables["channel_mapping"]
     assert mapping[mapping["lead_source_key"].isna()]["channel"].tolist() == ["Unattributed"]
@@ -68,6 +71,10 @@ def test_project_definitions_load() -> None:
         ({"rejection_reasons": ["Price", "Price"]}, r"rejection_reasons\[1\]: lists 'Price' twice"),
         ({"pql.min_active_users": 1.5}, "pql.min_active_users: must be a whole number, not 1.5"),
         ({"churn_eligibility": {"month": "whenever"}}, "churn_eligibility.month: must be one of"),
+        ({"minimum_bases.customers": -1}, "minimum_bases.customers: must be >= 0, not -1"),
+        ({"minimum_bases.leads": 2.5}, "minimum_bases.leads: must be a whole number, not 2.5"),
+        ({"minimum_bases.mrr_usd": None}, "minimum_bases.mrr_usd: missing"),
+        ({"minimum_bases.deals": 5}, "minimum_bases.deals"),
         ({"icp.max_employees": 10}, "icp.max_employees: must be >= icp.min_employees"),
         ({"contracts.earliest_timestamp": "last tuesday"}, "contracts.earliest_timestamp: must be a timestamp"),
         ({"closed_lost_reasons": [{"reason": "Price"}]}, r"closed_lost_reasons\[0\].bucket: missing"),

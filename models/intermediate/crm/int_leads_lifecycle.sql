@@ -82,24 +82,44 @@ acceptable as (
     from recorded
 ),
 
-accepted as (
+-- the start of the conversion date in the reporting time zone, in UTC: local midnight less the zone's offset, read
+-- first at a guess and then at that guess (exact across daylight-saving changes; see int_opportunities_qualified)
+conversion_date_guesses as (
     select
         acceptable.*,
-        case
-            when acceptable.recorded_accepted_at >= acceptable.acceptable_at then acceptable.recorded_accepted_at
-            when acceptable.recorded_accepted_at is not null then null
-            -- a conversion date is a date in the reporting time zone: it accepts the lead on or after the local date
-            -- of the acceptable moment, at the start of that date in UTC but never before the acceptable moment
-            when
-                acceptable.converted_date
-                >= cast((acceptable.acceptable_at at time zone 'UTC') at time zone reporting.time_zone as date)
-                then greatest(
-                    acceptable.acceptable_at,
-                    (cast(acceptable.converted_date as timestamp) at time zone reporting.time_zone) at time zone 'UTC'
-                )
-        end as accepted_at
+        cast(acceptable.converted_date as timestamp) - (
+            (cast(cast(acceptable.converted_date as timestamp) as timestamptz) at time zone reporting.time_zone)
+            - cast(acceptable.converted_date as timestamp)
+        ) as conversion_midnight_guess_at,
+        cast(cast(acceptable.acceptable_at as timestamptz) at time zone reporting.time_zone as date) as acceptable_date
     from acceptable
     cross join reporting
+),
+
+conversion_date_starts as (
+    select
+        conversion_date_guesses.*,
+        cast(conversion_date_guesses.converted_date as timestamp) - (
+            (cast(conversion_date_guesses.conversion_midnight_guess_at as timestamptz) at time zone reporting.time_zone)
+            - conversion_date_guesses.conversion_midnight_guess_at
+        ) as conversion_date_starts_at
+    from conversion_date_guesses
+    cross join reporting
+),
+
+accepted as (
+    select
+        conversion_date_starts.*,
+        case
+            when conversion_date_starts.recorded_accepted_at >= conversion_date_starts.acceptable_at
+                then conversion_date_starts.recorded_accepted_at
+            when conversion_date_starts.recorded_accepted_at is not null then null
+            -- a conversion date is a date in the reporting time zone: it accepts the lead on or after the local date
+            -- of the acceptable moment, at the start of that date in UTC but never before the acceptable moment
+            when conversion_date_starts.converted_date >= conversion_date_starts.acceptable_date
+                then greatest(conversion_date_starts.acceptable_at, conversion_date_starts.conversion_date_starts_at)
+        end as accepted_at
+    from conversion_date_starts
 ),
 
 qualified as (

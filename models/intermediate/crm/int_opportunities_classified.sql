@@ -44,6 +44,7 @@ final as (
         opportunities.account_id,                                               -- account that buys
         coalesce(opportunity_types.opportunity_type, other_type.opportunity_type)
         as opportunity_type,                                                    -- deal type from the shared opportunity types (New Business, Expansion, Renewal; Other when not listed)
+        coalesce(opportunity_types.is_new_business, false) as is_new_business,  -- its type is the shared new_business_type (what win rates, sales cycles, CAC and first won deals count)
         opportunities.stage_name,                                               -- current sales stage
         opportunities.created_at,                                               -- when the opportunity was created (UTC)
         opportunities.close_date,                                               -- expected or actual close date

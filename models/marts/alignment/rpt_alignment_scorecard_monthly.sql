@@ -8,14 +8,19 @@ description: >-
   adherence from marts.rpt_speed_to_lead_periods (monthly periods, summed over owners); CAC payback months and
   LTV:CAC from marts.rpt_unit_economics_segments_monthly. Counted here from facts: sales-qualified leads from
   marts.fct_lead_funnel, and the win rate from marts.fct_opportunity_outcomes (the formula of the quarterly
-  marts.rpt_win_rates_quarterly, by month of the last close). Two KPIs are defined by marts without a segment,
+  marts.rpt_win_rates_quarterly on its new-business rows, by month of the last close: new business only, so
+  expansions and renewals never lift it). Two KPIs are defined by marts without a segment,
   so they are counted here per segment with that mart's exact rule, and an assertion checks that the segments
   add up to that mart's month: PQL conversion (marts.rpt_pql_revenue_monthly, source pql; a PQL workspace is in
   the segment of its earliest-created CRM lead, else the unknown segment) and the definition drift count
   (marts.rpt_definition_drift_monthly, per channel there). Months are those of the MRR bridge (its month spine,
   from the first paying month to the latest month of the billing data); segments are those of
   definitions.segments; every month-segment pair has a row. Counts are 0, and ratios null with the reason in a
-  *_null_reason column, when nothing happened. Every count sits in the month its event happened (same-period,
+  *_null_reason column, when nothing happened, or when a ratio's base is below the shared minimum of its family
+  (definitions.minimum_bases, reason "base below minimum"): net revenue growth needs minimum_base_mrr_usd of
+  starting MRR and minimum_base_customers customers paying at the start; NRR and GRR follow
+  marts.rpt_retention_monthly (the same two minimums); SLA adherence needs minimum_base_leads MQLs and PQL
+  conversion minimum_base_leads PQLs. The win rate has no minimum. Every count sits in the month its event happened (same-period,
   not cohort), except PQL conversion, which follows the PQLs of the month for the shared
   funnel_conversion_window_days and can still rise until is_pql_conversion_mature. Segments are the shared size
   bands: of the customer's CRM account for MRR, of the lead for MQLs, sales-qualified leads, speed-to-lead and
@@ -24,7 +29,7 @@ grain: [month, segment]
 owner: team:revops
 kpis:
   - name: net_revenue_growth_rate
-    formula: net new MRR / starting MRR = (ending MRR - starting MRR) / starting MRR (null when starting MRR is 0)
+    formula: net new MRR / starting MRR = (ending MRR - starting MRR) / starting MRR (null when starting MRR is 0, or below minimum_bases.mrr_usd, or fewer customers paid at the start than minimum_bases.customers)
     numerator: net_new_mrr_usd of marts.rpt_mrr_movements_monthly (new + expansion - contraction - churned + reactivation)
     denominator: starting_mrr_usd of marts.rpt_mrr_movements_monthly (MRR at the close of the previous month)
     grain: month x segment (of the customer's CRM account)
@@ -36,14 +41,14 @@ kpis:
     grain: month x segment (of the customer's CRM account)
     owner: team:sales
   - name: nrr
-    formula: nrr of marts.rpt_retention_monthly, (starting MRR + expansion - contraction - churned) / starting MRR (null when starting MRR is 0)
+    formula: nrr of marts.rpt_retention_monthly, (starting MRR + expansion - contraction - churned) / starting MRR (null when starting MRR is 0 or the base is below definitions.minimum_bases)
     numerator: MRR at the close of the month of the customers paying at the start of the month
     denominator: MRR at the close of the previous month of those customers
     grain: month x segment (of the customer's CRM account)
     filters: customers with MRR > 0 at the close of the previous month
     owner: team:success
   - name: grr
-    formula: grr of marts.rpt_retention_monthly, (starting MRR - contraction - churned) / starting MRR (null when starting MRR is 0)
+    formula: grr of marts.rpt_retention_monthly, (starting MRR - contraction - churned) / starting MRR (null when starting MRR is 0 or the base is below definitions.minimum_bases)
     numerator: starting MRR minus contraction and churned MRR of the customers paying at the start of the month
     denominator: MRR at the close of the previous month of those customers
     grain: month x segment (of the customer's CRM account)
@@ -64,13 +69,13 @@ kpis:
     owner: team:sales
   - name: win_rate
     formula: won deals / (won + lost deals) closed in the month (null when none closed)
-    numerator: count of opportunities of marts.fct_opportunity_outcomes with is_won whose closed_at falls in the month
-    denominator: count of those opportunities with is_won or is_lost whose closed_at falls in the month
+    numerator: count of new-business opportunities of marts.fct_opportunity_outcomes with is_won whose closed_at falls in the month
+    denominator: count of those new-business opportunities with is_won or is_lost whose closed_at falls in the month
     grain: month of close x segment (of the buying account)
-    filters: every opportunity type; close time known
+    filters: new business only (the shared new_business_type of definitions.opportunity_types); close time known
     owner: team:sales
   - name: sla_adherence_rate
-    formula: MQLs first touched within the speed-to-lead SLA / MQLs of the month (null when there are no MQLs)
+    formula: MQLs first touched within the speed-to-lead SLA / MQLs of the month (null when there are no MQLs, or fewer than minimum_bases.leads)
     numerator: sum of within_sla_count of marts.rpt_speed_to_lead_periods (period_type month) over owners
     denominator: sum of mql_count of the same rows (mql_count)
     grain: month of the MQL x segment (of the lead)
@@ -88,7 +93,7 @@ kpis:
     grain: month x segment
     owner: team:revops
   - name: pql_conversion_rate
-    formula: PQLs of the month sales-qualified within the funnel window / PQLs of the month, the rule of marts.rpt_pql_revenue_monthly (null when there is no PQL)
+    formula: PQLs of the month sales-qualified within the funnel window / PQLs of the month, the rule of marts.rpt_pql_revenue_monthly (null when there is no PQL, or fewer than minimum_bases.leads)
     numerator: PQL workspaces (pql_at in the month) with an opportunity converted from one of their leads that reached the shared sales-qualified stage at or after pql_at and within funnel_conversion_window_days of it (pql_sales_qualified_count)
     denominator: workspaces of intermediate.int_workspaces_product_qualified whose pql_at falls in the month (pql_count)
     grain: month of the PQL x segment (of the workspace's earliest lead; the unknown segment when it has none)
@@ -291,7 +296,7 @@ sales_qualified as (
         lead_funnel.segment
 ),
 
--- the formula of marts.rpt_win_rates_quarterly, by month of the last close
+-- the formula of marts.rpt_win_rates_quarterly on its new-business rows, by month of the last close
 closed_deals as (
     select
         cast(
@@ -303,7 +308,7 @@ closed_deals as (
         count(*) filter (where opportunity_outcomes.is_lost) as lost_deals_count
     from opportunity_outcomes
     cross join reporting
-    where opportunity_outcomes.closed_at is not null
+    where opportunity_outcomes.closed_at is not null and opportunity_outcomes.is_new_business
     group by
         cast(
             date_trunc('month', cast(opportunity_outcomes.closed_at as timestamptz) at time zone reporting.time_zone)
@@ -403,6 +408,7 @@ joined as (
         month_segments.month,
         month_segments.segment,
         mrr_movements.starting_mrr_usd,
+        mrr_movements.starting_customer_count,
         mrr_movements.new_mrr_usd,
         mrr_movements.net_new_mrr_usd,
         mrr_movements.ending_mrr_usd,
@@ -427,7 +433,14 @@ joined as (
         case
             when unit_economics.month is null then 'no unit economics for the month and segment'
             else unit_economics.ltv_to_cac_ratio_null_reason
-        end as ltv_to_cac_ratio_null_reason
+        end as ltv_to_cac_ratio_null_reason,
+        coalesce(
+            mrr_movements.starting_mrr_usd >= thresholds.minimum_base_mrr_usd
+            and mrr_movements.starting_customer_count >= thresholds.minimum_base_customers,
+            false
+        ) as is_growth_base_enough,
+        coalesce(speed_to_lead.mql_count, 0) >= thresholds.minimum_base_leads as is_sla_base_enough,
+        coalesce(pqls.pql_count, 0) >= thresholds.minimum_base_leads as is_pql_base_enough
     from month_segments
     left join mrr_movements
         on month_segments.month = mrr_movements.mrr_month and month_segments.segment = mrr_movements.segment
@@ -446,6 +459,7 @@ joined as (
         on month_segments.month = drift.month and month_segments.segment = drift.segment
     left join unit_economics
         on month_segments.month = unit_economics.month and month_segments.segment = unit_economics.segment
+    cross join thresholds
 ),
 
 final as (
@@ -457,33 +471,36 @@ final as (
         joined.net_new_mrr_usd,                                                       -- ending - starting MRR = new + expansion - contraction - churned + reactivation (rpt_mrr_movements_monthly)
         joined.ending_mrr_usd,                                                        -- MRR in USD at the close of the month (rpt_mrr_movements_monthly)
         case
-            when joined.starting_mrr_usd > 0
+            when joined.starting_mrr_usd > 0 and joined.is_growth_base_enough
                 then cast(joined.net_new_mrr_usd as double) / cast(joined.starting_mrr_usd as double)
-        end as net_revenue_growth_rate,                                               -- net new MRR / starting MRR; null when starting MRR is 0
+        end as net_revenue_growth_rate,                                               -- net new MRR / starting MRR; null when starting MRR is 0 or its base is below definitions.minimum_bases
         case
             when not coalesce(joined.starting_mrr_usd > 0, false) then 'no MRR at the start of the month'
-        end as net_revenue_growth_null_reason,                                        -- why net_revenue_growth_rate is null (null when it is not)
+            when not joined.is_growth_base_enough then 'base below minimum'
+        end as net_revenue_growth_null_reason,                                        -- why net_revenue_growth_rate is null: no MRR, or less starting MRR or fewer customers than definitions.minimum_bases ('base below minimum'); null when it is not
         joined.nrr,                                                                   -- net revenue retention of the month (rpt_retention_monthly); null when starting MRR is 0
         joined.grr,                                                                   -- gross revenue retention of the month (rpt_retention_monthly); null when starting MRR is 0
         joined.monthly_rates_null_reason as retention_null_reason,                    -- why nrr and grr are null, from rpt_retention_monthly (null when they are not)
         joined.mql_count,                                                             -- leads whose shared-definition MQL falls in the month
         joined.sales_qualified_count,                                                 -- leads sales-qualified (shared definition) in the month
-        joined.won_deals_count,                                                       -- opportunities won, by month of their last close
-        joined.lost_deals_count,                                                      -- opportunities lost, by month of their last close
+        joined.won_deals_count,                                                       -- new-business opportunities won, by month of their last close
+        joined.lost_deals_count,                                                      -- new-business opportunities lost, by month of their last close
         case
             when joined.won_deals_count + joined.lost_deals_count > 0
                 then cast(joined.won_deals_count as double) / (joined.won_deals_count + joined.lost_deals_count)
-        end as win_rate,                                                              -- won / (won + lost) deals closed in the month; null when none closed
+        end as win_rate,                                                              -- won / (won + lost) new-business deals closed in the month; null when none closed
         case
             when joined.won_deals_count + joined.lost_deals_count = 0 then 'no deal closed in the month'
         end as win_rate_null_reason,                                                  -- why win_rate is null (null when it is not)
         joined.within_sla_count,                                                      -- MQLs of the month first touched within the speed-to-lead SLA
         case
-            when joined.mql_count > 0 then cast(joined.within_sla_count as double) / joined.mql_count
-        end as sla_adherence_rate,                                                    -- within_sla_count / mql_count, 0..1; null when there is no MQL
+            when joined.mql_count > 0 and joined.is_sla_base_enough
+                then cast(joined.within_sla_count as double) / joined.mql_count
+        end as sla_adherence_rate,                                                    -- within_sla_count / mql_count, 0..1; null when there is no MQL or fewer than minimum_bases.leads
         case
             when joined.mql_count = 0 then 'no MQL in the month'
-        end as sla_adherence_null_reason,                                             -- why sla_adherence_rate is null (null when it is not)
+            when not joined.is_sla_base_enough then 'base below minimum'
+        end as sla_adherence_null_reason,                                             -- why sla_adherence_rate is null: no MQL, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
         joined.cac_payback_months,                                                    -- months of gross-margin ARPA to earn back the CAC (rpt_unit_economics_segments_monthly); null per cac_payback_null_reason
         joined.cac_payback_null_reason,                                               -- why cac_payback_months is null, from rpt_unit_economics_segments_monthly (null when it is not)
         joined.ltv_to_cac_ratio,                                                      -- LTV / CAC (rpt_unit_economics_segments_monthly); null per ltv_to_cac_ratio_null_reason
@@ -491,11 +508,13 @@ final as (
         joined.pql_count,                                                             -- product workspaces that became PQLs in the month (rpt_pql_revenue_monthly's rule)
         joined.pql_sales_qualified_count,                                             -- of those, with an opportunity sales-qualified at or after the PQL within funnel_conversion_window_days
         case
-            when joined.pql_count > 0 then cast(joined.pql_sales_qualified_count as double) / joined.pql_count
-        end as pql_conversion_rate,                                                   -- pql_sales_qualified_count / pql_count; provisional while the window is open; null when there is no PQL
+            when joined.pql_count > 0 and joined.is_pql_base_enough
+                then cast(joined.pql_sales_qualified_count as double) / joined.pql_count
+        end as pql_conversion_rate,                                                   -- pql_sales_qualified_count / pql_count; provisional while the window is open; null when there is no PQL or fewer than minimum_bases.leads
         case
             when joined.pql_count = 0 then 'no PQL in the month'
-        end as pql_conversion_null_reason,                                            -- why pql_conversion_rate is null (null when it is not)
+            when not joined.is_pql_base_enough then 'base below minimum'
+        end as pql_conversion_null_reason,                                            -- why pql_conversion_rate is null: no PQL, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
         joined.is_pql_conversion_mature,                                              -- the funnel window has elapsed for every PQL of the month (rpt_pql_revenue_monthly); false: the rate can still rise; null when that mart has no such month
         joined.definition_drift_count                                                 -- leads the marketing tool and the shared definition disagree on (MQL for one, not the other)
     from joined

@@ -4,7 +4,9 @@ description: >-
   Where the tools disagree with the shared definitions, per month and channel: leads the marketing tool flagged MQL
   that the shared definition does not count (and the reverse), and CRM stages recorded out of order (a rep accepting
   a lead before it was an MQL). The misalignment RevOps reviews; it should shrink as tools adopt the definitions.
-  A lead counts in the month of its shared MQL, else of its marketing-tool MQL, else of its creation.
+  A lead counts in the month of its shared MQL, else of its marketing-tool MQL, else of its creation. The MQL
+  agreement rate is null when no lead is an MQL to either, or when fewer leads are than the shared minimum base of
+  leads (definitions.minimum_bases, reason "base below minimum"), with the reason in mql_agreement_null_reason.
 grain: [drift_month, channel]
 owner: team:revops
 kpis:
@@ -25,7 +27,7 @@ kpis:
     grain: month x channel
     owner: team:revops
   - name: mql_agreement_rate
-    formula: leads both call MQL / leads either calls MQL (null when neither does)
+    formula: leads both call MQL / leads either calls MQL (null when neither does, or fewer than minimum_bases.leads do)
     numerator: count of leads flagged MQL by both the marketing tool and the shared definition
     denominator: count of leads flagged MQL by either
     grain: month x channel
@@ -40,6 +42,8 @@ with
 lifecycle as (select * from intermediate.int_leads_lifecycle),
 
 reporting as (select * from definitions.reporting),
+
+thresholds as (select * from definitions.thresholds),
 
 flagged as (
     select
@@ -64,10 +68,22 @@ final as (
         count(*) filter (where flagged.is_definition_mql) as definition_mql_count,        -- MQL per the shared definition
         count(*) filter (where flagged.is_crm_mql and not flagged.is_definition_mql) as crm_only_mql_count, -- tool only
         count(*) filter (where flagged.is_definition_mql and not flagged.is_crm_mql) as definition_only_mql_count, -- definition only
-        count(*) filter (where flagged.is_crm_mql and flagged.is_definition_mql)
-        / nullif(count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql), 0) as mql_agreement_rate, -- both / either
+        case
+            when count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql)
+                >= greatest(min(thresholds.minimum_base_leads), 1)
+                then count(*) filter (where flagged.is_crm_mql and flagged.is_definition_mql)
+                / count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql)
+        end as mql_agreement_rate,                                                        -- both / either; null when no lead is an MQL to either or fewer than minimum_bases.leads are
+        case
+            when count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql) = 0
+                then 'no lead is an MQL to either'
+            when count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql)
+                < min(thresholds.minimum_base_leads)
+                then 'base below minimum'
+        end as mql_agreement_null_reason,                                                 -- why mql_agreement_rate is null: no MQL to either, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
         count(*) filter (where flagged.has_stage_out_of_order) as stage_out_of_order_count -- stages recorded out of order
     from flagged
+    cross join thresholds
     group by flagged.drift_month, flagged.channel
 )
 

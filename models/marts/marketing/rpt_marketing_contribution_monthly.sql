@@ -41,7 +41,7 @@ kpis:
     grain: lead month x channel (first touch)
     owner: team:revops
   - name: wasted_mql_share
-    formula: wasted_mql_count / mql_count (null when the cohort has no MQLs)
+    formula: wasted_mql_count / mql_count (null when the cohort has no MQLs, or fewer than minimum_bases.leads)
     numerator: count of the cohort's MQLs not sales-qualified within the conversion window of their MQL
     denominator: count of the cohort's MQLs
     grain: lead month x channel (first touch)
@@ -222,10 +222,14 @@ final as (
         cohorts.mql_count,                                                   -- of them, MQLs under the shared definition (at any time)
         cohorts.sales_qualified_count,                                       -- of them, sales-qualified (at any time; sales-sourced leads too)
         cohorts.wasted_mql_count,                                            -- MQLs not sales-qualified within the conversion window of their MQL (open windows count, provisionally)
-        cohorts.wasted_mql_count / nullif(cohorts.mql_count, 0) as wasted_mql_share, -- wasted MQLs / MQLs, 0-1; null when the cohort has no MQLs
+        case
+            when cohorts.mql_count >= greatest(thresholds.minimum_base_leads, 1)
+                then cohorts.wasted_mql_count / cohorts.mql_count
+        end as wasted_mql_share,                                             -- wasted MQLs / MQLs, 0-1; null when the cohort has no MQLs or fewer than minimum_bases.leads
         case
             when cohorts.mql_count = 0 then 'no MQLs in the cohort'
-        end as wasted_mql_share_null_reason,                                 -- why wasted_mql_share is null (null when it is not)
+            when cohorts.mql_count < thresholds.minimum_base_leads then 'base below minimum'
+        end as wasted_mql_share_null_reason,                                 -- why wasted_mql_share is null: no MQLs, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
         cohorts.open_window_mql_count,                                       -- wasted MQLs whose window is still open at as_of_at: they may still qualify
         cohorts.as_of_at,                                                    -- the as-of moment: the latest lead created_at in the data (UTC)
         cast(cohorts.lead_month + interval '1' month as timestamp)

@@ -13,8 +13,9 @@ description: >-
   them would give every segment the channel's CAC); when the channel had spend but no MQL that month, all of it sits
   in the unknown segment (is_spend_unallocated). So a segment's CAC is the cost of the MQLs it drew over the customers
   it won. New customers: customers whose first paying month (movement 'new' in marts.fct_mrr_customer_months) falls
-  in the month, in the segment of the fact; their channel is the channel of the CRM account's first won opportunity
-  (earliest close date; an account's first win is its new-business deal), else, when that opportunity has no lead
+  in the month, in the segment of the fact; their channel is the channel of the CRM account's first won
+  new-business opportunity (earliest close date; of the shared new_business_type, so an expansion or renewal won
+  earlier does not count), else, when that opportunity has no lead
   source, or the account has none, of the account's earliest converted lead, else the default channel (self-serve
   customers without a CRM account). MQLs and sales-qualified leads: leads of int_leads_lifecycle whose mql_at /
   sales_qualified_at falls in the month, by the lead's channel and segment. LTV = ARPA x gross_margin x expected
@@ -258,14 +259,14 @@ spend_allocated as (
     cross join unknown_segment
 ),
 
--- an account's first won opportunity: its new-business deal
+-- an account's first won new-business opportunity (an earlier expansion or renewal did not acquire it)
 first_won_opportunities as (
     select
         opportunities.account_id,
         opportunities.lead_source,
         opportunities.channel
     from opportunities
-    where opportunities.is_won and opportunities.account_id is not null
+    where opportunities.is_won and opportunities.is_new_business and opportunities.account_id is not null
     qualify row_number() over (
         partition by opportunities.account_id
         order by opportunities.close_date nulls last, opportunities.created_at nulls last, opportunities.opportunity_id

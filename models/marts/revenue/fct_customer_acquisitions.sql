@@ -9,8 +9,8 @@ description: >-
   customer's first paying month); else MQL-sourced when a lead converted to the account became an MQL (shared
   definition) by that same moment; else other (sales-sourced, unattributed, or a self-serve customer without a CRM
   account). A customer that was both a PQL and an MQL before it qualified counts as PQL-sourced. Closing deal: the
-  account's first won opportunity (its New Business deal; the deal is found by order, and its type from the
-  shared opportunity types is shown). Closing rep: the CRM user who
+  account's first won new-business opportunity (of the shared new_business_type, definitions.opportunity_types;
+  an expansion or renewal won earlier is not the deal that made the account a customer). Closing rep: the CRM user who
   recorded the deal's move into the shared won stage (the latest such stage change with a user on it),
   which is the owner at win and survives a later hand-over of the opportunity to an account manager; the current
   owner when no such change (or no user on it) was recorded (closing_rep_source says which). The 12-month window
@@ -121,10 +121,14 @@ won_opportunities as (
         opportunity_closes.closed_at
     from opportunities
     inner join opportunity_closes on opportunities.opportunity_id = opportunity_closes.opportunity_id
-    where opportunity_closes.is_won and opportunities.account_id is not null and opportunity_closes.closed_at is not null
+    where
+        opportunity_closes.is_won
+        and opportunities.is_new_business
+        and opportunities.account_id is not null
+        and opportunity_closes.closed_at is not null
 ),
 
--- the deal that made the account a customer: its first won opportunity
+-- the deal that made the account a customer: its first won new-business opportunity
 closing_deals as (
     select won_opportunities.*
     from won_opportunities
@@ -231,8 +235,8 @@ final as (
             when sourced.is_mql_before_cutoff then 'mql'
             else 'other'
         end as acquisition_source,                                                    -- pql, mql or other: the qualification at or before the account was sales-qualified (see the description)
-        closing_reps.opportunity_id as closing_opportunity_id,                        -- the account's first won opportunity (null when none)
-        closing_reps.opportunity_type as closing_opportunity_type,                    -- its type from the shared opportunity types (New Business expected)
+        closing_reps.opportunity_id as closing_opportunity_id,                        -- the account's first won new-business opportunity (null when none)
+        closing_reps.opportunity_type as closing_opportunity_type,                    -- its type from the shared opportunity types (the new_business_type)
         closing_reps.closed_at as won_at,                                             -- when the closing deal was won (UTC)
         closing_reps.closing_rep_user_id,                                             -- CRM user who closed the deal (owner at win; see closing_rep_source)
         closing_reps.closing_rep_source,                                              -- stage_history (user who recorded the win) or current_owner (fallback)

@@ -16,7 +16,10 @@ description: >-
   every subscription item it paid for at the close of the previous month may end in this month: items of a
   billing interval marked every_month always may; items of an interval marked term_end_month only in a month
   whole contract terms (12 x interval count months for yearly prices) after the month the subscription's paid
-  life began (its term-end month). Intervals not listed may end every month. Months are months of the reporting
+  life began (its term-end month). Intervals not listed may end every month. A customer that churns in a month is
+  eligible in it whatever its contract allowed: an annual contract cancelled mid-term is churn, and makes the
+  customer eligible in that month (is_contract_end_month tells such an early cancellation apart), so churned
+  customers are always a subset of the eligible ones. Months are months of the reporting
   time zone (definitions.reporting).
 grain: [customer_id, mrr_month]
 owner: team:revops
@@ -266,7 +269,11 @@ final as (
         end as reactivation_mrr_usd,                                                  -- MRR of a customer paying again after a churn (0 otherwise)
         classified.previous_mrr_usd > 0 as is_paying_at_start,                        -- paid at the close of the previous month (in the month's retention cohort)
         classified.previous_mrr_usd > 0
-        and coalesce(classified.previous_may_churn_next_month, false) as is_churn_eligible -- paying at the start and every item it paid for may end this month (definitions.churn_eligibility: monthly any month, annual only in its term-end month)
+        and coalesce(classified.previous_may_churn_next_month, false) as is_contract_end_month, -- paying at the start and every item it paid for may end this month by its contract (definitions.churn_eligibility: monthly any month, annual only in its term-end month)
+        classified.previous_mrr_usd > 0
+        and (
+            coalesce(classified.previous_may_churn_next_month, false) or classified.movement = 'churn'
+        ) as is_churn_eligible                                                        -- eligible to churn this month: its contract may end this month, or it churned anyway (an early cancellation counts as churn and makes it eligible)
     from classified
     inner join customers on classified.customer_id = customers.customer_id
     left join account_segments on customers.crm_account_id = account_segments.account_id

@@ -18,7 +18,10 @@ description: >-
   account was first sales-qualified wins, then MQL, else other): new MRR is the MRR of the customer's first paying
   month; 12-month NRR is the cohort's MRR 12 months after its first paying month over its new MRR, only once that
   month is in the billing data (null with a reason otherwise). Every month from the first to the last event has a
-  row for every source. Ratios are null when their denominator is 0.
+  row for every source. Ratios are null when their denominator is 0, or below the shared minimum base of its
+  family (definitions.minimum_bases; reason "base below minimum"): the funnel rates need minimum_base_leads
+  qualified (or sales-qualified) PQLs or MQLs, 12-month NRR needs minimum_base_customers customers and
+  minimum_base_mrr_usd of new MRR; the reasons are in the *_null_reason columns.
 grain: [report_month, source]
 owner: team:product
 kpis:
@@ -29,21 +32,21 @@ kpis:
     grain: month x source (pql, mql)
     owner: team:product
   - name: qualified_to_sales_qualified_rate
-    formula: sales_qualified_count / qualified_count (null when qualified_count is 0)
+    formula: sales_qualified_count / qualified_count (null when qualified_count is 0 or below minimum_bases.leads)
     numerator: qualified PQLs / MQLs of the cohort that became sales-qualified within funnel_conversion_window_days
     denominator: qualified_count
     grain: qualification month x source
     filters: sales-qualified at or after the qualification, within funnel_conversion_window_days
     owner: team:sales
   - name: sales_qualified_to_won_rate
-    formula: won_count / sales_qualified_count (null when sales_qualified_count is 0)
+    formula: won_count / sales_qualified_count (null when sales_qualified_count is 0 or below minimum_bases.leads)
     numerator: sales-qualified PQLs / MQLs of the cohort won within funnel_conversion_window_days of the qualification
     denominator: sales_qualified_count
     grain: qualification month x source
     filters: won after being sales-qualified, within funnel_conversion_window_days of the qualification
     owner: team:sales
   - name: qualified_to_won_rate
-    formula: won_count / qualified_count (null when qualified_count is 0)
+    formula: won_count / qualified_count (null when qualified_count is 0 or below minimum_bases.leads)
     numerator: won_count
     denominator: qualified_count
     grain: qualification month x source
@@ -62,7 +65,7 @@ kpis:
     grain: first paying month x source (pql, mql, other)
     owner: team:revops
   - name: nrr_12_month
-    formula: sum of MRR 12 months after the first paying month / sum of new MRR, over the cohort's customers (null when the cohort is younger than 12 months or has no new MRR)
+    formula: sum of MRR 12 months after the first paying month / sum of new MRR, over the cohort's customers (null when the cohort is younger than 12 months, has no new MRR, or its customers or new MRR are below definitions.minimum_bases)
     numerator: retained_12_month_mrr_usd (MRR at first paying month + 12, 0 for customers not paying then)
     denominator: new_mrr_usd
     grain: first paying month x source (pql, mql, other)
@@ -283,7 +286,10 @@ joined as (
         coalesce(revenue_cohorts.new_mrr_usd, 0) as new_mrr_usd,
         coalesce(revenue_cohorts.nrr_cohort_customer_count, 0) as nrr_cohort_customer_count,
         revenue_cohorts.retained_12_month_mrr_usd,
-        revenue_cohorts.is_12_month_window_complete
+        revenue_cohorts.is_12_month_window_complete,
+        thresholds.minimum_base_customers,
+        thresholds.minimum_base_mrr_usd,
+        thresholds.minimum_base_leads
     from months
     cross join sources
     cross join thresholds
@@ -303,28 +309,46 @@ final as (
         joined.sales_qualified_count,                                                 -- of them, sales-qualified within the conversion window; null for other
         joined.won_count,                                                             -- of them, sales-qualified and won within the conversion window; null for other
         case
-            when joined.qualified_count > 0 then joined.sales_qualified_count / joined.qualified_count
-        end as qualified_to_sales_qualified_rate,                                     -- sales_qualified_count / qualified_count (null when none qualified)
+            when joined.qualified_count > 0 and joined.qualified_count >= joined.minimum_base_leads
+                then joined.sales_qualified_count / joined.qualified_count
+        end as qualified_to_sales_qualified_rate,                                     -- sales_qualified_count / qualified_count (null: see qualified_rates_null_reason)
         case
-            when joined.sales_qualified_count > 0 then joined.won_count / joined.sales_qualified_count
-        end as sales_qualified_to_won_rate,                                           -- won_count / sales_qualified_count (null when none sales-qualified)
+            when joined.sales_qualified_count > 0 and joined.sales_qualified_count >= joined.minimum_base_leads
+                then joined.won_count / joined.sales_qualified_count
+        end as sales_qualified_to_won_rate,                                           -- won_count / sales_qualified_count (null: see sales_qualified_to_won_null_reason)
         case
-            when joined.qualified_count > 0 then joined.won_count / joined.qualified_count
-        end as qualified_to_won_rate,                                                 -- won_count / qualified_count (null when none qualified)
+            when joined.qualified_count > 0 and joined.qualified_count >= joined.minimum_base_leads
+                then joined.won_count / joined.qualified_count
+        end as qualified_to_won_rate,                                                 -- won_count / qualified_count (null: see qualified_rates_null_reason)
+        case
+            when joined.qualified_count = 0 then 'none qualified'
+            when joined.qualified_count < joined.minimum_base_leads then 'base below minimum'
+        end as qualified_rates_null_reason,                                           -- why the rates over qualified_count are null: none qualified, or fewer than minimum_bases.leads ('base below minimum'); null when they are not, and for other (no funnel)
+        case
+            when joined.sales_qualified_count = 0 then 'none sales-qualified'
+            when joined.sales_qualified_count < joined.minimum_base_leads then 'base below minimum'
+        end as sales_qualified_to_won_null_reason,                                    -- why sales_qualified_to_won_rate is null: none sales-qualified, or fewer than minimum_bases.leads ('base below minimum'); null when it is not, and for other
         joined.is_conversion_mature,                                                  -- the conversion window has elapsed for the whole cohort (its rates can no longer rise); null for other
         joined.new_customer_count,                                                    -- customers of the source whose first paying month is the month
         joined.new_mrr_usd,                                                           -- their MRR in USD in that first month (0 when none)
         joined.nrr_cohort_customer_count,                                             -- of them, customers whose first paying month + 12 months is in the billing data
         joined.retained_12_month_mrr_usd,                                             -- their MRR 12 months after the first paying month (null when the cohort is empty or younger than 12 months)
         case
-            when joined.new_customer_count > 0 and joined.is_12_month_window_complete and joined.new_mrr_usd > 0
+            when
+                joined.new_customer_count > 0 and joined.is_12_month_window_complete and joined.new_mrr_usd > 0
+                and joined.nrr_cohort_customer_count >= joined.minimum_base_customers
+                and joined.new_mrr_usd >= joined.minimum_base_mrr_usd
                 then joined.retained_12_month_mrr_usd / joined.new_mrr_usd
         end as nrr_12_month,                                                          -- retained_12_month_mrr_usd / new_mrr_usd (null: see nrr_12_month_null_reason)
         case
             when joined.new_customer_count = 0 then 'no new customers'
             when not joined.is_12_month_window_complete then 'cohort younger than 12 months'
             when joined.new_mrr_usd <= 0 then 'no new MRR'
-        end as nrr_12_month_null_reason                                               -- why nrr_12_month is null (null when it is not)
+            when
+                joined.nrr_cohort_customer_count < joined.minimum_base_customers
+                or joined.new_mrr_usd < joined.minimum_base_mrr_usd
+                then 'base below minimum'
+        end as nrr_12_month_null_reason                                               -- why nrr_12_month is null: no customer, a young cohort, no new MRR, or fewer customers or less new MRR than definitions.minimum_bases ('base below minimum'); null when it is not
     from joined
 )
 

@@ -9,50 +9,57 @@ description: >-
   GRR caps each customer's MRR now at its MRR then. Logo, seat and revenue churn are reported separately, and the
   logo churn rate two ways: naive (churned customers / every customer paying at the start) and honest (churned
   customers / customers eligible to churn in the month under definitions.churn_eligibility: monthly contracts any
-  month, annual ones only in their term-end month; see the fact). Both rates count every churned customer, so they
-  differ only by their denominators; the gap between them is its own KPI. Every ratio is null when its denominator
-  is 0, with the reason in a *_null_reason column. A customer stays in the segment of its CRM account.
+  month, annual ones only in their term-end month, and every customer that churned in the month, so an annual
+  contract cancelled mid-term counts as churn and as eligible; see the fact). Both rates count every churned
+  customer, each a subset of its denominator, so neither exceeds 1; they differ only by their denominators, and
+  the gap between them is its own KPI. Churn outside a contract's end month (an early cancellation) is also
+  counted on its own (churned_ineligible_customer_count). Every ratio is null when its denominator is 0, or when
+  its base is below the shared minimum (definitions.minimum_bases: the monthly cohort's rates need at least
+  minimum_base_customers customers paying at the start and minimum_base_mrr_usd of starting MRR; the honest rate
+  at least minimum_base_customers eligible customers; the trailing-12-month rates both minimums on the customers
+  paying 12 months earlier), with the reason in a *_null_reason column ("base below minimum"). A customer stays
+  in the segment of its CRM account.
 grain: [mrr_month, segment]
 owner: team:success
 kpis:
   - name: nrr
-    formula: (starting MRR + expansion - contraction - churned MRR) / starting MRR, of the customers paying at the start of the month (null when starting MRR is 0)
+    formula: (starting MRR + expansion - contraction - churned MRR) / starting MRR, of the customers paying at the start of the month (null when starting MRR is 0 or the base is below definitions.minimum_bases)
     numerator: MRR at the close of the month of the customers paying at the start of the month
     denominator: MRR at the close of the previous month of those customers (starting_mrr_usd)
     grain: month x segment (of the customer's CRM account)
     filters: customers with MRR > 0 at the close of the previous month
     owner: team:success
   - name: grr
-    formula: (starting MRR - contraction - churned MRR) / starting MRR (null when starting MRR is 0)
+    formula: (starting MRR - contraction - churned MRR) / starting MRR (null when starting MRR is 0 or the base is below definitions.minimum_bases)
     numerator: starting MRR minus contraction and churned MRR of the customers paying at the start of the month
     denominator: starting_mrr_usd
     grain: month x segment
     filters: customers with MRR > 0 at the close of the previous month
     owner: team:success
   - name: trailing_12_month_nrr
-    formula: MRR now of the customers paying 12 months earlier / their MRR 12 months earlier (null when none paid then)
+    formula: MRR now of the customers paying 12 months earlier / their MRR 12 months earlier (null when none paid then or the base is below definitions.minimum_bases)
     numerator: sum of this month's MRR (0 if churned) of the customers with MRR > 0 twelve months earlier
     denominator: sum of those customers' MRR twelve months earlier
     grain: month x segment
     filters: customers with MRR > 0 at the close of the month 12 months earlier
     owner: team:success
   - name: trailing_12_month_grr
-    formula: sum of least(MRR now, MRR then) / sum of MRR then, over the customers paying 12 months earlier (null when none paid then)
+    formula: sum of least(MRR now, MRR then) / sum of MRR then, over the customers paying 12 months earlier (null when none paid then or the base is below definitions.minimum_bases)
     numerator: sum over those customers of this month's MRR capped at their MRR twelve months earlier
     denominator: sum of those customers' MRR twelve months earlier
     grain: month x segment
     filters: customers with MRR > 0 at the close of the month 12 months earlier
     owner: team:success
   - name: naive_logo_churn_rate
-    formula: churned customers / customers paying at the start of the month (null when none)
+    formula: churned customers / customers paying at the start of the month (null when none or the base is below definitions.minimum_bases)
     numerator: customers paying at the start of the month and paying nothing at its close (churned_customer_count)
     denominator: customers paying at the start of the month (starting_customer_count)
     grain: month x segment
     owner: team:success
   - name: honest_logo_churn_rate
-    formula: churned customers / customers eligible to churn in the month (null when none is eligible)
-    numerator: churned_customer_count (every churned customer, eligible or not)
-    denominator: customers paying at the start of the month whose contracts may all end in the month (eligible_customer_count)
+    formula: churned customers / customers eligible to churn in the month (null when none is eligible or fewer than minimum_bases.customers are); never above 1
+    numerator: churned_customer_count (every churned customer; each is eligible in its churn month)
+    denominator: customers paying at the start of the month whose contracts may all end in the month, plus those that churned in it before their term end (eligible_customer_count)
     grain: month x segment
     filters: eligibility per definitions.churn_eligibility
     owner: team:success
@@ -63,7 +70,7 @@ kpis:
     grain: month x segment
     owner: team:revops
   - name: seat_churn_rate
-    formula: seats lost (churned customers' seats plus seat reductions) / seats at the start of the month, of the customers paying at the start (null when no seats)
+    formula: seats lost (churned customers' seats plus seat reductions) / seats at the start of the month, of the customers paying at the start (null when no seats or the base is below definitions.minimum_bases)
     numerator: sum over the cohort of greatest(seats at the start - seats at the close, 0) (lost_seat_count)
     denominator: seats of the customers paying at the start of the month (starting_seat_count)
     grain: month x segment
@@ -82,6 +89,8 @@ with
 customer_months as (select * from marts.fct_mrr_customer_months),
 
 segments as (select * from definitions.segments),
+
+thresholds as (select * from definitions.thresholds),
 
 months as (
     select cast(unnest(generate_series(min(customer_months.mrr_month), max(customer_months.mrr_month), interval 1 month)) as date)
@@ -106,7 +115,7 @@ monthly_cohort as (
         count(*) filter (where customer_months.is_churn_eligible) as eligible_customer_count,
         count(*) filter (where customer_months.movement = 'churn') as churned_customer_count,
         count(*) filter (
-            where customer_months.movement = 'churn' and not customer_months.is_churn_eligible
+            where customer_months.movement = 'churn' and not customer_months.is_contract_end_month
         ) as churned_ineligible_customer_count,
         sum(customer_months.previous_mrr_usd) as starting_mrr_usd,
         sum(customer_months.expansion_mrr_usd) as expansion_mrr_usd,
@@ -175,49 +184,63 @@ joined as (
         on month_segments.mrr_month = trailing_cohort.mrr_month and month_segments.segment = trailing_cohort.segment
 ),
 
-rates as (
+-- whether each ratio's base reaches the shared minimum of its family (definitions.minimum_bases)
+bases as (
     select
         joined.*,
+        joined.starting_customer_count >= thresholds.minimum_base_customers
+        and joined.starting_mrr_usd >= thresholds.minimum_base_mrr_usd as is_monthly_base_enough,
+        joined.eligible_customer_count >= thresholds.minimum_base_customers as is_eligible_base_enough,
+        joined.trailing_12_month_customer_count >= thresholds.minimum_base_customers
+        and joined.trailing_12_month_starting_mrr_usd >= thresholds.minimum_base_mrr_usd
+            as is_trailing_12_month_base_enough
+    from joined
+    cross join thresholds
+),
+
+rates as (
+    select
+        bases.*,
         case
-            when joined.starting_mrr_usd > 0
+            when bases.starting_mrr_usd > 0 and bases.is_monthly_base_enough
                 then cast(
-                    joined.starting_mrr_usd + joined.expansion_mrr_usd - joined.contraction_mrr_usd - joined.churned_mrr_usd
+                    bases.starting_mrr_usd + bases.expansion_mrr_usd - bases.contraction_mrr_usd - bases.churned_mrr_usd
                     as double
-                ) / cast(joined.starting_mrr_usd as double)
+                ) / cast(bases.starting_mrr_usd as double)
         end as nrr,
         case
-            when joined.starting_mrr_usd > 0
-                then cast(joined.starting_mrr_usd - joined.contraction_mrr_usd - joined.churned_mrr_usd as double)
-                / cast(joined.starting_mrr_usd as double)
+            when bases.starting_mrr_usd > 0 and bases.is_monthly_base_enough
+                then cast(bases.starting_mrr_usd - bases.contraction_mrr_usd - bases.churned_mrr_usd as double)
+                / cast(bases.starting_mrr_usd as double)
         end as grr,
         case
-            when joined.starting_mrr_usd > 0
-                then cast(joined.churned_mrr_usd + joined.contraction_mrr_usd as double)
-                / cast(joined.starting_mrr_usd as double)
+            when bases.starting_mrr_usd > 0 and bases.is_monthly_base_enough
+                then cast(bases.churned_mrr_usd + bases.contraction_mrr_usd as double)
+                / cast(bases.starting_mrr_usd as double)
         end as revenue_churn_rate,
         case
-            when joined.starting_seat_count > 0
-                then cast(joined.lost_seat_count as double) / joined.starting_seat_count
+            when bases.starting_seat_count > 0 and bases.is_monthly_base_enough
+                then cast(bases.lost_seat_count as double) / bases.starting_seat_count
         end as seat_churn_rate,
         case
-            when joined.starting_customer_count > 0
-                then cast(joined.churned_customer_count as double) / joined.starting_customer_count
+            when bases.starting_customer_count > 0 and bases.is_monthly_base_enough
+                then cast(bases.churned_customer_count as double) / bases.starting_customer_count
         end as naive_logo_churn_rate,
         case
-            when joined.eligible_customer_count > 0
-                then cast(joined.churned_customer_count as double) / joined.eligible_customer_count
+            when bases.eligible_customer_count > 0 and bases.is_eligible_base_enough
+                then cast(bases.churned_customer_count as double) / bases.eligible_customer_count
         end as honest_logo_churn_rate,
         case
-            when joined.trailing_12_month_starting_mrr_usd > 0
-                then cast(joined.trailing_12_month_retained_mrr_usd as double)
-                / cast(joined.trailing_12_month_starting_mrr_usd as double)
+            when bases.trailing_12_month_starting_mrr_usd > 0 and bases.is_trailing_12_month_base_enough
+                then cast(bases.trailing_12_month_retained_mrr_usd as double)
+                / cast(bases.trailing_12_month_starting_mrr_usd as double)
         end as trailing_12_month_nrr,
         case
-            when joined.trailing_12_month_starting_mrr_usd > 0
-                then cast(joined.trailing_12_month_capped_mrr_usd as double)
-                / cast(joined.trailing_12_month_starting_mrr_usd as double)
+            when bases.trailing_12_month_starting_mrr_usd > 0 and bases.is_trailing_12_month_base_enough
+                then cast(bases.trailing_12_month_capped_mrr_usd as double)
+                / cast(bases.trailing_12_month_starting_mrr_usd as double)
         end as trailing_12_month_grr
-    from joined
+    from bases
 ),
 
 final as (
@@ -237,17 +260,19 @@ final as (
         rates.churned_seat_count,                                                     -- seats of the customers who churned
         rates.seat_churn_rate,                                                        -- lost_seat_count / starting_seat_count; null when no seats at the start
         rates.churned_customer_count,                                                 -- customers of the cohort who stopped paying (logo churn)
-        rates.eligible_customer_count,                                                -- customers of the cohort eligible to churn this month (definitions.churn_eligibility)
-        rates.churned_ineligible_customer_count,                                      -- churned customers who were not eligible (e.g. an annual contract ended mid-term)
+        rates.eligible_customer_count,                                                -- customers of the cohort eligible to churn this month (definitions.churn_eligibility), every churned customer included
+        rates.churned_ineligible_customer_count,                                      -- churned customers whose contract did not allow ending this month (an annual contract cancelled mid-term); also in eligible_customer_count
         rates.naive_logo_churn_rate,                                                  -- churned / starting customers; null when no customer paid at the start
         rates.honest_logo_churn_rate,                                                 -- churned / eligible customers; null when no customer was eligible
         rates.honest_logo_churn_rate - rates.naive_logo_churn_rate as churn_rate_gap, -- honest - naive logo churn rate (how much the naive rate understates churn); null when either is null
         case
             when rates.starting_customer_count = 0 then 'no customer paying at the start of the month'
-        end as monthly_rates_null_reason,                                             -- why nrr, grr, revenue, seat and naive churn rates are null (null when they are not)
+            when not rates.is_monthly_base_enough then 'base below minimum'
+        end as monthly_rates_null_reason,                                             -- why nrr, grr, revenue, seat and naive churn rates are null: no customer, or fewer customers or less starting MRR than definitions.minimum_bases ('base below minimum'); null when they are not
         case
             when rates.eligible_customer_count = 0 then 'no customer eligible to churn this month'
-        end as honest_churn_rate_null_reason,                                         -- why honest_logo_churn_rate (and the gap) is null (null when it is not)
+            when not rates.is_eligible_base_enough then 'base below minimum'
+        end as honest_churn_rate_null_reason,                                         -- why honest_logo_churn_rate is null: no eligible customer, or fewer than minimum_bases.customers ('base below minimum'); null when it is not (the gap is also null when the naive rate is)
         rates.trailing_12_month_customer_count,                                       -- customers paying at the close of the month 12 months earlier
         rates.trailing_12_month_starting_mrr_usd,                                     -- their MRR 12 months earlier
         rates.trailing_12_month_retained_mrr_usd,                                     -- their MRR now (0 for those gone)
@@ -255,7 +280,8 @@ final as (
         rates.trailing_12_month_grr,                                                  -- sum of least(MRR now, MRR then) / MRR then of the 12-month cohort; null when none paid 12 months earlier
         case
             when rates.trailing_12_month_customer_count = 0 then 'no customer paying 12 months earlier'
-        end as trailing_12_month_null_reason                                          -- why the trailing-12-month rates are null (null when they are not)
+            when not rates.is_trailing_12_month_base_enough then 'base below minimum'
+        end as trailing_12_month_null_reason                                          -- why the trailing-12-month rates are null: nobody paid 12 months earlier, or fewer customers or less MRR then than definitions.minimum_bases ('base below minimum'); null when they are not
     from rates
 )
 

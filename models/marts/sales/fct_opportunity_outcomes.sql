@@ -3,7 +3,9 @@ name: fct_opportunity_outcomes
 description: >-
   One row per closed opportunity (its current stage is the shared won or lost stage), with its outcome, when it
   closed, the quarter it counts in, its segment, channel and type, the closed-lost reason from the shared taxonomy
-  and its bucket, and the sales cycle from creation to close. A deal that was closed and later reopened counts by
+  and its bucket, and the sales cycle from creation to close. Every opportunity type is here, each with its type
+  and whether it is new business (definitions.opportunity_types): marts that report a win rate or a sales cycle
+  either keep the type in their grain or count new business only, and say which. A deal that was closed and later reopened counts by
   its current state (a deal lost, reopened and then won is won) and closed_at is its last close; was_reopened flags
   it. The rep's loss reason is matched to the taxonomy ignoring case and surrounding spaces; a lost deal whose
   reason is empty or not in the taxonomy counts under the unspecified reason and is flagged.
@@ -63,6 +65,7 @@ closed as (
         classified.account_id,
         classified.owner_user_id,
         classified.opportunity_type,
+        classified.is_new_business,
         classified.channel,
         classified.segment,
         classified.amount_usd,
@@ -87,6 +90,7 @@ final as (
         closed.account_id,                                                       -- account that buys
         closed.owner_user_id,                                                    -- opportunity owner (CRM user id)
         closed.opportunity_type,                                                 -- deal type from the shared opportunity types; Other when not listed
+        closed.is_new_business,                                                  -- of the shared new_business_type: the deals new-business win rates and sales cycles count
         closed.segment,                                                          -- size segment of the account
         closed.channel,                                                          -- channel from the shared mapping
         closed.created_at,                                                       -- when the opportunity was created (UTC)

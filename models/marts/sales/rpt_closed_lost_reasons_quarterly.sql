@@ -1,13 +1,14 @@
 /*
 name: rpt_closed_lost_reasons_quarterly
 description: >-
-  Why deals are lost, per quarter of close and closed-lost reason from the shared taxonomy: lost deals, lost amount,
+  Why new business is lost, per quarter of close and closed-lost reason from the shared taxonomy: lost deals, lost amount,
   the reason's share of the quarter's lost deals, its bucket (the team that owns it), and its rank. Reasons are
   ranked within the quarter by lost amount, then by lost deals, then by name (so ties rank deterministically); the
   three best-ranked are the list product commits to address next quarter (is_top_3). The unspecified reason (no
   reason or an unknown one) is counted and shared but never ranked: nobody can address "no reason recorded". A
   reason appears in a quarter only when at least one deal was lost for it; lost deals with no close time are in no
-  quarter.
+  quarter. Only new-business deals count (the shared new_business_type, definitions.opportunity_types): a lost
+  renewal is churn, reported with retention, and a lost expansion is not a lost customer.
 grain: [close_quarter, loss_reason]
 owner: team:product
 kpis:
@@ -16,27 +17,27 @@ kpis:
     numerator: n/a
     denominator: n/a
     grain: quarter of close x closed-lost reason
-    filters: current stage is the shared lost stage; close time known
+    filters: new business only (definitions.opportunity_types); current stage is the shared lost stage; close time known
     owner: team:sales
   - name: lost_amount_usd
     formula: sum of amount_usd of opportunities lost in the quarter for the reason (missing amounts count 0)
     numerator: n/a
     denominator: n/a
     grain: quarter of close x closed-lost reason
-    filters: current stage is the shared lost stage; close time known
+    filters: new business only (definitions.opportunity_types); current stage is the shared lost stage; close time known
     owner: team:sales
   - name: lost_deals_share
     formula: deals lost for the reason / deals lost in the quarter (null when none were lost)
     numerator: count of opportunities lost in the quarter for the reason
-    denominator: count of opportunities lost in the quarter, every reason including the unspecified one
+    denominator: count of new-business opportunities lost in the quarter, every reason including the unspecified one
     grain: quarter of close x closed-lost reason
-    filters: current stage is the shared lost stage; close time known
+    filters: new business only (definitions.opportunity_types); current stage is the shared lost stage; close time known
     owner: team:product
 assertions:
   - name: assert_lost_deals_match_win_rates_and_outcomes
     description: >-
-      Per quarter, the lost deals over all reasons equal the lost deals in rpt_win_rates_quarterly and the lost
-      opportunities in fct_opportunity_outcomes.
+      Per quarter, the lost deals over all reasons equal the lost new-business deals in rpt_win_rates_quarterly and
+      the lost new-business opportunities in fct_opportunity_outcomes.
     sql: >-
       select
           coalesce(reasons.close_quarter, win_rates.close_quarter, outcomes.close_quarter) as close_quarter,
@@ -51,19 +52,20 @@ assertions:
       full outer join (
           select close_quarter, sum(lost_deals_count) as lost_deals_count
           from marts.rpt_win_rates_quarterly
+          where opportunity_type in (select opportunity_type from definitions.opportunity_types where is_new_business)
           group by close_quarter
       ) as win_rates on reasons.close_quarter = win_rates.close_quarter
       full outer join (
           select close_quarter, count(*) as lost_deals_count
           from marts.fct_opportunity_outcomes
-          where is_lost and close_quarter is not null
+          where is_lost and is_new_business and close_quarter is not null
           group by close_quarter
       ) as outcomes on coalesce(reasons.close_quarter, win_rates.close_quarter) = outcomes.close_quarter
       where
           coalesce(reasons.lost_deals_count, 0) <> coalesce(outcomes.lost_deals_count, 0)
           or coalesce(win_rates.lost_deals_count, 0) <> coalesce(outcomes.lost_deals_count, 0)
   - name: assert_lost_amount_matches_outcomes
-    description: Per quarter, the lost amount over all reasons equals the amount of the lost opportunities.
+    description: Per quarter, the lost amount over all reasons equals the amount of the lost new-business opportunities.
     sql: >-
       select reasons.close_quarter, reasons.lost_amount_usd, outcomes.lost_amount_usd as outcomes_lost_amount_usd
       from (
@@ -74,7 +76,7 @@ assertions:
       full outer join (
           select close_quarter, coalesce(sum(amount_usd), 0) as lost_amount_usd
           from marts.fct_opportunity_outcomes
-          where is_lost and close_quarter is not null
+          where is_lost and is_new_business and close_quarter is not null
           group by close_quarter
       ) as outcomes on reasons.close_quarter = outcomes.close_quarter
       where
@@ -106,7 +108,7 @@ lost as (
         outcomes.loss_reason_bucket,
         coalesce(outcomes.amount_usd, 0) as amount_usd
     from outcomes
-    where outcomes.is_lost and outcomes.close_quarter is not null
+    where outcomes.is_lost and outcomes.is_new_business and outcomes.close_quarter is not null
 ),
 
 by_reason as (

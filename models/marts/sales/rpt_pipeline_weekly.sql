@@ -1,7 +1,7 @@
 /*
 name: rpt_pipeline_weekly
 description: >-
-  Weekly pipeline health by segment, stage and pipeline source: the deals open at the end of each week (Monday to
+  Weekly pipeline health by segment, stage, pipeline source and opportunity type: the deals open at the end of each week (Monday to
   Sunday) and their amount, the pipeline created in the week, the deals aging in their stage, and the deals whose
   close date was pushed later during the week. Each deal counts under the stage in force at the end of the week,
   replayed from the stage-change history (int_opportunity_weeks_snapshotted), so past weeks show the pipeline as it
@@ -10,55 +10,57 @@ description: >-
   the product-sourced ones, marketing for every other channel. Open means a stage that is neither the shared won
   nor lost stage. Pipeline created is valued at the deal's current amount, so it reconciles with the CRM's own
   opportunity report; open and slipped pipeline use the amount in force at the end of the week. Weeks run from Monday
-  00:00 in the reporting time zone (definitions.reporting).
-grain: [week_start, segment, stage_name, pipeline_source]
+  00:00 in the reporting time zone (definitions.reporting). Every deal type is counted, each in its own rows
+  (opportunity_type from definitions.opportunity_types), so new-business pipeline is read apart from expansion and
+  renewal pipeline.
+grain: [week_start, segment, stage_name, pipeline_source, opportunity_type]
 owner: team:revops
 kpis:
   - name: open_deals_count
     formula: count of opportunities open at the end of the week
     numerator: n/a
     denominator: n/a
-    grain: week x segment x stage at week end x pipeline source
+    grain: week x segment x stage at week end x pipeline source x opportunity type
     filters: stage in force at week end is neither the shared won nor lost stage
     owner: team:sales
   - name: open_pipeline_usd
     formula: sum of the amount in force at week end of the opportunities open at the end of the week (0 when none)
     numerator: n/a
     denominator: n/a
-    grain: week x segment x stage at week end x pipeline source
+    grain: week x segment x stage at week end x pipeline source x opportunity type
     filters: stage in force at week end is neither the shared won nor lost stage
     owner: team:sales
   - name: created_deals_count
     formula: count of opportunities whose created_at falls in the week
     numerator: n/a
     denominator: n/a
-    grain: week x segment x stage at the end of the creation week x pipeline source
+    grain: week x segment x stage at the end of the creation week x pipeline source x opportunity type
     owner: team:revops
   - name: created_pipeline_usd
     formula: sum of the current amount_usd of opportunities whose created_at falls in the week (0 when none)
     numerator: n/a
     denominator: n/a
-    grain: week x segment x stage at the end of the creation week x pipeline source
+    grain: week x segment x stage at the end of the creation week x pipeline source x opportunity type
     owner: team:revops
   - name: aging_deals_count
     formula: count of opportunities open at week end that had sat in their stage longer than pipeline.stage_aging_days
     numerator: n/a
     denominator: n/a
-    grain: week x segment x stage at week end x pipeline source
+    grain: week x segment x stage at week end x pipeline source x opportunity type
     filters: open at week end; days in stage known
     owner: team:sales
   - name: slipped_deals_count
     formula: count of opportunities open at week end whose close date was pushed later during the week
     numerator: n/a
     denominator: n/a
-    grain: week x segment x stage at week end x pipeline source
+    grain: week x segment x stage at week end x pipeline source x opportunity type
     filters: open at week end
     owner: team:sales
   - name: slipped_pipeline_usd
     formula: sum of the amount in force at week end of the slipped deals (0 when none)
     numerator: n/a
     denominator: n/a
-    grain: week x segment x stage at week end x pipeline source
+    grain: week x segment x stage at week end x pipeline source x opportunity type
     filters: open at week end
     owner: team:sales
 assertions:
@@ -145,6 +147,7 @@ sourced_opportunities as (
     select
         classified.opportunity_id,
         classified.segment,
+        classified.opportunity_type,
         classified.amount_usd as current_amount_usd,
         case
             when sales_sourced_channels.channel is not null then 'sales'
@@ -162,6 +165,7 @@ deal_weeks as (
         sourced_opportunities.segment,
         opportunity_weeks.stage_name,
         sourced_opportunities.pipeline_source,
+        sourced_opportunities.opportunity_type,
         opportunity_weeks.is_open,
         opportunity_weeks.is_created_week,
         opportunity_weeks.is_open and opportunity_weeks.is_slipped as is_slipped_open,
@@ -181,6 +185,7 @@ final as (
         deal_weeks.segment,                                                               -- size segment of the buying account
         deal_weeks.stage_name,                                                            -- stage in force at the end of the week
         deal_weeks.pipeline_source,                                                       -- who sourced the deal: sales, product or marketing
+        deal_weeks.opportunity_type,                                                      -- deal type from the shared opportunity types (New Business, Expansion, Renewal, Other)
         count(*) filter (where deal_weeks.is_open) as open_deals_count,                   -- deals open at week end
         coalesce(
             sum(deal_weeks.amount_usd) filter (where deal_weeks.is_open), 0
@@ -195,7 +200,12 @@ final as (
             sum(deal_weeks.amount_usd) filter (where deal_weeks.is_slipped_open), 0
         ) as slipped_pipeline_usd                                                         -- amount of the slipped deals at week end, in USD (0 when none)
     from deal_weeks
-    group by deal_weeks.week_start, deal_weeks.segment, deal_weeks.stage_name, deal_weeks.pipeline_source
+    group by
+        deal_weeks.week_start,
+        deal_weeks.segment,
+        deal_weeks.stage_name,
+        deal_weeks.pipeline_source,
+        deal_weeks.opportunity_type
 )
 
 select * from final

@@ -5,7 +5,8 @@ description: >-
   did in their first 12 months (churned, contraction, expansion and reactivation MRR, MRR 12 months on, NRR). These
   are the inputs a commission plan that splits pay between new and retained revenue needs (for example a share of
   new_mrr_closed_usd at signing and a share of retained_12_month_mrr_usd a year later). Rows come from
-  marts.fct_customer_acquisitions (see its description): the closing deal is the account's first won opportunity;
+  marts.fct_customer_acquisitions (see its description): the closing deal is the account's first won new-business
+  opportunity;
   the closing rep is the CRM user who recorded its move into the shared won stage (the owner at win), or the
   current owner when the history holds none (deals_credited_to_current_owner_count counts those); a customer is
   credited to the rep who closed its CRM account's first deal, so every billing customer of that account counts for
@@ -14,7 +15,9 @@ description: >-
   is commissioned), not the customer's first paying month. The 12-month window of a customer is the 12 months after
   its first paying month; only customers whose window is complete (first paying month + 12 within the billing data)
   count in the 12-month columns, against their own new MRR (mature_new_mrr_usd), so a row's NRR never mixes young
-  and old customers. The team is the rep's current team. Ids only, no names.
+  and old customers. The team is the rep's current team. Ids only, no names. The NRR of a row whose mature
+  customers or their new MRR are below the shared minimum bases (definitions.minimum_bases) is null, with the
+  reason "base below minimum".
 grain: [closing_rep_user_id, close_month]
 owner: team:sales
 kpis:
@@ -46,7 +49,7 @@ kpis:
     filters: customers whose first paying month + 12 months is within the billing data
     owner: team:success
   - name: nrr_12_month
-    formula: retained_12_month_mrr_usd / mature_new_mrr_usd (null when no customer of the row has a complete window or their new MRR is 0)
+    formula: retained_12_month_mrr_usd / mature_new_mrr_usd (null when no customer of the row has a complete window, their new MRR is 0, or either is below definitions.minimum_bases)
     numerator: MRR 12 months after the first paying month of the rep's customers with a complete window (0 for a customer not paying then)
     denominator: first-month MRR of the same customers (mature_new_mrr_usd)
     grain: closing rep x close month
@@ -63,7 +66,7 @@ assertions:
   - name: assert_new_mrr_closed_matches_customers_with_a_closing_rep
     description: >-
       New MRR closed and customers closed over every rep equal the new MRR and count, in
-      marts.fct_mrr_customer_months, of the customers whose CRM account has a won opportunity; never more than the
+      marts.fct_mrr_customer_months, of the customers whose CRM account has a won new-business opportunity; never more than the
       total new MRR. A won first deal with neither an owner nor a user on its recorded win has no closing rep, so
       its customers are in no row and this check fails: every customer won by sales must be credited to a rep.
     sql: >-
@@ -80,14 +83,14 @@ assertions:
                   from intermediate.int_opportunities_classified as opportunities
                   inner join intermediate.int_opportunities_qualified as qualified
                       on opportunities.opportunity_id = qualified.opportunity_id
-                  where qualified.is_won and qualified.closed_at is not null
+                  where qualified.is_won and qualified.closed_at is not null and opportunities.is_new_business
               )), 0) as new_mrr_usd,
               count(*) filter (where movement = 'new' and account_id in (
                   select opportunities.account_id
                   from intermediate.int_opportunities_classified as opportunities
                   inner join intermediate.int_opportunities_qualified as qualified
                       on opportunities.opportunity_id = qualified.opportunity_id
-                  where qualified.is_won and qualified.closed_at is not null
+                  where qualified.is_won and qualified.closed_at is not null and opportunities.is_new_business
               )) as customer_count,
               coalesce(sum(new_mrr_usd), 0) as total_new_mrr_usd
           from marts.fct_mrr_customer_months
@@ -116,6 +119,8 @@ with
 acquisitions as (select * from marts.fct_customer_acquisitions),
 
 reporting as (select * from definitions.reporting),
+
+thresholds as (select * from definitions.thresholds),
 
 rep_months as (
     select
@@ -164,13 +169,22 @@ final as (
         rep_months.retained_12_month_mrr_usd,                                         -- their MRR 12 months after the first paying month (0 when none is mature)
         rep_months.churned_customer_12_month_count,                                   -- customers with a complete window that churned at least once in it
         case
-            when rep_months.mature_new_mrr_usd > 0 then rep_months.retained_12_month_mrr_usd / rep_months.mature_new_mrr_usd
+            when
+                rep_months.mature_new_mrr_usd > 0
+                and rep_months.mature_customer_count >= thresholds.minimum_base_customers
+                and rep_months.mature_new_mrr_usd >= thresholds.minimum_base_mrr_usd
+                then rep_months.retained_12_month_mrr_usd / rep_months.mature_new_mrr_usd
         end as nrr_12_month,                                                          -- retained_12_month_mrr_usd / mature_new_mrr_usd (null: see nrr_12_month_null_reason)
         case
             when rep_months.mature_customer_count = 0 then 'no customer with a complete 12-month window'
             when rep_months.mature_new_mrr_usd <= 0 then 'no new MRR'
-        end as nrr_12_month_null_reason                                               -- why nrr_12_month is null (null when it is not)
+            when
+                rep_months.mature_customer_count < thresholds.minimum_base_customers
+                or rep_months.mature_new_mrr_usd < thresholds.minimum_base_mrr_usd
+                then 'base below minimum'
+        end as nrr_12_month_null_reason                                               -- why nrr_12_month is null: no mature customer, no new MRR, or fewer customers or less new MRR than definitions.minimum_bases ('base below minimum'); null when it is not
     from rep_months
+    cross join thresholds
 )
 
 select * from final

@@ -5,6 +5,8 @@ description: >-
   touched, met the SLA, breached it or were never touched, the SLA adherence rate, and the median and 90th
   percentile minutes to the first touch. Each period type (week, month) covers every MQL once, so both add up to
   the fact table. A lead without an owner (or whose owner is not a CRM user) counts under the definitions' unassigned label (reporting.unassigned_label).
+  The SLA adherence rate of a row with fewer MQLs than the shared minimum base of leads (definitions.minimum_bases)
+  is null, with the reason "base below minimum" in sla_adherence_null_reason; the counts are always there.
 grain: [period_type, period_start, owner_user_id, owner_team, segment]
 owner: team:sales
 kpis:
@@ -41,7 +43,7 @@ kpis:
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     owner: team:sales
   - name: sla_adherence_rate
-    formula: MQLs first touched within the SLA / MQLs (null when there are no MQLs)
+    formula: MQLs first touched within the SLA / MQLs (null when there are fewer MQLs than minimum_bases.leads)
     numerator: count of MQLs first touched within the speed-to-lead SLA minutes
     denominator: count of MQLs
     grain: period (week or month of the MQL) x lead owner x owner team x segment
@@ -98,6 +100,8 @@ with
 facts as (select * from marts.fct_speed_to_lead),
 
 reporting as (select * from definitions.reporting),
+
+thresholds as (select * from definitions.thresholds),
 
 periods as (
     select
@@ -157,11 +161,17 @@ final as (
         count(*) filter (where assigned.is_within_sla) as within_sla_count,  -- MQLs first touched within the SLA
         count(*) filter (where assigned.is_sla_breached) as sla_breached_count, -- MQLs touched late, or untouched past the SLA
         count(*) filter (where assigned.is_never_touched) as never_touched_count, -- MQLs with no touch at or after the MQL yet
-        count(*) filter (where assigned.is_within_sla)
-        / nullif(count(*), 0) as sla_adherence_rate,                         -- within SLA / MQLs, 0..1 (null when no MQLs)
+        case
+            when count(*) >= min(thresholds.minimum_base_leads)
+                then count(*) filter (where assigned.is_within_sla) / count(*)
+        end as sla_adherence_rate,                                           -- within SLA / MQLs, 0..1; null when fewer MQLs than minimum_bases.leads
+        case
+            when count(*) < min(thresholds.minimum_base_leads) then 'base below minimum'
+        end as sla_adherence_null_reason,                                    -- why sla_adherence_rate is null: fewer MQLs than minimum_bases.leads ('base below minimum'); null when it is not
         median(assigned.minutes_to_first_touch) as median_minutes_to_first_touch, -- median minutes MQL to first touch, touched MQLs (null when none)
         quantile_cont(assigned.minutes_to_first_touch, 0.9) as p90_minutes_to_first_touch -- 90th percentile of the same (null when none touched)
     from assigned
+    cross join thresholds
     group by
         assigned.period_type,
         assigned.period_start,
