@@ -162,6 +162,7 @@ def test_column_lineage_reaches_raw_connector_columns(built: tuple[Settings, Run
     funnel = ("marts", "rpt_funnel_monthly")
     assert roots(funnel, "won_amount_usd") == {("salesforce", "opportunity", "amount")}
     assert roots(funnel, "funnel_month") == {
+        ("definitions", "reporting", "time_zone"),  # months are months of the reporting time zone
         ("salesforce", "lead", "created_date"),
         ("salesforce", "lead", "converted_date"),
         ("salesforce", "opportunity", "created_date"),
