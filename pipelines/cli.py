@@ -157,7 +157,19 @@ def step_failure_reason(event: dg.DagsterEvent) -> str:
 
 
 def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.strip().splitlines() if line.strip()), "")
+    """The first line of a message; a first line that announces a list (ends with `:`) keeps the list on it, so
+    `1 blocking asset check failed ...:` names the asset and the check."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].endswith(":") and len(lines) > 1:
+        listed = []
+        for line in lines[1:]:
+            if line.startswith("Stack Trace") or line.startswith("File "):
+                break
+            listed.append(line)
+        return " ".join([lines[0], "; ".join(listed)]) if listed else lines[0]
+    return lines[0]
 
 
 def check_project(settings: Settings) -> dg.Definitions:

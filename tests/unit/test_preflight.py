@@ -125,3 +125,15 @@ def test_an_unusable_as_of_time_stops_the_run_before_anything_is_written(tmp_pat
     (problem,) = preflight(dataclasses.replace(base, as_of="1999-12-31"))
     assert "lies before data_horizon.earliest" in problem
     assert not (tmp_path / "w" / "flywheel.duckdb").exists()
+
+
+def test_a_failed_blocking_check_names_its_asset_and_check_on_the_summary_line() -> None:
+    """Dagster's message lists the failed checks below its first line; the summary keeps them on one line."""
+    from pipelines.cli import _first_line
+
+    message = (
+        "dagster._core.errors.DagsterAssetCheckFailedError: 1 blocking asset check failed with ERROR severity:\n"
+        'salesforce/opportunity: row_count_did_not_collapse\n\nStack Trace:\n  File "x.py", line 1'
+    )
+    assert _first_line(message).endswith("severity: salesforce/opportunity: row_count_did_not_collapse")
+    assert _first_line("Binder Error: no table\nLINE 3: select") == "Binder Error: no table"
