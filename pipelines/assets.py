@@ -43,7 +43,7 @@ from pipelines.preflight import is_lock_conflict
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.shared_definitions import TABLE_DOCS, late_arrival_days, load_definitions, write_definitions
 from pipelines.sources import SourceTable, load_sources
-from pipelines.suites import SAMPLE_SIZE, Suite, SuiteResult, run_suite
+from pipelines.suites import SAMPLE_SIZE, Suite, SuiteResult, run_suite_on_table
 from pipelines.warehouse import (
     AssertionResult,
     GrainResult,
@@ -392,7 +392,7 @@ def _run_suites(
         return []
     document = load_definitions(definitions_path).document
     table = f"{model.schema}.{pending}"
-    return [run_suite(suite, connection, table, document, model.grain) for suite in suites]
+    return [run_suite_on_table(suite, connection, table, document, model.grain) for suite in suites]
 
 
 def _partial_rebuild(

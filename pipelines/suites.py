@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pandas as pd
 
 from pipelines.row_conditions import ConditionError, condition_sql
 
@@ -388,6 +389,26 @@ def _to_great_expectations(
 
 
 def run_suite(
+    suite: Suite, frame: pd.DataFrame, definitions: Mapping[str, Any], key_columns: Sequence[str]
+) -> SuiteResult:
+    """Validate a frame (rows of the model, e.g. a table changed on purpose in a test) exactly as a build would.
+
+    The frame becomes the suite's model table in a private in-memory DuckDB database and the suite runs there with
+    `run_suite_on_table`, the path builds take. The caller's frame is not modified.
+    """
+    connection = duckdb.connect()
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        connection.execute(f"create schema {_quote(suite.schema)}")
+        connection.register("flywheel_frame", frame)
+        connection.execute(f"create table {_quote(suite.schema)}.{_quote(suite.table)} as select * from flywheel_frame")
+        connection.unregister("flywheel_frame")
+        return run_suite_on_table(suite, connection, suite.model, definitions, key_columns)
+    finally:
+        connection.close()
+
+
+def run_suite_on_table(
     suite: Suite,
     connection: duckdb.DuckDBPyConnection,
     table: str,

@@ -12,12 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines import suites
-from pipelines.suites import ExpectationOutcome, Suite, SuiteError, SuiteResult, load_suites, resolve_kwargs
+from pipelines.suites import ExpectationOutcome, Suite, SuiteError, SuiteResult, load_suites, resolve_kwargs, run_suite
 
 DEFINITIONS: dict[str, Any] = {
     "version": 1,
@@ -161,19 +160,6 @@ def gx_context() -> Iterator[None]:
     import great_expectations  # noqa: F401
 
     yield
-
-
-def run_suite(suite: Suite, frame: pd.DataFrame, definitions: dict[str, Any], key_columns: list[str]) -> SuiteResult:
-    """Run the suite on the frame as a DuckDB table of the suite's model, in a fresh in-memory database."""
-    connection = duckdb.connect()
-    connection.execute(f"create schema {suite.schema}")
-    connection.register("frame", frame)
-    connection.execute(f"create table {suite.model} as select * from frame")
-    connection.unregister("frame")
-    try:
-        return suites.run_suite(suite, connection, suite.model, definitions, key_columns)
-    finally:
-        connection.close()
 
 
 # --- Loading ---------------------------------------------------------------------------------------------------------
