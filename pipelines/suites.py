@@ -28,8 +28,10 @@ Row conditions are written in pandas' query syntax, with `"condition_parser": "p
 Under a row condition, `element_count` counts the rows that meet the condition, not the whole table. On SQL a pair
 expectation (`column_A` > `column_B`) cannot judge a row where either value is null: such a row is neither expected
 nor unexpected, so say `"ignore_row_if": "either_value_is_missing"` and check the nulls with a not-null expectation.
-Regex expectations (`expect_column_values_to_match_regex` and kin) are not implemented by GE for DuckDB: they report
-as broken, so state such a rule with `expect_column_values_to_be_in_set` or in a model's SQL check.
+GE does not implement regex expectations for DuckDB: `expect_column_values_to_match_regex` and
+`expect_column_values_to_not_match_regex` are computed with DuckDB's `regexp_matches` in the validated query and
+checked by GE as a true/false column (same counts, same sample keys); other regex expectations (`..._regex_list`)
+report as broken.
 
 Broken suites versus bad data. Great Expectations reports an exception raised inside an expectation (a column that
 does not exist, a row condition that does not translate, a comparison between incompatible types) as an ordinary
@@ -79,6 +81,13 @@ _MISSING = object()
 
 # The query column holding an expectation's row condition as true/false, suffixed with its position.
 _CONDITION_PREFIX = "_flywheel_condition_"
+# The query column holding whether a regex expectation's column matches, suffixed with its position.
+_MATCH_PREFIX = "_flywheel_match_"
+# Regex expectations GE does not implement for DuckDB, computed in SQL instead: whether the column must match.
+_REGEX_TYPES: dict[str, bool] = {
+    "expect_column_values_to_match_regex": True,
+    "expect_column_values_to_not_match_regex": False,
+}
 
 
 class SuiteError(ValueError):
@@ -430,7 +439,10 @@ def run_suite_on_table(
     if missing:
         raise SuiteError(f"{suite.path}: suite {suite.name}: {table} has no key column(s) {missing}")
     prepared = [_prepare(suite, position, item, definitions) for position, item in enumerate(suite.expectations)]
-    resolved = [{**item, "kwargs": ready.kwargs} for item, ready in zip(suite.expectations, prepared, strict=True)]
+    resolved = [
+        {**item, "type": ready.type, "kwargs": ready.kwargs}
+        for item, ready in zip(suite.expectations, prepared, strict=True)
+    ]
     runnable = [position for position, item in enumerate(prepared) if item.error is None]
     expectations = _to_great_expectations(suite, [resolved[position] for position in runnable], runnable)
     parameters = {name: value for item in prepared for name, value in item.parameters.items()}
@@ -460,11 +472,13 @@ def run_suite_on_table(
 
 @dataclass(frozen=True)
 class _Prepared:
-    """One expectation made ready for the SQL engine: GE kwargs, the suite parameters they use, its row condition."""
+    """One expectation made ready for the SQL engine: its GE type and kwargs, the suite parameters they use, and the
+    columns it adds to the validated query (name -> SQL)."""
 
+    type: str
     kwargs: dict[str, Any]
     parameters: dict[str, Any]
-    condition_sql: str | None
+    computed: dict[str, str]
     error: str | None
 
 
@@ -474,11 +488,15 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
     A reference that is a whole kwarg value (`"min_value": {"$definition": "mql.score_threshold"}`, or the same with
     `$PARAMETER`) becomes GE's own `{"$PARAMETER": "mql__score_threshold"}`, its value passed at validation; one
     nested inside a list or object (which GE does not substitute) is resolved in place. A row condition that has no
-    SQL equivalent makes this expectation broken, not the suite file unreadable.
+    SQL equivalent makes this expectation broken, not the suite file unreadable. A regex expectation, which GE does
+    not implement for DuckDB, becomes a true/false column computed with DuckDB's `regexp_matches` (a search, as GE's
+    own regex expectations do) that must be true wherever the column is not null.
     """
     where = f"{suite.path}: suite {suite.name}: expectation {position + 1} {expectation_label(expectation)}"
+    kind = str(expectation["type"])
     kwargs: dict[str, Any] = {}
     parameters: dict[str, Any] = {}
+    computed: dict[str, str] = {}
     for key, value in expectation["kwargs"].items():
         if isinstance(value, dict) and DEFINITION_KEY in value:
             name = _parameter_name(value)
@@ -486,18 +504,27 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
             kwargs[key] = {PARAMETER_KEY: name}
         else:
             kwargs[key] = _resolve(value, definitions, where)
+    if kind in _REGEX_TYPES and isinstance(kwargs.get("column"), str) and "regex" in kwargs:
+        regex = _resolve(expectation["kwargs"]["regex"], definitions, where)
+        parameters = {name: value for name, value in parameters.items() if kwargs["regex"] != {PARAMETER_KEY: name}}
+        match = f"regexp_matches({_quote(kwargs.pop('column'))}, '{str(regex).replace(chr(39), chr(39) * 2)}')"
+        computed[_match_column(position)] = match if _REGEX_TYPES[kind] else f"not {match}"
+        del kwargs["regex"]
+        kind, kwargs = "expect_column_values_to_be_in_set", {**kwargs, "column": _match_column(position)}
+        kwargs["value_set"] = [True]
     condition = kwargs.pop("row_condition", None)
     kwargs.pop("condition_parser", None)
     if condition is None:
-        return _Prepared(kwargs, parameters, None, None)
+        return _Prepared(kind, kwargs, parameters, computed, None)
     try:
         sql = condition_sql(str(condition))
     except ConditionError as error:
-        return _Prepared(kwargs, parameters, None, str(error))
+        return _Prepared(kind, kwargs, parameters, computed, str(error))
     from great_expectations.expectations.conditions import Column
 
     kwargs["row_condition"] = Column(_condition_column(position)) == True  # noqa: E712 (a GE condition, not a test)
-    return _Prepared(kwargs, parameters, sql, None)
+    computed[_condition_column(position)] = f"coalesce({sql}, false)"
+    return _Prepared(kind, kwargs, parameters, computed, None)
 
 
 def _parameter_name(reference: Mapping[str, Any]) -> str:
@@ -514,6 +541,10 @@ def _condition_column(position: int) -> str:
     return f"{_CONDITION_PREFIX}{position}"
 
 
+def _match_column(position: int) -> str:
+    return f"{_MATCH_PREFIX}{position}"
+
+
 def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """The columns of `schema.table`, in table order."""
     schema, name = table.split(".", 1)
@@ -526,13 +557,10 @@ def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def _query(table: str, keys: list[str], read: list[str], prepared: Sequence[_Prepared]) -> str:
-    """The validated rows: the keys, the columns the suite reads, and each row condition as a true/false column."""
+    """The validated rows: the keys, the columns the suite reads, and the columns expectations compute (row
+    conditions and regex matches as true/false)."""
     columns = [_quote(column) for column in dict.fromkeys([*keys, *read])]
-    columns += [
-        f"coalesce({item.condition_sql}, false) as {_quote(_condition_column(position))}"
-        for position, item in enumerate(prepared)
-        if item.condition_sql is not None
-    ]
+    columns += [f"{sql} as {_quote(name)}" for item in prepared for name, sql in item.computed.items()]
     schema, name = table.split(".", 1)
     return f"select {', '.join(columns) or '*'} from {_quote(schema)}.{_quote(name)}"
 

@@ -623,3 +623,39 @@ def test_a_row_condition_without_sql_breaks_only_its_expectation(tmp_path: Path,
     first, broken = result.outcomes
     assert (result.broken, first.success, broken.success) == (True, True, False)
     assert broken.error is not None and "has no SQL equivalent" in broken.error
+
+
+def test_regex_expectations_run_in_sql(tmp_path: Path, gx_context: None) -> None:
+    # GE has no regex for DuckDB; the match is computed in SQL. L02 and L05 break `^L0[1346]$`; L06's reason is null
+    # (skipped, as GE skips nulls); only L05's reason `Timing` contains "im".
+    suite = make_suite(
+        tmp_path,
+        [
+            {
+                "type": "expect_column_values_to_match_regex",
+                "description": "lead ids follow the pattern",
+                "kwargs": {"column": "lead_id", "regex": {"$definition": "lead_id_pattern"}},
+            },
+            {
+                "type": "expect_column_values_to_not_match_regex",
+                "description": "no reason mentions im",
+                "kwargs": {
+                    "column": "rejection_reason",
+                    "regex": "im",
+                    "row_condition": "rejected_at.notnull()",
+                    "condition_parser": "pandas",
+                },
+            },
+        ],
+    )
+    definitions = {**DEFINITIONS, "lead_id_pattern": "^L0[1346]$"}
+    result = run_suite(suite, leads(), definitions, ["lead_id"])
+    assert not result.broken, result.summary()
+    match, no_match = result.outcomes
+    assert (match.expectation, match.unexpected_count, match.element_count, match.sample_keys) == (
+        "expect_column_values_to_match_regex(lead_id)",
+        2,
+        6,
+        ["L02", "L05"],
+    )
+    assert (no_match.unexpected_count, no_match.element_count, no_match.sample_keys) == (1, 2, ["L05"])
