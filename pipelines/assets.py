@@ -43,7 +43,7 @@ from pipelines.preflight import is_lock_conflict
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.shared_definitions import TABLE_DOCS, late_arrival_days, load_definitions, write_definitions
 from pipelines.sources import SourceTable, load_sources
-from pipelines.suites import Suite, SuiteResult, run_suite, suite_columns
+from pipelines.suites import SAMPLE_SIZE, Suite, SuiteResult, run_suite_on_table
 from pipelines.warehouse import (
     AssertionResult,
     GrainResult,
@@ -52,8 +52,6 @@ from pipelines.warehouse import (
     discard_pending,
     keys_kept_elsewhere,
     publish_pending,
-    qualified,
-    quote,
     row_count,
     table_columns,
 )
@@ -322,7 +320,11 @@ def _lineage_metadata(model: Model, columns: Sequence[str], upstream_schemas: Sc
 
 
 def _suite_check_result(result: SuiteResult) -> dg.AssetCheckResult:
-    """A suite's outcome as a Dagster check result: which expectations failed, on how many rows, which keys."""
+    """A suite's outcome as a Dagster check result: which expectations failed (in words), on how many rows, which keys.
+
+    The failing-row count and a sample of failing keys are also plain metadata values, so the Dagster UI shows them
+    beside the check without opening the table.
+    """
     failing = [outcome for outcome in result.outcomes if not outcome.success]
     return dg.AssetCheckResult(
         check_name=result.suite.name,
@@ -334,6 +336,8 @@ def _suite_check_result(result: SuiteResult) -> dg.AssetCheckResult:
             "failed_expectations": len(failing),
             "broken_suite": result.broken,
             "check_seconds": round(result.seconds, 3),
+            "failing_rows": sum(outcome.unexpected_count for outcome in failing),
+            "sample_failing_keys": [key for outcome in failing for key in outcome.sample_keys][:SAMPLE_SIZE],
             "failures": dg.MetadataValue.md(
                 "\n".join(
                     ["| expectation | failing rows | sample keys |", "|---|---|---|"]
@@ -386,16 +390,9 @@ def _run_suites(
     """Validate the pending table with every suite of the model, against the definitions in force."""
     if not suites:
         return []
-    available = [column.name for column in table_columns(connection, model.schema, pending)]
-    read = [*model.grain, *(column for suite in suites for column in suite_columns(suite, available))]
-    columns = ", ".join(quote(column) for column in dict.fromkeys(read))
-    keys = ", ".join(quote(column) for column in model.grain)
-    # Only the columns the suites read, sorted by the grain in DuckDB (faster than sorting the frame in pandas).
-    frame = connection.execute(
-        f"select {columns} from {qualified(model.schema, pending)} order by {keys} nulls last"
-    ).df()
     document = load_definitions(definitions_path).document
-    return [run_suite(suite, frame, document, model.grain) for suite in suites]
+    table = f"{model.schema}.{pending}"
+    return [run_suite_on_table(suite, connection, table, document, model.grain) for suite in suites]
 
 
 def _partial_rebuild(

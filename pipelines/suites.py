@@ -1,36 +1,40 @@
-"""Great Expectations suites: load them from JSON, resolve them against the shared definitions, run them on a frame.
+"""Great Expectations suites: load them from JSON, resolve them against the shared definitions, run them in DuckDB.
 
 A suite is one JSON file in `expectations/`, one per definition or contract. It names the model it validates
 (`schema.table`), its severity (`error` blocks downstream assets, `warn` only reports) and its expectations, each a
 Great Expectations type in snake_case with its kwargs and a sentence saying what it checks. No threshold is typed
-into a suite: `{"$definition": "mql.score_threshold"}` anywhere in the kwargs (also inside lists) stands for the value
-at that dotted path of the shared-definitions document, and `{"$definition": "closed_lost_reasons", "$field":
-"reason"}` picks one field from each item of a list of mappings; `"$append": "other.path"` adds the value (or list)
-at another path, as in a taxonomy plus its catch-all value.
+into a suite: `{"$definition": "mql.score_threshold"}` (or GE's own spelling, `{"$PARAMETER": "mql.score_threshold"}`)
+anywhere in the kwargs (also inside lists) stands for the value at that dotted path of the shared-definitions
+document, and `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field from each item of a list
+of mappings; `"$append": "other.path"` adds the value (or list) at another path, as in a taxonomy plus its catch-all
+value. A reference that is a whole kwarg value reaches GE as one of its suite parameters (`{"$PARAMETER":
+"mql__score_threshold"}`, the value given at validation); one nested deeper is resolved in place.
 
-Suites run on a pandas DataFrame of the model's table, because Great Expectations 1.24 validates pandas frames well
-while its SQL path over DuckDB fails out of the box (see DESIGN.md). Nothing here imports Dagster, and Great
-Expectations is imported only inside the functions that validate: its import costs seconds, which would otherwise be
-paid by every process that only loads the Dagster definitions.
+Suites run on DuckDB's SQL engine through Great Expectations' SQL datasource, on the build's own connection (see
+ge_duckdb.py): the model's rows never leave DuckDB, only counts and a few failing keys do. Nothing here imports
+Dagster, and Great Expectations is imported only inside the functions that validate: its import costs seconds, which
+would otherwise be paid by every process that only loads the Dagster definitions.
 
-Row conditions. Great Expectations 1.24 hands a string `row_condition` with `"condition_parser": "pandas"` to
-`DataFrame.query`, so the syntax is pandas' query syntax; these are tested to work on pandas 3 frames, including
-nullable (`Int64`, `boolean`, `string`) columns and `datetime64[us]` columns with NaT::
+Row conditions are written in pandas' query syntax, with `"condition_parser": "pandas"` beside them, and run as SQL
+(row_conditions.py says what translates)::
 
     "row_condition": "mql_at.notnull()"                      # the lead became an MQL
-    "row_condition": "is_won == True"                        # a nullable boolean; NA counts as not true
+    "row_condition": "is_won == True"                        # a boolean; null counts as not true
     "row_condition": "rejected_at.notnull() and score > 10"  # `and`/`or`/`not`, or `&`/`|` with parentheses
-    "row_condition": "accepted_at.notnull() & ~is_won"       # `~` negates a boolean column (NA stays excluded)
+    "row_condition": "accepted_at.notnull() & ~is_won"       # `~` negates a boolean column (null stays excluded)
     "row_condition": "channel == 'Outbound'"                 # string literals in single or double quotes
     "row_condition": "stage in ['Demo', 'Proposal']"
 
-Every suite must say `"condition_parser": "pandas"` next to a `row_condition` (GE's own `great_expectations` parser
-has a different syntax, `col("x") > 1`). GE 1.24 flags string row conditions and `condition_parser` as deprecated
-(they become Condition objects in GX 2.0); the warning is harmless while the dependency is pinned below 1.25.
-Under a row condition, `element_count` counts the rows that meet the condition, not the whole table.
+Under a row condition, `element_count` counts the rows that meet the condition, not the whole table. On SQL a pair
+expectation (`column_A` > `column_B`) cannot judge a row where either value is null: such a row is neither expected
+nor unexpected, so say `"ignore_row_if": "either_value_is_missing"` and check the nulls with a not-null expectation.
+GE does not implement regex expectations for DuckDB: `expect_column_values_to_match_regex` and
+`expect_column_values_to_not_match_regex` are computed with DuckDB's `regexp_matches` in the validated query and
+checked by GE as a true/false column (same counts, same sample keys); other regex expectations (`..._regex_list`)
+report as broken.
 
 Broken suites versus bad data. Great Expectations reports an exception raised inside an expectation (a column that
-does not exist, a row condition that does not parse, a comparison between incompatible types) as an ordinary
+does not exist, a row condition that does not translate, a comparison between incompatible types) as an ordinary
 failure. `run_suite` tells them apart: such an expectation gets an `error`, and the result is `broken`, so the fix is
 sought in the suite, not in the data.
 """
@@ -38,26 +42,26 @@ sought in the suite, not in the data.
 from __future__ import annotations
 
 import copy
-import functools
 import json
-import numbers
 import re
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pandas as pd
 
+from pipelines.row_conditions import ConditionError, condition_sql
+
 if TYPE_CHECKING:
-    from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.expectations.expectation import Expectation
 
 SEVERITIES: tuple[str, ...] = ("error", "warn")
 BLOCKING_SEVERITY = "error"
 DEFINITION_KEY = "$definition"
+PARAMETER_KEY = "$PARAMETER"
 FIELD_KEY = "$field"
 APPEND_KEY = "$append"
 PANDAS_CONDITION_PARSER = "pandas"
@@ -69,16 +73,21 @@ _EXPECTATION_KEYS: tuple[str, ...] = ("type", "description", "kwargs")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _MODEL = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 _COLUMN_KWARGS: tuple[str, ...] = ("column", "column_A", "column_B")
-_PAIR_KWARGS: tuple[str, ...] = ("column_A", "column_B")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The key GE carries through from an expectation's meta to its result, to pair results with expectations: GE returns
 # results in its own order (expectations that raised first), and unsaved expectations have no id.
 _POSITION = "flywheel_position"
 _MISSING = object()
 
-# One Great Expectations context per process: creating contexts and datasources is slow, and validations on it are
-# serialised because the datasource's execution engine keeps the batch being validated as shared state.
-_VALIDATION_LOCK = threading.Lock()
+# The query column holding an expectation's row condition as true/false, suffixed with its position.
+_CONDITION_PREFIX = "_flywheel_condition_"
+# The query column holding whether a regex expectation's column matches, suffixed with its position.
+_MATCH_PREFIX = "_flywheel_match_"
+# Regex expectations GE does not implement for DuckDB, computed in SQL instead: whether the column must match.
+_REGEX_TYPES: dict[str, bool] = {
+    "expect_column_values_to_match_regex": True,
+    "expect_column_values_to_not_match_regex": False,
+}
 
 
 class SuiteError(ValueError):
@@ -196,6 +205,7 @@ def _load_suite(path: Path) -> Suite:
     expectations = document["expectations"]
     if not isinstance(expectations, list) or not expectations:
         raise SuiteError(f"{path}: suite {name}: `expectations` must be a non-empty list")
+    expectations = [_with_definition_references(expectation) for expectation in expectations]
     for position, expectation in enumerate(expectations, start=1):
         _check_expectation(path, name, position, expectation)
     return Suite(
@@ -206,6 +216,18 @@ def _load_suite(path: Path) -> Suite:
         expectations=tuple(expectations),
         path=path,
     )
+
+
+def _with_definition_references(value: Any) -> Any:
+    """GE's spelling of a reference, `{"$PARAMETER": "dotted.path"}`, read as `{"$definition": "dotted.path"}`."""
+    if isinstance(value, list):
+        return [_with_definition_references(item) for item in value]
+    if isinstance(value, dict):
+        renamed = {DEFINITION_KEY if key == PARAMETER_KEY else key: item for key, item in value.items()}
+        if DEFINITION_KEY in renamed:
+            return renamed
+        return {key: _with_definition_references(item) for key, item in renamed.items()}
+    return value
 
 
 def _check_keys(path: Path, where: str, document: Mapping[str, Any], expected: Sequence[str]) -> None:
@@ -234,7 +256,7 @@ def _check_expectation(path: Path, suite_name: str, position: int, expectation: 
         raise SuiteError(f"{path}: {where}: `kwargs` must be an object")
     if "row_condition" in kwargs and kwargs.get("condition_parser") != PANDAS_CONDITION_PARSER:
         raise SuiteError(
-            f'{path}: {where}: a `row_condition` needs "condition_parser": "pandas" (suites run on pandas frames)'
+            f'{path}: {where}: a `row_condition` needs "condition_parser": "pandas" (pandas query syntax, run as SQL)'
         )
     _check_references(path, where, kwargs)
 
@@ -352,13 +374,16 @@ def build_expectations(suite: Suite, definitions: Mapping[str, Any]) -> list[Exp
     return _to_great_expectations(suite, resolve_kwargs(suite, definitions))
 
 
-def _to_great_expectations(suite: Suite, resolved: Sequence[Mapping[str, Any]]) -> list[Expectation]:
-    """Build each expectation from its snake_case type; its position rides along in `meta` to find its result."""
+def _to_great_expectations(
+    suite: Suite, resolved: Sequence[Mapping[str, Any]], positions: Sequence[int] | None = None
+) -> list[Expectation]:
+    """Build each expectation from its snake_case type; its position in the suite (`positions`, by default 0..n-1)
+    rides along in `meta` to find its result."""
     from great_expectations.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     built = []
-    for position, expectation in enumerate(resolved):
+    for position, expectation in zip(positions or range(len(resolved)), resolved, strict=True):
         where = f"{suite.path}: suite {suite.name}: expectation {position + 1} {expectation_label(expectation)}"
         configuration = ExpectationConfiguration(
             type=expectation["type"], kwargs=dict(expectation["kwargs"]), meta={_POSITION: position}
@@ -375,22 +400,65 @@ def _to_great_expectations(suite: Suite, resolved: Sequence[Mapping[str, Any]]) 
 def run_suite(
     suite: Suite, frame: pd.DataFrame, definitions: Mapping[str, Any], key_columns: Sequence[str]
 ) -> SuiteResult:
-    """Validate `frame` (the model's table) with the suite; `key_columns` (the model's grain) name failing rows.
+    """Validate a frame (rows of the model, e.g. a table changed on purpose in a test) exactly as a build would.
 
-    Deterministic: the frame is validated in key order, so the sample keys are the first failing keys in that
-    order whatever order the rows were read in. The caller's frame is never modified.
+    The frame becomes the suite's model table in a private in-memory DuckDB database and the suite runs there with
+    `run_suite_on_table`, the path builds take. The caller's frame is not modified.
     """
+    connection = duckdb.connect()
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        connection.execute(f"create schema {_quote(suite.schema)}")
+        connection.register("flywheel_frame", frame)
+        connection.execute(f"create table {_quote(suite.schema)}.{_quote(suite.table)} as select * from flywheel_frame")
+        connection.unregister("flywheel_frame")
+        return run_suite_on_table(suite, connection, suite.model, definitions, key_columns)
+    finally:
+        connection.close()
+
+
+def run_suite_on_table(
+    suite: Suite,
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    definitions: Mapping[str, Any],
+    key_columns: Sequence[str],
+) -> SuiteResult:
+    """Validate `table` (`schema.table`, the model's table or its pending build) with the suite, in DuckDB.
+
+    Great Expectations' SQL datasource runs on `connection` (see ge_duckdb.py): only the key columns, the columns
+    the suite reads and one boolean per row condition are selected. `key_columns` (the model's grain) name the
+    failing rows. The connection is usable as before afterwards.
+    """
+    from pipelines import ge_duckdb
+
     started = time.perf_counter()
     keys = list(key_columns)
-    missing = [column for column in keys if column not in frame.columns]
+    available = _columns(connection, table)
+    missing = [column for column in keys if column not in available]
     if missing:
-        raise SuiteError(f"{suite.path}: suite {suite.name}: the frame of {suite.model} has no key column(s) {missing}")
-    resolved = resolve_kwargs(suite, definitions)
-    expectations = _to_great_expectations(suite, resolved)
-    prepared = _prepare_frame(frame, keys, _pair_columns(resolved))
-    results = _validate(suite.name, prepared, expectations)
+        raise SuiteError(f"{suite.path}: suite {suite.name}: {table} has no key column(s) {missing}")
+    prepared = [_prepare(suite, position, item, definitions) for position, item in enumerate(suite.expectations)]
+    resolved = [
+        {**item, "type": ready.type, "kwargs": ready.kwargs}
+        for item, ready in zip(suite.expectations, prepared, strict=True)
+    ]
+    runnable = [position for position, item in enumerate(prepared) if item.error is None]
+    expectations = _to_great_expectations(suite, [resolved[position] for position in runnable], runnable)
+    parameters = {name: value for item in prepared for name, value in item.parameters.items()}
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    if keys:
+        result_format["unexpected_index_column_names"] = keys
+    query = _query(table, keys, suite_columns(suite, available), prepared)
+    validation = ge_duckdb.validate_query(connection, query, suite.name, expectations, parameters, result_format)
+    results = {
+        result.expectation_config.meta[_POSITION]: result
+        for result in validation.results
+        if result.expectation_config is not None and _POSITION in (result.expectation_config.meta or {})
+    }
     outcomes = tuple(
-        _outcome(expectation, results.get(position), prepared, keys) for position, expectation in enumerate(resolved)
+        _outcome(expectation, results.get(position), keys, prepared[position].error)
+        for position, expectation in enumerate(suite.expectations)
     )
     broken = any(outcome.error is not None for outcome in outcomes)
     return SuiteResult(
@@ -402,92 +470,114 @@ def run_suite(
     )
 
 
-def _pair_columns(resolved: Sequence[Mapping[str, Any]]) -> set[str]:
-    """The columns compared by column-pair expectations, which need NaN-style missing values (see below)."""
-    return {
-        str(expectation["kwargs"][key])
-        for expectation in resolved
-        for key in _PAIR_KWARGS
-        if key in expectation["kwargs"]
-    }
+@dataclass(frozen=True)
+class _Prepared:
+    """One expectation made ready for the SQL engine: its GE type and kwargs, the suite parameters they use, and the
+    columns it adds to the validated query (name -> SQL)."""
+
+    type: str
+    kwargs: dict[str, Any]
+    parameters: dict[str, Any]
+    computed: dict[str, str]
+    error: str | None
 
 
-def _prepare_frame(frame: pd.DataFrame, keys: list[str], pair_columns: set[str]) -> pd.DataFrame:
-    """The frame GE validates: sorted by key with a fresh 0..n-1 index, and pair columns comparable when missing.
+def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], definitions: Mapping[str, Any]) -> _Prepared:
+    """Definition references become GE suite parameters; a row condition becomes a boolean column of the query.
 
-    Sorting makes the sample keys reproducible: GE reports the first failing rows by position, and DuckDB returns
-    rows in no guaranteed order. A frame already sorted by a single key is used as it is (no copy), so a caller can
-    `order by` the grain in DuckDB, which is faster.
-
-    Pair columns: GE compares column A with column B row by row, and on pandas' nullable dtypes (`Int64`, `boolean`,
-    `string`) a missing value yields pd.NA, on which GE raises "boolean value of NA is ambiguous" unless the
-    expectation ignores rows with either value missing. An object column with None compares as False instead, like
-    NaN and NaT do, so a missing value counts as an unexpected row rather than breaking the suite.
+    A reference that is a whole kwarg value (`"min_value": {"$definition": "mql.score_threshold"}`, or the same with
+    `$PARAMETER`) becomes GE's own `{"$PARAMETER": "mql__score_threshold"}`, its value passed at validation; one
+    nested inside a list or object (which GE does not substitute) is resolved in place. A row condition that has no
+    SQL equivalent makes this expectation broken, not the suite file unreadable. A regex expectation, which GE does
+    not implement for DuckDB, becomes a true/false column computed with DuckDB's `regexp_matches` (a search, as GE's
+    own regex expectations do) that must be true wherever the column is not null.
     """
-    prepared = frame
-    if keys and not _sorted_by(frame, keys):
-        # Drop the index first: it means nothing here, and an index level named like a key column makes the sort fail.
-        prepared = frame.reset_index(drop=True).sort_values(keys, kind="stable", na_position="last", ignore_index=True)
-    converted = {
-        column: prepared[column].astype(object).where(prepared[column].notna(), None)
-        for column in sorted(pair_columns)
-        if column in prepared.columns and getattr(prepared[column].dtype, "na_value", None) is pd.NA
-    }
-    return prepared.assign(**converted) if converted else prepared
+    where = f"{suite.path}: suite {suite.name}: expectation {position + 1} {expectation_label(expectation)}"
+    kind = str(expectation["type"])
+    kwargs: dict[str, Any] = {}
+    parameters: dict[str, Any] = {}
+    computed: dict[str, str] = {}
+    for key, value in expectation["kwargs"].items():
+        if isinstance(value, dict) and DEFINITION_KEY in value:
+            name = _parameter_name(value)
+            parameters[name] = _resolve(value, definitions, where)
+            kwargs[key] = {PARAMETER_KEY: name}
+        else:
+            kwargs[key] = _resolve(value, definitions, where)
+    if kind in _REGEX_TYPES and isinstance(kwargs.get("column"), str) and "regex" in kwargs:
+        regex = _resolve(expectation["kwargs"]["regex"], definitions, where)
+        parameters = {name: value for name, value in parameters.items() if kwargs["regex"] != {PARAMETER_KEY: name}}
+        match = f"regexp_matches({_quote(kwargs.pop('column'))}, '{str(regex).replace(chr(39), chr(39) * 2)}')"
+        computed[_match_column(position)] = match if _REGEX_TYPES[kind] else f"not {match}"
+        del kwargs["regex"]
+        kind, kwargs = "expect_column_values_to_be_in_set", {**kwargs, "column": _match_column(position)}
+        kwargs["value_set"] = [True]
+    condition = kwargs.pop("row_condition", None)
+    kwargs.pop("condition_parser", None)
+    if condition is None:
+        return _Prepared(kind, kwargs, parameters, computed, None)
+    try:
+        sql = condition_sql(str(condition))
+    except ConditionError as error:
+        return _Prepared(kind, kwargs, parameters, computed, str(error))
+    from great_expectations.expectations.conditions import Column
+
+    kwargs["row_condition"] = Column(_condition_column(position)) == True  # noqa: E712 (a GE condition, not a test)
+    computed[_condition_column(position)] = f"coalesce({sql}, false)"
+    return _Prepared(kind, kwargs, parameters, computed, None)
 
 
-def _sorted_by(frame: pd.DataFrame, keys: list[str]) -> bool:
-    """Whether the frame is already in key order with positions as labels (cheap to check for a single key only)."""
-    index = frame.index
-    plain_index = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-    return plain_index and len(keys) == 1 and bool(frame[keys[0]].is_monotonic_increasing)
+def _parameter_name(reference: Mapping[str, Any]) -> str:
+    """A GE suite-parameter name for a reference: GE's parser takes identifiers, so dots become `__`."""
+    name = str(reference[DEFINITION_KEY])
+    if FIELD_KEY in reference:
+        name += f"__{reference[FIELD_KEY]}"
+    if APPEND_KEY in reference:
+        name += f"__and__{reference[APPEND_KEY]}"
+    return re.sub(r"\W", "_", name.replace(".", "__"))
 
 
-def _validate(suite_name: str, frame: pd.DataFrame, expectations: list[Expectation]) -> dict[int, Any]:
-    """Validate all expectations in one pass (GE shares metrics between them); results keyed by position."""
-    import great_expectations as gx
-
-    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
-    with _VALIDATION_LOCK:
-        batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-        try:
-            validation = batch.validate(
-                gx.ExpectationSuite(name=suite_name, expectations=expectations), result_format=result_format
-            )
-        finally:
-            _release(batch)
-    return {
-        result.expectation_config.meta[_POSITION]: result
-        for result in validation.results
-        if result.expectation_config is not None and _POSITION in (result.expectation_config.meta or {})
-    }
+def _condition_column(position: int) -> str:
+    return f"{_CONDITION_PREFIX}{position}"
 
 
-@functools.cache
-def _batch_definition() -> BatchDefinition:
-    """The one ephemeral context's whole-dataframe batch definition, created on first use and reused after."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    # Progress bars would write a dozen carriage-return lines per suite into Dagster's captured logs.
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    asset = context.data_sources.add_pandas("flywheel").add_dataframe_asset("model")
-    return asset.add_batch_definition_whole_dataframe("whole_table")
+def _match_column(position: int) -> str:
+    return f"{_MATCH_PREFIX}{position}"
 
 
-def _release(batch: Any) -> None:
-    """Drop the validated frame from GE's cached execution engine, which would otherwise keep it alive until the next
-    validation (gigabytes for a large model)."""
-    manager = batch.data.execution_engine.batch_manager
-    manager.reset_batch_cache()
-    manager.batch_data_cache.clear()
+def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of `schema.table`, in table order."""
+    schema, name = table.split(".", 1)
+    rows = connection.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
 
 
-def _outcome(expectation: Mapping[str, Any], result: Any, frame: pd.DataFrame, keys: list[str]) -> ExpectationOutcome:
+def _query(table: str, keys: list[str], read: list[str], prepared: Sequence[_Prepared]) -> str:
+    """The validated rows: the keys, the columns the suite reads, and the columns expectations compute (row
+    conditions and regex matches as true/false)."""
+    columns = [_quote(column) for column in dict.fromkeys([*keys, *read])]
+    columns += [f"{sql} as {_quote(name)}" for item in prepared for name, sql in item.computed.items()]
+    schema, name = table.split(".", 1)
+    return f"select {', '.join(columns) or '*'} from {_quote(schema)}.{_quote(name)}"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _outcome(expectation: Mapping[str, Any], result: Any, keys: list[str], error: str | None) -> ExpectationOutcome:
     """One expectation's result in Flywheel's terms, with GE's exceptions turned into an error."""
     label, description = expectation_label(expectation), str(expectation["description"])
-    errors = ["Great Expectations returned no result"] if result is None else _exception_messages(result.exception_info)
+    if error is not None:
+        errors = [error]
+    else:
+        errors = (
+            ["Great Expectations returned no result"] if result is None else _exception_messages(result.exception_info)
+        )
     if errors:
         return ExpectationOutcome(label, description, False, 0, 0, [], "; ".join(errors))
     details: Mapping[str, Any] = result.result or {}
@@ -497,8 +587,8 @@ def _outcome(expectation: Mapping[str, Any], result: Any, frame: pd.DataFrame, k
         description=description,
         success=bool(result.success),
         unexpected_count=int(details.get("unexpected_count") or 0),
-        element_count=int(details.get("element_count", len(frame)) or 0),
-        sample_keys=_sample_keys(frame, keys, details.get("partial_unexpected_index_list") or []),
+        element_count=int(details.get("element_count") or 0),
+        sample_keys=_sample_keys(keys, details.get("partial_unexpected_index_list") or []),
         error=None,
         observed_value=None if observed is None else str(observed),
     )
@@ -518,18 +608,18 @@ def _exception_messages(info: Any) -> list[str]:
     return list(dict.fromkeys(messages))
 
 
-def _sample_keys(frame: pd.DataFrame, keys: list[str], labels: Sequence[Any]) -> list[str]:
-    """The keys of the first failing rows: the key columns joined with " | ", or the row label without keys."""
-    if not keys:
-        return [str(label) for label in list(labels)[:SAMPLE_SIZE]]
-    # With key columns the frame has a 0..n-1 index (see _prepare_frame), so GE's labels are positions.
-    positions = sorted(int(label) for label in labels if isinstance(label, numbers.Integral))[:SAMPLE_SIZE]
-    rows = frame.loc[positions, keys]
-    return [KEY_SEPARATOR.join(_key_text(value) for value in row) for row in rows.itertuples(index=False)]
+def _sample_keys(keys: list[str], rows: Sequence[Any]) -> list[str]:
+    """Failing rows' keys, sorted: the key columns joined with " | " (GE returns up to SAMPLE_SIZE rows as dicts).
+
+    On a small table these are the first failing rows as stored; on a large one DuckDB scans in parallel, so which
+    failing rows make the sample may vary from run to run (the count does not).
+    """
+    samples = [
+        KEY_SEPARATOR.join(_key_text(row.get(key)) for key in keys) for row in rows if isinstance(row, Mapping) and keys
+    ]
+    return sorted(samples)[:SAMPLE_SIZE]
 
 
 def _key_text(value: Any) -> str:
-    """A key value as text; missing values of any dtype (None, NaN, NaT, pd.NA) read `null`."""
-    if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))):
-        return "null"
-    return str(value)
+    """A key value as text; a missing value reads `null`."""
+    return "null" if value is None else str(value)

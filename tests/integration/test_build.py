@@ -200,6 +200,11 @@ def test_a_failed_blocking_check_keeps_the_last_good_table_and_stops_downstream(
         if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     }
     assert failed == {("staging/stg_salesforce__leads", "lead_contract")}
+    # Where users look: the check's metadata says how many rows failed, which keys, and what the rule means.
+    (contract,) = [check for check in result.get_asset_check_evaluations() if check.check_name == "lead_contract"]
+    assert contract.metadata["failing_rows"].value == 1
+    assert contract.metadata["sample_failing_keys"].value == ["00Qextra000000000"]
+    assert "| employee counts are not negative | 1 of " in str(contract.metadata["failures"].value)
     built_keys = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
     assert "intermediate/int_leads_classified" not in built_keys
     assert "marts/rpt_funnel_monthly" not in built_keys
