@@ -19,7 +19,12 @@ import pytest
 from pipelines.settings import PROJECT_ROOT, Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
-from tests.integration import test_hand_worked_leads, test_speed_to_lead
+from tests.integration import (
+    test_closed_lost_and_win_rates,
+    test_hand_worked_leads,
+    test_mrr_and_retention,
+    test_speed_to_lead,
+)
 from tests.integration.test_pql_and_rep_revenue import event
 
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -40,7 +45,7 @@ class Case:
 
     suite: str
     model: str  # schema/table, as the asset key
-    downstream: str  # an asset that reads the model: skipped when the model is blocked
+    downstream: str | None  # an asset that reads the model (skipped when the model is blocked), if a cheap one does
     raw: Mapping[str, list[dict]]
     mutations: tuple[Mutation, ...]
 
@@ -52,7 +57,7 @@ class Case:
 
     @property
     def selection(self) -> str:
-        return f'+key:"{self.downstream}"'
+        return f'+key:"{self.downstream or self.model}"'
 
     @property
     def step(self) -> str:
@@ -150,7 +155,101 @@ SPEED_TO_LEAD = Case(
     ),
 )
 
-CASES = (MQL, PQL, SPEED_TO_LEAD)
+RETENTION = Case(
+    suite="retention_definitions",
+    model="marts/rpt_retention_monthly",
+    downstream=None,
+    raw=test_mrr_and_retention.TABLES,
+    mutations=(
+        # The naive logo churn rate counts the starting cohort in its numerator too: above 1.
+        Mutation(
+            "naive churn numerator not a subset of its denominator",
+            "then cast(bases.churned_customer_count as double) / bases.starting_customer_count",
+            "then cast(bases.churned_customer_count + bases.starting_customer_count as double)"
+            " / bases.starting_customer_count",
+        ),
+        # Eligibility flipped: a monthly customer who churns is no longer among the customers eligible to churn.
+        Mutation(
+            "churn eligibility flipped",
+            "count(*) filter (where customer_months.is_churn_eligible) as eligible_customer_count",
+            "count(*) filter (where not customer_months.is_churn_eligible) as eligible_customer_count",
+        ),
+        # Gross retention adds lost MRR back instead of taking it off: above 1 in a month with churn or contraction.
+        Mutation(
+            "gross retention adds lost MRR",
+            "then cast(bases.starting_mrr_usd - bases.contraction_mrr_usd - bases.churned_mrr_usd as double)",
+            "then cast(bases.starting_mrr_usd + bases.contraction_mrr_usd + bases.churned_mrr_usd as double)",
+        ),
+    ),
+)
+
+MRR_FACTS = Case(
+    suite="mrr_customer_months_mart",
+    model="marts/fct_mrr_customer_months",
+    downstream="marts/rpt_mrr_movements_monthly",
+    raw=test_mrr_and_retention.TABLES,
+    mutations=(
+        # A seat reduction shows as a negative contraction.
+        Mutation(
+            "contraction sign flipped",
+            "when classified.movement = 'contraction' then -classified.mrr_change_usd else 0",
+            "when classified.movement = 'contraction' then classified.mrr_change_usd else 0",
+        ),
+        # A churning customer loses more MRR than it paid.
+        Mutation(
+            "churned MRR counted twice",
+            "when classified.movement = 'churn' then classified.previous_mrr_usd else 0",
+            "when classified.movement = 'churn' then 2 * classified.previous_mrr_usd else 0",
+        ),
+    ),
+)
+
+MRR_MOVEMENTS = Case(
+    suite="mrr_movements_mart",
+    model="marts/rpt_mrr_movements_monthly",
+    downstream=None,
+    raw=test_mrr_and_retention.TABLES,
+    mutations=(
+        # Every customer of the month counts as churned, new ones too: more than were paying at the start.
+        Mutation(
+            "churned customers not limited to churn movements",
+            "count(*) filter (where customer_months.movement = 'churn') as churned_customer_count",
+            "count(*) as churned_customer_count",
+        ),
+    ),
+)
+
+WIN_RATES = Case(
+    suite="win_rates_mart",
+    model="marts/rpt_win_rates_quarterly",
+    downstream=None,
+    raw=test_closed_lost_and_win_rates.TABLES,
+    mutations=(
+        # Won minus lost over closed deals: below 0 where more deals were lost than won.
+        Mutation(
+            "lost deals taken off the won deals",
+            "totals.won_deals_count\n        / nullif(totals.won_deals_count + totals.lost_deals_count, 0) as win_rate",
+            "(totals.won_deals_count - totals.lost_deals_count)\n"
+            "        / nullif(totals.won_deals_count + totals.lost_deals_count, 0) as win_rate",
+        ),
+    ),
+)
+
+FUNNEL = Case(
+    suite="funnel_monthly_mart",
+    model="marts/rpt_funnel_monthly",
+    downstream=None,
+    raw=test_hand_worked_leads.TABLES,
+    mutations=(
+        Mutation(
+            "lead count negated",
+            "count(*) filter (where funnel_events.funnel_event = 'lead_created') as leads_created_count",
+            "-count(*) filter (where funnel_events.funnel_event = 'lead_created') as leads_created_count",
+        ),
+    ),
+)
+
+CASES = (MQL, PQL, SPEED_TO_LEAD, RETENTION, MRR_FACTS, MRR_MOVEMENTS, WIN_RATES, FUNNEL)
 
 
 def broken_models(directory: Path, case: Case, mutation: Mutation) -> Path:
