@@ -101,6 +101,7 @@ def test_product_and_opportunity_suites_catch_broken_definitions(built: Settings
     pql_row = workspaces.index[workspaces["pql_at"].notna()][0]
     lonely = workspaces.copy()
     lonely.loc[pql_row, "active_users_in_trial_count"] = DOCUMENT["pql"]["min_active_users"] - 1
+    lonely.loc[pql_row, "has_min_active_users"] = False  # the flag agrees with the count: only the PQL is wrong
     assert _failures(SUITES["product_qualified_definitions"], lonely, "workspace_id") == {
         "every PQL had the minimum number of active users in its trial window": (
             1,

@@ -40,10 +40,12 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.models import load_models
+from pipelines.settings import PROJECT_ROOT, Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 
@@ -320,6 +322,34 @@ def retention(settings: Settings, segment: str, mrr_month: str) -> pd.Series:
     )
     assert len(frame) == 1
     return frame.iloc[0]
+
+
+def test_bridge_assertion_catches_movements_that_do_not_move_the_fact_mrr(tmp_path: Path) -> None:
+    """A bridge that adds up on its own rows but not over the fact table below it fails `assert_mrr_movements_add_up`.
+
+    February's bridge starts at 100, expands by 50 and ends at 150: consistent within the row, yet the fact table
+    says the segment went from 100 to 120 (its expansion is 20), so the bridge misstates the month.
+    """
+    [model] = [model for model in load_models(PROJECT_ROOT / "models") if model.name == "rpt_mrr_movements_monthly"]
+    [assertion] = [assertion for assertion in model.assertions if assertion.name == "assert_mrr_movements_add_up"]
+    with duckdb.connect(str(tmp_path / "scratch.duckdb")) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            """
+            create table marts.fct_mrr_customer_months as
+            select * from (values
+                ('cus_1', date '2026-01-01', 'SMB', 100.0), ('cus_1', date '2026-02-01', 'SMB', 120.0)
+            ) as facts(customer_id, mrr_month, segment, mrr_usd);
+            create table marts.rpt_mrr_movements_monthly as
+            select * from (values
+                (date '2026-01-01', 'SMB', 0.0, 100.0, 0.0, 0.0, 0.0, 0.0, 100.0),
+                (date '2026-02-01', 'SMB', 100.0, 0.0, 50.0, 0.0, 0.0, 0.0, 150.0)
+            ) as report(mrr_month, segment, starting_mrr_usd, new_mrr_usd, expansion_mrr_usd, contraction_mrr_usd,
+                churned_mrr_usd, reactivation_mrr_usd, ending_mrr_usd)
+            """
+        )
+        violations = connection.execute(assertion.sql).fetchall()
+    assert [(row[0], row[1]) for row in violations] == [(date(2026, 2, 1), "SMB")]
 
 
 def test_monthly_nrr_grr_and_churn_rates(built: Settings) -> None:

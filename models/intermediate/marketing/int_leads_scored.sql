@@ -125,6 +125,7 @@ final as (
         fit.is_icp_country,                                                   -- country is in the ICP
         fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp, -- meets every ICP criterion
         fit.fit_score,                                                        -- fit points from the ICP criteria met
+        fit.fit_score >= thresholds.mql_min_fit_score as meets_mql_min_fit,   -- fit score is at least the MQL minimum fit
         peak.peak_score,                                                      -- highest score the lead ever had
         first_qualifying.score_at_qualification as score_at_mql,              -- the score when it first reached the threshold
         case
@@ -132,6 +133,7 @@ final as (
                 then greatest(first_qualifying.qualified_at, fit.created_at)
         end as mql_at                                                         -- when it became an MQL (UTC), never before creation
     from fit
+    cross join thresholds
     left join first_qualifying on fit.lead_id = first_qualifying.lead_id
     left join peak on fit.lead_id = peak.lead_id
 )

@@ -118,11 +118,13 @@ final as (
         trial_windows.trial_ends_at,                                          -- end of the PQL trial window (UTC)
         usage_counts.active_user_count as active_users_in_trial_count,        -- distinct users active in the window
         usage_counts.activation_event_count as activation_events_in_trial_count, -- activation events in the window
+        usage_counts.active_user_count >= thresholds.pql_min_active_users as has_min_active_users, -- enough active users for a PQL
         case
             when threshold_reached.users_reached_at is not null and threshold_reached.activations_reached_at is not null
                 then greatest(threshold_reached.users_reached_at, threshold_reached.activations_reached_at)
         end as pql_at                                                         -- when it became product-qualified (UTC)
     from trial_windows
+    cross join thresholds
     inner join usage_counts on trial_windows.workspace_id = usage_counts.workspace_id
     inner join threshold_reached on trial_windows.workspace_id = threshold_reached.workspace_id
 )

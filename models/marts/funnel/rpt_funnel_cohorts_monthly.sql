@@ -108,23 +108,6 @@ kpis:
     filters: won leads counted in won_count
     owner: team:revops
 assertions:
-  - name: assert_cohort_stage_counts_never_grow
-    description: >-
-      In every cohort row each stage count is at most the count of the stage before it (cohort leads >= entered
-      >= accepted >= opportunity >= sales-qualified >= won), and MQLs are at most the entered leads.
-    sql: >-
-      select
-          cohorts.cohort_type, cohorts.cohort_month, cohorts.channel, cohorts.segment, cohorts.owner_team,
-          cohorts.cohort_lead_count, cohorts.funnel_entered_count, cohorts.mql_count, cohorts.accepted_count,
-          cohorts.opportunity_count, cohorts.sales_qualified_count, cohorts.won_count
-      from marts.rpt_funnel_cohorts_monthly as cohorts
-      where
-          cohorts.funnel_entered_count > cohorts.cohort_lead_count
-          or cohorts.mql_count > cohorts.funnel_entered_count
-          or cohorts.accepted_count > cohorts.funnel_entered_count
-          or cohorts.opportunity_count > cohorts.accepted_count
-          or cohorts.sales_qualified_count > cohorts.opportunity_count
-          or cohorts.won_count > cohorts.sales_qualified_count
   - name: assert_cohort_leads_match_fact
     description: >-
       The leads over all cohorts of a type equal the leads in fct_lead_funnel with that starting event: every lead

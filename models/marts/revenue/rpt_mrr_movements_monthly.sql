@@ -72,14 +72,27 @@ kpis:
     owner: team:success
 assertions:
   - name: assert_mrr_movements_add_up
-    description: On every row, starting MRR + new + expansion - contraction - churned + reactivation = ending MRR.
+    description: >-
+      The month's movements carry the fact table's MRR from one month to the next: for every month and segment, the
+      MRR of marts.fct_mrr_customer_months in the previous month + new + expansion - contraction - churned +
+      reactivation = its MRR in the month.
     sql: >-
-      select mrr_month, segment, starting_mrr_usd, new_mrr_usd, expansion_mrr_usd, contraction_mrr_usd,
-          churned_mrr_usd, reactivation_mrr_usd, ending_mrr_usd
-      from marts.rpt_mrr_movements_monthly
+      select report.mrr_month, report.segment, previous_facts.mrr_usd as previous_fact_mrr_usd, report.new_mrr_usd,
+          report.expansion_mrr_usd, report.contraction_mrr_usd, report.churned_mrr_usd, report.reactivation_mrr_usd,
+          facts.mrr_usd as fact_mrr_usd
+      from marts.rpt_mrr_movements_monthly as report
+      left join (
+          select mrr_month, segment, sum(mrr_usd) as mrr_usd from marts.fct_mrr_customer_months group by all
+      ) as facts
+          on report.mrr_month = facts.mrr_month and report.segment = facts.segment
+      left join (
+          select mrr_month, segment, sum(mrr_usd) as mrr_usd from marts.fct_mrr_customer_months group by all
+      ) as previous_facts
+          on previous_facts.mrr_month = report.mrr_month - interval 1 month and report.segment = previous_facts.segment
       where abs(
-          starting_mrr_usd + new_mrr_usd + expansion_mrr_usd - contraction_mrr_usd - churned_mrr_usd
-          + reactivation_mrr_usd - ending_mrr_usd
+          coalesce(previous_facts.mrr_usd, 0) + report.new_mrr_usd + report.expansion_mrr_usd
+          - report.contraction_mrr_usd - report.churned_mrr_usd + report.reactivation_mrr_usd
+          - coalesce(facts.mrr_usd, 0)
       ) > 0.005
   - name: assert_ending_mrr_matches_fact
     description: >-

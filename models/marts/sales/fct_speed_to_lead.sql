@@ -21,18 +21,6 @@ assertions:
           select count(*) as lead_count from intermediate.int_leads_lifecycle where mql_at is not null
       ) as lifecycle
       where facts.lead_count <> lifecycle.lead_count
-  - name: assert_sla_flags_consistent
-    description: >-
-      A lead is touched or never touched, never both; within the SLA only when touched; never both within the SLA
-      and breached; a touch never comes before the MQL.
-    sql: >-
-      select lead_id
-      from marts.fct_speed_to_lead
-      where
-          is_touched = is_never_touched
-          or (is_within_sla and is_sla_breached)
-          or (is_within_sla and not is_touched)
-          or first_touch_at < mql_at
 */
 with
 
