@@ -1,7 +1,7 @@
-"""The KPI catalog in the README, generated from the `kpis` lists in the model headers so it cannot drift.
+"""The KPI catalog (docs/kpi_catalog.md), generated from the `kpis` lists in the model headers so it cannot drift.
 
-`python -m pipelines.catalog` rewrites the block between the markers in README.md; a test fails when the README
-is out of date.
+`python -m pipelines.catalog` rewrites the block between the markers in docs/kpi_catalog.md; a test fails when that
+file is out of date.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 from pipelines.models import Model, load_models
 from pipelines.settings import PROJECT_ROOT
 
+# The KPI catalog lives in docs/, linked from the README.
+CATALOG_FILE = PROJECT_ROOT / "docs" / "kpi_catalog.md"
 START = "<!-- kpi-catalog:start (generated from model headers by `make docs`; do not edit) -->"
 END = "<!-- kpi-catalog:end -->"
 FIELDS = ("formula", "numerator", "denominator", "grain", "filters", "owner")
@@ -48,12 +50,12 @@ def render_readme(readme: str, catalog: str) -> str:
     before, start, rest = readme.partition(START)
     _, end, after = rest.partition(END)
     if not start or not end:
-        raise ValueError(f"README.md needs the markers {START!r} and {END!r}")
+        raise ValueError(f"{CATALOG_FILE.name} needs the markers {START!r} and {END!r}")
     return f"{before}{START}\n{catalog}\n{END}{after}"
 
 
 def main() -> int:
-    readme_path = PROJECT_ROOT / "README.md"
+    readme_path = CATALOG_FILE
     catalog = kpi_catalog(load_models(PROJECT_ROOT / "models"))
     readme_path.write_text(render_readme(readme_path.read_text(), catalog))
     print(f"KPI catalog written to {Path(readme_path).name}")

@@ -2,8 +2,8 @@
 
 `python -m pipelines.docs_catalog [--out DIR]` writes `index.html`, `sources.html`, `definitions.html` and one
 page per model under `models/`. Everything comes from the model headers and SQL, the source contracts, the
-definitions file, the Great Expectations suites and the README's definitions table, so the catalog cannot drift
-from the code; no warehouse is needed. The pages are plain HTML with inline CSS (no JavaScript, nothing fetched),
+definitions file, the Great Expectations suites and docs/definitions.md, so the catalog cannot drift from the
+code; no warehouse is needed. The pages are plain HTML with inline CSS (no JavaScript, nothing fetched),
 readable offline, and the output is deterministic: the same files give the same bytes.
 """
 
@@ -33,7 +33,9 @@ GRAIN_UNIQUE = "grain_is_unique"  # the check names pipelines/assets.py gives th
 GRAIN_NOT_NULL = "grain_is_not_null"
 KPI_FIELDS = ("formula", "numerator", "denominator", "grain", "filters", "owner")
 
-# Which keys of definitions.yml each definitions table is loaded from, to show the README's explanation of them.
+# The explanation of every definitions key, a table in docs/definitions.md.
+DEFINITIONS_DOC = PROJECT_ROOT / "docs" / "definitions.md"
+# Which keys of definitions.yml each definitions table is loaded from, to show their explanation in docs/definitions.md.
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "definitions_version": ("version",),
     "thresholds": (
@@ -155,7 +157,7 @@ class Catalog:
     suites: list[Suite]
     definition_tables: dict[str, list[dict[str, Any]]]  # table -> rows (as loaded into the warehouse)
     definition_columns: dict[str, list[tuple[str, str]]]  # table -> [(column, type)]
-    readme_keys: list[tuple[tuple[str, ...], str, str]]  # (keys, key cell, meaning) rows of the README table
+    readme_keys: list[tuple[tuple[str, ...], str, str]]  # (keys, key cell, meaning) rows of docs/definitions.md's table
     project_root: Path
     lineage: dict[Ref, dict[str, list[ColumnRef]]] = field(default_factory=dict)
     lineage_errors: dict[Ref, str] = field(default_factory=dict)
@@ -189,7 +191,7 @@ def _dtype(value: object) -> str:
 
 
 def _readme_keys(readme: Path) -> list[tuple[tuple[str, ...], str, str]]:
-    """The rows of the README's definitions table: the keys each names, the key cell and what it means."""
+    """The rows of the definitions table of docs/definitions.md: the keys each names, the key cell and what it means."""
     if not readme.is_file():
         return []
     rows: list[tuple[tuple[str, ...], str, str]] = []
@@ -533,9 +535,7 @@ def _definitions_used(catalog: Catalog, model: Model) -> str:
                 ]
             )
         parts.append("<h3>Directly</h3>")
-        parts.append(
-            _table(["table", "what it holds", "columns feeding outputs", "definitions.yml keys (README)"], rows)
-        )
+        parts.append(_table(["table", "what it holds", "columns feeding outputs", "definitions.yml keys"], rows))
     else:
         parts.append('<p class="muted">This model reads no <code>definitions.*</code> table directly.</p>')
     via: dict[str, list[str]] = {}
@@ -558,7 +558,7 @@ def _definitions_used(catalog: Catalog, model: Model) -> str:
 
 
 def _md_code(cell: str) -> str:
-    """Text as HTML, escaped, with Markdown `code` spans (in descriptions and README cells) as <code>."""
+    """Text as HTML, escaped, with Markdown `code` spans (in descriptions and docs/definitions.md cells) as <code>."""
     return re.sub(r"`([^`]+)`", lambda match: f"<code>{match.group(1)}</code>", esc(cell))
 
 
@@ -820,7 +820,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.sources_file,
         settings.definitions_file,
         settings.expectations_dir,
-        PROJECT_ROOT / "README.md",
+        DEFINITIONS_DOC,
     )
     print(f"docs catalog: {len(written)} pages written to {args.out} (open {args.out / 'index.html'})")
     return 0

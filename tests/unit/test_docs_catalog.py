@@ -16,7 +16,7 @@ MODELS_DIR = PROJECT_ROOT / "models"
 SOURCES_FILE = MODELS_DIR / "sources.yml"
 DEFINITIONS_FILE = PROJECT_ROOT / "definitions.yml"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-README = PROJECT_ROOT / "README.md"
+README = PROJECT_ROOT / "docs" / "definitions.md"
 
 
 def _generate(out: Path, models_dir: Path = MODELS_DIR, expectations_dir: Path = EXPECTATIONS_DIR) -> list[Path]:
