@@ -67,9 +67,11 @@ def plain_duckdb_build(settings: Settings) -> dict[str, Any]:
     from pipelines.models import load_models
     from pipelines.partitions import DayRange
     from pipelines.project import daily_partitions
+    from pipelines.raw_files import LoadScope
+    from pipelines.raw_load import load_raw_table
     from pipelines.shared_definitions import load_definitions, write_definitions
     from pipelines.sources import load_sources
-    from pipelines.warehouse import LoadScope, connect, load_raw_table, qualified, quote
+    from pipelines.warehouse import connect, qualified, quote
 
     started = time.perf_counter()
     sources = load_sources(settings.sources_file)

@@ -18,16 +18,15 @@ import functools
 
 from pipelines.models import Assertion, Model, TableRef
 from pipelines.partitions import RAW_PARTITION_COLUMN, DayRange
-from pipelines.sources import SourceTable
-from pipelines.warehouse import (
+from pipelines.raw_audit import (
     AUDIT_SCHEMA,
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
     RAW_LOADS_TABLE,
     RAW_PARTITION_LOADS_TABLE,
-    qualified,
-    quote,
 )
+from pipelines.sources import SourceTable
+from pipelines.warehouse import qualified, quote
 
 ACCOUNTING_CHECK = "assert_every_raw_row_is_accounted_for"
 

@@ -199,7 +199,8 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         volume_guard: VolumeGuard,
         horizon: Horizon,
     ) -> dg.MaterializeResult:
-        from pipelines.warehouse import LoadScope, load_raw_table
+        from pipelines.raw_files import LoadScope
+        from pipelines.raw_load import load_raw_table
 
         path = table.find_file(Path(source_files.raw_dir))
         days = partition_days(context)

@@ -261,7 +261,9 @@ def linked_identifiers(
     only `who_id`) would stay. Every raw table with `personal_keys` is read; a matching row adds the hash of each of
     its single-kind id columns (a lead's id and converted contact, an engagement's lead), until nothing new appears.
     """
-    from pipelines.warehouse import _reader, erased_sql, quote
+    from pipelines.raw_files import _reader
+    from pipelines.raw_load import erased_sql
+    from pipelines.warehouse import quote
 
     tables = [table for table in load_sources(settings.sources_file) if table.personal_keys]
     files = {}

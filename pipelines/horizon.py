@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines.raw_files import _reader
 from pipelines.sources import (
     HORIZON_EARLIEST,
     HORIZON_LATEST,
@@ -36,7 +37,7 @@ from pipelines.sources import (
     SourceContractError,
     SourceTable,
 )
-from pipelines.warehouse import _reader, qualified, quote
+from pipelines.warehouse import qualified, quote
 
 HORIZON_TABLE = "data_horizon"
 AS_OF_FROM_SETTING = "FLYWHEEL_AS_OF"

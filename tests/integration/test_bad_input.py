@@ -16,9 +16,9 @@ import pytest
 from pipelines.accounting import ACCOUNTING_CHECK, accounting_sql
 from pipelines.cli import RunSummary, schema_drift
 from pipelines.models import load_models
+from pipelines.raw_load import load_raw_table
 from pipelines.settings import PROJECT_ROOT, Settings
 from pipelines.sources import load_sources
-from pipelines.warehouse import load_raw_table
 from tests.conftest import materialize, settings_for
 from tests.fixtures import write_raw
 

@@ -24,9 +24,9 @@ import pytest
 from pipelines import cli
 from pipelines.accounting import ACCOUNTING_CHECK
 from pipelines.erasure import KEY_ENV, ErasureError, ErasureList, keyed_hash
+from pipelines.raw_load import load_raw_table
 from pipelines.settings import Settings
 from pipelines.sources import load_sources
-from pipelines.warehouse import load_raw_table
 from tests.conftest import materialize, settings_for
 from tests.fixtures import write_raw
 

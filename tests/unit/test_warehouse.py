@@ -9,22 +9,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import warehouse
+from pipelines import raw_load
 from pipelines.accounting import accounting_sql
 from pipelines.erasure import ErasureList
 from pipelines.models import ModelError, load_model, load_models
 from pipelines.partitions import DayRange
+from pipelines.raw_audit import RawLoad
+from pipelines.raw_files import LoadScope
+from pipelines.raw_load import load_raw_table
 from pipelines.settings import PROJECT_ROOT
 from pipelines.sources import SourceContractError, load_sources
-from pipelines.warehouse import (
-    LoadScope,
-    RawLoad,
-    build_pending,
-    check_grain,
-    load_raw_table,
-    publish_pending,
-    quote,
-)
+from pipelines.warehouse import build_pending, check_grain, publish_pending, quote
 from tests.fixtures import write_raw
 
 MODEL = """/*
@@ -219,13 +214,13 @@ def test_a_row_lost_between_the_file_and_the_raw_table_fails_the_accounting(
     """The file's rows are counted from the file, so a reader that drops a row cannot hide it."""
     path = tmp_path / "task.csv"
     path.write_text(f"{TASK_HEADER}T1,2026-01-05 09:00:00,false,Call,\nT2,2026-01-05 10:00:00,false,Email,\n")
-    reader = warehouse._reader
+    reader = raw_load._reader
 
     def losing_reader(*args: object, **kwargs: object) -> tuple[str, str | list[str]]:
         function, argument = reader(*args, **kwargs)  # type: ignore[arg-type]
         return f"(select * from {function} where id <> 'T2')", argument
 
-    monkeypatch.setattr(warehouse, "_reader", losing_reader)
+    monkeypatch.setattr(raw_load, "_reader", losing_reader)
     with duckdb.connect() as connection:
         load = load_raw_table(connection, SOURCES["salesforce.task"], path, ErasureList(tmp_path / "erasures.csv"))
         stage(connection, "stg_salesforce__tasks")
