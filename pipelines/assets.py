@@ -9,14 +9,20 @@ import hashlib
 import time
 import warnings
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
 
+from pipelines.check_results import (
+    GRAIN_NOT_NULL,
+    GRAIN_UNIQUE,
+    assertion_check_result,
+    blocking_failure,
+    grain_check_results,
+    suite_check_result,
+)
 from pipelines.erasure import ErasureList
 from pipelines.guard_checks import (
     VolumeGuard,
@@ -28,25 +34,21 @@ from pipelines.guard_checks import (
 from pipelines.guards import redacted_label
 from pipelines.horizon import (
     HORIZON_TABLE,
-    DataHorizon,
     HorizonSettings,
-    resolve_horizon,
     set_horizon_variables,
     write_data_horizon,
 )
-from pipelines.interrupts import cancel_if_interrupted, interrupted
 from pipelines.lineage import Schema, column_lineage
 from pipelines.models import Model
 from pipelines.operations import RAW_LOAD_RETRIES, file_state, raw_load_retry_seconds, transient_reason
 from pipelines.partitions import DayRange, output_restricted, restrict_to_days
-from pipelines.preflight import is_lock_conflict
+from pipelines.resources import DefinitionsFile, Horizon, SourceFiles, Warehouse
 from pipelines.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.shared_definitions import TABLE_DOCS, late_arrival_days, load_definitions, write_definitions
-from pipelines.sources import SourceTable, load_sources
-from pipelines.suites import SAMPLE_SIZE, Suite, SuiteResult, run_suite_on_table
+from pipelines.sources import SourceTable
+from pipelines.suites import Suite, SuiteResult, run_suite_on_table
 from pipelines.warehouse import (
     AssertionResult,
-    GrainResult,
     build_pending,
     check_grain,
     discard_pending,
@@ -57,92 +59,9 @@ from pipelines.warehouse import (
 )
 
 # A single-run backfill policy is what lets one run rebuild a range of days; Dagster 1.13 flags the parameter beta.
+
+
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
-
-GRAIN_UNIQUE = "grain_is_unique"
-GRAIN_NOT_NULL = "grain_is_not_null"
-# Seconds between attempts to open a warehouse another process has locked: about 4 s in all, then the error.
-LOCK_WAITS = (0.25, 0.5, 1.0, 2.0)
-
-
-class Warehouse(DuckDBResource):
-    """dagster-duckdb's resource, creating the warehouse folder first and always closing the connection.
-
-    The stock resource retries every I/O error for about 100 s (meant for lock waits), so a missing or read-only
-    folder looked like a hang; this one retries only a lock held by another process, for a few seconds, and raises
-    anything else at once. It also closes the connection when an asset raises (the stock one leaks it, keeping the
-    file locked for the rest of the run).
-    """
-
-    @contextmanager
-    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if self.database != ":memory:":
-            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        connection = self._connect()
-        try:
-            # Timestamps with a time zone become UTC wall-clock times whatever the machine's zone.
-            connection.execute("set TimeZone = 'UTC'")
-            yield connection
-        except Exception as error:
-            if interrupted():  # DuckDB turned Ctrl-C into a query error: stop the run, not just this step
-                raise KeyboardInterrupt(f"interrupted during a warehouse query ({error})") from error
-            raise
-        finally:
-            connection.close()
-
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        """After the run's steps, in the main thread: a run Ctrl-C interrupted is marked canceling (see interrupts.py).
-
-        Every step uses this resource, so its teardown is the last code of the project to run before Dagster
-        decides whether an interrupted run ended as CANCELED or as FAILURE.
-        """
-        if context.instance is not None and context.run_id is not None:
-            cancel_if_interrupted(context.instance, context.run_id)
-
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        """Open the warehouse read-write, waiting a few seconds (LOCK_WAITS) for a lock another process holds."""
-        config = {"custom_user_agent": "dagster", **self.connection_config}
-        for wait in (*LOCK_WAITS, None):
-            try:
-                return duckdb.connect(self.database, read_only=False, config=config)
-            except duckdb.IOException as error:
-                if wait is None or not is_lock_conflict(error):
-                    raise
-                time.sleep(wait)
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-class SourceFiles(dg.ConfigurableResource):
-    """Where the connector tables (CSV or Parquet) are read from (`<raw_dir>/<source>/<table>.csv`), and the erasure
-    list every load applies (empty path: the one the settings name)."""
-
-    raw_dir: str
-    erasure_list: str = ""
-
-
-class DefinitionsFile(dg.ConfigurableResource):
-    """The shared definitions file the `definitions` schema is loaded from."""
-
-    path: str
-
-
-class Horizon(dg.ConfigurableResource):
-    """The data horizon of a run (see pipelines/horizon.py): the bounds every raw date is checked against, and the
-    as-of time the marts end at. `as_of` is FLYWHEEL_AS_OF; empty means the latest connector sync in the raw files."""
-
-    raw_dir: str
-    sources_file: str
-    definitions_file: str
-    as_of: str = ""
-
-    def resolve(self) -> DataHorizon:
-        document = load_definitions(Path(self.definitions_file)).document
-        return resolve_horizon(
-            HorizonSettings.from_document(document),
-            Path(self.raw_dir),
-            load_sources(Path(self.sources_file)),
-            self.as_of,
-        )
 
 
 def _sql_block(sql: str) -> dg.MetadataValue:
@@ -320,71 +239,6 @@ def _lineage_metadata(model: Model, columns: Sequence[str], upstream_schemas: Sc
     )
 
 
-def _suite_check_result(result: SuiteResult) -> dg.AssetCheckResult:
-    """A suite's outcome as a Dagster check result: which expectations failed (in words), on how many rows, which keys.
-
-    The failing-row count and a sample of failing keys are also plain metadata values, so the Dagster UI shows them
-    beside the check without opening the table.
-    """
-    failing = [outcome for outcome in result.outcomes if not outcome.success]
-    return dg.AssetCheckResult(
-        check_name=result.suite.name,
-        passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR if result.suite.blocking else dg.AssetCheckSeverity.WARN,
-        description=result.summary() if not result.success else result.suite.description,
-        metadata={
-            "expectations": len(result.outcomes),
-            "failed_expectations": len(failing),
-            "broken_suite": result.broken,
-            "check_seconds": round(result.seconds, 3),
-            "failing_rows": sum(outcome.unexpected_count for outcome in failing),
-            "sample_failing_keys": [key for outcome in failing for key in outcome.sample_keys][:SAMPLE_SIZE],
-            "failures": dg.MetadataValue.md(
-                "\n".join(
-                    ["| expectation | failing rows | sample keys |", "|---|---|---|"]
-                    + [
-                        f"| {outcome.description} | {outcome.unexpected_count} of {outcome.element_count} | "
-                        f"{', '.join(outcome.sample_keys) or outcome.error or ''} |"
-                        for outcome in failing
-                    ]
-                )
-            ),
-        },
-    )
-
-
-def _assertion_check_result(assertion: AssertionResult) -> dg.AssetCheckResult:
-    """A cross-model rule as a check result; one not evaluated (an earlier blocking check failed) is a warning."""
-    if assertion.violation_count < 0:
-        return dg.AssetCheckResult(
-            check_name=assertion.name,
-            passed=False,
-            severity=dg.AssetCheckSeverity.WARN,
-            description="Not evaluated: the model failed an earlier blocking check and was not published.",
-            metadata={"evaluated": False},
-        )
-    return dg.AssetCheckResult(
-        check_name=assertion.name,
-        passed=assertion.passed,
-        metadata={"evaluated": True, "violating_rows": assertion.violation_count, "samples": assertion.samples},
-    )
-
-
-def _grain_check_results(grain: GrainResult) -> list[dg.AssetCheckResult]:
-    return [
-        dg.AssetCheckResult(
-            check_name=GRAIN_UNIQUE,
-            passed=grain.duplicate_count == 0,
-            metadata={"duplicated_keys": grain.duplicate_count, "sample_keys": grain.duplicate_samples},
-        ),
-        dg.AssetCheckResult(
-            check_name=GRAIN_NOT_NULL,
-            passed=grain.null_count == 0,
-            metadata={"null_keys": grain.null_count, "sample_keys": grain.null_samples},
-        ),
-    ]
-
-
 def _run_suites(
     connection: duckdb.DuckDBPyConnection, model: Model, pending: str, suites: Sequence[Suite], definitions_path: Path
 ) -> list[SuiteResult]:
@@ -556,16 +410,16 @@ def model_asset(
             built = table_columns(connection, model.schema, model.name)
             rows = row_count(connection, model.schema, model.name) if built else 0
         check_results = [
-            *_grain_check_results(grain),
+            *grain_check_results(grain),
             *guard_results,
-            *(_assertion_check_result(assertion) for assertion in assertion_results),
-            *(_suite_check_result(result) for result in suite_results),
+            *(assertion_check_result(assertion) for assertion in assertion_results),
+            *(suite_check_result(result) for result in suite_results),
         ]
         if not published:
             # The checks are recorded, then the step fails: no materialization is recorded, so the UI keeps showing
             # the last good one (the table still in place), and Dagster skips everything downstream.
             yield from check_results
-            raise _blocking_failure(model, check_results, rows if built else None)
+            raise blocking_failure(model, check_results, rows if built else None)
         descriptions = {column.name: column.description for column in model.columns}
         metadata: dict[str, Any] = {
             "dagster/row_count": rows,
@@ -585,17 +439,3 @@ def model_asset(
         yield dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
     return build
-
-
-def _blocking_failure(model: Model, check_results: Sequence[dg.AssetCheckResult], live_rows: int | None) -> dg.Failure:
-    """The step failure of a model that failed a blocking check: which checks, and what BI reads meanwhile."""
-    failed = [
-        str(result.check_name)
-        for result in check_results
-        if not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
-    ]
-    kept = f"the last good table ({live_rows} rows) stays in place" if live_rows is not None else "no table yet"
-    return dg.Failure(
-        description=f"{model.schema}.{model.name} failed blocking check(s) {', '.join(failed)}: not published, {kept}",
-        metadata={"failed_checks": failed, "last_good_rows": live_rows if live_rows is not None else -1},
-    )

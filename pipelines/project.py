@@ -10,15 +10,7 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipelines.accounting import with_row_accounting
-from pipelines.assets import (
-    DefinitionsFile,
-    Horizon,
-    SourceFiles,
-    Warehouse,
-    definitions_assets,
-    model_asset,
-    raw_asset,
-)
+from pipelines.assets import definitions_assets, model_asset, raw_asset
 from pipelines.guard_checks import VolumeGuard
 from pipelines.guards import upstream_tables
 from pipelines.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
@@ -26,6 +18,7 @@ from pipelines.operations import operations_for
 from pipelines.partitions import RAW_PARTITION_COLUMN, DayRange
 from pipelines.publish import KEEP_PUBLISHES, PublishedTable, publish
 from pipelines.report import report_asset
+from pipelines.resources import DefinitionsFile, Horizon, SourceFiles, Warehouse
 from pipelines.settings import Settings
 from pipelines.shared_definitions import late_arrival_days
 from pipelines.sources import SourceTable, load_sources

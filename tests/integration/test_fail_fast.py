@@ -21,11 +21,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines import assets, operations
-from pipelines.assets import Warehouse
+from pipelines import operations, resources
 from pipelines.cli import INTERRUPTED, main, step_failure_reason
 from pipelines.preflight import preflight
 from pipelines.publish import SNAPSHOT_FILE
+from pipelines.resources import Warehouse
 from pipelines.settings import PROJECT_ROOT, Settings
 from tests.conftest import TEST_FIRST_PARTITION_DAY, materialize, settings_for
 from tests.fixtures import query, write_raw
@@ -179,13 +179,13 @@ def test_the_warehouse_resource_retries_only_a_lock_and_briefly(
     project: Settings, lock_holder: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     waits: list[float] = []
-    monkeypatch.setattr(assets.time, "sleep", waits.append)
+    monkeypatch.setattr(resources.time, "sleep", waits.append)
     with (
         pytest.raises(duckdb.IOException, match="Could not set lock"),
         Warehouse(database=str(project.warehouse)).get_connection(),
     ):
         pass
-    assert waits == list(assets.LOCK_WAITS) and sum(waits) < 10
+    assert waits == list(resources.LOCK_WAITS) and sum(waits) < 10
 
     waits.clear()
     blocker = project.warehouse.parent / "a_file"

@@ -19,12 +19,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.assets import DefinitionsFile, Warehouse, model_asset
+from pipelines.assets import model_asset
 from pipelines.cli import RunSummary
 from pipelines.guard_checks import VolumeGuard
 from pipelines.models import load_models
 from pipelines.project import PUBLISH_KEY, PublishTarget, publish_asset
 from pipelines.publish import METADATA_TABLE, SNAPSHOT_FILE, current_manifest
+from pipelines.resources import DefinitionsFile, Warehouse
 from pipelines.settings import PROJECT_ROOT, Settings
 from tests.conftest import materialize
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.assets import Warehouse
 from pipelines.cli import RunSummary
 from pipelines.interrupts import cancel_on_interrupt
 from pipelines.operations import SETTLE_SECONDS, file_state, transient_reason
 from pipelines.preflight import is_lock_conflict, lock_holder
+from pipelines.resources import Warehouse
 from pipelines.sources import SourceContractError
 
 LOCK_ERROR = duckdb.IOException(

@@ -332,7 +332,8 @@ def test_a_bad_file_writes_nothing(tmp_path: Path) -> None:
     import dagster as dg
     import duckdb
 
-    from pipelines.assets import DefinitionsFile, Horizon, Warehouse, definitions_assets
+    from pipelines.assets import definitions_assets
+    from pipelines.resources import DefinitionsFile, Horizon, Warehouse
 
     definitions_file = tmp_path / "definitions.yml"
     definitions_file.write_text(PROJECT_DEFINITIONS.read_text())
