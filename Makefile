@@ -42,10 +42,10 @@ ui: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 docs: $(STAMP)
-	$(BIN)/python -m pipelines.catalog
+	$(BIN)/python -m pipelines.docs.kpi_catalog
 
 catalog: $(STAMP)
-	$(BIN)/python -m pipelines.docs_catalog
+	$(BIN)/python -m pipelines.docs.html_catalog
 
 # Benchmarks are not part of `make test` (a smoke version is); LARGE=1 adds the large scale.
 bench: $(STAMP)

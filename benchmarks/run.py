@@ -36,7 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.spec.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
     from pipelines.cli import RunSummary
@@ -63,15 +63,15 @@ def settings_for(data_dir: Path, work_dir: Path) -> Settings:
 
 def plain_duckdb_build(settings: Settings) -> dict[str, Any]:
     """The baseline: one DuckDB connection, same raw loads, same definitions, same model SQL in dependency order."""
-    from pipelines.horizon import HorizonSettings, resolve_horizon, set_horizon_variables, write_data_horizon
-    from pipelines.models import load_models
-    from pipelines.partitions import DayRange
-    from pipelines.project import daily_partitions
-    from pipelines.raw_files import LoadScope
-    from pipelines.raw_load import load_raw_table
-    from pipelines.shared_definitions import load_definitions, write_definitions
-    from pipelines.sources import load_sources
-    from pipelines.warehouse import connect, qualified, quote
+    from pipelines.orchestration.project import daily_partitions
+    from pipelines.spec.models import load_models
+    from pipelines.spec.partitions import DayRange
+    from pipelines.spec.sources import load_sources
+    from pipelines.warehouse.build import connect, qualified, quote
+    from pipelines.warehouse.horizon import HorizonSettings, resolve_horizon, set_horizon_variables, write_data_horizon
+    from pipelines.warehouse.raw_files import LoadScope
+    from pipelines.warehouse.raw_load import load_raw_table
+    from pipelines.warehouse.shared_definitions import load_definitions, write_definitions
 
     started = time.perf_counter()
     sources = load_sources(settings.sources_file)
@@ -134,8 +134,8 @@ def incremental_refresh(settings: Settings) -> dict[str, Any]:
     import duckdb
 
     from pipelines.cli import partitioned_raw_keys, run_pipeline
-    from pipelines.partitions import DayRange
-    from pipelines.shared_definitions import late_arrival_days
+    from pipelines.spec.partitions import DayRange
+    from pipelines.warehouse.shared_definitions import late_arrival_days
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         found = connection.execute(

@@ -21,15 +21,30 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
-from pipelines.erasure import KINDS, ErasureError, ErasureList, hash_key, hash_sql, install, keyed_hash, uninstall
-from pipelines.interrupts import cancel_on_interrupt
-from pipelines.partitions import DayRange, PartitionError
-from pipelines.preflight import PreflightError, preflight
-from pipelines.project import BUILD_JOB, build_definitions, daily_partitions, partition_range_tags, refresh_days
-from pipelines.publish import SNAPSHOT_FILE, prune
-from pipelines.report import REPORT_FILE
-from pipelines.settings import Settings
-from pipelines.sources import SourceContractError, load_sources
+from pipelines.docs.report import REPORT_FILE
+from pipelines.orchestration.interrupts import cancel_on_interrupt
+from pipelines.orchestration.project import (
+    BUILD_JOB,
+    build_definitions,
+    daily_partitions,
+    partition_range_tags,
+    refresh_days,
+)
+from pipelines.spec.partitions import DayRange, PartitionError
+from pipelines.spec.settings import Settings
+from pipelines.spec.sources import SourceContractError, load_sources
+from pipelines.warehouse.erasure import (
+    KINDS,
+    ErasureError,
+    ErasureList,
+    hash_key,
+    hash_sql,
+    install,
+    keyed_hash,
+    uninstall,
+)
+from pipelines.warehouse.preflight import PreflightError, preflight
+from pipelines.warehouse.publish import SNAPSHOT_FILE, prune
 
 # The exit code of a command stopped by Ctrl-C, as shells report a process ended by SIGINT (128 + 2).
 INTERRUPTED = 130
@@ -193,7 +208,7 @@ def run_pipeline(
 
     Day-partitioned assets (product events) are rebuilt for `days`, by default every day there is. The preflight
     checks run first: a project that cannot build raises PreflightError and nothing is written. Ctrl-C stops the
-    run within seconds and marks it canceled (see pipelines/interrupts.py).
+    run within seconds and marks it canceled (see pipelines/orchestration/interrupts.py).
     """
     started = time.perf_counter()
     definitions = check_project(settings)
@@ -261,9 +276,9 @@ def linked_identifiers(
     only `who_id`) would stay. Every raw table with `personal_keys` is read; a matching row adds the hash of each of
     its single-kind id columns (a lead's id and converted contact, an engagement's lead), until nothing new appears.
     """
-    from pipelines.raw_files import _reader
-    from pipelines.raw_load import erased_sql
-    from pipelines.warehouse import quote
+    from pipelines.warehouse.build import quote
+    from pipelines.warehouse.raw_files import _reader
+    from pipelines.warehouse.raw_load import erased_sql
 
     tables = [table for table in load_sources(settings.sources_file) if table.personal_keys]
     files = {}

@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 
 from pipelines.cli import RunSummary, run_pipeline
-from pipelines.partitions import DayRange
-from pipelines.project import build_definitions, daily_partitions, partition_range_tags
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.orchestration.project import build_definitions, daily_partitions, partition_range_tags
+from pipelines.spec.partitions import DayRange
+from pipelines.spec.settings import PROJECT_ROOT, Settings
 
 # Public reference files (connector fixtures, the MRR playbook input), vendored unmodified: see its README.md.
 REFERENCE_DIR = PROJECT_ROOT / "tests" / "reference"

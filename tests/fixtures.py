@@ -10,8 +10,8 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.sources import load_sources
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.spec.sources import load_sources
 
 Rows = Sequence[Mapping[str, object]]
 

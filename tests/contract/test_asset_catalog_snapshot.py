@@ -9,8 +9,8 @@ import json
 import os
 from typing import Any
 
-from pipelines.project import build_definitions
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.orchestration.project import build_definitions
+from pipelines.spec.settings import PROJECT_ROOT, Settings
 
 SNAPSHOT = PROJECT_ROOT / "tests" / "snapshots" / "asset_catalog.json"
 

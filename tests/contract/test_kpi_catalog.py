@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipelines.catalog import CATALOG_FILE, kpi_catalog, render_readme
-from pipelines.models import load_models
-from pipelines.settings import PROJECT_ROOT
+from pipelines.docs.kpi_catalog import CATALOG_FILE, kpi_catalog, render_readme
+from pipelines.spec.models import load_models
+from pipelines.spec.settings import PROJECT_ROOT
 
 MODELS = load_models(PROJECT_ROOT / "models")
 

@@ -9,11 +9,11 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import Tokenizer, TokenType
 
-from pipelines.models import DIALECT, OWNER_TEAMS, Model, load_models
-from pipelines.personal_data import is_personal_column
-from pipelines.project import build_assets
-from pipelines.settings import Settings
-from pipelines.sources import load_sources
+from pipelines.orchestration.project import build_assets
+from pipelines.spec.models import DIALECT, OWNER_TEAMS, Model, load_models
+from pipelines.spec.personal_data import is_personal_column
+from pipelines.spec.settings import Settings
+from pipelines.spec.sources import load_sources
 
 SETTINGS = Settings.from_env()
 MODELS = load_models(SETTINGS.models_dir)

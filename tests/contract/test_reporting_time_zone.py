@@ -14,8 +14,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from pipelines.models import DIALECT, Model, load_models
-from pipelines.settings import Settings
+from pipelines.spec.models import DIALECT, Model, load_models
+from pipelines.spec.settings import Settings
 
 BUCKETING_LAYERS = ("intermediate", "marts")
 MODELS = [model for model in load_models(Settings.from_env().models_dir) if model.layer in BUCKETING_LAYERS]

@@ -11,9 +11,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from pipelines.models import Model, load_models
-from pipelines.settings import PROJECT_ROOT
-from pipelines.sources import SourceTable, load_sources
+from pipelines.spec.models import Model, load_models
+from pipelines.spec.settings import PROJECT_ROOT
+from pipelines.spec.sources import SourceTable, load_sources
 
 SOURCES = load_sources(PROJECT_ROOT / "models" / "sources.yml")
 STAGING = [model for model in load_models(PROJECT_ROOT / "models") if model.layer == "staging"]

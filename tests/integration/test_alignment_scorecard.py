@@ -73,7 +73,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.spec.settings import Settings
 from tests.fixtures import query
 from tests.integration.test_mrr_and_retention import TABLES as MRR_TABLES
 from tests.integration.test_mrr_and_retention import customer, item, subscription

@@ -13,12 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.accounting import ACCOUNTING_CHECK, accounting_sql
 from pipelines.cli import RunSummary, schema_drift
-from pipelines.models import load_models
-from pipelines.raw_load import load_raw_table
-from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.sources import load_sources
+from pipelines.spec.models import load_models
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.spec.sources import load_sources
+from pipelines.warehouse.accounting import ACCOUNTING_CHECK, accounting_sql
+from pipelines.warehouse.raw_load import load_raw_table
 from tests.conftest import materialize, settings_for
 from tests.fixtures import write_raw
 

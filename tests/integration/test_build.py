@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from pipelines.cli import RunSummary
-from pipelines.guards import scan_personal_data
-from pipelines.personal_data import email_like_sql, phone_like_sql
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.spec.personal_data import email_like_sql, phone_like_sql
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.warehouse.guards import scan_personal_data
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query
 

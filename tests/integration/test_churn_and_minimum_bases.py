@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import definitions_with, query, write_raw
 from tests.integration.test_mrr_and_retention import SELECTION, customer, item, price, subscription

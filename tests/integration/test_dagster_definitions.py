@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.settings import PROJECT_ROOT
+from pipelines.spec.settings import PROJECT_ROOT
 
 
 def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
@@ -29,7 +29,7 @@ def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
 
 
 def test_every_asset_has_description_owner_group_and_kinds() -> None:
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     definitions = defs()
     graph = definitions.resolve_asset_graph()

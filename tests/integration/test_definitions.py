@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from pipelines.cli import RunSummary
-from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.shared_definitions import load_definitions
-from pipelines.suites import Suite, load_suites, run_suite
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.warehouse.shared_definitions import load_definitions
+from pipelines.warehouse.suites import Suite, load_suites, run_suite
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query
 

@@ -22,11 +22,11 @@ import duckdb
 import pytest
 
 from pipelines import cli
-from pipelines.accounting import ACCOUNTING_CHECK
-from pipelines.erasure import KEY_ENV, ErasureError, ErasureList, keyed_hash
-from pipelines.raw_load import load_raw_table
-from pipelines.settings import Settings
-from pipelines.sources import load_sources
+from pipelines.spec.settings import Settings
+from pipelines.spec.sources import load_sources
+from pipelines.warehouse.accounting import ACCOUNTING_CHECK
+from pipelines.warehouse.erasure import KEY_ENV, ErasureError, ErasureList, keyed_hash
+from pipelines.warehouse.raw_load import load_raw_table
 from tests.conftest import materialize, settings_for
 from tests.fixtures import write_raw
 

@@ -21,12 +21,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines import operations, resources
 from pipelines.cli import INTERRUPTED, main, step_failure_reason
-from pipelines.preflight import preflight
-from pipelines.publish import SNAPSHOT_FILE
-from pipelines.resources import Warehouse
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.orchestration import operations, resources
+from pipelines.orchestration.resources import Warehouse
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.warehouse.preflight import preflight
+from pipelines.warehouse.publish import SNAPSHOT_FILE
 from tests.conftest import TEST_FIRST_PARTITION_DAY, materialize, settings_for
 from tests.fixtures import query, write_raw
 from tests.integration.test_hand_worked_leads import TABLES

@@ -37,8 +37,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.models import Assertion, load_models
-from pipelines.settings import Settings
+from pipelines.spec.models import Assertion, load_models
+from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 

@@ -55,9 +55,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.shared_definitions import load_definitions
-from pipelines.suites import load_suites, run_suite
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.warehouse.shared_definitions import load_definitions
+from pipelines.warehouse.suites import load_suites, run_suite
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query, write_raw
 

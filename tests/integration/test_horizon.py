@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query, write_raw
 from tests.integration.test_mrr_and_retention import SELECTION, TABLES, item, subscription

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.cli import RunSummary
-from pipelines.models import Model, load_models
-from pipelines.settings import Settings
+from pipelines.spec.models import Model, load_models
+from pipelines.spec.settings import Settings
 
 KPI_SUFFIXES = ("_count", "_usd", "_rate", "_ratio", "_months", "_days", "_minutes")
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")

@@ -28,8 +28,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.report import REPORT_FILE, REPORT_KEY, SCORECARD_COLUMNS, SECTIONS, format_value, render_report
-from pipelines.settings import Settings
+from pipelines.docs.report import REPORT_FILE, REPORT_KEY, SCORECARD_COLUMNS, SECTIONS, format_value, render_report
+from pipelines.spec.settings import Settings
 
 MONTH = date(2026, 2, 1)
 
@@ -179,7 +179,7 @@ def test_trend_charts_follow_the_minimum_bases(built: Built) -> None:
     with a single MQL has no adherence. NRR summed over segments, February 2026: starting $1,600 + $600 = $2,200
     (4 customers), ending $600 + $600 = $1,200 of them: 1,200 / 2,200.
     """
-    from pipelines.report import _retention, _speed_to_lead
+    from pipelines.docs.report import _retention, _speed_to_lead
 
     with duckdb.connect(str(built.settings.warehouse), read_only=True) as connection:
         speed = {month: (rate, mqls) for month, rate, mqls in _speed_to_lead(connection, MONTH)}

@@ -36,7 +36,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 

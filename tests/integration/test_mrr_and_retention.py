@@ -44,8 +44,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.models import load_models
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.spec.models import load_models
+from pipelines.spec.settings import PROJECT_ROOT, Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 

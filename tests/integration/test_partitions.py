@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.partitions import DayRange
-from pipelines.settings import Settings
+from pipelines.spec.partitions import DayRange
+from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query
 

@@ -35,7 +35,7 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query, write_raw
 

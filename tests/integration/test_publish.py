@@ -19,14 +19,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.assets import model_asset
 from pipelines.cli import RunSummary
-from pipelines.guard_checks import VolumeGuard
-from pipelines.models import load_models
-from pipelines.project import PUBLISH_KEY, PublishTarget, publish_asset
-from pipelines.publish import METADATA_TABLE, SNAPSHOT_FILE, current_manifest
-from pipelines.resources import DefinitionsFile, Warehouse
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.orchestration.assets import model_asset
+from pipelines.orchestration.guard_checks import VolumeGuard
+from pipelines.orchestration.project import PUBLISH_KEY, PublishTarget, publish_asset
+from pipelines.orchestration.resources import DefinitionsFile, Warehouse
+from pipelines.spec.models import load_models
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.warehouse.publish import METADATA_TABLE, SNAPSHOT_FILE, current_manifest
 from tests.conftest import materialize
 
 SEEDS = PROJECT_ROOT / "seeds"

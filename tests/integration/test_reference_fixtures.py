@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.raw_load import load_raw_table
-from pipelines.sources import SourceContractError, load_sources
+from pipelines.spec.sources import SourceContractError, load_sources
+from pipelines.warehouse.raw_load import load_raw_table
 from tests.conftest import materialize, settings_for
 
 SALESFORCE_FIXTURES = {

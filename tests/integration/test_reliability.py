@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.settings import PROJECT_ROOT
+from pipelines.spec.settings import PROJECT_ROOT
 from tests.conftest import TEST_FIRST_PARTITION_DAY
 from tests.fixtures import write_raw
 from tests.integration.test_hand_worked_leads import TABLES

@@ -73,7 +73,7 @@ from datetime import datetime
 
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query, write_raw
 from tests.unit.test_shared_definitions import write_variant

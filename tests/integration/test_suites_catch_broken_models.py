@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.spec.settings import PROJECT_ROOT, Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 from tests.integration import (

@@ -54,7 +54,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query, write_raw
 

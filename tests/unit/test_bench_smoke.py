@@ -13,8 +13,8 @@ import duckdb
 
 from benchmarks import run
 from pipelines.cli import RunSummary
-from pipelines.models import load_models
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.spec.models import load_models
+from pipelines.spec.settings import PROJECT_ROOT, Settings
 
 
 def _row_counts(warehouse: Path, tables: set[tuple[str, str]]) -> dict[tuple[str, str], int]:

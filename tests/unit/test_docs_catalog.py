@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.docs_catalog import generate
-from pipelines.models import load_models
-from pipelines.settings import PROJECT_ROOT
+from pipelines.docs.html_catalog import generate
+from pipelines.spec.models import load_models
+from pipelines.spec.settings import PROJECT_ROOT
 
 MODELS_DIR = PROJECT_ROOT / "models"
 SOURCES_FILE = MODELS_DIR / "sources.yml"

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.ge_duckdb import validate_query
+from pipelines.warehouse.ge_duckdb import validate_query
 
 SUMMARY: dict[str, Any] = {
     "result_format": "SUMMARY",

@@ -10,8 +10,13 @@ import pytest
 
 from pipelines import cli
 from pipelines.cli import RunSummary
-from pipelines.guard_checks import VolumeGuard
-from pipelines.guards import (
+from pipelines.orchestration.guard_checks import VolumeGuard
+from pipelines.orchestration.project import resources
+from pipelines.spec.models import load_models
+from pipelines.spec.personal_data import email_like_sql, is_personal_column, mask, phone_like_sql
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.spec.sources import SourceContractError, load_sources
+from pipelines.warehouse.guards import (
     Baseline,
     accepted_shrinks,
     compare_volume,
@@ -21,12 +26,7 @@ from pipelines.guards import (
     scan_personal_data,
     upstream_tables,
 )
-from pipelines.models import load_models
-from pipelines.personal_data import email_like_sql, is_personal_column, mask, phone_like_sql
-from pipelines.project import resources
-from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.shared_definitions import DefinitionsError, load_definitions
-from pipelines.sources import SourceContractError, load_sources
+from pipelines.warehouse.shared_definitions import DefinitionsError, load_definitions
 
 PERSONAL = [
     ("jane.doe@example.com", "email"),

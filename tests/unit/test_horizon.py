@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.horizon import (
+from pipelines.spec.settings import PROJECT_ROOT
+from pipelines.spec.sources import load_sources
+from pipelines.warehouse.horizon import (
     AS_OF_FROM_CLOCK,
     AS_OF_FROM_SETTING,
     AS_OF_FROM_SYNC,
@@ -17,8 +19,6 @@ from pipelines.horizon import (
     parse_as_of,
     resolve_horizon,
 )
-from pipelines.settings import PROJECT_ROOT
-from pipelines.sources import load_sources
 from tests.fixtures import write_raw
 
 SETTINGS = HorizonSettings(datetime(2000, 1, 1), timedelta(hours=24), timedelta(days=1830))

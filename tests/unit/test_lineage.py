@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.lineage import column_lineage
+from pipelines.spec.lineage import column_lineage
 
 SCHEMA = {
     "staging": {

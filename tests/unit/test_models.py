@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.models import ModelError, TableRef, load_model, output_columns, parse_header, parse_sql, upstream_tables
+from pipelines.spec.models import (
+    ModelError,
+    TableRef,
+    load_model,
+    output_columns,
+    parse_header,
+    parse_sql,
+    upstream_tables,
+)
 
 MODEL = """/*
 name: fct_example

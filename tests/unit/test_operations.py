@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from pipelines.operations import (
+from pipelines.orchestration.operations import (
     RAW_FILES_SENSOR,
     RAW_FRESHNESS_HOURS,
     RUN_FAILURE_SENSOR,
@@ -19,9 +19,9 @@ from pipelines.operations import (
     build_raw_files_sensor,
     failure_report,
 )
-from pipelines.project import BUILD_JOB, build_definitions
-from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.sources import SourceTable, load_sources
+from pipelines.orchestration.project import BUILD_JOB, build_definitions
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.spec.sources import SourceTable, load_sources
 from tests.conftest import settings_for
 
 SEEDS = PROJECT_ROOT / "seeds"

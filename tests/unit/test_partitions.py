@@ -8,7 +8,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.partitions import DayRange, PartitionError, daily_files, day_of_path, output_restricted, restrict_to_days
+from pipelines.spec.partitions import (
+    DayRange,
+    PartitionError,
+    daily_files,
+    day_of_path,
+    output_restricted,
+    restrict_to_days,
+)
 
 DAYS = DayRange.parse("2026-01-02", "2026-01-03")
 

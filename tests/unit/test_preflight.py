@@ -11,11 +11,11 @@ import duckdb
 import pytest
 
 from pipelines.cli import RunSummary
-from pipelines.interrupts import cancel_on_interrupt
-from pipelines.operations import SETTLE_SECONDS, file_state, transient_reason
-from pipelines.preflight import is_lock_conflict, lock_holder
-from pipelines.resources import Warehouse
-from pipelines.sources import SourceContractError
+from pipelines.orchestration.interrupts import cancel_on_interrupt
+from pipelines.orchestration.operations import SETTLE_SECONDS, file_state, transient_reason
+from pipelines.orchestration.resources import Warehouse
+from pipelines.spec.sources import SourceContractError
+from pipelines.warehouse.preflight import is_lock_conflict, lock_holder
 
 LOCK_ERROR = duckdb.IOException(
     'IO Error: Could not set lock on file "/data/flywheel.duckdb": Conflicting lock is held in '
@@ -112,8 +112,8 @@ def test_an_unusable_as_of_time_stops_the_run_before_anything_is_written(tmp_pat
     """FLYWHEEL_AS_OF that does not parse, or lies before the horizon's earliest date, is a preflight problem."""
     import dataclasses
 
-    from pipelines.preflight import preflight
-    from pipelines.settings import PROJECT_ROOT, Settings
+    from pipelines.spec.settings import PROJECT_ROOT, Settings
+    from pipelines.warehouse.preflight import preflight
 
     base = dataclasses.replace(
         Settings.from_env(), warehouse=tmp_path / "w" / "flywheel.duckdb", raw_dir=PROJECT_ROOT / "seeds"

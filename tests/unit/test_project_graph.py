@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.models import ModelError, TableRef, load_models
-from pipelines.project import validate_graph
-from pipelines.settings import Settings
-from pipelines.shared_definitions import TABLE_DOCS
-from pipelines.sources import load_sources
+from pipelines.orchestration.project import validate_graph
+from pipelines.spec.models import ModelError, TableRef, load_models
+from pipelines.spec.settings import Settings
+from pipelines.spec.sources import load_sources
+from pipelines.warehouse.shared_definitions import TABLE_DOCS
 
 SETTINGS = Settings.from_env()
 
@@ -54,7 +54,7 @@ def test_a_refresh_rebuilds_the_events_and_what_reads_the_data_horizon() -> None
     import dagster as dg
 
     from pipelines.cli import refresh_selection
-    from pipelines.project import build_definitions
+    from pipelines.orchestration.project import build_definitions
 
     settings = Settings.from_env()
     graph = build_definitions(settings).resolve_asset_graph()

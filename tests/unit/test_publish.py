@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.publish import (
+from pipelines.warehouse.publish import (
     CURRENT_LINK,
     CURRENT_MANIFEST,
     METADATA_TABLE,

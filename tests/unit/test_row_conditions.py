@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipelines.row_conditions import ConditionError, condition_sql
+from pipelines.spec.row_conditions import ConditionError, condition_sql
 
 ROWS = """
     select * from (values

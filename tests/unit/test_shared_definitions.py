@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.settings import PROJECT_ROOT
-from pipelines.shared_definitions import TABLE_DOCS, DefinitionsError, load_definitions
+from pipelines.spec.settings import PROJECT_ROOT
+from pipelines.warehouse.shared_definitions import TABLE_DOCS, DefinitionsError, load_definitions
 
 PROJECT_DEFINITIONS = PROJECT_ROOT / "definitions.yml"
 
@@ -35,7 +35,7 @@ def test_project_definitions_load() -> None:
     assert definitions.channels["google cpc"] == "Paid Search"
     assert [band.name for band in definitions.segments] == ["SMB", "Mid-Market", "Enterprise"]
     tables = definitions.tables()
-    # data_horizon is written from the run's as-of time (pipelines/horizon.py), not from the file alone.
+    # data_horizon is written from the run's as-of time (pipelines/warehouse/horizon.py), not from the file alone.
     assert set(tables) == set(TABLE_DOCS) - {"data_horizon"}
     assert tables["thresholds"]["mql_score_threshold"].tolist() == [40]
     # The minimum base of each ratio family, as models read it.
@@ -97,7 +97,7 @@ def test_digest_follows_the_file(tmp_path: Path) -> None:
 def test_hostile_definition_values_are_stored_as_data_never_run_as_sql(tmp_path: Path) -> None:
     import duckdb
 
-    from pipelines.shared_definitions import write_definitions
+    from pipelines.warehouse.shared_definitions import write_definitions
 
     hostile = "x'); drop table definitions.segments; --"
     path = write_variant(tmp_path, {"channels.default": hostile, "rejection_reasons": [hostile, "Price"]})
@@ -332,8 +332,8 @@ def test_a_bad_file_writes_nothing(tmp_path: Path) -> None:
     import dagster as dg
     import duckdb
 
-    from pipelines.assets import definitions_assets
-    from pipelines.resources import DefinitionsFile, Horizon, Warehouse
+    from pipelines.orchestration.assets import definitions_assets
+    from pipelines.orchestration.resources import DefinitionsFile, Horizon, Warehouse
 
     definitions_file = tmp_path / "definitions.yml"
     definitions_file.write_text(PROJECT_DEFINITIONS.read_text())

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import PROJECT_ROOT
-from pipelines.sources import SourceContractError, SourceTable, load_sources
+from pipelines.spec.settings import PROJECT_ROOT
+from pipelines.spec.sources import SourceContractError, SourceTable, load_sources
 
 CONTRACT = """
 crm:
@@ -135,7 +135,7 @@ def test_horizon_rules_bound_past_scheduled_and_history_end_dates() -> None:
     """Each date column gets a horizon rule whose upper bound follows its `dates` kind."""
     import duckdb
 
-    from pipelines.horizon import DataHorizon, HorizonSettings, set_horizon_variables
+    from pipelines.warehouse.horizon import DataHorizon, HorizonSettings, set_horizon_variables
 
     tables = {table.key: table for table in load_sources(PROJECT_ROOT / "models" / "sources.yml")}
     rules = {rule.name: rule.when for rule in tables[("stripe", "subscription_item")].horizon_rules}

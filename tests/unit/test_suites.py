@@ -15,8 +15,16 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pipelines import suites
-from pipelines.suites import ExpectationOutcome, Suite, SuiteError, SuiteResult, load_suites, resolve_kwargs, run_suite
+from pipelines.warehouse import suites
+from pipelines.warehouse.suites import (
+    ExpectationOutcome,
+    Suite,
+    SuiteError,
+    SuiteResult,
+    load_suites,
+    resolve_kwargs,
+    run_suite,
+)
 
 DEFINITIONS: dict[str, Any] = {
     "version": 1,

@@ -9,17 +9,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import raw_load
-from pipelines.accounting import accounting_sql
-from pipelines.erasure import ErasureList
-from pipelines.models import ModelError, load_model, load_models
-from pipelines.partitions import DayRange
-from pipelines.raw_audit import RawLoad
-from pipelines.raw_files import LoadScope
-from pipelines.raw_load import load_raw_table
-from pipelines.settings import PROJECT_ROOT
-from pipelines.sources import SourceContractError, load_sources
-from pipelines.warehouse import build_pending, check_grain, publish_pending, quote
+from pipelines.spec.models import ModelError, load_model, load_models
+from pipelines.spec.partitions import DayRange
+from pipelines.spec.settings import PROJECT_ROOT
+from pipelines.spec.sources import SourceContractError, load_sources
+from pipelines.warehouse import raw_load
+from pipelines.warehouse.accounting import accounting_sql
+from pipelines.warehouse.build import build_pending, check_grain, publish_pending, quote
+from pipelines.warehouse.erasure import ErasureList
+from pipelines.warehouse.raw_audit import RawLoad
+from pipelines.warehouse.raw_files import LoadScope
+from pipelines.warehouse.raw_load import load_raw_table
 from tests.fixtures import write_raw
 
 MODEL = """/*

@@ -1,0 +1,109 @@
+"""The Dagster resources of a Flywheel run: the warehouse connection, where raw files and the definitions file are,
+and the data horizon of the run.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from pipelines.orchestration.interrupts import cancel_if_interrupted, interrupted
+from pipelines.spec.sources import load_sources
+from pipelines.warehouse.horizon import (
+    DataHorizon,
+    HorizonSettings,
+    resolve_horizon,
+)
+from pipelines.warehouse.preflight import is_lock_conflict
+from pipelines.warehouse.shared_definitions import load_definitions
+
+# A single-run backfill policy is what lets one run rebuild a range of days; Dagster 1.13 flags the parameter beta.
+
+
+# Seconds between attempts to open a warehouse another process has locked: about 4 s in all, then the error.
+LOCK_WAITS = (0.25, 0.5, 1.0, 2.0)
+
+
+class Warehouse(DuckDBResource):
+    """dagster-duckdb's resource, creating the warehouse folder first and always closing the connection.
+
+    The stock resource retries every I/O error for about 100 s (meant for lock waits), so a missing or read-only
+    folder looked like a hang; this one retries only a lock held by another process, for a few seconds, and raises
+    anything else at once. It also closes the connection when an asset raises (the stock one leaks it, keeping the
+    file locked for the rest of the run).
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.database != ":memory:":
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        connection = self._connect()
+        try:
+            # Timestamps with a time zone become UTC wall-clock times whatever the machine's zone.
+            connection.execute("set TimeZone = 'UTC'")
+            yield connection
+        except Exception as error:
+            if interrupted():  # DuckDB turned Ctrl-C into a query error: stop the run, not just this step
+                raise KeyboardInterrupt(f"interrupted during a warehouse query ({error})") from error
+            raise
+        finally:
+            connection.close()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """After the run's steps, in the main thread: a run Ctrl-C interrupted is marked canceling (see interrupts.py).
+
+        Every step uses this resource, so its teardown is the last code of the project to run before Dagster
+        decides whether an interrupted run ended as CANCELED or as FAILURE.
+        """
+        if context.instance is not None and context.run_id is not None:
+            cancel_if_interrupted(context.instance, context.run_id)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open the warehouse read-write, waiting a few seconds (LOCK_WAITS) for a lock another process holds."""
+        config = {"custom_user_agent": "dagster", **self.connection_config}
+        for wait in (*LOCK_WAITS, None):
+            try:
+                return duckdb.connect(self.database, read_only=False, config=config)
+            except duckdb.IOException as error:
+                if wait is None or not is_lock_conflict(error):
+                    raise
+                time.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+class SourceFiles(dg.ConfigurableResource):
+    """Where the connector tables (CSV or Parquet) are read from (`<raw_dir>/<source>/<table>.csv`), and the erasure
+    list every load applies (empty path: the one the settings name)."""
+
+    raw_dir: str
+    erasure_list: str = ""
+
+
+class DefinitionsFile(dg.ConfigurableResource):
+    """The shared definitions file the `definitions` schema is loaded from."""
+
+    path: str
+
+
+class Horizon(dg.ConfigurableResource):
+    """The data horizon of a run (see pipelines/warehouse/horizon.py): the bounds every raw date is checked against,
+    and the
+    as-of time the marts end at. `as_of` is FLYWHEEL_AS_OF; empty means the latest connector sync in the raw files."""
+
+    raw_dir: str
+    sources_file: str
+    definitions_file: str
+    as_of: str = ""
+
+    def resolve(self) -> DataHorizon:
+        document = load_definitions(Path(self.definitions_file)).document
+        return resolve_horizon(
+            HorizonSettings.from_document(document),
+            Path(self.raw_dir),
+            load_sources(Path(self.sources_file)),
+            self.as_of,
+        )

@@ -1,0 +1,240 @@
+"""Read model files: the YAML header, the documented output columns and the upstream tables.
+
+One `.sql` file under `models/` is one model, one DuckDB table and one Dagster asset. Everything Flywheel knows
+about a model comes from its file: the header says what it is, the comments on the `final` CTE document the columns,
+and sqlglot reads the dependencies from the SQL itself. Nothing here imports Dagster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlglot
+import yaml
+from sqlglot import exp
+from sqlglot.optimizer.scope import traverse_scope
+
+if TYPE_CHECKING:
+    from pipelines.spec.partitions import DayRange
+
+DIALECT = "duckdb"
+
+# The layers a model can live in, in build order; the folder under models/ names the layer and the DuckDB schema.
+LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
+
+# Which schemas each layer may read: staging reads the raw connector schemas only, later layers read earlier ones.
+RAW_LAYER = "raw"
+DEFINITIONS_SCHEMA = "definitions"
+ALLOWED_UPSTREAM_LAYERS: dict[str, tuple[str, ...]] = {
+    "staging": (RAW_LAYER,),
+    "intermediate": ("staging", "intermediate", DEFINITIONS_SCHEMA),
+    "marts": ("staging", "intermediate", "marts", DEFINITIONS_SCHEMA),
+}
+
+OWNER_TEAMS: tuple[str, ...] = ("team:marketing", "team:sales", "team:product", "team:success", "team:revops")
+REQUIRED_HEADER_KEYS: tuple[str, ...] = ("name", "description", "grain", "owner")
+
+_HEADER = re.compile(r"\A\s*/\*(?P<body>.*?)\*/", re.DOTALL)
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used: the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column of a model, with the comment that documents it."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table a model reads, as `schema.table`."""
+
+    schema: str
+    name: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """A rule that spans models, declared in a model's header: SQL that returns the rows breaking it (none = holds)."""
+
+    name: str
+    description: str
+    sql: str
+    upstream: tuple[TableRef, ...]
+    # For a day-partitioned model: the SQL that checks only the days a partial rebuild wrote, given those days and
+    # the lookback (see pipelines/spec/partitions.py). None: `sql` is evaluated as it is.
+    sql_for_days: Callable[[DayRange, int], str] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A parsed model file."""
+
+    path: Path
+    layer: str
+    name: str
+    description: str
+    grain: tuple[str, ...]
+    owner: str
+    sql: str
+    columns: tuple[Column, ...]
+    upstream: tuple[TableRef, ...]
+    header: dict[str, Any] = field(default_factory=dict)
+    assertions: tuple[Assertion, ...] = ()
+
+    @property
+    def schema(self) -> str:
+        """The DuckDB schema the model is built in: the name of its layer."""
+        return self.layer
+
+    @property
+    def domain(self) -> str:
+        """The business domain, from the folder under the layer (`marts/funnel/...` -> `funnel`)."""
+        parts = self.path.parent.name
+        return parts if parts != self.layer else self.layer
+
+    @property
+    def partitioned_by_day(self) -> str | None:
+        """The output column holding the day a row belongs to, for a model rebuilt a day range at a time."""
+        column = self.header.get("partitioned_by_day")
+        return str(column) if column else None
+
+    @property
+    def code_version(self) -> str:
+        """A digest of the SQL, stable across processes, so Dagster can tell when a model changed."""
+        return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
+
+    @property
+    def body(self) -> str:
+        """The SQL without its header, ready to run."""
+        return _HEADER.sub("", self.sql, count=1).strip().rstrip(";")
+
+
+def parse_header(sql: str, path: Path) -> dict[str, Any]:
+    """Read the YAML header from the first `/* */` block of a model file."""
+    match = _HEADER.match(sql)
+    if match is None:
+        raise ModelError(f"{path}: a model must start with a /* */ block holding its YAML header")
+    try:
+        header = yaml.safe_load(match.group("body"))
+    except yaml.YAMLError as error:
+        raise ModelError(f"{path}: the header is not valid YAML: {error}") from error
+    if not isinstance(header, dict):
+        raise ModelError(f"{path}: the header must be a YAML mapping")
+    missing = [key for key in REQUIRED_HEADER_KEYS if key not in header]
+    if missing:
+        raise ModelError(f"{path}: the header misses {', '.join(missing)}")
+    return header
+
+
+def parse_sql(sql: str, path: Path) -> exp.Expr:
+    """Parse a model's SQL with sqlglot in the DuckDB dialect."""
+    try:
+        expression = sqlglot.parse_one(_HEADER.sub("", sql, count=1), dialect=DIALECT)
+    except sqlglot.errors.ParseError as error:
+        raise ModelError(f"{path}: the SQL does not parse: {error}") from error
+    if expression is None:
+        raise ModelError(f"{path}: the file holds no SQL statement")
+    return expression
+
+
+def upstream_tables(expression: exp.Expr) -> tuple[TableRef, ...]:
+    """The real tables a query reads, found by walking its scopes (CTE names are not tables)."""
+    found: set[TableRef] = set()
+    for scope in traverse_scope(expression):
+        for source in scope.sources.values():
+            if isinstance(source, exp.Table):
+                found.add(TableRef(schema=source.db, name=source.name))
+    return tuple(sorted(found, key=lambda ref: ref.key))
+
+
+def output_columns(expression: exp.Expr) -> tuple[Column, ...]:
+    """The columns of the `final` CTE (or of the outer select) with their trailing comments."""
+    select = expression
+    for cte in expression.find_all(exp.CTE):
+        if cte.alias == "final":
+            select = cte.this
+    if not isinstance(select, exp.Select):
+        return ()
+    columns = []
+    for projection in select.expressions:
+        if isinstance(projection, exp.Star):
+            continue
+        comment = " ".join(text.strip() for text in (projection.comments or [])).strip()
+        columns.append(Column(name=projection.alias_or_name, description=comment))
+    return tuple(columns)
+
+
+def parse_assertions(header: dict[str, Any], path: Path) -> tuple[Assertion, ...]:
+    """The `assertions` of a header: each a name starting `assert_`, a description, and SQL returning violations."""
+    assertions = []
+    for index, item in enumerate(header.get("assertions") or []):
+        if not isinstance(item, dict) or not {"name", "description", "sql"} <= set(item):
+            raise ModelError(f"{path}: assertions[{index}] needs a name, a description and sql")
+        name = str(item["name"])
+        if not re.fullmatch(r"assert_[a-z0-9_]+", name):
+            raise ModelError(f"{path}: assertion {name} must be named assert_<condition> in snake_case")
+        expression = parse_sql(str(item["sql"]), path)
+        assertions.append(
+            Assertion(
+                name=name,
+                description=str(item["description"]).strip(),
+                sql=str(item["sql"]).strip().rstrip(";"),
+                upstream=upstream_tables(expression),
+            )
+        )
+    return tuple(assertions)
+
+
+def load_model(path: Path, models_dir: Path) -> Model:
+    """Parse one model file."""
+    sql = path.read_text()
+    relative = path.relative_to(models_dir)
+    layer = relative.parts[0]
+    if layer not in LAYERS:
+        raise ModelError(f"{path}: models live under one of {', '.join(LAYERS)}/, not {layer}/")
+    header = parse_header(sql, path)
+    expression = parse_sql(sql, path)
+    grain = header["grain"]
+    if isinstance(grain, str):
+        grain = [grain]
+    name = str(header["name"])
+    assertions = parse_assertions(header, path)
+    upstream = set(upstream_tables(expression))
+    for assertion in assertions:
+        upstream |= {ref for ref in assertion.upstream if ref.key != (layer, name)}
+    return Model(
+        path=path,
+        layer=layer,
+        name=name,
+        description=str(header["description"]).strip(),
+        grain=tuple(str(column) for column in grain),
+        owner=str(header["owner"]),
+        sql=sql,
+        columns=output_columns(expression),
+        upstream=tuple(sorted(upstream, key=lambda ref: ref.key)),
+        header=header,
+        assertions=assertions,
+    )
+
+
+def load_models(models_dir: Path) -> list[Model]:
+    """Every model under `models_dir`, in a stable order (by layer, then path)."""
+    paths = [path for layer in LAYERS for path in sorted((models_dir / layer).rglob("*.sql"))]
+    return [load_model(path, models_dir) for path in paths]

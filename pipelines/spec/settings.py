@@ -1,0 +1,71 @@
+"""Configuration from environment variables, with local defaults that make `make run` work from a fresh clone."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _path_from_env(variable: str, default: str) -> Path:
+    """A path from the environment; relative paths are taken from the project root, whatever the cwd."""
+    path = Path(os.environ.get(variable, default))
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Flywheel reads and writes, and how much of the machine DuckDB may use."""
+
+    warehouse: Path
+    raw_dir: Path
+    models_dir: Path
+    sources_file: Path
+    definitions_file: Path
+    expectations_dir: Path
+    memory_limit: str
+    threads: int
+    # Where the BI snapshot is published; None means `published/` beside the warehouse, so a build into a
+    # temporary warehouse (as the tests do) also publishes there.
+    publish_dir: Path | None = None
+    # The erasure list `flywheel forget` appends to and every raw load applies (keyed hashes only; see
+    # pipelines/warehouse/erasure.py). It must outlive the warehouse, so it is not kept beside it: point it at durable
+    # storage.
+    erasure_list: Path = PROJECT_ROOT / "erasures.csv"
+    # The first day of the daily partitions of product events (see pipelines/spec/partitions.py); rows received
+    # earlier are filed under it. The demo data starts on 2024-11-01.
+    first_partition_day: str = "2024-11-01"
+    # The as-of time of the data (see pipelines/warehouse/horizon.py); empty: the latest connector sync in the raw
+    # files.
+    as_of: str = ""
+    # Tables (`schema.table`) whose drop in rows since the last published build this run accepts as real, with what
+    # is built from them (`flywheel run --accept-shrink TABLE`, or FLYWHEEL_ACCEPT_SHRINK=a,b; see
+    # pipelines/warehouse/guards.py).
+    accept_shrink: tuple[str, ...] = ()
+
+    @property
+    def published_dir(self) -> Path:
+        """The folder BI tools read: the DuckDB snapshot and the Parquet files of the marts."""
+        return self.publish_dir if self.publish_dir is not None else self.warehouse.parent / "published"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            warehouse=_path_from_env("FLYWHEEL_WAREHOUSE", "warehouse/flywheel.duckdb"),
+            raw_dir=_path_from_env("FLYWHEEL_RAW_DIR", "seeds"),
+            models_dir=_path_from_env("FLYWHEEL_MODELS_DIR", "models"),
+            sources_file=_path_from_env("FLYWHEEL_SOURCES_FILE", "models/sources.yml"),
+            definitions_file=_path_from_env("FLYWHEEL_DEFINITIONS_FILE", "definitions.yml"),
+            expectations_dir=_path_from_env("FLYWHEEL_EXPECTATIONS_DIR", "expectations"),
+            memory_limit=os.environ.get("FLYWHEEL_MEMORY_LIMIT", "8GB"),
+            threads=int(os.environ.get("FLYWHEEL_THREADS", str(os.cpu_count() or 2))),
+            publish_dir=_path_from_env("FLYWHEEL_PUBLISH_DIR", "") if os.environ.get("FLYWHEEL_PUBLISH_DIR") else None,
+            erasure_list=_path_from_env("FLYWHEEL_ERASURE_LIST", "erasures.csv"),
+            first_partition_day=os.environ.get("FLYWHEEL_FIRST_PARTITION_DAY", "2024-11-01"),
+            as_of=os.environ.get("FLYWHEEL_AS_OF", ""),
+            accept_shrink=tuple(
+                name.strip() for name in os.environ.get("FLYWHEEL_ACCEPT_SHRINK", "").split(",") if name.strip()
+            ),
+        )
