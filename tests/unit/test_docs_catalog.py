@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from pipelines.docs.html_catalog import generate
 from pipelines.spec.models import load_models
 from pipelines.spec.settings import PROJECT_ROOT
+from pipelines.warehouse.suites import load_suites
 
 MODELS_DIR = PROJECT_ROOT / "models"
 SOURCES_FILE = MODELS_DIR / "sources.yml"
@@ -83,6 +85,21 @@ def test_downstream_models_suites_and_row_accounting_are_shown(catalog_dir: Path
     assert "<code>salesforce.lead.id</code>" in _row(staging, "column-lead_id")
 
 
+def test_model_page_lists_its_suites_with_each_expectation_and_its_meaning(catalog_dir: Path) -> None:
+    suites = [suite for suite in load_suites(EXPECTATIONS_DIR) if suite.model == "intermediate.int_leads_lifecycle"]
+    assert suites
+    page = (catalog_dir / "models" / "intermediate.int_leads_lifecycle.html").read_text()
+    for suite in suites:
+        check = page.split(f'<code id="check-{suite.name}">', 1)[1].split("</details>", 1)[0]
+        assert f"<code>expectations/{suite.path.name}</code>" in check  # the suite's file
+        assert f"{len(suite.expectations)} expectations" in check
+        for expectation in suite.expectations:
+            # each expectation: its type and the plain-language sentence saying what it checks
+            assert f"<tr><td><code>{expectation['type']}</code></td><td>{escape(expectation['description'])}</td>" in (
+                check
+            )
+
+
 def test_sources_and_definitions_pages(catalog_dir: Path) -> None:
     sources = (catalog_dir / "sources.html").read_text()
     assert 'id="salesforce.lead"' in sources
@@ -133,6 +150,6 @@ select * from final
     assert not any("<script" in page for page in pages)
     assert not any("<b>bold</b>" in page for page in pages)
     page = (tmp_path / "out" / "models" / "intermediate.int_channels_listed.html").read_text()
-    assert "Channels &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in page
+    assert "Channels &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more" in page
     assert "the channel &lt;b&gt;bold&lt;/b&gt;" in page
     assert "<code>definitions.channel_mapping.channel</code>" in _row(page, "column-channel")
