@@ -445,11 +445,12 @@ def _checks(catalog: Catalog, model: Model) -> list[tuple[str, str, str, str, st
         (GRAIN_NOT_NULL, "grain", "blocking", f"No grain column ({grain}) is null.", ""),
     ]
     for assertion in model.assertions:
-        kind = "row accounting" if assertion.name == ACCOUNTING_CHECK else "header assertion"
+        kind = "row accounting" if assertion.name == ACCOUNTING_CHECK else f"check file ({model.name}.checks.sql)"
         details = (
             f"<details><summary>SQL returning the offending rows</summary><pre>{esc(assertion.sql)}</pre></details>"
         )
-        checks.append((assertion.name, kind, "blocking", assertion.description, details))
+        severity = "blocking" if assertion.blocking else "warn"
+        checks.append((assertion.name, kind, severity, assertion.description, details))
     for suite in catalog.suites_for(model):
         rows = []
         for expectation in suite.expectations:
