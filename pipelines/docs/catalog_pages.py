@@ -197,15 +197,16 @@ def _lineage(catalog: Catalog, model: Model, column: str) -> tuple[list[Link], l
 
 
 def checks(catalog: Catalog, model: Model) -> list[Check]:
-    """Every check the model's asset runs: grain checks, header assertions, row accounting, suites."""
+    """Every check the model's asset runs: grain checks, check files, row accounting, suites."""
     grain = ", ".join(model.grain)
     found = [
         Check(GRAIN_UNIQUE, "grain", "blocking", f"No two rows share the grain ({grain})."),
         Check(GRAIN_NOT_NULL, "grain", "blocking", f"No grain column ({grain}) is null."),
     ]
     for assertion in model.assertions:
-        kind = "row accounting" if assertion.name == ACCOUNTING_CHECK else "header assertion"
-        found.append(Check(assertion.name, kind, "blocking", assertion.description, sql=assertion.sql))
+        kind = "row accounting" if assertion.name == ACCOUNTING_CHECK else f"check file ({model.name}.checks.sql)"
+        severity = "blocking" if assertion.blocking else "warn"
+        found.append(Check(assertion.name, kind, severity, assertion.description, sql=assertion.sql))
     for suite in catalog.suites_for(model):
         expectations = tuple(
             Expectation(

@@ -304,7 +304,7 @@ def model_asset(
             GRAIN_NOT_NULL, asset=key, blocking=True, description=f"No grain column ({', '.join(model.grain)}) is null."
         ),
         *(
-            dg.AssetCheckSpec(assertion.name, asset=key, blocking=True, description=assertion.description)
+            dg.AssetCheckSpec(assertion.name, asset=key, blocking=assertion.blocking, description=assertion.description)
             for assertion in model.assertions
         ),
         *(
@@ -384,14 +384,16 @@ def model_asset(
                 published, assertion_results = publish_pending(connection, model, pending, days, lookback_days)
                 for assertion in assertion_results:
                     if not assertion.passed:
-                        context.log.error(
+                        kept = "the last good table stays in place" if assertion.blocking else "a warning only"
+                        log = context.log.error if assertion.blocking else context.log.warning
+                        log(
                             f"{model.schema}.{model.name}: {assertion.name} broken by {assertion.violation_count} "
-                            f"row(s), e.g. {assertion.samples}; the last good table stays in place."
+                            f"row(s), e.g. {assertion.samples}; {kept}."
                         )
             else:
                 published = False
                 assertion_results = [
-                    AssertionResult(name=assertion.name, violation_count=-1, samples=[])
+                    AssertionResult(name=assertion.name, violation_count=-1, samples=[], blocking=assertion.blocking)
                     for assertion in model.assertions
                 ]
                 discard_pending(connection, model, pending)

@@ -68,6 +68,7 @@ def assertion_check_result(assertion: AssertionResult) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=assertion.name,
         passed=assertion.passed,
+        severity=dg.AssetCheckSeverity.ERROR if assertion.blocking else dg.AssetCheckSeverity.WARN,
         metadata={"evaluated": True, "violating_rows": assertion.violation_count, "samples": assertion.samples},
     )
 

@@ -1,8 +1,29 @@
-"""Read model files: the YAML header, the documented output columns and the upstream tables.
+"""Read model files: the YAML header, the documented output columns, the upstream tables and the model's checks.
 
 One `.sql` file under `models/` is one model, one DuckDB table and one Dagster asset. Everything Flywheel knows
 about a model comes from its file: the header says what it is, the comments on the `final` CTE document the columns,
 and sqlglot reads the dependencies from the SQL itself. Nothing here imports Dagster.
+
+Rules that span models live in a check file beside the model, `<model>.checks.sql` (`rpt_x.sql` ->
+`rpt_x.checks.sql`), like SQLMesh audits: plain SQL that SQL tools and the contract tests read like any model. It
+holds one or more checks, each a `/* */` block at the start of a line with a YAML mapping, followed by one SELECT
+that returns the rows breaking the rule (none: the rule holds), ended by `;`. The header has exactly `name` (the
+Dagster asset check, `assert_<condition>`, unique in the file), `severity` (`error`: a failure keeps the last good
+table and blocks downstream assets; `warn`: a failure is only reported) and `description`:
+
+    /*
+    name: assert_totals_match_facts
+    severity: error
+    description: >-
+      The totals add up to the facts.
+    */
+    select totals.amount, facts.amount
+    from ...
+    where totals.amount <> facts.amount;
+
+Inside a check, comment with `--`: a block comment at the start of a line begins the next check. The tables a check
+reads become dependencies of the model, like the tables its SQL reads. Model headers hold no checks: an
+`assertions:` key there is an error that names the check file to move them to.
 """
 
 from __future__ import annotations
@@ -41,6 +62,13 @@ REQUIRED_HEADER_KEYS: tuple[str, ...] = ("name", "description", "grain", "owner"
 
 _HEADER = re.compile(r"\A\s*/\*(?P<body>.*?)\*/", re.DOTALL)
 
+# A model's checks live beside it in `<model>.checks.sql`; each check starts with a `/* */` block at a line start.
+CHECKS_SUFFIX = ".checks.sql"
+_CHECK_HEADER = re.compile(r"^/\*(?P<body>.*?)\*/", re.DOTALL | re.MULTILINE)
+CHECK_KEYS: tuple[str, ...] = ("name", "severity", "description")
+BLOCKING_SEVERITY = "error"
+CHECK_SEVERITIES: tuple[str, ...] = (BLOCKING_SEVERITY, "warn")
+
 
 class ModelError(ValueError):
     """A model file that cannot be used: the message names the file and what is wrong."""
@@ -71,15 +99,22 @@ class TableRef:
 
 @dataclass(frozen=True)
 class Assertion:
-    """A rule that spans models, declared in a model's header: SQL that returns the rows breaking it (none = holds)."""
+    """A rule that spans models, from the model's check file: SQL that returns the rows breaking it (none = holds)."""
 
     name: str
     description: str
     sql: str
     upstream: tuple[TableRef, ...]
+    # `error`: a failure rolls the publish back and blocks downstream assets; `warn`: a failure is only reported.
+    severity: str = BLOCKING_SEVERITY
     # For a day-partitioned model: the SQL that checks only the days a partial rebuild wrote, given those days and
     # the lookback (see pipelines/spec/partitions.py). None: `sql` is evaluated as it is.
     sql_for_days: Callable[[DayRange, int], str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def blocking(self) -> bool:
+        """Whether a failure keeps the last good table and stops downstream assets, rather than only reporting."""
+        return self.severity == BLOCKING_SEVERITY
 
 
 @dataclass(frozen=True)
@@ -181,25 +216,68 @@ def output_columns(expression: exp.Expr) -> tuple[Column, ...]:
     return tuple(columns)
 
 
-def parse_assertions(header: dict[str, Any], path: Path) -> tuple[Assertion, ...]:
-    """The `assertions` of a header: each a name starting `assert_`, a description, and SQL returning violations."""
-    assertions = []
-    for index, item in enumerate(header.get("assertions") or []):
-        if not isinstance(item, dict) or not {"name", "description", "sql"} <= set(item):
-            raise ModelError(f"{path}: assertions[{index}] needs a name, a description and sql")
-        name = str(item["name"])
-        if not re.fullmatch(r"assert_[a-z0-9_]+", name):
-            raise ModelError(f"{path}: assertion {name} must be named assert_<condition> in snake_case")
-        expression = parse_sql(str(item["sql"]), path)
-        assertions.append(
-            Assertion(
-                name=name,
-                description=str(item["description"]).strip(),
-                sql=str(item["sql"]).strip().rstrip(";"),
-                upstream=upstream_tables(expression),
-            )
-        )
-    return tuple(assertions)
+def checks_path(model_path: Path) -> Path:
+    """The check file of a model: `rpt_x.sql` -> `rpt_x.checks.sql`, beside it."""
+    return model_path.with_name(model_path.stem + CHECKS_SUFFIX)
+
+
+def is_checks_file(path: Path) -> bool:
+    """Whether a `.sql` file under `models/` holds checks rather than a model."""
+    return path.name.endswith(CHECKS_SUFFIX)
+
+
+def split_checks(text: str, path: Path) -> list[tuple[dict[str, Any], str]]:
+    """The (header, SQL) of each check in a check file's text, in file order; the SQL without its closing `;`."""
+    headers = list(_CHECK_HEADER.finditer(text))
+    if not headers or text[: headers[0].start()].strip():
+        raise ModelError(f"{path}: a check file starts with the /* */ header of its first check")
+    checks = []
+    for index, match in enumerate(headers):
+        end = headers[index + 1].start() if index + 1 < len(headers) else len(text)
+        try:
+            header = yaml.safe_load(match.group("body"))
+        except yaml.YAMLError as error:
+            raise ModelError(f"{path}: check header {index + 1} is not valid YAML: {error}") from error
+        if not isinstance(header, dict):
+            raise ModelError(f"{path}: check header {index + 1} must be a YAML mapping")
+        checks.append((header, text[match.end() : end].strip().rstrip(";").strip()))
+    return checks
+
+
+def parse_check(header: dict[str, Any], sql: str, path: Path) -> Assertion:
+    """One check of a check file: its header validated, its SQL parsed as a single query."""
+    name = str(header.get("name"))
+    if set(header) != set(CHECK_KEYS):
+        raise ModelError(f"{path}: check {name} needs exactly the keys {', '.join(CHECK_KEYS)}, has {sorted(header)}")
+    if not re.fullmatch(r"assert_[a-z0-9_]+", name):
+        raise ModelError(f"{path}: check {name} must be named assert_<condition> in snake_case")
+    if header["severity"] not in CHECK_SEVERITIES:
+        raise ModelError(f"{path}: check {name}: severity must be one of {', '.join(CHECK_SEVERITIES)}")
+    try:
+        statements = [statement for statement in sqlglot.parse(sql, dialect=DIALECT) if statement is not None]
+    except sqlglot.errors.ParseError as error:
+        raise ModelError(f"{path}: check {name}: the SQL does not parse: {error}") from error
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ModelError(f"{path}: check {name} must be one SELECT returning the rows that break it")
+    return Assertion(
+        name=name,
+        description=str(header["description"]).strip(),
+        sql=sql,
+        upstream=upstream_tables(statements[0]),
+        severity=str(header["severity"]),
+    )
+
+
+def load_checks(path: Path) -> tuple[Assertion, ...]:
+    """The checks of a check file (none when the model has no check file)."""
+    if not path.exists():
+        return ()
+    checks = [parse_check(header, sql, path) for header, sql in split_checks(path.read_text(), path)]
+    names = [check.name for check in checks]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ModelError(f"{path}: checks named more than once: {', '.join(duplicated)}")
+    return tuple(checks)
 
 
 def load_model(path: Path, models_dir: Path) -> Model:
@@ -215,7 +293,9 @@ def load_model(path: Path, models_dir: Path) -> Model:
     if isinstance(grain, str):
         grain = [grain]
     name = str(header["name"])
-    assertions = parse_assertions(header, path)
+    if "assertions" in header:
+        raise ModelError(f"{path}: checks live in {checks_path(path).name} beside the model, not under assertions:")
+    assertions = load_checks(checks_path(path))
     upstream = set(upstream_tables(expression))
     for assertion in assertions:
         upstream |= {ref for ref in assertion.upstream if ref.key != (layer, name)}
@@ -234,7 +314,24 @@ def load_model(path: Path, models_dir: Path) -> Model:
     )
 
 
+def check_files(models_dir: Path) -> list[Path]:
+    """Every check file under the layer folders of `models_dir`, sorted."""
+    return [path for layer in LAYERS for path in sorted((models_dir / layer).rglob("*" + CHECKS_SUFFIX))]
+
+
 def load_models(models_dir: Path) -> list[Model]:
-    """Every model under `models_dir`, in a stable order (by layer, then path)."""
-    paths = [path for layer in LAYERS for path in sorted((models_dir / layer).rglob("*.sql"))]
+    """Every model under `models_dir`, in a stable order (by layer, then path).
+
+    A check file whose model does not exist is an error: its checks would otherwise never run.
+    """
+    paths = [
+        path for layer in LAYERS for path in sorted((models_dir / layer).rglob("*.sql")) if not is_checks_file(path)
+    ]
+    orphans = [
+        str(path)
+        for path in check_files(models_dir)
+        if path.with_name(path.name[: -len(CHECKS_SUFFIX)] + ".sql") not in paths
+    ]
+    if orphans:
+        raise ModelError(f"check files without a model file beside them: {', '.join(orphans)}")
     return [load_model(path, models_dir) for path in paths]

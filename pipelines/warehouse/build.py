@@ -138,6 +138,8 @@ class AssertionResult:
     name: str
     violation_count: int
     samples: list[str]
+    # Whether a failure rolls the publish back (severity `error`) rather than only being reported (`warn`).
+    blocking: bool = True
 
     @property
     def passed(self) -> bool:
@@ -153,6 +155,7 @@ def _evaluate(
         name=assertion.name,
         violation_count=len(violations),
         samples=[" | ".join(str(value) for value in row) for row in violations[:5]],
+        blocking=assertion.blocking,
     )
 
 
@@ -166,7 +169,7 @@ def publish_pending(
     """Swap the audited pending table in for the live one, in one transaction.
 
     The model's cross-model assertions run inside that transaction, against the new table as it will be seen; if
-    one fails, the transaction rolls back, the live table is the last good one again, and the pending one is dropped.
+    a blocking one (severity `error`) fails, the transaction rolls back, the live table is the last good one again, and the pending one is dropped.
     With `days` (a partial rebuild of a day-partitioned model), only those days of the live table are replaced, and
     assertions that can check just those days do. Returns whether the table was published, and the assertion
     results.
@@ -189,7 +192,7 @@ def publish_pending(
         results = [
             _evaluate(connection, assertion, days if partial else None, lookback_days) for assertion in model.assertions
         ]
-        if all(result.passed for result in results):
+        if all(result.passed for result in results if result.blocking):
             connection.execute("commit")
             return True, results
         connection.execute("rollback")

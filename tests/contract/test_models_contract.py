@@ -7,13 +7,13 @@ import re
 import pytest
 import sqlglot
 from sqlglot import exp
-from sqlglot.tokens import Tokenizer, TokenType
 
 from pipelines.orchestration.project import build_assets
 from pipelines.spec.models import DIALECT, OWNER_TEAMS, Model, load_models
 from pipelines.spec.personal_data import is_personal_column
 from pipelines.spec.settings import Settings
 from pipelines.spec.sources import load_sources
+from tests.contract.sql_style import sql_style_problems
 
 SETTINGS = Settings.from_env()
 MODELS = load_models(SETTINGS.models_dir)
@@ -71,18 +71,7 @@ def test_reads_top_to_bottom_and_ends_with_final(model: Model) -> None:
 
 def test_sql_style(model: Model) -> None:
     """Lowercase keywords, no tabs or trailing spaces, no one-letter aliases, no `sql` as a name for the lead stage."""
-    problems = []
-    for number, line in enumerate(model.sql.splitlines(), start=1):
-        if "\t" in line or line != line.rstrip():
-            problems.append(f"line {number}: tab or trailing whitespace")
-    for token in Tokenizer(dialect=DIALECT).tokenize(model.body):
-        is_word = token.text.isalpha()
-        if is_word and token.token_type not in (TokenType.VAR, TokenType.STRING) and token.text != token.text.lower():
-            problems.append(f"line {token.line}: keyword {token.text} is not lowercase")
-    expression = sqlglot.parse_one(model.body, dialect=DIALECT)
-    for alias in expression.find_all(exp.TableAlias):
-        if len(alias.name) == 1:
-            problems.append(f"one-letter alias {alias.name}: qualify with the full table name")
+    problems = sql_style_problems(model.sql, [model.body])
     for column in model.columns:
         if re.search(r"(^|_)sqls?(_|$)", column.name):
             problems.append(f"column {column.name}: the lead stage is `sales_qualified`, never `sql`")

@@ -26,7 +26,7 @@ def model_id(model: Model) -> str:
 
 
 def statements(model: Model) -> list[exp.Expr]:
-    """The model's query and the queries of the assertions in its header."""
+    """The model's query and the queries of the checks in its check file."""
     return [sqlglot.parse_one(sql, dialect=DIALECT) for sql in (model.body, *(a.sql for a in model.assertions))]
 
 

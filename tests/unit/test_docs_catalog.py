@@ -63,9 +63,10 @@ def test_mart_page_shows_header_columns_dependencies_checks_and_lineage(catalog_
     assert "channel from the shared mapping" in _row(page, "column-channel")
     # Upstream models link to their pages.
     assert 'href="../models/intermediate.int_leads_classified.html"' in page
-    # Checks: the grain checks and the header's assertions.
+    # Checks: the grain checks and the checks of the check file.
     for check in ("grain_is_unique", "grain_is_not_null", "assert_won_amount_matches_won_opportunities"):
         assert f'id="check-{check}"' in page
+    assert "check file (rpt_funnel_monthly.checks.sql)" in page
     # Column lineage: directly from the intermediate model, and back to the definitions table it originates in.
     channel = _row(page, "column-channel")
     assert "<code>intermediate.int_leads_classified.channel</code>" in channel

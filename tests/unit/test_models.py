@@ -10,6 +10,7 @@ from pipelines.spec.models import (
     ModelError,
     TableRef,
     load_model,
+    load_models,
     output_columns,
     parse_header,
     parse_sql,
@@ -123,3 +124,89 @@ def test_unparseable_sql_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not parse") as error:
         load_model(path, tmp_path / "models")
     assert str(path) in str(error.value)
+
+
+CHECKS = """/*
+name: assert_examples_have_accounts
+severity: error
+description: >-
+  Every example is an account
+  of the CRM.
+*/
+select example.example_id
+from marts.fct_example as example
+left join staging.stg_salesforce__accounts as accounts on example.example_id = accounts.account_id
+where accounts.account_id is null;
+
+/*
+name: assert_examples_are_recent
+severity: warn
+description: Examples are dated today.
+*/
+select example_id from marts.fct_example where example_date <> current_date  -- a dated example
+"""
+
+
+def write_checks(model_path: Path, text: str = CHECKS) -> Path:
+    path = model_path.with_name(model_path.stem + ".checks.sql")
+    path.write_text(text)
+    return path
+
+
+def test_checks_are_read_from_the_check_file_beside_the_model(tmp_path: Path) -> None:
+    path = write_model(tmp_path, MODEL.replace("intermediate.int_examples", "staging.stg_salesforce__accounts"))
+    write_checks(path, CHECKS.replace("staging.stg_salesforce__accounts", "intermediate.int_examples"))
+    model = load_model(path, tmp_path / "models")
+    first, second = model.assertions
+    assert (first.name, first.description, first.blocking) == (
+        "assert_examples_have_accounts",
+        "Every example is an account of the CRM.",
+        True,
+    )
+    assert first.sql.startswith("select example.example_id\nfrom") and first.sql.endswith("is null")
+    assert (second.name, second.severity, second.blocking) == ("assert_examples_are_recent", "warn", False)
+    assert second.sql.endswith("-- a dated example")
+    # the tables a check reads are dependencies of the model; the model's own table is not
+    assert TableRef("intermediate", "int_examples") in model.upstream
+    assert TableRef("marts", "fct_example") not in model.upstream
+
+
+def test_check_files_are_not_models(tmp_path: Path) -> None:
+    write_checks(write_model(tmp_path, MODEL))
+    assert [model.name for model in load_models(tmp_path / "models")] == ["fct_example"]
+
+
+def test_a_check_file_without_its_model_is_rejected(tmp_path: Path) -> None:
+    orphan = write_checks(write_model(tmp_path, MODEL)).rename(tmp_path / "models/marts/example/fct_gone.checks.sql")
+    with pytest.raises(ModelError, match="without a model file") as error:
+        load_models(tmp_path / "models")
+    assert str(orphan) in str(error.value)
+
+
+def test_checks_in_a_model_header_are_rejected(tmp_path: Path) -> None:
+    header = "owner: team:sales\nassertions:\n  - name: assert_x\n    description: d\n    sql: select 1\n"
+    path = write_model(tmp_path, MODEL.replace("owner: team:sales\n", header))
+    with pytest.raises(ModelError, match=r"fct_example\.checks\.sql beside the model"):
+        load_model(path, tmp_path / "models")
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        (CHECKS.replace("severity: warn", "severity: fatal"), "severity must be one of error, warn"),
+        (CHECKS.replace("severity: warn\n", ""), "needs exactly the keys name, severity, description"),
+        (CHECKS.replace("severity: warn", "severity: warn\nblocking: false"), "needs exactly the keys"),
+        (CHECKS.replace("where accounts.account_id is null", "where ((("), "does not parse"),
+        (CHECKS.replace("is null;", "is null;\nselect 2;"), "must be one SELECT"),
+        (CHECKS.replace("select example_id from", "delete from"), "must be one SELECT"),
+        (CHECKS.replace("assert_examples_are_recent", "assert_examples_have_accounts"), "named more than once"),
+        ("-- checks\nselect 1;\n" + CHECKS, "starts with the /\\* \\*/ header"),
+        (CHECKS.replace("name: assert_examples_are_recent", "name: [unclosed"), "not valid YAML"),
+    ],
+)
+def test_a_broken_check_file_names_the_file_and_the_problem(tmp_path: Path, broken: str, message: str) -> None:
+    path = write_model(tmp_path, MODEL)
+    checks = write_checks(path, broken)
+    with pytest.raises(ModelError, match=message) as error:
+        load_model(path, tmp_path / "models")
+    assert str(checks) in str(error.value)

@@ -27,14 +27,6 @@ name: rpt_totals
 description: Totals per day, which must add up to the facts.
 grain: [day]
 owner: team:revops
-assertions:
-  - name: assert_totals_match_facts
-    description: The totals add up to the facts.
-    sql: >-
-      select totals.amount, facts.amount
-      from (select sum(amount) as amount from marts.rpt_totals) as totals
-      cross join (select sum(amount) as amount from staging.facts) as facts
-      where totals.amount <> facts.amount
 */
 with
 
@@ -51,11 +43,23 @@ final as (
 select * from final
 """
 
+CHECKS = """/*
+name: assert_totals_match_facts
+severity: {severity}
+description: The totals add up to the facts.
+*/
+select totals.amount, facts.amount
+from (select sum(amount) as amount from marts.rpt_totals) as totals
+cross join (select sum(amount) as amount from staging.facts) as facts
+where totals.amount <> facts.amount;
+"""
 
-def model_file(tmp_path: Path, scale: str = "") -> Path:
+
+def model_file(tmp_path: Path, scale: str = "", severity: str = "error") -> Path:
     path = tmp_path / "models" / "marts" / "totals" / "rpt_totals.sql"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(MODEL.replace("{scale}", scale))
+    path.with_name("rpt_totals.checks.sql").write_text(CHECKS.replace("{severity}", severity))
     return path
 
 
@@ -98,11 +102,24 @@ def test_a_broken_assertion_rolls_back_to_the_last_good_table(
     assert tables.fetchall() == [("rpt_totals",)]
 
 
+def test_a_failing_warn_check_is_reported_and_the_table_published(
+    tmp_path: Path, connection: duckdb.DuckDBPyConnection
+) -> None:
+    warned = load_model(model_file(tmp_path, "* 2", severity="warn"), tmp_path / "models")
+    assert [assertion.blocking for assertion in warned.assertions] == [False]
+
+    published, results = publish_pending(connection, warned, build_pending(connection, warned))
+
+    assert published
+    assert [(result.passed, result.blocking, result.samples) for result in results] == [(False, False, ["44 | 22"])]
+    assert connection.execute("select day, amount from marts.rpt_totals order by day").fetchall() == [(1, 30), (2, 14)]
+
+
 def test_assertions_must_be_named_for_their_condition(tmp_path: Path) -> None:
-    path = model_file(tmp_path)
-    path.write_text(path.read_text().replace("assert_totals_match_facts", "totals-check"))
+    checks = model_file(tmp_path).with_name("rpt_totals.checks.sql")
+    checks.write_text(checks.read_text().replace("assert_totals_match_facts", "totals-check"))
     with pytest.raises(ModelError, match="assert_<condition>"):
-        load_model(path, tmp_path / "models")
+        load_model(checks.with_name("rpt_totals.sql"), tmp_path / "models")
 
 
 def test_identifiers_are_validated_before_reaching_sql() -> None:

@@ -16,17 +16,7 @@ description: >-
   assertion below (there is no exchange-rate table to convert it with). The customer's CRM account is
   metadata.salesforce_account_id of the Stripe customer.
 grain: [subscription_item_id, valid_from]
-owner: team:success
-assertions:
-  - name: assert_prices_are_in_usd
-    description: >-
-      Every price that earns MRR is in USD; no exchange-rate table exists to convert other currencies, so a plan
-      priced in another currency stops the MRR models with the offending items listed instead of mixing currencies.
-    sql: >-
-      select subscription_item_id, subscription_id, price_id, currency
-      from intermediate.int_subscription_items_priced
-      where mrr_usd is null
-*/
+owner: team:success*/
 with
 
 subscription_items as (select * from staging.stg_stripe__subscription_items),

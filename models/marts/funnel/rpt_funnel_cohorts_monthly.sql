@@ -26,42 +26,30 @@ owner: team:revops
 kpis:
   - name: cohort_lead_count
     formula: count of leads whose starting event (MQL for mql_month, creation for created_month) falls in the month
-    numerator: n/a
-    denominator: n/a
     grain: cohort type x cohort month x channel x segment x owner team
     owner: team:marketing
   - name: funnel_entered_count
     formula: count of cohort leads that entered the funnel (MQL, or sales acceptance of a sales-sourced lead) within the window
-    numerator: n/a
-    denominator: n/a
     grain: cohort type x cohort month x channel x segment x owner team
     filters: reached within funnel_conversion_window_days of the cohort's starting event
     owner: team:marketing
   - name: accepted_count
     formula: count of cohort leads that entered the funnel and were sales-accepted within the window
-    numerator: n/a
-    denominator: n/a
     grain: cohort type x cohort month x channel x segment x owner team
     filters: this and every earlier stage reached within funnel_conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: opportunity_count
     formula: count of accepted cohort leads whose converted opportunity was created within the window
-    numerator: n/a
-    denominator: n/a
     grain: cohort type x cohort month x channel x segment x owner team
     filters: this and every earlier stage reached within funnel_conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: sales_qualified_count
     formula: count of cohort leads with an opportunity that became sales-qualified within the window
-    numerator: n/a
-    denominator: n/a
     grain: cohort type x cohort month x channel x segment x owner team
     filters: this and every earlier stage reached within funnel_conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: won_count
     formula: count of sales-qualified cohort leads whose opportunity was won within the window
-    numerator: n/a
-    denominator: n/a
     grain: cohort type x cohort month x channel x segment x owner team
     filters: this and every earlier stage reached within funnel_conversion_window_days of the cohort's starting event
     owner: team:sales
@@ -102,60 +90,9 @@ kpis:
     owner: team:revops
   - name: median_days_to_won
     formula: quantile_cont(0.5) of fractional days from the cohort's starting event to won, over the cohort's won leads
-    numerator: n/a
-    denominator: n/a
     grain: cohort type x cohort month x channel x segment x owner team
     filters: won leads counted in won_count
-    owner: team:revops
-assertions:
-  - name: assert_cohort_leads_match_fact
-    description: >-
-      The leads over all cohorts of a type equal the leads in fct_lead_funnel with that starting event: every lead
-      with an MQL in exactly one mql_month cohort, every lead with a creation time in exactly one created_month one.
-    sql: >-
-      select
-          coalesce(cohort_totals.cohort_type, facts.cohort_type) as cohort_type,
-          cohort_totals.lead_count,
-          facts.lead_count as facts_lead_count
-      from (
-          select cohorts.cohort_type, sum(cohorts.cohort_lead_count) as lead_count
-          from marts.rpt_funnel_cohorts_monthly as cohorts
-          group by cohorts.cohort_type
-      ) as cohort_totals
-      full outer join (
-          select 'mql_month' as cohort_type, count(*) as lead_count
-          from marts.fct_lead_funnel as funnel
-          where funnel.mql_at is not null
-          union all
-          select 'created_month' as cohort_type, count(*) as lead_count
-          from marts.fct_lead_funnel as funnel
-          where funnel.created_at is not null
-      ) as facts
-          on cohort_totals.cohort_type = facts.cohort_type
-      where coalesce(cohort_totals.lead_count, 0) <> coalesce(facts.lead_count, 0)
-  - name: assert_cohort_won_within_fact_won
-    description: >-
-      The won leads over all cohorts of a type are at most the won leads in fct_lead_funnel that can be in such a
-      cohort (a lead is counted once per cohort type; the window can only leave some out).
-    sql: >-
-      select cohort_totals.cohort_type, cohort_totals.won_count, facts.won_count as facts_won_count
-      from (
-          select cohorts.cohort_type, sum(cohorts.won_count) as won_count
-          from marts.rpt_funnel_cohorts_monthly as cohorts
-          group by cohorts.cohort_type
-      ) as cohort_totals
-      inner join (
-          select 'mql_month' as cohort_type, count(*) as won_count
-          from marts.fct_lead_funnel as funnel
-          where funnel.mql_at is not null and funnel.won_at is not null
-          union all
-          select 'created_month' as cohort_type, count(*) as won_count
-          from marts.fct_lead_funnel as funnel
-          where funnel.created_at is not null and funnel.won_at is not null
-      ) as facts
-          on cohort_totals.cohort_type = facts.cohort_type
-      where cohort_totals.won_count > facts.won_count
-*/
+    owner: team:revops*/
 with
 
 funnel as (select * from marts.fct_lead_funnel),

@@ -19,14 +19,10 @@ owner: team:sales
 kpis:
   - name: leads_accepted_count
     formula: count of leads whose accepted_at (shared definition, at or after the MQL or PQL) falls in the month
-    numerator: n/a
-    denominator: n/a
     grain: month x channel x campaign (of the lead)
     owner: team:sales
   - name: leads_rejected_count
     formula: count of leads whose rejected_at falls in the month
-    numerator: n/a
-    denominator: n/a
     grain: month x channel x campaign (of the lead)
     owner: team:sales
   - name: acceptance_rate
@@ -37,8 +33,6 @@ kpis:
     owner: team:sales
   - name: rejections_without_reason_count
     formula: count of rejections in the month with no reason, or a reason not in the shared taxonomy
-    numerator: n/a
-    denominator: n/a
     grain: month x channel x campaign (of the lead)
     filters: rejected leads with is_rejection_reason_missing
     owner: team:sales
@@ -50,46 +44,9 @@ kpis:
     owner: team:revops
   - name: leads_recycled_count
     formula: count of rejected leads accepted strictly after their rejection, in the month of the acceptance
-    numerator: n/a
-    denominator: n/a
     grain: month x channel x campaign (of the lead)
     filters: rejected_at is not null and accepted_at > rejected_at
-    owner: team:sales
-assertions:
-  - name: assert_rejections_match_lifecycle
-    description: Rejections over all months equal the rejected leads in the lead lifecycle.
-    sql: >-
-      select disposition.rejected_count, facts.rejected_count as facts_rejected_count
-      from (
-          select coalesce(sum(leads_rejected_count), 0) as rejected_count from marts.rpt_lead_disposition_monthly
-      ) as disposition
-      cross join (
-          select count(*) as rejected_count from intermediate.int_leads_lifecycle where rejected_at is not null
-      ) as facts
-      where disposition.rejected_count <> facts.rejected_count
-  - name: assert_acceptances_match_lifecycle
-    description: Acceptances over all months equal the accepted leads in the lead lifecycle.
-    sql: >-
-      select disposition.accepted_count, facts.accepted_count as facts_accepted_count
-      from (
-          select coalesce(sum(leads_accepted_count), 0) as accepted_count from marts.rpt_lead_disposition_monthly
-      ) as disposition
-      cross join (
-          select count(*) as accepted_count from intermediate.int_leads_lifecycle where accepted_at is not null
-      ) as facts
-      where disposition.accepted_count <> facts.accepted_count
-  - name: assert_subsets_never_exceed_their_totals
-    description: >-
-      Recycled leads are among the month's acceptances, rejections without a reason among its rejections, and
-      every row holds at least one decision.
-    sql: >-
-      select disposition_month, channel, campaign
-      from marts.rpt_lead_disposition_monthly
-      where
-          leads_recycled_count > leads_accepted_count
-          or rejections_without_reason_count > leads_rejected_count
-          or leads_accepted_count + leads_rejected_count = 0
-*/
+    owner: team:sales*/
 with
 
 lifecycle as (select * from intermediate.int_leads_lifecycle),

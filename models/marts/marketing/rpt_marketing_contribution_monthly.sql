@@ -16,28 +16,20 @@ owner: team:marketing
 kpis:
   - name: leads_created_count
     formula: count of leads whose created_at falls in the month
-    numerator: n/a
-    denominator: n/a
     grain: lead month x channel (first touch)
     owner: team:marketing
   - name: mql_count
     formula: count of the cohort's leads that became MQLs under the shared definition (at any time)
-    numerator: n/a
-    denominator: n/a
     grain: lead month x channel (first touch)
     owner: team:marketing
   - name: sales_qualified_count
     formula: count of the cohort's leads that became sales-qualified under the shared definition (at any time)
-    numerator: n/a
-    denominator: n/a
     grain: lead month x channel (first touch)
     owner: team:sales
   - name: wasted_mql_count
     formula: >-
       count of the cohort's MQLs not sales-qualified within funnel_conversion_window_days of their MQL (an MQL whose
       window is still open and that has not qualified yet counts, provisionally)
-    numerator: n/a
-    denominator: n/a
     grain: lead month x channel (first touch)
     owner: team:revops
   - name: wasted_mql_share
@@ -49,26 +41,18 @@ kpis:
     owner: team:revops
   - name: pipeline_opportunity_count
     formula: count of the opportunities the cohort's leads converted into
-    numerator: n/a
-    denominator: n/a
     grain: lead month x channel (first touch)
     owner: team:marketing
   - name: pipeline_amount_usd
     formula: sum of amount_usd of the opportunities the cohort's leads converted into (0 when none)
-    numerator: n/a
-    denominator: n/a
     grain: lead month x channel (first touch)
     owner: team:marketing
   - name: won_opportunity_count
     formula: count of the opportunities the cohort's leads converted into that are won
-    numerator: n/a
-    denominator: n/a
     grain: lead month x channel (first touch)
     owner: team:sales
   - name: won_amount_usd
     formula: sum of amount_usd of the won opportunities the cohort's leads converted into (0 when none)
-    numerator: n/a
-    denominator: n/a
     grain: lead month x channel (first touch)
     owner: team:sales
   - name: revenue_per_lead_usd
@@ -82,54 +66,7 @@ kpis:
     numerator: amount won from the opportunities the cohort's leads converted into (MQLs or not)
     denominator: count of the cohort's MQLs
     grain: lead month x channel (first touch)
-    owner: team:marketing
-assertions:
-  - name: assert_won_amount_matches_converted_won_opportunities
-    description: >-
-      The amount won over all rows equals the amount of the won opportunities that leads with a creation time
-      converted into (each opportunity once).
-    sql: >-
-      select contribution.won_amount_usd, facts.won_amount_usd as facts_won_amount_usd
-      from (
-          select coalesce(sum(won_amount_usd), 0) as won_amount_usd from marts.rpt_marketing_contribution_monthly
-      ) as contribution
-      cross join (
-          select coalesce(sum(opportunities.amount_usd), 0) as won_amount_usd
-          from intermediate.int_opportunities_classified as opportunities
-          where
-              opportunities.is_won
-              and opportunities.opportunity_id in (
-                  select lifecycle.converted_opportunity_id
-                  from intermediate.int_leads_lifecycle as lifecycle
-                  where lifecycle.created_at is not null
-              )
-      ) as facts
-      where abs(contribution.won_amount_usd - facts.won_amount_usd) > 0.005
-  - name: assert_leads_created_match_leads
-    description: Leads over all rows equal the leads in the lifecycle table with a creation time.
-    sql: >-
-      select contribution.lead_count, facts.lead_count as facts_lead_count
-      from (
-          select coalesce(sum(leads_created_count), 0) as lead_count from marts.rpt_marketing_contribution_monthly
-      ) as contribution
-      cross join (
-          select count(*) as lead_count from intermediate.int_leads_lifecycle where created_at is not null
-      ) as facts
-      where contribution.lead_count <> facts.lead_count
-  - name: assert_funnel_counts_never_grow
-    description: >-
-      In every row MQLs, sales-qualified leads and converted opportunities are at most the leads, wasted MQLs at
-      most the MQLs, and won opportunities at most the converted ones.
-    sql: >-
-      select lead_month, channel
-      from marts.rpt_marketing_contribution_monthly
-      where
-          mql_count > leads_created_count
-          or sales_qualified_count > leads_created_count
-          or pipeline_opportunity_count > leads_created_count
-          or wasted_mql_count > mql_count
-          or won_opportunity_count > pipeline_opportunity_count
-*/
+    owner: team:marketing*/
 with
 
 lifecycle as (select * from intermediate.int_leads_lifecycle),

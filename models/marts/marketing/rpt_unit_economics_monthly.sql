@@ -31,26 +31,18 @@ owner: team:marketing
 kpis:
   - name: spend_usd
     formula: sum of ad spend in the reporting currency of the channel's campaigns in the month x the segment's share of the channel's MQLs that month (all of it in the unknown segment when the channel had no MQL)
-    numerator: n/a
-    denominator: n/a
     grain: month x channel (of the campaign's UTM source and medium) x segment (allocated by MQL mix)
     owner: team:marketing
   - name: new_customer_count
     formula: count of customers whose first paying month (movement new in fct_mrr_customer_months) is the month
-    numerator: n/a
-    denominator: n/a
     grain: month x channel (of the account's first won opportunity) x segment (of the account)
     owner: team:sales
   - name: mql_count
     formula: count of leads whose mql_at (shared definition) falls in the month
-    numerator: n/a
-    denominator: n/a
     grain: month x channel x segment (of the lead)
     owner: team:marketing
   - name: sales_qualified_count
     formula: count of leads whose sales_qualified_at (shared definition) falls in the month
-    numerator: n/a
-    denominator: n/a
     grain: month x channel x segment (of the lead)
     owner: team:sales
   - name: cac_usd
@@ -101,44 +93,7 @@ kpis:
     numerator: ltv_usd
     denominator: cac_usd
     grain: month x channel x segment
-    owner: team:revops
-assertions:
-  - name: assert_ad_spend_is_in_reporting_currency
-    description: >-
-      Every staged ad spend row is in the reporting currency; there is no exchange-rate table to convert others, so
-      a row in another currency stops the unit economics with the offending rows listed instead of mixing currencies.
-    sql: >-
-      select spend_date, platform, campaign_id, currency, spend_amount
-      from staging.stg_marketing__ad_spend_days
-      where currency is distinct from (select currency from definitions.reporting)
-  - name: assert_spend_matches_staged_ad_spend
-    description: Spend over all rows equals the staged ad spend in the reporting currency (allocation loses nothing).
-    sql: >-
-      select report.spend_usd, staged.spend_usd as staged_spend_usd
-      from (select coalesce(sum(spend_usd), 0) as spend_usd from marts.rpt_unit_economics_monthly) as report
-      cross join (
-          select coalesce(sum(spend_amount), 0) as spend_usd
-          from staging.stg_marketing__ad_spend_days
-          where currency = (select currency from definitions.reporting)
-      ) as staged
-      where abs(report.spend_usd - staged.spend_usd) > 0.005
-  - name: assert_new_customers_match_new_movements
-    description: New customers and new MRR over all rows equal the fact's new movements.
-    sql: >-
-      select report.new_customer_count, report.new_mrr_usd, facts.new_customer_count as facts_new_customer_count,
-          facts.new_mrr_usd as facts_new_mrr_usd
-      from (
-          select coalesce(sum(new_customer_count), 0) as new_customer_count, coalesce(sum(new_mrr_usd), 0) as new_mrr_usd
-          from marts.rpt_unit_economics_monthly
-      ) as report
-      cross join (
-          select count(*) as new_customer_count, coalesce(sum(new_mrr_usd), 0) as new_mrr_usd
-          from marts.fct_mrr_customer_months
-          where movement = 'new'
-      ) as facts
-      where report.new_customer_count <> facts.new_customer_count
-          or abs(report.new_mrr_usd - facts.new_mrr_usd) > 0.005
-*/
+    owner: team:revops*/
 with
 
 ad_spend as (select * from staging.stg_marketing__ad_spend_days),

@@ -19,20 +19,14 @@ owner: team:revops
 kpis:
   - name: spend_usd
     formula: sum over channels of the ad spend allocated to the segment in the month (by each channel's MQL mix)
-    numerator: n/a
-    denominator: n/a
     grain: month x segment
     owner: team:marketing
   - name: new_customer_count
     formula: count of customers whose first paying month is the month
-    numerator: n/a
-    denominator: n/a
     grain: month x segment (of the customer's CRM account)
     owner: team:sales
   - name: paid_new_customer_count
     formula: count of customers whose first paying month is the month, acquired through a paid channel
-    numerator: n/a
-    denominator: n/a
     grain: month x segment
     filters: channel of the customer is a paid channel (some ad spend maps to it)
     owner: team:marketing
@@ -83,36 +77,7 @@ kpis:
     numerator: ltv_usd
     denominator: cac_usd
     grain: month x segment
-    owner: team:revops
-assertions:
-  - name: assert_segment_spend_matches_staged_ad_spend
-    description: Spend over all rows equals the staged ad spend in the reporting currency.
-    sql: >-
-      select report.spend_usd, staged.spend_usd as staged_spend_usd
-      from (select coalesce(sum(spend_usd), 0) as spend_usd from marts.rpt_unit_economics_segments_monthly) as report
-      cross join (
-          select coalesce(sum(spend_amount), 0) as spend_usd
-          from staging.stg_marketing__ad_spend_days
-          where currency = (select currency from definitions.reporting)
-      ) as staged
-      where abs(report.spend_usd - staged.spend_usd) > 0.005
-  - name: assert_segment_new_customers_match_new_movements
-    description: New customers and new MRR over all rows equal the fact's new movements.
-    sql: >-
-      select report.new_customer_count, report.new_mrr_usd, facts.new_customer_count as facts_new_customer_count,
-          facts.new_mrr_usd as facts_new_mrr_usd
-      from (
-          select coalesce(sum(new_customer_count), 0) as new_customer_count, coalesce(sum(new_mrr_usd), 0) as new_mrr_usd
-          from marts.rpt_unit_economics_segments_monthly
-      ) as report
-      cross join (
-          select count(*) as new_customer_count, coalesce(sum(new_mrr_usd), 0) as new_mrr_usd
-          from marts.fct_mrr_customer_months
-          where movement = 'new'
-      ) as facts
-      where report.new_customer_count <> facts.new_customer_count
-          or abs(report.new_mrr_usd - facts.new_mrr_usd) > 0.005
-*/
+    owner: team:revops*/
 with
 
 channel_economics as (select * from marts.rpt_unit_economics_monthly),

@@ -27,8 +27,6 @@ owner: team:product
 kpis:
   - name: qualified_count
     formula: count of PQL workspaces (source pql) or MQL leads (source mql) whose qualification falls in the month
-    numerator: n/a
-    denominator: n/a
     grain: month x source (pql, mql)
     owner: team:product
   - name: qualified_to_sales_qualified_rate
@@ -54,14 +52,10 @@ kpis:
     owner: team:revops
   - name: new_customer_count
     formula: count of customers of the source whose first paying month is the month
-    numerator: n/a
-    denominator: n/a
     grain: first paying month x source (pql, mql, other)
     owner: team:revops
   - name: new_mrr_usd
     formula: sum of the first-month MRR of the customers of the source whose first paying month is the month
-    numerator: n/a
-    denominator: n/a
     grain: first paying month x source (pql, mql, other)
     owner: team:revops
   - name: nrr_12_month
@@ -70,41 +64,7 @@ kpis:
     denominator: new_mrr_usd
     grain: first paying month x source (pql, mql, other)
     filters: cohorts whose first paying month + 12 months is within the billing data
-    owner: team:success
-assertions:
-  - name: assert_new_mrr_matches_mrr_facts
-    description: New MRR and new customers over every month and source equal the new MRR and new customers of marts.fct_mrr_customer_months.
-    sql: >-
-      select report.new_mrr_usd, facts.new_mrr_usd as facts_new_mrr_usd,
-          report.customer_count, facts.customer_count as facts_customer_count
-      from (
-          select coalesce(sum(new_mrr_usd), 0) as new_mrr_usd, coalesce(sum(new_customer_count), 0) as customer_count
-          from marts.rpt_pql_revenue_monthly
-      ) as report
-      cross join (
-          select coalesce(sum(new_mrr_usd), 0) as new_mrr_usd, count(*) filter (where movement = 'new') as customer_count
-          from marts.fct_mrr_customer_months
-      ) as facts
-      where abs(report.new_mrr_usd - facts.new_mrr_usd) > 0.005 or report.customer_count <> facts.customer_count
-  - name: assert_pql_count_matches_workspaces
-    description: PQLs over every month equal the product-qualified workspaces.
-    sql: >-
-      select report.pql_count, facts.pql_count as facts_pql_count
-      from (
-          select coalesce(sum(qualified_count), 0) as pql_count from marts.rpt_pql_revenue_monthly where source = 'pql'
-      ) as report
-      cross join (
-          select count(*) as pql_count from intermediate.int_workspaces_product_qualified where pql_at is not null
-      ) as facts
-      where report.pql_count <> facts.pql_count
-  - name: assert_funnel_counts_never_grow
-    description: In every cohort, sales-qualified never exceeds qualified and won never exceeds sales-qualified.
-    sql: >-
-      select report_month, source, qualified_count, sales_qualified_count, won_count
-      from marts.rpt_pql_revenue_monthly
-      where sales_qualified_count > qualified_count or won_count > sales_qualified_count
-          or nrr_cohort_customer_count > new_customer_count
-*/
+    owner: team:success*/
 with
 
 workspaces as (select * from intermediate.int_workspaces_product_qualified),

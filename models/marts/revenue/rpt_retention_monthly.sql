@@ -65,8 +65,6 @@ kpis:
     owner: team:success
   - name: churn_rate_gap
     formula: honest_logo_churn_rate - naive_logo_churn_rate (null when either is null)
-    numerator: n/a
-    denominator: n/a
     grain: month x segment
     owner: team:revops
   - name: seat_churn_rate

@@ -10,18 +10,7 @@ description: >-
   touched is breached once the SLA has run out before the latest timestamp in the data (the latest lead, marketing
   engagement, task or meeting logged), not the wall clock, so a rebuild of the same data gives the same table.
 grain: [lead_id]
-owner: team:sales
-assertions:
-  - name: assert_one_row_per_mql
-    description: Every lead with an MQL under the shared definition has exactly one row, and no other lead has one.
-    sql: >-
-      select facts.lead_count, lifecycle.lead_count as lifecycle_lead_count
-      from (select count(*) as lead_count from marts.fct_speed_to_lead) as facts
-      cross join (
-          select count(*) as lead_count from intermediate.int_leads_lifecycle where mql_at is not null
-      ) as lifecycle
-      where facts.lead_count <> lifecycle.lead_count
-*/
+owner: team:sales*/
 with
 
 lifecycle as (select * from intermediate.int_leads_lifecycle),

@@ -12,34 +12,24 @@ owner: team:sales
 kpis:
   - name: mql_count
     formula: count of leads whose MQL falls in the period
-    numerator: n/a
-    denominator: n/a
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     owner: team:marketing
   - name: touched_count
     formula: count of those MQLs with a sales touch at or after the MQL
-    numerator: n/a
-    denominator: n/a
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     owner: team:sales
   - name: within_sla_count
     formula: count of those MQLs first touched within the speed-to-lead SLA minutes of the MQL
-    numerator: n/a
-    denominator: n/a
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     owner: team:sales
   - name: sla_breached_count
     formula: >-
       count of those MQLs first touched after the SLA, or never touched with the SLA run out by the data's latest
       timestamp
-    numerator: n/a
-    denominator: n/a
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     owner: team:sales
   - name: never_touched_count
     formula: count of those MQLs with no sales touch at or after the MQL
-    numerator: n/a
-    denominator: n/a
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     owner: team:sales
   - name: sla_adherence_rate
@@ -50,8 +40,6 @@ kpis:
     owner: team:sales
   - name: median_minutes_to_first_touch
     formula: median of minutes from MQL to first touch over the touched MQLs (null when none was touched)
-    numerator: n/a
-    denominator: n/a
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     filters: touched MQLs only
     owner: team:sales
@@ -59,42 +47,9 @@ kpis:
     formula: >-
       90th percentile (continuous, interpolated) of minutes from MQL to first touch over the touched MQLs (null
       when none was touched)
-    numerator: n/a
-    denominator: n/a
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     filters: touched MQLs only
-    owner: team:sales
-assertions:
-  - name: assert_period_totals_match_facts
-    description: >-
-      For each period type (week, month), MQLs, MQLs within the SLA and MQLs never touched summed over all rows
-      equal the counts in fct_speed_to_lead.
-    sql: >-
-      select period_types.period_type, rolled_up.mql_count, rolled_up.within_sla_count, rolled_up.never_touched_count,
-          facts.mql_count as facts_mql_count, facts.within_sla_count as facts_within_sla_count,
-          facts.never_touched_count as facts_never_touched_count
-      from (select 'week' as period_type union all select 'month' as period_type) as period_types
-      left join (
-          select
-              period_type,
-              sum(mql_count) as mql_count,
-              sum(within_sla_count) as within_sla_count,
-              sum(never_touched_count) as never_touched_count
-          from marts.rpt_speed_to_lead_periods
-          group by period_type
-      ) as rolled_up on period_types.period_type = rolled_up.period_type
-      cross join (
-          select
-              count(*) as mql_count,
-              count(*) filter (where is_within_sla) as within_sla_count,
-              count(*) filter (where is_never_touched) as never_touched_count
-          from marts.fct_speed_to_lead
-      ) as facts
-      where
-          coalesce(rolled_up.mql_count, 0) <> facts.mql_count
-          or coalesce(rolled_up.within_sla_count, 0) <> facts.within_sla_count
-          or coalesce(rolled_up.never_touched_count, 0) <> facts.never_touched_count
-*/
+    owner: team:sales*/
 with
 
 facts as (select * from marts.fct_speed_to_lead),
