@@ -169,7 +169,8 @@ def publish_pending(
     """Swap the audited pending table in for the live one, in one transaction.
 
     The model's cross-model assertions run inside that transaction, against the new table as it will be seen; if
-    a blocking one (severity `error`) fails, the transaction rolls back, the live table is the last good one again, and the pending one is dropped.
+    a blocking one (severity `error`) fails, the transaction rolls back, the live table is the last good one again,
+    and the pending one is dropped.
     With `days` (a partial rebuild of a day-partitioned model), only those days of the live table are replaced, and
     assertions that can check just those days do. Returns whether the table was published, and the assertion
     results.

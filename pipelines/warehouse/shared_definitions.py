@@ -219,7 +219,10 @@ def _segment_bands(document: dict[str, Any]) -> tuple[SegmentBand, ...]:
 
 
 def late_arrival_days(path: Path) -> int:
-    """The lookback, in days, of a partial rebuild of day-partitioned product events (see pipelines/spec/partitions.py)."""
+    """The lookback, in days, of a partial rebuild of day-partitioned product events.
+
+    See pipelines/spec/partitions.py.
+    """
     return int(load_definitions(path).thresholds["product_events_late_arrival_days"])
 
 
