@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pipelines.warehouse import suites
+from pipelines.warehouse import suite_run, suites
 from pipelines.warehouse.suites import (
     ExpectationOutcome,
     Suite,
@@ -611,7 +611,7 @@ def test_references_reach_great_expectations_as_suite_parameters(tmp_path: Path,
         ],
     )
     assert suite.expectations[0]["kwargs"]["min_value"] == {"$definition": "mql.score_threshold"}
-    prepared = suites._prepare(suite, 0, suite.expectations[0], DEFINITIONS)
+    prepared = suite_run._prepare(suite, 0, suite.expectations[0], DEFINITIONS)
     assert prepared.kwargs["min_value"] == {"$PARAMETER": "mql__score_threshold"}
     assert prepared.parameters == {"mql__score_threshold": 40}
     (below,) = run_suite(suite, leads({"L01": {"score_at_mql": 39}}), DEFINITIONS, ["lead_id"]).outcomes
