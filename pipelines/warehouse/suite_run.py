@@ -6,6 +6,7 @@ imported only inside the functions that validate: its import costs seconds.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pipelines.spec.suite_schema import (
 from pipelines.warehouse.suite_results import SAMPLE_SIZE, SuiteResult, outcome_of
 
 if TYPE_CHECKING:
-    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations import Expectation
 
 # The key GE carries through from an expectation's meta to its result, to pair results with expectations: GE returns
 # results in its own order (expectations that raised first), and unsaved expectations have no id.
@@ -57,22 +58,30 @@ def _to_great_expectations(
 ) -> list[Expectation]:
     """Build each expectation from its snake_case type; its position in the suite (`positions`, by default 0..n-1)
     rides along in `meta` to find its result."""
-    from great_expectations.exceptions import ExpectationNotFoundError
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
+    classes = _expectation_classes()
     built = []
     for position, expectation in zip(positions or range(len(resolved)), resolved, strict=True):
         where = f"{suite.path}: suite {suite.name}: expectation {position + 1} {expectation_label(expectation)}"
-        configuration = ExpectationConfiguration(
-            type=expectation["type"], kwargs=dict(expectation["kwargs"]), meta={_POSITION: position}
-        )
+        expectation_class = classes.get(str(expectation["type"]))
+        if expectation_class is None:
+            raise SuiteError(f"{where}: Great Expectations has no expectation `{expectation['type']}`")
         try:
-            built.append(configuration.to_domain_obj())
-        except ExpectationNotFoundError as error:
-            raise SuiteError(f"{where}: Great Expectations has no expectation `{expectation['type']}`") from error
+            built.append(expectation_class(**dict(expectation["kwargs"]), meta={_POSITION: position}))
         except Exception as error:  # GE raises pydantic errors (and others) for kwargs it cannot accept.
             raise SuiteError(f"{where}: invalid kwargs: {error}") from error
     return built
+
+
+@functools.cache
+def _expectation_classes() -> dict[str, type[Expectation]]:
+    """Great Expectations' own expectations by their snake_case type, from its public `gx.expectations` namespace."""
+    import great_expectations as gx
+
+    return {
+        value.expectation_type: value
+        for value in vars(gx.expectations).values()
+        if isinstance(value, type) and issubclass(value, gx.expectations.Expectation) and value.expectation_type
+    }
 
 
 def run_suite(
@@ -198,9 +207,9 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
         sql = condition_sql(str(condition))
     except ConditionError as error:
         return _Prepared(kind, kwargs, parameters, computed, str(error))
-    from great_expectations.expectations.conditions import Column
+    from pipelines.warehouse.ge_duckdb import row_condition_is_true
 
-    kwargs["row_condition"] = Column(_condition_column(position)) == True  # noqa: E712 (a GE condition, not a test)
+    kwargs["row_condition"] = row_condition_is_true(_condition_column(position))
     computed[_condition_column(position)] = f"coalesce({sql}, false)"
     return _Prepared(kind, kwargs, parameters, computed, None)
 
