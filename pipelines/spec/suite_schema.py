@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, ValidationError
+
+from pipelines.spec.definitions_reader import KeyPath, Problem, report, schema_problems
+from pipelines.spec.definitions_schema import Section
 
 SEVERITIES: tuple[str, ...] = ("error", "warn")
 BLOCKING_SEVERITY = "error"
@@ -23,8 +28,6 @@ FIELD_KEY = "$field"
 APPEND_KEY = "$append"
 PANDAS_CONDITION_PARSER = "pandas"
 
-_SUITE_KEYS: tuple[str, ...] = ("name", "model", "severity", "description", "expectations")
-_EXPECTATION_KEYS: tuple[str, ...] = ("type", "description", "kwargs")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _MODEL = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 _COLUMN_KWARGS: tuple[str, ...] = ("column", "column_A", "column_B")
@@ -82,41 +85,55 @@ def load_suites(directory: Path) -> list[Suite]:
 
 
 def _load_suite(path: Path) -> Suite:
-    """Parse and check one suite file."""
+    """Parse and check one suite file: every problem of its shape, each with the suite and the key path."""
+    document = _read_json(path)
+    if isinstance(document, dict) and isinstance(document.get("expectations"), list):
+        document = {
+            **document,
+            "expectations": [_with_definition_references(item) for item in document["expectations"]],
+        }
+    subject = (
+        f"suite {document['name']}" if isinstance(document, dict) and isinstance(document.get("name"), str) else None
+    )
     try:
-        document = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise SuiteError(f"{path}: not valid JSON: {error}") from error
-    if not isinstance(document, dict):
-        raise SuiteError(f"{path}: a suite must be a JSON object")
-    _check_keys(path, "the suite", document, _SUITE_KEYS)
-    name, model, severity, description = (document[key] for key in ("name", "model", "severity", "description"))
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise SuiteError(f"{path}: `name` must be lower snake_case (it becomes a Dagster check name), got {name!r}")
-    if not isinstance(model, str) or not _MODEL.match(model):
-        raise SuiteError(f"{path}: suite {name}: `model` must be `schema.table`, got {model!r}")
-    if severity not in SEVERITIES:
-        raise SuiteError(f"{path}: suite {name}: `severity` must be one of {', '.join(SEVERITIES)}, got {severity!r}")
-    if not isinstance(description, str) or not description.strip():
-        raise SuiteError(f"{path}: suite {name}: `description` must say what the suite guarantees")
-    expectations = document["expectations"]
-    if not isinstance(expectations, list) or not expectations:
-        raise SuiteError(f"{path}: suite {name}: `expectations` must be a non-empty list")
-    expectations = [_with_definition_references(expectation) for expectation in expectations]
-    for position, expectation in enumerate(expectations, start=1):
-        _check_expectation(path, name, position, expectation)
+        suite = SuiteFile.model_validate(document)
+    except ValidationError as error:
+        raise SuiteError(report(path, schema_problems(error.errors(), SuiteFile), {}, subject)) from None
+    problems = list(suite.problems())
+    if problems:
+        raise SuiteError(report(path, problems, {}, subject))
     return Suite(
-        name=name,
-        model=model,
-        severity=severity,
-        description=description,
-        expectations=tuple(expectations),
+        name=suite.name,
+        model=suite.model,
+        severity=suite.severity,
+        description=suite.description,
+        expectations=tuple(document["expectations"]),
         path=path,
     )
 
 
+def _read_json(path: Path) -> Any:
+    """The parsed file; a key written twice is an error (JSON would silently keep the last one)."""
+
+    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise SuiteError(f"{path}: the key {twice[0]!r} is written twice in one object: merge the two")
+        return dict(pairs)
+
+    try:
+        return json.loads(path.read_text(), object_pairs_hook=refuse_duplicates)
+    except json.JSONDecodeError as error:
+        raise SuiteError(f"{path}: not valid JSON: {error}") from error
+
+
 def _with_definition_references(value: Any) -> Any:
-    """GE's spelling of a reference, `{"$PARAMETER": "dotted.path"}`, read as `{"$definition": "dotted.path"}`."""
+    """Every spelling of a definition reference read as `{"$definition": "dotted.path"}`, the one the code uses.
+
+    GE's own spelling, `{"$PARAMETER": "dotted.path"}`, is accepted too. This is the only place that knows the
+    spellings: a new one is added here.
+    """
     if isinstance(value, list):
         return [_with_definition_references(item) for item in value]
     if isinstance(value, dict):
@@ -127,56 +144,88 @@ def _with_definition_references(value: Any) -> Any:
     return value
 
 
-def _check_keys(path: Path, where: str, document: Mapping[str, Any], expected: Sequence[str]) -> None:
-    """Missing and unknown keys both fail, so a misspelt key is not silently ignored."""
-    missing = [key for key in expected if key not in document]
-    unknown = sorted(set(document) - set(expected))
-    if missing:
-        raise SuiteError(f"{path}: {where} is missing {', '.join(f'`{key}`' for key in missing)}")
-    if unknown:
-        raise SuiteError(f"{path}: {where} has unknown key(s) {', '.join(f'`{key}`' for key in unknown)}")
+# --- The schema ------------------------------------------------------------------------------------------------------
 
 
-def _check_expectation(path: Path, suite_name: str, position: int, expectation: Any) -> None:
-    """The shape of one expectation; whether GE knows its type is checked when it is built (GE's import is slow)."""
-    where = f"suite {suite_name}: expectation {position}"
-    if not isinstance(expectation, dict):
-        raise SuiteError(f"{path}: {where} must be an object")
-    _check_keys(path, where, expectation, _EXPECTATION_KEYS)
-    kind, description, kwargs = expectation["type"], expectation["description"], expectation["kwargs"]
-    if not isinstance(kind, str) or not kind.startswith("expect_"):
-        raise SuiteError(f"{path}: {where}: `type` must be a Great Expectations type such as expect_..., got {kind!r}")
-    where = f"suite {suite_name}: expectation {position} {kind}"
-    if not isinstance(description, str) or not description.strip():
-        raise SuiteError(f"{path}: {where}: `description` must say in words what it checks")
-    if not isinstance(kwargs, dict):
-        raise SuiteError(f"{path}: {where}: `kwargs` must be an object")
-    if "row_condition" in kwargs and kwargs.get("condition_parser") != PANDAS_CONDITION_PARSER:
-        raise SuiteError(
-            f'{path}: {where}: a `row_condition` needs "condition_parser": "pandas" (pandas query syntax, run as SQL)'
+def _snake_case_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"must be lower snake_case (it becomes a Dagster check name), not {value!r}")
+    return value
+
+
+def _model_name(value: str) -> str:
+    if not _MODEL.match(value):
+        raise ValueError(
+            f"must be `schema.table` in lower snake_case, such as intermediate.int_leads_lifecycle, not {value!r}"
         )
-    _check_references(path, where, kwargs)
+    return value
 
 
-def _check_references(path: Path, where: str, value: Any) -> None:
+def _expectation_type(value: str) -> str:
+    # Whether GE knows the type is checked when the suite is built: GE's import is slow.
+    if not value.startswith("expect_"):
+        raise ValueError(
+            f"must be a Great Expectations type such as expect_column_values_to_not_be_null, not {value!r}"
+        )
+    return value
+
+
+def _sentence(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must say in words what is checked")
+    return value
+
+
+class ExpectationEntry(Section):
+    """One expectation as written: a GE type, what it checks in words, and its kwargs (definitions referenced)."""
+
+    type: Annotated[str, AfterValidator(_expectation_type)]
+    description: Annotated[str, AfterValidator(_sentence)]
+    kwargs: dict[str, Any]
+
+    def problems(self) -> Iterator[Problem]:
+        if "row_condition" in self.kwargs and self.kwargs.get("condition_parser") != PANDAS_CONDITION_PARSER:
+            yield Problem(
+                ("kwargs", "condition_parser"),
+                f'must be "{PANDAS_CONDITION_PARSER}" beside a row_condition (pandas query syntax, run as SQL)',
+            )
+        yield from _reference_problems(self.kwargs, ("kwargs",))
+
+
+class SuiteFile(Section):
+    """A whole suite file."""
+
+    name: Annotated[str, AfterValidator(_snake_case_name)]
+    model: Annotated[str, AfterValidator(_model_name)]
+    severity: Literal["error", "warn"]
+    description: Annotated[str, AfterValidator(_sentence)]
+    expectations: Annotated[list[ExpectationEntry], Field(min_length=1)]
+
+    def problems(self) -> Iterator[Problem]:
+        for index, expectation in enumerate(self.expectations):
+            for problem in expectation.problems():
+                yield Problem(("expectations", index, *problem.path), problem.message)
+
+
+def _reference_problems(value: Any, path: KeyPath) -> Iterator[Problem]:
     """Every `$definition` reference is well formed; whether its path exists needs the definitions, at run time."""
     if isinstance(value, list):
-        for item in value:
-            _check_references(path, where, item)
+        for index, item in enumerate(value):
+            yield from _reference_problems(item, (*path, index))
     elif isinstance(value, dict):
-        if DEFINITION_KEY in value or FIELD_KEY in value:
-            if set(value) - {DEFINITION_KEY, FIELD_KEY, APPEND_KEY} or not isinstance(value.get(DEFINITION_KEY), str):
-                raise SuiteError(
-                    f'{path}: {where}: a reference is {{"{DEFINITION_KEY}": "dotted.path"}}, optionally with '
-                    f'"{FIELD_KEY}", got {json.dumps(value)}'
-                )
-            if APPEND_KEY in value and not isinstance(value[APPEND_KEY], str):
-                raise SuiteError(f"{path}: {where}: `{APPEND_KEY}` must be a dotted path, got {json.dumps(value)}")
-            if FIELD_KEY in value and not isinstance(value[FIELD_KEY], str):
-                raise SuiteError(f"{path}: {where}: `{FIELD_KEY}` must name a field, got {json.dumps(value)}")
-            return
-        for item in value.values():
-            _check_references(path, where, item)
+        if DEFINITION_KEY not in value and FIELD_KEY not in value:
+            for key, item in value.items():
+                yield from _reference_problems(item, (*path, key))
+        elif set(value) - {DEFINITION_KEY, FIELD_KEY, APPEND_KEY} or not isinstance(value.get(DEFINITION_KEY), str):
+            yield Problem(
+                path,
+                f'a reference is {{"{DEFINITION_KEY}": "dotted.path"}}, optionally with "{FIELD_KEY}" and '
+                f'"{APPEND_KEY}", not {json.dumps(value)}',
+            )
+        else:
+            for key, what in ((APPEND_KEY, "a dotted path"), (FIELD_KEY, "the name of a field")):
+                if key in value and not isinstance(value[key], str):
+                    yield Problem((*path, key), f"must be {what}, not {json.dumps(value[key])}")
 
 
 def suite_columns(suite: Suite, available: Sequence[str]) -> list[str]:
