@@ -13,14 +13,15 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field, ValidationError
 
 from pipelines.spec.definitions_reader import KeyPath, Problem, report, schema_problems
 from pipelines.spec.definitions_schema import Section
 
-SEVERITIES: tuple[str, ...] = ("error", "warn")
+Severity = Literal["error", "warn"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 BLOCKING_SEVERITY = "error"
 DEFINITION_KEY = "$definition"
 PARAMETER_KEY = "$PARAMETER"
@@ -197,7 +198,7 @@ class SuiteFile(Section):
 
     name: Annotated[str, AfterValidator(_snake_case_name)]
     model: Annotated[str, AfterValidator(_model_name)]
-    severity: Literal["error", "warn"]
+    severity: Severity
     description: Annotated[str, AfterValidator(_sentence)]
     expectations: Annotated[list[ExpectationEntry], Field(min_length=1)]
 
