@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipelines.orchestration.assets import definitions_assets, model_asset, raw_asset
 from pipelines.orchestration.guard_checks import VolumeGuard
@@ -27,6 +26,11 @@ from pipelines.warehouse.suites import Suite, SuiteError, load_suites
 BUILD_JOB = "build_everything"
 PUBLISH_KEY = ("published", "bi_snapshot")
 PUBLISH_GROUP = "publish"
+# The run tags that make one run cover a range of partitions, as Dagster's documentation spells them for launching a
+# single-run backfill. Dagster exports no public name for them; `dg.RunRequest(tags=...).partition_key_range` reads
+# them back, which a unit test checks.
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 class PublishTarget(dg.ConfigurableResource):

@@ -5,6 +5,9 @@ the first, and `.nan` makes every comparison false (zero MQLs). The loader here 
 every key is, so every problem, whether found here, by the schema (pipelines/spec/definitions_schema.py) or by its
 rules,
 is reported as `file:line: dotted.key: what is wrong`.
+
+The source contract (pipelines/spec/sources_schema.py) and the suite files (pipelines/spec/suite_schema.py) are read
+and reported the same way; a suite's problems also name the suite (`file: suite name: dotted.key: what is wrong`).
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 from pydantic_core import ErrorDetails
 
 KeyPath = tuple[Any, ...]
@@ -116,13 +119,18 @@ def read_document(path: Path, text: str) -> tuple[Any, dict[KeyPath, int]]:
     return document, loader.lines
 
 
-def report(path: Path, problems: Iterable[Problem], lines: dict[KeyPath, int]) -> str:
-    """One line per problem, `file:line: dotted.key: message`, in the order of the file."""
+def report(path: Path, problems: Iterable[Problem], lines: dict[KeyPath, int], subject: str | None = None) -> str:
+    """One line per problem, `file:line: dotted.key: message`, in the order of the file.
+
+    `subject` names what the file holds when the key path alone does not (`suite mql_definitions`): it follows the
+    file and line. A file read without lines (JSON) gives `file: dotted.key: message`.
+    """
     located = [
         (problem.line or _line_of(problem.path, lines), _dotted(problem.path), problem.message) for problem in problems
     ]
+    about = f" {subject}:" if subject else ""
     return "\n".join(
-        f"{path}:{line}: {key}: {message}" if line else f"{path}: {key}: {message}"
+        f"{path}:{line}:{about} {key}: {message}" if line else f"{path}:{about} {key}: {message}"
         for line, key, message in sorted(located, key=lambda item: (item[0], item[1]))
     )
 
@@ -182,6 +190,7 @@ def _schema_problem(error: ErrorDetails, schema: type[BaseModel]) -> Problem:
         "int_type": f"must be a whole number, not {_shown(value)}",
         "float_type": f"must be a number, not {_shown(value)}",
         "string_type": f"must be text, not {_shown(value)}",
+        "bool_type": f"must be true or false, not {_shown(value)}",
         "list_type": f"must be a list, not {_shown(value)}",
         "dict_type": f"must be a mapping of keys to values, not {_shown(value)}",
         "model_type": f"must be a mapping of keys to values, not {_shown(value)}",
@@ -225,15 +234,36 @@ def _suggestions(path: KeyPath, schema: type[BaseModel]) -> list[str]:
 
 def _allowed(path: KeyPath, schema: type[BaseModel]) -> list[str]:
     """The keys the section holding `path` accepts."""
-    model: type[BaseModel] | None = schema
+    annotation: Any = schema
     for part in path[:-1]:
-        if model is None:
+        annotation = _annotation_at(annotation, part)
+        if annotation is None:
             return []
-        if isinstance(part, int):  # an item of a list of sections
-            continue
-        field = model.model_fields.get(part)
-        model = _section_in(field.annotation) if field else None
+    model = _section_in(annotation)
     return list(model.model_fields) if model else []
+
+
+def _annotation_at(annotation: Any, part: Any) -> Any:
+    """The type of the value at key (or index) `part` inside a value of type `annotation`, or None if unknown.
+
+    Sections give their fields' types; a mapping of names to sections (a source's tables, say) its value type; a list
+    of sections its item type; `Annotated` types and unions the first of their arguments that has the part.
+    """
+    if get_origin(annotation) is None and inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+        fields = annotation.model_fields
+        if issubclass(annotation, RootModel):  # its keys are the keys of the mapping it holds
+            return _annotation_at(fields["root"].annotation, part)
+        return fields[part].annotation if isinstance(part, str) and part in fields else None
+    origin, arguments = get_origin(annotation), get_args(annotation)
+    if origin in (dict, Mapping) and len(arguments) == 2 and not isinstance(part, int):
+        return arguments[1]
+    if origin in (list, tuple, Sequence) and arguments and isinstance(part, int):
+        return arguments[0]
+    for argument in arguments:
+        found = _annotation_at(argument, part)
+        if found is not None:
+            return found
+    return None
 
 
 def _section_in(annotation: Any) -> type[BaseModel] | None:

@@ -7,33 +7,15 @@ The contracts live in `models/sources.yml`. A raw table is loaded from `<raw_dir
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlglot
-import yaml
-from sqlglot import exp
+# The contract's schema and its error live in sources_schema.py; `SourceContractError` is imported from here too.
+from pipelines.spec.sources_schema import DATE_TYPES, SourceContractError, TableSpec, read_contract
 
-SUPPORTED_TYPES = frozenset({"varchar", "boolean", "integer", "bigint", "double", "date", "timestamp", "json"})
-# `decimal(p,s)`: money, cast by staging to a fixed precision (a value beyond it would fail the cast).
-DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 # Types whose values can be NaN or infinite: a NaN passes a cast to double and breaks every sum it enters.
 NUMERIC_TYPES = ("double", "decimal")
-
-
-def supported_type(column_type: str) -> bool:
-    """Whether a contract type is one the raw load can validate: a plain type, or `decimal(p,s)` with s <= p <= 38."""
-    match = DECIMAL_TYPE.match(column_type)
-    if match:
-        precision, scale = int(match.group(1)), int(match.group(2))
-        return 0 < precision <= 38 and scale <= precision
-    return column_type in SUPPORTED_TYPES
-
-
-class SourceContractError(ValueError):
-    """A raw file that breaks its contract (a required column is missing, say); the message names file and column."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +41,6 @@ class SourceColumn:
         return self.type.split("(")[0] in NUMERIC_TYPES
 
 
-# How date and timestamp columns are checked against the data horizon (see `horizon_rules`).
-DATE_KINDS = ("past", "scheduled", "history_end")
-DATE_TYPES = frozenset({"date", "timestamp"})
 # The DuckDB variables a raw load sets to the bounds of the data horizon (see pipelines/warehouse/horizon.py). Unset,
 # they are
 # NULL and no row breaks a horizon rule.
@@ -264,139 +243,43 @@ def _close_match(name: str, candidates: list[str]) -> str | None:
     return lowered[close[0]] if close else None
 
 
-def _parse_rule(path: Path, where: str, item: object) -> QuarantineRule:
-    """A table's own quarantine rule, checked to be one boolean condition and nothing else."""
-    if not isinstance(item, dict) or not {"rule", "description", "when"} <= set(item):
-        raise SourceContractError(f"{path}: {where} needs a rule, a description and when")
-    name, condition = str(item["rule"]), str(item["when"])
-    if not name.isidentifier() or not name.islower():
-        raise SourceContractError(f"{path}: {where}: rule {name!r} must be a snake_case name")
-    try:
-        parsed = sqlglot.parse(f"select 1 where {condition}", dialect="duckdb")
-    except sqlglot.errors.ParseError as error:
-        raise SourceContractError(f"{path}: {where}: `when` is not a SQL condition: {error}") from error
-    if len(parsed) != 1 or parsed[0] is None or any(parsed[0].find_all(exp.Subquery, exp.Command)):
-        raise SourceContractError(f"{path}: {where}: `when` must be one condition over the row, without subqueries")
-    return QuarantineRule(name=name, description=str(item["description"]).strip(), when=condition)
-
-
-ERASURE_KINDS = ("email", "lead_id", "contact_id")
-
-
-def _parse_erasure(
-    path: Path, where: str, spec: dict, columns: set[str]
-) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], str, tuple[str, ...]]:
-    """A table's `personal_keys` (column: kind or [kinds]), `on_erasure` and `personal_columns`, checked."""
-    keys = []
-    for column, kinds in (spec.get("personal_keys") or {}).items():
-        kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-        if column not in columns:
-            raise SourceContractError(f"{path}: {where}.personal_keys names {column!r}, not a contract column")
-        unknown = [kind for kind in kinds if kind not in ERASURE_KINDS]
-        if unknown or not kinds:
-            raise SourceContractError(
-                f"{path}: {where}.personal_keys.{column}: kinds must be among {', '.join(ERASURE_KINDS)}"
-            )
-        keys.append((column, kinds))
-    action = str(spec.get("on_erasure", "drop"))
-    if action not in ("drop", "redact"):
-        raise SourceContractError(f"{path}: {where}.on_erasure must be drop or redact, not {action!r}")
-    personal = tuple(spec.get("personal_columns") or ())
-    if action == "redact" and (not personal or not set(personal) <= columns):
-        raise SourceContractError(f"{path}: {where}: on_erasure redact needs personal_columns from the contract")
-    return tuple(keys), action, personal
-
-
 def load_sources(path: Path) -> list[SourceTable]:
-    """Parse `sources.yml` into source tables, failing fast on a malformed entry."""
-    document = yaml.safe_load(path.read_text())
-    tables: list[SourceTable] = []
-    for source, spec in document.items():
-        for table, table_spec in spec["tables"].items():
-            columns = []
-            for column, column_spec in table_spec["columns"].items():
-                column_type = str(column_spec["type"]).replace(" ", "").lower()
-                if not supported_type(column_type):
-                    raise SourceContractError(
-                        f"{path}: {source}.{table}.{column} has unknown type {column_spec['type']} "
-                        f"(use one of {', '.join(sorted(SUPPORTED_TYPES))} or decimal(p,s))"
-                    )
-                renamed_from = column_spec.get("renamed_from") or ()
-                dates = str(column_spec.get("dates", "past"))
-                if dates not in DATE_KINDS or ("dates" in column_spec and column_type not in DATE_TYPES):
-                    raise SourceContractError(
-                        f"{path}: {source}.{table}.{column}: `dates` must be one of {', '.join(DATE_KINDS)}, "
-                        "on a date or timestamp column"
-                    )
-                columns.append(
-                    SourceColumn(
-                        name=column,
-                        type=column_type,
-                        required=bool(column_spec.get("required", False)),
-                        description=str(column_spec.get("description", "")),
-                        dates=dates,
-                        renamed_from=(renamed_from,) if isinstance(renamed_from, str) else tuple(renamed_from),
-                        free_text=_parse_free_text(path, f"{source}.{table}.{column}", column_spec, column_type),
-                    )
-                )
-            _check_renames(path, f"{source}.{table}", columns)
-            personal_keys, on_erasure, personal_columns = _parse_erasure(
-                path, f"{source}.{table}", table_spec, {column.name for column in columns}
+    """Parse `sources.yml` into source tables; every problem of the file is reported at once (sources_schema.py)."""
+    contract = read_contract(path)
+    return [
+        _source_table(source, name, spec.owner, table)
+        for source, spec in contract.root.items()
+        for name, table in spec.tables.items()
+    ]
+
+
+def _source_table(source: str, name: str, source_owner: str, spec: TableSpec) -> SourceTable:
+    """One validated table of the contract, with the defaults of the keys it leaves out."""
+    return SourceTable(
+        source=source,
+        name=name,
+        description=spec.description.strip(),
+        owner=spec.owner if spec.owner is not None else source_owner,
+        primary_key=tuple(spec.primary_key),
+        columns=tuple(
+            SourceColumn(
+                name=column,
+                type=column_spec.type,
+                required=column_spec.required,
+                description=column_spec.description,
+                dates=column_spec.dates or "past",
+                renamed_from=tuple(column_spec.renamed_from or ()),
+                free_text=column_spec.free_text,
             )
-            tables.append(
-                SourceTable(
-                    source=source,
-                    name=table,
-                    description=str(table_spec.get("description", "")).strip(),
-                    owner=str(table_spec.get("owner", spec["owner"])),
-                    primary_key=tuple(table_spec["primary_key"]),
-                    columns=tuple(columns),
-                    version_order=tuple(table_spec.get("version_order", DEFAULT_VERSION_ORDER)),
-                    rules=tuple(
-                        _parse_rule(path, f"{source}.{table}.quarantine[{index}]", item)
-                        for index, item in enumerate(table_spec.get("quarantine") or [])
-                    ),
-                    personal_keys=personal_keys,
-                    on_erasure=on_erasure,
-                    personal_columns=personal_columns,
-                    partitioned_by_day=_parse_partition_days(
-                        path, f"{source}.{table}", table_spec, {c.name: c.type for c in columns}
-                    ),
-                )
-            )
-    return tables
-
-
-def _check_renames(path: Path, where: str, columns: list[SourceColumn]) -> None:
-    """An old spelling must be a plain name, and not the name (or old name) of another contract column."""
-    seen = {column.name.lower() for column in columns}
-    for column in columns:
-        for old in column.renamed_from:
-            if not old.isidentifier() or old.lower() in seen:
-                raise SourceContractError(
-                    f"{path}: {where}.{column.name}.renamed_from names {old!r}: it must be a plain name used by no "
-                    "other contract column"
-                )
-            seen.add(old.lower())
-
-
-def _parse_free_text(path: Path, where: str, spec: dict, column_type: str) -> bool:
-    """`free_text: true` marks a text column whose personal-looking values are redacted at the raw load."""
-    value = spec.get("free_text", False)
-    if not isinstance(value, bool):
-        raise SourceContractError(f"{path}: {where}.free_text must be true or false, not {value!r}")
-    if value and column_type != "varchar":
-        raise SourceContractError(f"{path}: {where}.free_text applies to varchar columns only, not {column_type}")
-    return value
-
-
-def _parse_partition_days(path: Path, where: str, spec: dict, types: dict[str, str]) -> tuple[str, ...]:
-    """`partitioned_by_day`: one timestamp column or a list of them, tried in order."""
-    value = spec.get("partitioned_by_day") or ()
-    columns = (value,) if isinstance(value, str) else tuple(value)
-    for column in columns:
-        if types.get(column) not in ("timestamp", "date"):
-            raise SourceContractError(
-                f"{path}: {where}.partitioned_by_day names {column!r}, not a timestamp or date column of the contract"
-            )
-    return columns
+            for column, column_spec in spec.columns.items()
+        ),
+        version_order=DEFAULT_VERSION_ORDER if spec.version_order is None else tuple(spec.version_order),
+        rules=tuple(
+            QuarantineRule(name=rule.rule, description=rule.description.strip(), when=rule.when)
+            for rule in spec.quarantine or ()
+        ),
+        personal_keys=tuple((column, tuple(kinds)) for column, kinds in (spec.personal_keys or {}).items()),
+        on_erasure=spec.on_erasure,
+        personal_columns=tuple(spec.personal_columns or ()),
+        partitioned_by_day=tuple(spec.partitioned_by_day or ()),
+    )

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 if TYPE_CHECKING:
-    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.core import ExpectationSuiteValidationResult
     from great_expectations.datasource.fluent import SQLDatasource
-    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations import Expectation
 
 DATASOURCE = "flywheel_duckdb"
 # A connection string only names the dialect: every query goes to the connection lent by `lend`.
@@ -107,6 +107,8 @@ def _datasource() -> SQLDatasource:
     Created on first use, inside `lend` (adding a datasource tests its connection).
     """
     import great_expectations as gx
+
+    # The type of `context.variables.progress_bars`: Great Expectations exports no public name for it.
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from sqlalchemy.pool import StaticPool
 
@@ -144,3 +146,14 @@ def validate_query(
             return batch.validate(suite, expectation_parameters=dict(parameters), result_format=dict(result_format))
         finally:
             datasource.delete_asset(name)
+
+
+def row_condition_is_true(column: str) -> Any:
+    """A GE row condition: the rows where the boolean `column` of the validated query is true.
+
+    Great Expectations 1.x builds conditions from `Column` objects (a string condition is deprecated) but exports no
+    public name for `Column`: this is the only place that imports it.
+    """
+    from great_expectations.expectations.row_conditions import Column
+
+    return Column(column) == True  # noqa: E712 (a GE condition, not a test)

@@ -207,7 +207,9 @@ def test_free_text_is_a_contract_attribute_of_text_columns(tmp_path: Path) -> No
         "crm:\n  owner: team:sales\n  tables:\n    lead:\n      primary_key: [id]\n      columns:\n"
         "        id: {type: varchar, required: true}\n        employees: {type: integer, free_text: true}\n"
     )
-    with pytest.raises(SourceContractError, match=r"crm\.lead\.employees\.free_text"):
+    with pytest.raises(
+        SourceContractError, match=r"crm\.tables\.lead\.columns\.employees\.free_text: applies to varchar columns only"
+    ):
         load_sources(path)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
-from pipelines.orchestration.project import validate_graph
+from pipelines.orchestration.project import partition_range_tags, validate_graph
 from pipelines.spec.models import ModelError, TableRef, load_models
+from pipelines.spec.partitions import DayRange
 from pipelines.spec.settings import Settings
 from pipelines.spec.sources import load_sources
 from pipelines.warehouse.shared_definitions import TABLE_DOCS
@@ -62,3 +64,10 @@ def test_a_refresh_rebuilds_the_events_and_what_reads_the_data_horizon() -> None
     names = {key.to_user_string() for key in selected}
     assert {"product/events", "definitions/data_horizon", "marts/fct_mrr_customer_months"} <= names
     assert "salesforce/lead" not in names and "definitions/thresholds" not in names
+
+
+def test_partition_range_tags_give_dagster_the_range_of_days() -> None:
+    # The tag names are written out (Dagster exports no public name for them): Dagster must read them back as a range.
+    days = DayRange.parse("2026-01-02", "2026-01-05")
+    request = dg.RunRequest(tags=partition_range_tags(days))
+    assert request.partition_key_range == dg.PartitionKeyRange("2026-01-02", "2026-01-05")

@@ -53,7 +53,7 @@ def test_rules_come_from_the_key_the_types_and_the_table(tmp_path: Path) -> None
     ],
 )
 def test_a_rule_that_is_more_than_one_condition_is_refused(tmp_path: Path, when: str) -> None:
-    with pytest.raises(SourceContractError, match=r"crm\.lead\.quarantine\[0\]"):
+    with pytest.raises(SourceContractError, match=r"sources\.yml:10: crm\.tables\.lead\.quarantine\[0\]\.when: "):
         load_sources(contract(tmp_path, when))
 
 
@@ -106,7 +106,7 @@ def test_amounts_are_checked_finite_before_they_are_parsed(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("column_type", ["money", "decimal(40,2)", "decimal(4,6)", "decimal"])
 def test_an_unknown_type_is_refused(tmp_path: Path, column_type: str) -> None:
-    with pytest.raises(SourceContractError, match=r"billing\.customer\.spend has unknown type"):
+    with pytest.raises(SourceContractError, match=r"billing\.tables\.customer\.columns\.spend\.type: must be one of"):
         typed_contract(tmp_path, TYPED.replace('"decimal(18, 2)"', f'"{column_type}"'))
 
 
@@ -117,7 +117,10 @@ def test_an_old_spelling_is_read_as_the_contract_name(tmp_path: Path) -> None:
 
 
 def test_an_old_spelling_that_is_another_column_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SourceContractError, match=r"billing\.customer\.livemode\.renamed_from names 'delinquent'"):
+    with pytest.raises(
+        SourceContractError,
+        match=r"billing\.tables\.customer\.columns\.livemode\.renamed_from\[0\]: names 'delinquent'",
+    ):
         typed_contract(tmp_path, TYPED.replace("renamed_from: [is_live]", "renamed_from: [delinquent]"))
 
 
@@ -129,6 +132,96 @@ def test_a_file_column_close_to_a_missing_one_is_suspected(tmp_path: Path) -> No
     }
     # A declared old spelling is a rename, not a suspect; unrelated extra columns are never suspects.
     assert table.suspected_renames(["id", "is_live", "delinquent", "meta", "spent"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # A typo'd key, at each level of the contract.
+        (
+            ("type: varchar, required: true", "type: varchar, requried: true"),
+            "8: billing.tables.customer.columns.id.requried: unknown key (did you mean required?)",
+        ),
+        (
+            ("primary_key: [id]", "primary_key: [id]\n      descripton: the customer"),
+            "7: billing.tables.customer.descripton: unknown key (did you mean description?)",
+        ),
+        (
+            ("owner: team:success", "owner: team:success\n  tabels: {}"),
+            "4: billing.tabels: unknown key (did you mean tables?)",
+        ),
+        # A wrong type.
+        (
+            ("required: true, renamed_from", 'required: "yes", renamed_from'),
+            "12: billing.tables.customer.columns.livemode.required: must be true or false, not the text 'yes'",
+        ),
+        (
+            ("primary_key: [id]", "primary_key: id"),
+            "6: billing.tables.customer.primary_key: must be a list, not the text 'id'",
+        ),
+        (
+            ("ratio: {type: double}", "ratio: {type: double, description: 0.5}"),
+            "10: billing.tables.customer.columns.ratio.description: must be text, not 0.5",
+        ),
+        (
+            ("delinquent: {type: boolean}", "on: {type: boolean}"),
+            "13: billing.tables.customer.columns.true: the key "
+            "must be text (put it in quotes), not true (a yes/no value)",
+        ),
+        # A missing key.
+        (
+            ('spend: {type: "decimal(18, 2)"}', "spend: {required: true}"),
+            "9: billing.tables.customer.columns.spend.type: missing",
+        ),
+        (("  owner: team:success\n", ""), "2: billing.owner: missing"),
+        (("      primary_key: [id]\n", ""), "5: billing.tables.customer.primary_key: missing"),
+    ],
+)
+def test_a_broken_contract_names_the_file_the_line_and_the_key(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    old, new = change
+    assert old in TYPED
+    path = tmp_path / "sources.yml"
+    path.write_text(TYPED.replace(old, new, 1))
+    with pytest.raises(SourceContractError) as raised:
+        load_sources(path)
+    assert str(raised.value) == f"{path}:{message}"
+
+
+def test_every_problem_of_the_contract_is_reported_one_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yml"
+    path.write_text(
+        TYPED.replace("ratio: {type: double}", "ratio: {type: double, free_text: true, dates: past}").replace(
+            "metadata: {type: json}", "metadata: {type: jsonb}"
+        )
+    )
+    with pytest.raises(SourceContractError) as raised:
+        load_sources(path)
+    assert str(raised.value).splitlines() == [
+        f"{path}:11: billing.tables.customer.columns.metadata.type: must be one of bigint, boolean, date, double, "
+        "integer, json, timestamp, varchar or decimal(p,s) with s <= p <= 38, not 'jsonb'",
+    ]
+    path.write_text(TYPED.replace("ratio: {type: double}", "ratio: {type: double, free_text: true, dates: past}"))
+    with pytest.raises(SourceContractError) as raised:
+        load_sources(path)
+    assert str(raised.value).splitlines() == [
+        f"{path}:10: billing.tables.customer.columns.ratio.dates: applies to date and timestamp columns only, and "
+        "this one is double",
+        f"{path}:10: billing.tables.customer.columns.ratio.free_text: applies to varchar columns only, and this one "
+        "is double",
+    ]
+
+
+def test_a_key_written_twice_in_the_contract_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yml"
+    path.write_text(TYPED.replace("ratio: {type: double}", "ratio: {type: double}\n        ratio: {type: varchar}"))
+    with pytest.raises(
+        SourceContractError,
+        match=r"sources\.yml:11: billing\.tables\.customer\.columns\.ratio: "
+        r"duplicate key \(first at line 10\)",
+    ):
+        load_sources(path)
 
 
 def test_horizon_rules_bound_past_scheduled_and_history_end_dates() -> None:

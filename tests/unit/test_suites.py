@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pipelines.warehouse import suites
+from pipelines.warehouse import suite_run, suites
 from pipelines.warehouse.suites import (
     ExpectationOutcome,
     Suite,
@@ -207,40 +207,79 @@ def with_expectation(**changes: Any) -> list[dict[str, Any]]:
     return expectations
 
 
+SUITE = "suite lead_lifecycle_definitions"
+FIRST = "expectations[0]"
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"severity": "fatal"}, r"`severity` must be one of error, warn, got 'fatal'"),
-        ({"severity": None}, r"the suite is missing `severity`"),
-        ({"severty": "warn"}, r"the suite has unknown key\(s\) `severty`"),
-        ({"model": "int_leads_lifecycle"}, r"`model` must be `schema.table`"),
-        ({"name": "Lead Lifecycle"}, r"`name` must be lower snake_case"),
-        ({"description": " "}, r"`description` must say what the suite guarantees"),
-        ({"expectations": []}, r"`expectations` must be a non-empty list"),
-        ({"expectations": with_expectation(type="column_values_between")}, r"expectation 1: `type` must be"),
-        ({"expectations": with_expectation(description=None)}, r"expectation 1 is missing `description`"),
-        ({"expectations": with_expectation(kwargs=["score_at_mql"])}, r"`kwargs` must be an object"),
+        ({"severity": "fatal"}, f"{SUITE}: severity: must be one of 'error' or 'warn', not the text 'fatal'"),
+        ({"severity": None}, f"{SUITE}: severity: missing"),
+        ({"severty": "warn"}, f"{SUITE}: severty: unknown key (did you mean severity?)"),
+        ({"severity": 1}, f"{SUITE}: severity: must be one of 'error' or 'warn', not 1"),
+        ({"model": "int_leads_lifecycle"}, f"{SUITE}: model: must be `schema.table` in lower snake_case"),
+        ({"name": "Lead Lifecycle"}, "name: must be lower snake_case (it becomes a Dagster check name)"),
+        ({"name": None}, "broken.json: name: missing"),
+        ({"description": " "}, f"{SUITE}: description: must say in words what is checked"),
+        ({"expectations": []}, f"{SUITE}: expectations: must not be empty"),
+        ({"expectations": {"type": "expect_column_to_exist"}}, f"{SUITE}: expectations: must be a list, not a mapping"),
+        (
+            {"expectations": with_expectation(type="column_values_between")},
+            f"{SUITE}: {FIRST}.type: must be a Great Expectations type such as expect_",
+        ),
+        ({"expectations": with_expectation(description=None)}, f"{SUITE}: {FIRST}.description: missing"),
+        ({"expectations": with_expectation(kwarg={})}, f"{SUITE}: {FIRST}.kwarg: unknown key (did you mean kwargs?)"),
+        (
+            {"expectations": with_expectation(kwargs=["score_at_mql"])},
+            f"{SUITE}: {FIRST}.kwargs: must be a mapping of keys to values, not a list",
+        ),
         (
             {"expectations": with_expectation(kwargs={"column": "x", "row_condition": "x > 1"})},
-            r"expectation 1 expect_column_values_to_be_between: a `row_condition` needs \"condition_parser\"",
+            f'{SUITE}: {FIRST}.kwargs.condition_parser: must be "pandas" beside a row_condition',
         ),
         (
             {"expectations": with_expectation(kwargs={"column": "x", "min_value": {"$definition": ["mql"]}})},
-            r"a reference is \{\"\$definition\": \"dotted.path\"\}",
+            f'{SUITE}: {FIRST}.kwargs.min_value: a reference is {{"$definition": "dotted.path"}}',
         ),
         (
-            {"expectations": with_expectation(kwargs={"column": "x", "min_value": {"$definition": "a", "$add": 1}})},
-            r"a reference is",
+            {"expectations": with_expectation(kwargs={"column": "x", "value_set": [{"$definition": "a", "$add": 1}]})},
+            f"{SUITE}: {FIRST}.kwargs.value_set[0]: a reference is",
+        ),
+        (
+            {"expectations": with_expectation(kwargs={"column": "x", "value_set": {"$definition": "a", "$field": 1}})},
+            f"{SUITE}: {FIRST}.kwargs.value_set.$field: must be the name of a field, not 1",
         ),
     ],
 )
-def test_invalid_suite_files_name_the_file_and_the_problem(
+def test_invalid_suite_files_name_the_file_the_suite_and_the_key(
     tmp_path: Path, fields: dict[str, Any], message: str
 ) -> None:
-    write_suite(tmp_path, "broken.json", **fields)
-    with pytest.raises(SuiteError, match=message) as raised:
+    path = write_suite(tmp_path, "broken.json", **fields)
+    with pytest.raises(SuiteError) as raised:
         load_suites(tmp_path)
-    assert "broken.json" in str(raised.value)
+    assert str(raised.value).startswith(f"{path}: ")
+    assert message in str(raised.value)
+
+
+def test_every_problem_of_a_suite_file_is_reported_one_per_line(tmp_path: Path) -> None:
+    path = write_suite(
+        tmp_path, "broken.json", severty="warn", model=3, expectations=with_expectation(description=None)
+    )
+    with pytest.raises(SuiteError) as raised:
+        load_suites(tmp_path)
+    assert str(raised.value).splitlines() == [
+        f"{path}: {SUITE}: {FIRST}.description: missing",
+        f"{path}: {SUITE}: model: must be text, not 3",
+        f"{path}: {SUITE}: severty: unknown key (did you mean severity?)",
+    ]
+
+
+def test_a_key_written_twice_names_it(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, "broken.json")
+    path.write_text(path.read_text().replace('"severity": "error"', '"severity": "error", "severity": "warn"'))
+    with pytest.raises(SuiteError, match=r"broken\.json: the key 'severity' is written twice"):
+        load_suites(tmp_path)
 
 
 def test_invalid_json_names_the_file(tmp_path: Path) -> None:
@@ -611,7 +650,7 @@ def test_references_reach_great_expectations_as_suite_parameters(tmp_path: Path,
         ],
     )
     assert suite.expectations[0]["kwargs"]["min_value"] == {"$definition": "mql.score_threshold"}
-    prepared = suites._prepare(suite, 0, suite.expectations[0], DEFINITIONS)
+    prepared = suite_run._prepare(suite, 0, suite.expectations[0], DEFINITIONS)
     assert prepared.kwargs["min_value"] == {"$PARAMETER": "mql__score_threshold"}
     assert prepared.parameters == {"mql__score_threshold": 40}
     (below,) = run_suite(suite, leads({"L01": {"score_at_mql": 39}}), DEFINITIONS, ["lead_id"]).outcomes

@@ -1,0 +1,84 @@
+"""Definition references in suites: `{"$definition": "dotted.path"}` replaced by its value in the definitions in force.
+
+The spellings a suite file may use are read into `DEFINITION_KEY` when the file loads (see
+pipelines/spec/suite_schema.py); everything here works on that one spelling.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pipelines.spec.suite_schema import (
+    APPEND_KEY,
+    DEFINITION_KEY,
+    FIELD_KEY,
+    Suite,
+    SuiteError,
+    expectation_label,
+)
+
+_MISSING = object()
+
+
+def resolve_kwargs(suite: Suite, definitions: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The suite's expectations with every `$definition` replaced by its value in the definitions in force.
+
+    The values are copies, so Great Expectations (which normalises kwargs in place) cannot alter the document.
+    """
+    resolved = []
+    for position, expectation in enumerate(suite.expectations, start=1):
+        where = f"{suite.path}: suite {suite.name}: expectation {position} {expectation_label(expectation)}"
+        resolved.append({**expectation, "kwargs": resolve_value(expectation["kwargs"], definitions, where)})
+    return resolved
+
+
+def resolve_value(value: Any, definitions: Mapping[str, Any], where: str) -> Any:
+    """Replace references anywhere inside a kwargs value (nested objects and lists too)."""
+    if isinstance(value, list):
+        return [resolve_value(item, definitions, where) for item in value]
+    if isinstance(value, dict):
+        if DEFINITION_KEY in value:
+            found = _lookup(definitions, value[DEFINITION_KEY], value.get(FIELD_KEY), where)
+            if APPEND_KEY in value:
+                extra = _lookup(definitions, value[APPEND_KEY], None, where)
+                if not isinstance(found, list):
+                    raise SuiteError(f"{where}: `{APPEND_KEY}` needs definition `{value[DEFINITION_KEY]}` to be a list")
+                found = [*found, *(extra if isinstance(extra, list) else [extra])]
+            return found
+        return {key: resolve_value(item, definitions, where) for key, item in value.items()}
+    return value
+
+
+def _lookup(definitions: Mapping[str, Any], dotted: str, field: str | None, where: str) -> Any:
+    """The value at a dotted path, or one field of each item; an unknown path says which part is missing."""
+    value: Any = definitions
+    walked: list[str] = []
+    for part in dotted.split("."):
+        found = value.get(part, _MISSING) if isinstance(value, Mapping) else _MISSING
+        if found is _MISSING:
+            parent = ".".join(walked) or "the definitions document"
+            known = ", ".join(sorted(map(str, value))) if isinstance(value, Mapping) else "nothing (not a mapping)"
+            raise SuiteError(f"{where}: unknown definition `{dotted}`: {parent} has no `{part}` (it has: {known})")
+        walked.append(part)
+        value = found
+    if field is None:
+        return copy.deepcopy(value)
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise SuiteError(f"{where}: `{FIELD_KEY}` needs a list of mappings, but definition `{dotted}` is not one")
+    lacking = [index for index, item in enumerate(value) if field not in item]
+    if lacking:
+        raise SuiteError(f"{where}: item(s) {lacking} of definition `{dotted}` have no field `{field}`")
+    return [copy.deepcopy(item[field]) for item in value]
+
+
+def parameter_name(reference: Mapping[str, Any]) -> str:
+    """A GE suite-parameter name for a reference: GE's parser takes identifiers, so dots become `__`."""
+    name = str(reference[DEFINITION_KEY])
+    if FIELD_KEY in reference:
+        name += f"__{reference[FIELD_KEY]}"
+    if APPEND_KEY in reference:
+        name += f"__and__{reference[APPEND_KEY]}"
+    return re.sub(r"\W", "_", name.replace(".", "__"))

@@ -1,0 +1,246 @@
+"""Running a suite on DuckDB: its expectations built as Great Expectations objects and validated in one query.
+
+Great Expectations' SQL datasource runs on the build's own connection (see ge_duckdb.py). Great Expectations is
+imported only inside the functions that validate: its import costs seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.spec.row_conditions import ConditionError, condition_sql
+from pipelines.spec.suite_references import parameter_name, resolve_kwargs, resolve_value
+from pipelines.spec.suite_schema import (
+    DEFINITION_KEY,
+    PARAMETER_KEY,
+    Suite,
+    SuiteError,
+    expectation_label,
+    suite_columns,
+)
+from pipelines.warehouse.suite_results import SAMPLE_SIZE, SuiteResult, outcome_of
+
+if TYPE_CHECKING:
+    from great_expectations.expectations import Expectation
+
+# The key GE carries through from an expectation's meta to its result, to pair results with expectations: GE returns
+# results in its own order (expectations that raised first), and unsaved expectations have no id.
+_POSITION = "flywheel_position"
+
+# The query column holding an expectation's row condition as true/false, suffixed with its position.
+_CONDITION_PREFIX = "_flywheel_condition_"
+# The query column holding whether a regex expectation's column matches, suffixed with its position.
+_MATCH_PREFIX = "_flywheel_match_"
+# Regex expectations GE does not implement for DuckDB, computed in SQL instead: whether the column must match.
+_REGEX_TYPES: dict[str, bool] = {
+    "expect_column_values_to_match_regex": True,
+    "expect_column_values_to_not_match_regex": False,
+}
+
+
+def build_expectations(suite: Suite, definitions: Mapping[str, Any]) -> list[Expectation]:
+    """The suite as Great Expectations objects: resolves definitions and fails on unknown types or bad kwargs.
+
+    Public so a contract test can check every suite against the definitions in force without any data.
+    """
+    return _to_great_expectations(suite, resolve_kwargs(suite, definitions))
+
+
+def _to_great_expectations(
+    suite: Suite, resolved: Sequence[Mapping[str, Any]], positions: Sequence[int] | None = None
+) -> list[Expectation]:
+    """Build each expectation from its snake_case type; its position in the suite (`positions`, by default 0..n-1)
+    rides along in `meta` to find its result."""
+    classes = _expectation_classes()
+    built = []
+    for position, expectation in zip(positions or range(len(resolved)), resolved, strict=True):
+        where = f"{suite.path}: suite {suite.name}: expectation {position + 1} {expectation_label(expectation)}"
+        expectation_class = classes.get(str(expectation["type"]))
+        if expectation_class is None:
+            raise SuiteError(f"{where}: Great Expectations has no expectation `{expectation['type']}`")
+        try:
+            built.append(expectation_class(**dict(expectation["kwargs"]), meta={_POSITION: position}))
+        except Exception as error:  # GE raises pydantic errors (and others) for kwargs it cannot accept.
+            raise SuiteError(f"{where}: invalid kwargs: {error}") from error
+    return built
+
+
+@functools.cache
+def _expectation_classes() -> dict[str, type[Expectation]]:
+    """Great Expectations' own expectations by their snake_case type, from its public `gx.expectations` namespace."""
+    import great_expectations as gx
+
+    return {
+        value.expectation_type: value
+        for value in vars(gx.expectations).values()
+        if isinstance(value, type) and issubclass(value, gx.expectations.Expectation) and value.expectation_type
+    }
+
+
+def run_suite(
+    suite: Suite, frame: pd.DataFrame, definitions: Mapping[str, Any], key_columns: Sequence[str]
+) -> SuiteResult:
+    """Validate a frame (rows of the model, e.g. a table changed on purpose in a test) exactly as a build would.
+
+    The frame becomes the suite's model table in a private in-memory DuckDB database and the suite runs there with
+    `run_suite_on_table`, the path builds take. The caller's frame is not modified.
+    """
+    connection = duckdb.connect()
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        connection.execute(f"create schema {_quote(suite.schema)}")
+        connection.register("flywheel_frame", frame)
+        connection.execute(f"create table {_quote(suite.schema)}.{_quote(suite.table)} as select * from flywheel_frame")
+        connection.unregister("flywheel_frame")
+        return run_suite_on_table(suite, connection, suite.model, definitions, key_columns)
+    finally:
+        connection.close()
+
+
+def run_suite_on_table(
+    suite: Suite,
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    definitions: Mapping[str, Any],
+    key_columns: Sequence[str],
+) -> SuiteResult:
+    """Validate `table` (`schema.table`, the model's table or its pending build) with the suite, in DuckDB.
+
+    Great Expectations' SQL datasource runs on `connection` (see ge_duckdb.py): only the key columns, the columns
+    the suite reads and one boolean per row condition are selected. `key_columns` (the model's grain) name the
+    failing rows. The connection is usable as before afterwards.
+    """
+    from pipelines.warehouse import ge_duckdb
+
+    started = time.perf_counter()
+    keys = list(key_columns)
+    available = _columns(connection, table)
+    missing = [column for column in keys if column not in available]
+    if missing:
+        raise SuiteError(f"{suite.path}: suite {suite.name}: {table} has no key column(s) {missing}")
+    prepared = [_prepare(suite, position, item, definitions) for position, item in enumerate(suite.expectations)]
+    resolved = [
+        {**item, "type": ready.type, "kwargs": ready.kwargs}
+        for item, ready in zip(suite.expectations, prepared, strict=True)
+    ]
+    runnable = [position for position, item in enumerate(prepared) if item.error is None]
+    expectations = _to_great_expectations(suite, [resolved[position] for position in runnable], runnable)
+    parameters = {name: value for item in prepared for name, value in item.parameters.items()}
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    if keys:
+        result_format["unexpected_index_column_names"] = keys
+    query = _query(table, keys, suite_columns(suite, available), prepared)
+    validation = ge_duckdb.validate_query(connection, query, suite.name, expectations, parameters, result_format)
+    results = {
+        result.expectation_config.meta[_POSITION]: result
+        for result in validation.results
+        if result.expectation_config is not None and _POSITION in (result.expectation_config.meta or {})
+    }
+    outcomes = tuple(
+        outcome_of(expectation, results.get(position), keys, prepared[position].error)
+        for position, expectation in enumerate(suite.expectations)
+    )
+    broken = any(outcome.error is not None for outcome in outcomes)
+    return SuiteResult(
+        suite=suite,
+        success=not broken and all(outcome.success for outcome in outcomes),
+        broken=broken,
+        outcomes=outcomes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One expectation made ready for the SQL engine: its GE type and kwargs, the suite parameters they use, and the
+    columns it adds to the validated query (name -> SQL)."""
+
+    type: str
+    kwargs: dict[str, Any]
+    parameters: dict[str, Any]
+    computed: dict[str, str]
+    error: str | None
+
+
+def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], definitions: Mapping[str, Any]) -> _Prepared:
+    """Definition references become GE suite parameters; a row condition becomes a boolean column of the query.
+
+    A reference that is a whole kwarg value (`"min_value": {"$definition": "mql.score_threshold"}`, or the same with
+    `$PARAMETER`) becomes GE's own `{"$PARAMETER": "mql__score_threshold"}`, its value passed at validation; one
+    nested inside a list or object (which GE does not substitute) is resolved in place. A row condition that has no
+    SQL equivalent makes this expectation broken, not the suite file unreadable. A regex expectation, which GE does
+    not implement for DuckDB, becomes a true/false column computed with DuckDB's `regexp_matches` (a search, as GE's
+    own regex expectations do) that must be true wherever the column is not null.
+    """
+    where = f"{suite.path}: suite {suite.name}: expectation {position + 1} {expectation_label(expectation)}"
+    kind = str(expectation["type"])
+    kwargs: dict[str, Any] = {}
+    parameters: dict[str, Any] = {}
+    computed: dict[str, str] = {}
+    for key, value in expectation["kwargs"].items():
+        if isinstance(value, dict) and DEFINITION_KEY in value:
+            name = parameter_name(value)
+            parameters[name] = resolve_value(value, definitions, where)
+            kwargs[key] = {PARAMETER_KEY: name}
+        else:
+            kwargs[key] = resolve_value(value, definitions, where)
+    if kind in _REGEX_TYPES and isinstance(kwargs.get("column"), str) and "regex" in kwargs:
+        regex = resolve_value(expectation["kwargs"]["regex"], definitions, where)
+        parameters = {name: value for name, value in parameters.items() if kwargs["regex"] != {PARAMETER_KEY: name}}
+        match = f"regexp_matches({_quote(kwargs.pop('column'))}, '{str(regex).replace(chr(39), chr(39) * 2)}')"
+        computed[_match_column(position)] = match if _REGEX_TYPES[kind] else f"not {match}"
+        del kwargs["regex"]
+        kind, kwargs = "expect_column_values_to_be_in_set", {**kwargs, "column": _match_column(position)}
+        kwargs["value_set"] = [True]
+    condition = kwargs.pop("row_condition", None)
+    kwargs.pop("condition_parser", None)
+    if condition is None:
+        return _Prepared(kind, kwargs, parameters, computed, None)
+    try:
+        sql = condition_sql(str(condition))
+    except ConditionError as error:
+        return _Prepared(kind, kwargs, parameters, computed, str(error))
+    from pipelines.warehouse.ge_duckdb import row_condition_is_true
+
+    kwargs["row_condition"] = row_condition_is_true(_condition_column(position))
+    computed[_condition_column(position)] = f"coalesce({sql}, false)"
+    return _Prepared(kind, kwargs, parameters, computed, None)
+
+
+def _condition_column(position: int) -> str:
+    return f"{_CONDITION_PREFIX}{position}"
+
+
+def _match_column(position: int) -> str:
+    return f"{_MATCH_PREFIX}{position}"
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of `schema.table`, in table order."""
+    schema, name = table.split(".", 1)
+    rows = connection.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def _query(table: str, keys: list[str], read: list[str], prepared: Sequence[_Prepared]) -> str:
+    """The validated rows: the keys, the columns the suite reads, and the columns expectations compute (row
+    conditions and regex matches as true/false)."""
+    columns = [_quote(column) for column in dict.fromkeys([*keys, *read])]
+    columns += [f"{sql} as {_quote(name)}" for item in prepared for name, sql in item.computed.items()]
+    schema, name = table.split(".", 1)
+    return f"select {', '.join(columns) or '*'} from {_quote(schema)}.{_quote(name)}"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
