@@ -2,9 +2,9 @@
 
 `python -m pipelines.docs.html_catalog [--out DIR]` writes `index.html`, `sources.html`, `definitions.html` and one
 page per model under `models/`. Everything comes from the model headers and SQL, the source contracts, the
-definitions file, the Great Expectations suites and docs/definitions.md, so the catalog cannot drift from the
-code; no warehouse is needed. The pages are plain HTML with inline CSS (no JavaScript, nothing fetched),
-readable offline, and the output is deterministic: the same files give the same bytes.
+definitions file and its registry (pipelines/spec/definitions_registry.py) and the Great Expectations suites, so the
+catalog cannot drift from the code; no warehouse is needed. The pages are plain HTML with inline CSS (no JavaScript,
+nothing fetched), readable offline, and the output is deterministic: the same files give the same bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.spec.definitions_registry import Definition, definitions_in, validation
 from pipelines.spec.lineage import Schema, column_lineage
 from pipelines.spec.models import DEFINITIONS_SCHEMA, LAYERS, Model, load_models
 from pipelines.spec.settings import PROJECT_ROOT, Settings
@@ -32,55 +33,6 @@ MODEL_PAGES = "models"
 GRAIN_UNIQUE = "grain_is_unique"  # the check names pipelines/orchestration/assets.py gives the grain checks
 GRAIN_NOT_NULL = "grain_is_not_null"
 KPI_FIELDS = ("formula", "numerator", "denominator", "grain", "filters", "owner")
-
-# The explanation of every definitions key, a table in docs/definitions.md.
-DEFINITIONS_DOC = PROJECT_ROOT / "docs" / "definitions.md"
-# Which keys of definitions.yml each definitions table is loaded from, to show their explanation in docs/definitions.md.
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "definitions_version": ("version",),
-    "thresholds": (
-        "mql.score_threshold",
-        "mql.min_fit_score",
-        "lead_scoring.fit_points",
-        "lead_scoring.half_life_days",
-        "lead_scoring.window_days",
-        "icp.min_employees",
-        "icp.max_employees",
-        "pql.trial_window_days",
-        "pql.min_active_users",
-        "pql.min_activation_events",
-        "speed_to_lead.sla_minutes",
-        "funnel.conversion_window_days",
-        "pipeline.stage_aging_days",
-        "unit_economics.gross_margin",
-        "unit_economics.max_lifetime_months",
-        "minimum_bases.customers",
-        "minimum_bases.mrr_usd",
-        "minimum_bases.leads",
-    ),
-    "channel_mapping": ("channels.lead_sources", "channels.default"),
-    "data_horizon": ("data_horizon.earliest", "data_horizon.clock_skew_hours", "data_horizon.max_future_days"),
-    "segments": ("segments.bands", "segments.unknown_segment"),
-    "sales_sourced_channels": ("sales_sourced_channels",),
-    "product_sourced_channels": ("product_sourced_channels",),
-    "icp_industries": ("icp.industries",),
-    "icp_countries": ("icp.countries",),
-    "engagement_points": ("lead_scoring.behaviour_points", "lead_scoring.intent_points"),
-    "rejection_reasons": ("rejection_reasons", "unspecified_rejection_reason"),
-    "opportunity_stages": ("opportunity_stages", "sales_qualified_stage", "won_stage", "lost_stage"),
-    "pql_trial_start_events": ("pql.trial_start_events",),
-    "pql_activation_events": ("pql.activation_events",),
-    "sales_touch_types": ("speed_to_lead.touch_task_types",),
-    "churn_eligibility": ("churn_eligibility",),
-    "closed_lost_reasons": ("closed_lost_reasons", "unspecified_closed_lost_reason"),
-    "reporting": ("reporting.currency", "reporting.unassigned_label"),
-    "mrr_excluded_statuses": ("mrr.excluded_subscription_statuses",),
-    "opportunity_types": (
-        "opportunity_types.types",
-        "opportunity_types.new_business_type",
-        "opportunity_types.other_type",
-    ),
-}
 
 Ref = tuple[str, str]  # (schema, table)
 ColumnRef = tuple[str, str, str]  # (schema, table, column)
@@ -157,7 +109,6 @@ class Catalog:
     suites: list[Suite]
     definition_tables: dict[str, list[dict[str, Any]]]  # table -> rows (as loaded into the warehouse)
     definition_columns: dict[str, list[tuple[str, str]]]  # table -> [(column, type)]
-    readme_keys: list[tuple[tuple[str, ...], str, str]]  # (keys, key cell, meaning) rows of docs/definitions.md's table
     project_root: Path
     lineage: dict[Ref, dict[str, list[ColumnRef]]] = field(default_factory=dict)
     lineage_errors: dict[Ref, str] = field(default_factory=dict)
@@ -190,33 +141,11 @@ def _dtype(value: object) -> str:
     return "varchar"
 
 
-def _readme_keys(readme: Path) -> list[tuple[tuple[str, ...], str, str]]:
-    """The rows of the definitions table of docs/definitions.md: the keys each names, the key cell and what it means."""
-    if not readme.is_file():
-        return []
-    rows: list[tuple[tuple[str, ...], str, str]] = []
-    in_table = False
-    for line in readme.read_text().splitlines():
-        if line.strip() == "| key | what it means |":
-            in_table = True
-            continue
-        if in_table:
-            if not line.startswith("|"):
-                break
-            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-            if len(cells) < 2 or set(cells[0]) <= {"-"}:
-                continue
-            keys = tuple(re.findall(r"`([^`]+)`", cells[0]))
-            rows.append((keys, cells[0], " | ".join(cells[1:])))
-    return rows
-
-
 def load_catalog(
     models_dir: Path,
     sources_file: Path,
     definitions_file: Path,
     expectations_dir: Path,
-    readme: Path | None = None,
 ) -> Catalog:
     """Read every file the catalog is generated from, and work out the column lineage of every model."""
     sources = load_sources(sources_file)
@@ -239,7 +168,6 @@ def load_catalog(
         suites=load_suites(expectations_dir),
         definition_tables=definition_tables,
         definition_columns=definition_columns,
-        readme_keys=_readme_keys(readme) if readme is not None else [],
         project_root=models_dir.parent,
     )
     _compute_lineage(catalog)
@@ -524,7 +452,7 @@ def _definitions_used(catalog: Catalog, model: Model) -> str:
         rows = []
         for table in tables:
             columns = sorted(read_columns.get(table, set()))
-            keys = _readme_rows(catalog, table)
+            keys = _definition_rows(table)
             rows.append(
                 [
                     _ref_link(catalog, (DEFINITIONS_SCHEMA, table), 1),
@@ -535,7 +463,7 @@ def _definitions_used(catalog: Catalog, model: Model) -> str:
                 ]
             )
         parts.append("<h3>Directly</h3>")
-        parts.append(_table(["table", "what it holds", "columns feeding outputs", "definitions.yml keys"], rows))
+        parts.append(_table(["table", "what it holds", "columns feeding outputs", "definitions"], rows))
     else:
         parts.append('<p class="muted">This model reads no <code>definitions.*</code> table directly.</p>')
     via: dict[str, list[str]] = {}
@@ -558,13 +486,13 @@ def _definitions_used(catalog: Catalog, model: Model) -> str:
 
 
 def _md_code(cell: str) -> str:
-    """Text as HTML, escaped, with Markdown `code` spans (in descriptions and docs/definitions.md cells) as <code>."""
+    """Text as HTML, escaped, with Markdown `code` spans (in descriptions and definition names) as <code>."""
     return re.sub(r"`([^`]+)`", lambda match: f"<code>{match.group(1)}</code>", esc(cell))
 
 
-def _readme_rows(catalog: Catalog, table: str) -> list[tuple[str, str]]:
-    keys = set(TABLE_KEYS.get(table, ()))
-    return [(cell, meaning) for row_keys, cell, meaning in catalog.readme_keys if keys & set(row_keys)]
+def _definition_rows(table: str) -> list[tuple[str, str]]:
+    """The definitions a table is loaded from, as (name in a code span, meaning) from the registry."""
+    return [(f"`{item.name}`", item.meaning) for item in definitions_in(table)]
 
 
 def _model_page(catalog: Catalog, model: Model) -> str:
@@ -748,13 +676,8 @@ def _definitions_page(catalog: Catalog) -> str:
         parts.append(f'<h2 id="definitions.{esc(table)}"><code>definitions.{esc(table)}</code></h2>')
         parts.append(f"<p>{_badge('definitions', 'layer-definitions')}{_badge('team:revops')}</p>")
         parts.append(f"<p>{esc(TABLE_DOCS.get(table, ''))}</p>")
-        keys = _readme_rows(catalog, table)
-        if keys:
-            parts.append(
-                '<ul class="refs">'
-                + "".join(f"<li>{_md_code(cell)}: {esc(meaning)}</li>" for cell, meaning in keys)
-                + "</ul>"
-            )
+        if definitions_in(table):
+            parts.append(_registry_table(definitions_in(table)))
         readers = catalog.downstream((DEFINITIONS_SCHEMA, table))
         parts.append("<h3>Read by</h3>")
         parts.append(_ref_list(catalog, [(m.schema, m.name) for m in readers], 0, "No model reads it."))
@@ -764,7 +687,25 @@ def _definitions_page(catalog: Catalog) -> str:
             parts.append(_table(["column", "value"], values, css="values"))
         else:
             parts.append(_table(columns, [[_value(row.get(c)) for c in columns] for row in rows], css="values"))
+    parts.append('<h2 id="definitions.none">Definitions no model reads</h2>')
+    parts.append("<p>Read by the raw load, the publish step or the source-contract suites.</p>")
+    parts.append(_registry_table(definitions_in(None)))
     return _page("Definitions tables", "\n".join(parts), depth=0)
+
+
+def _registry_table(items: Sequence[Definition]) -> str:
+    """The registry's entries: the name SQL, suites and docs use, the key of definitions.yml, its validation."""
+    rows = [
+        [
+            f'<code id="definition-{esc(item.name)}">{esc(item.name)}</code>',
+            f"<code>{esc(item.path)}</code>",
+            ", ".join(f"<code>{esc(column)}</code>" for column in item.columns),
+            esc(validation(item.path)),
+            esc(item.meaning),
+        ]
+        for item in items
+    ]
+    return _table(["definition", "definitions.yml", "columns", "validated by", "meaning"], rows)
 
 
 # --- Writing ---------------------------------------------------------------------------------------------------------
@@ -802,10 +743,9 @@ def generate(
     sources_file: Path,
     definitions_file: Path,
     expectations_dir: Path,
-    readme: Path | None = None,
 ) -> list[Path]:
     """Read the project files and write the catalog into `out_dir`; returns the files written."""
-    catalog = load_catalog(models_dir, sources_file, definitions_file, expectations_dir, readme)
+    catalog = load_catalog(models_dir, sources_file, definitions_file, expectations_dir)
     return write_catalog(out_dir, render(catalog))
 
 
@@ -820,7 +760,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.sources_file,
         settings.definitions_file,
         settings.expectations_dir,
-        DEFINITIONS_DOC,
     )
     print(f"docs catalog: {len(written)} pages written to {args.out} (open {args.out / 'index.html'})")
     return 0

@@ -3,11 +3,12 @@
 A suite is one JSON file in `expectations/`, one per definition or contract. It names the model it validates
 (`schema.table`), its severity (`error` blocks downstream assets, `warn` only reports) and its expectations, each a
 Great Expectations type in snake_case with its kwargs and a sentence saying what it checks. No threshold is typed
-into a suite: `{"$definition": "mql.score_threshold"}` (or GE's own spelling, `{"$PARAMETER": "mql.score_threshold"}`)
-anywhere in the kwargs (also inside lists) stands for the value at that dotted path of the shared-definitions
-document, and `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field from each item of a list
-of mappings; `"$append": "other.path"` adds the value (or list) at another path, as in a taxonomy plus its catch-all
-value. A reference that is a whole kwarg value reaches GE as one of its suite parameters (`{"$PARAMETER":
+into a suite: `{"$definition": "mql__score_threshold"}` (or GE's own spelling, `{"$PARAMETER":
+"mql__score_threshold"}`) anywhere in the kwargs (also inside lists) stands for the value of that definition, named as
+SQL and the docs name it: its path in the shared-definitions document with `.` written `__` (see
+pipelines/spec/definitions_registry.py). `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field
+from each item of a list of mappings; `"$append": "other_name"` adds the value (or list) of another definition, as in
+a taxonomy plus its catch-all value. A reference that is a whole kwarg value reaches GE as one of its suite parameters (`{"$PARAMETER":
 "mql__score_threshold"}`, the value given at validation); one nested deeper is resolved in place.
 
 Suites run on DuckDB's SQL engine through Great Expectations' SQL datasource, on the build's own connection (see
@@ -53,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from pipelines.spec.definitions_registry import name_of, path_of
 from pipelines.spec.row_conditions import ConditionError, condition_sql
 
 if TYPE_CHECKING:
@@ -219,7 +221,7 @@ def _load_suite(path: Path) -> Suite:
 
 
 def _with_definition_references(value: Any) -> Any:
-    """GE's spelling of a reference, `{"$PARAMETER": "dotted.path"}`, read as `{"$definition": "dotted.path"}`."""
+    """GE's spelling of a reference, `{"$PARAMETER": "name"}`, read as `{"$definition": "name"}`."""
     if isinstance(value, list):
         return [_with_definition_references(item) for item in value]
     if isinstance(value, dict):
@@ -270,11 +272,17 @@ def _check_references(path: Path, where: str, value: Any) -> None:
         if DEFINITION_KEY in value or FIELD_KEY in value:
             if set(value) - {DEFINITION_KEY, FIELD_KEY, APPEND_KEY} or not isinstance(value.get(DEFINITION_KEY), str):
                 raise SuiteError(
-                    f'{path}: {where}: a reference is {{"{DEFINITION_KEY}": "dotted.path"}}, optionally with '
+                    f'{path}: {where}: a reference is {{"{DEFINITION_KEY}": "definition_name"}}, optionally with '
                     f'"{FIELD_KEY}", got {json.dumps(value)}'
                 )
             if APPEND_KEY in value and not isinstance(value[APPEND_KEY], str):
-                raise SuiteError(f"{path}: {where}: `{APPEND_KEY}` must be a dotted path, got {json.dumps(value)}")
+                raise SuiteError(f"{path}: {where}: `{APPEND_KEY}` must name a definition, got {json.dumps(value)}")
+            for key in (DEFINITION_KEY, APPEND_KEY):
+                if "." in value.get(key, ""):
+                    raise SuiteError(
+                        f"{path}: {where}: `{value[key]}`: a definition is named as in SQL and the docs, its path "
+                        f"with `.` written `__`: `{name_of(value[key])}`"
+                    )
             if FIELD_KEY in value and not isinstance(value[FIELD_KEY], str):
                 raise SuiteError(f"{path}: {where}: `{FIELD_KEY}` must name a field, got {json.dumps(value)}")
             return
@@ -314,25 +322,25 @@ def _resolve(value: Any, definitions: Mapping[str, Any], where: str) -> Any:
     return value
 
 
-def _lookup(definitions: Mapping[str, Any], dotted: str, field: str | None, where: str) -> Any:
-    """The value at a dotted path, or one field of each item; an unknown path says which part is missing."""
+def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where: str) -> Any:
+    """The value of a definition name (its path), or one field of each item; an unknown one says which part is missing."""
     value: Any = definitions
     walked: list[str] = []
-    for part in dotted.split("."):
+    for part in path_of(name).split("."):
         found = value.get(part, _MISSING) if isinstance(value, Mapping) else _MISSING
         if found is _MISSING:
-            parent = ".".join(walked) or "the definitions document"
+            parent = "__".join(walked) or "the definitions document"
             known = ", ".join(sorted(map(str, value))) if isinstance(value, Mapping) else "nothing (not a mapping)"
-            raise SuiteError(f"{where}: unknown definition `{dotted}`: {parent} has no `{part}` (it has: {known})")
+            raise SuiteError(f"{where}: unknown definition `{name}`: {parent} has no `{part}` (it has: {known})")
         walked.append(part)
         value = found
     if field is None:
         return copy.deepcopy(value)
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise SuiteError(f"{where}: `{FIELD_KEY}` needs a list of mappings, but definition `{dotted}` is not one")
+        raise SuiteError(f"{where}: `{FIELD_KEY}` needs a list of mappings, but definition `{name}` is not one")
     lacking = [index for index, item in enumerate(value) if field not in item]
     if lacking:
-        raise SuiteError(f"{where}: item(s) {lacking} of definition `{dotted}` have no field `{field}`")
+        raise SuiteError(f"{where}: item(s) {lacking} of definition `{name}` have no field `{field}`")
     return [copy.deepcopy(item[field]) for item in value]
 
 
@@ -485,7 +493,7 @@ class _Prepared:
 def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], definitions: Mapping[str, Any]) -> _Prepared:
     """Definition references become GE suite parameters; a row condition becomes a boolean column of the query.
 
-    A reference that is a whole kwarg value (`"min_value": {"$definition": "mql.score_threshold"}`, or the same with
+    A reference that is a whole kwarg value (`"min_value": {"$definition": "mql__score_threshold"}`, or the same with
     `$PARAMETER`) becomes GE's own `{"$PARAMETER": "mql__score_threshold"}`, its value passed at validation; one
     nested inside a list or object (which GE does not substitute) is resolved in place. A row condition that has no
     SQL equivalent makes this expectation broken, not the suite file unreadable. A regex expectation, which GE does
@@ -528,7 +536,7 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
 
 
 def _parameter_name(reference: Mapping[str, Any]) -> str:
-    """A GE suite-parameter name for a reference: GE's parser takes identifiers, so dots become `__`."""
+    """A GE suite-parameter name for a reference: the definition's name, with its field or appended name after `__`."""
     name = str(reference[DEFINITION_KEY])
     if FIELD_KEY in reference:
         name += f"__{reference[FIELD_KEY]}"
