@@ -43,6 +43,7 @@ ui: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m pipelines.docs.kpi_catalog
+	$(BIN)/python -m pipelines.docs.definitions_doc
 
 catalog: $(STAMP)
 	$(BIN)/python -m pipelines.docs.html_catalog

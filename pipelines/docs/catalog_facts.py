@@ -29,7 +29,6 @@ class Catalog:
     suites: list[Suite]
     definition_tables: dict[str, list[dict[str, Any]]]  # table -> rows (as loaded into the warehouse)
     definition_columns: dict[str, list[tuple[str, str]]]  # table -> [(column, type)]
-    readme_keys: list[tuple[tuple[str, ...], str, str]]  # (keys, key cell, meaning) rows of docs/definitions.md's table
     project_root: Path
     lineage: dict[Ref, dict[str, list[ColumnRef]]] = field(default_factory=dict)
     lineage_errors: dict[Ref, str] = field(default_factory=dict)

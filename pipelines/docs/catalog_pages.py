@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.docs.catalog_facts import Catalog, ColumnRef, Ref, origins
+from pipelines.spec.definitions_registry import Definition, definitions_in, validation
 from pipelines.spec.models import DEFINITIONS_SCHEMA, LAYERS, Model
 from pipelines.warehouse.accounting import ACCOUNTING_CHECK
 from pipelines.warehouse.shared_definitions import TABLE_DOCS
@@ -30,7 +31,7 @@ MODEL_SECTIONS = (
     ("definitions", "Definitions"),
     ("sql", "SQL"),
 )
-# (cell, meaning) rows of docs/definitions.md explaining the definitions.yml keys a definitions table is loaded from
+# (name in a code span, meaning) of the registered definitions a definitions table is loaded from
 DefinitionKeys = Mapping[str, list[tuple[str, str]]]
 
 
@@ -300,14 +301,25 @@ def definitions_page(catalog: Catalog, definition_keys: DefinitionKeys) -> dict[
             {
                 "name": table,
                 "doc": TABLE_DOCS.get(table, ""),
-                "key_meanings": definition_keys.get(table, []),
+                "definitions": [_registry_row(item) for item in definitions_in(table)],
                 "readers": [ref_link(catalog, (m.schema, m.name), 0) for m in readers],
                 "columns": columns,
                 "rows": [[value_text(row.get(column)) for column in columns] for row in rows],
                 "transposed": len(rows) == 1 and len(columns) > 3,  # one wide row reads better as column | value
             }
         )
-    return {"tables": tables}
+    return {"tables": tables, "unread": [_registry_row(item) for item in definitions_in(None)]}
+
+
+def _registry_row(item: Definition) -> dict[str, Any]:
+    """One registered definition: the name SQL, suites and docs use, its key in definitions.yml, its validation."""
+    return {
+        "name": item.name,
+        "path": item.path,
+        "columns": list(item.columns),
+        "validation": validation(item.path),
+        "meaning": item.meaning,
+    }
 
 
 def definition_tables(catalog: Catalog) -> Sequence[str]:

@@ -200,7 +200,7 @@ def _retention(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
     """NRR and GRR of all segments together: the mart's formulas on the summed MRR.
 
     Null when no MRR was paying at the start, or when the summed base is below the shared minimums (less starting
-    MRR than minimum_base_mrr_usd, or fewer customers than minimum_base_customers): the mart's "base below minimum".
+    MRR than minimum_bases__mrr_usd, or fewer customers than minimum_bases__customers): the mart's "base below minimum".
     """
     return [
         (row[0], row[1], row[2])
@@ -216,8 +216,8 @@ def _retention(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
                 group by mrr_month
             ), bases as (
                 select months.*,
-                       months.starting >= thresholds.minimum_base_mrr_usd
-                       and months.customers >= thresholds.minimum_base_customers as is_base_enough
+                       months.starting >= thresholds.minimum_bases__mrr_usd
+                       and months.customers >= thresholds.minimum_bases__customers as is_base_enough
                 from months cross join definitions.thresholds as thresholds
             )
             select mrr_month,
@@ -233,14 +233,14 @@ def _retention(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
 
 def _speed_to_lead(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple[date, float | None, int]]:
     """Monthly SLA adherence over every owner and segment: within SLA / MQLs (null when fewer MQLs than the
-    shared minimum_base_leads, or none)."""
+    shared minimum_bases__leads, or none)."""
     return [
         (row[0], row[1], int(row[2]))
         for row in _rows(
             connection,
             """
             select cast(periods.period_start as date),
-                   case when sum(periods.mql_count) >= any_value(thresholds.minimum_base_leads)
+                   case when sum(periods.mql_count) >= any_value(thresholds.minimum_bases__leads)
                        then sum(periods.within_sla_count) / nullif(sum(periods.mql_count), 0) end,
                    sum(periods.mql_count)
             from marts.rpt_speed_to_lead_periods as periods
@@ -271,9 +271,13 @@ def _cac_payback(connection: duckdb.DuckDBPyConnection, month: date) -> list[tup
                 where is_paid_channel and month <= ? and month > ?
                 group by channel
             )
-            select channel, spend_usd / nullif(new_mrr_usd * thresholds.gross_margin, 0), new_customer_count, spend_usd
+            select
+                channel,
+                spend_usd / nullif(new_mrr_usd * thresholds.unit_economics__gross_margin, 0),
+                new_customer_count,
+                spend_usd
             from channels cross join definitions.thresholds as thresholds
-            where new_customer_count > 0 and new_mrr_usd * thresholds.gross_margin > 0
+            where new_customer_count > 0 and new_mrr_usd * thresholds.unit_economics__gross_margin > 0
             order by 2 desc, channel
             """,
             [month, _add_months(month, -CAC_PAYBACK_MONTHS)],

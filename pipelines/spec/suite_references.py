@@ -1,4 +1,4 @@
-"""Definition references in suites: `{"$definition": "dotted.path"}` replaced by its value in the definitions in force.
+"""Definition references in suites: `{"$definition": "name"}` replaced by its value in the definitions in force.
 
 The spellings a suite file may use are read into `DEFINITION_KEY` when the file loads (see
 pipelines/spec/suite_schema.py); everything here works on that one spelling.
@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pipelines.spec.definitions_registry import path_of
 from pipelines.spec.suite_schema import (
     APPEND_KEY,
     DEFINITION_KEY,
@@ -52,30 +53,31 @@ def resolve_value(value: Any, definitions: Mapping[str, Any], where: str) -> Any
     return value
 
 
-def _lookup(definitions: Mapping[str, Any], dotted: str, field: str | None, where: str) -> Any:
-    """The value at a dotted path, or one field of each item; an unknown path says which part is missing."""
+def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where: str) -> Any:
+    """The value of a definition (named by its path with `.` written `__`), or one field of each item; an unknown
+    name says which part is missing."""
     value: Any = definitions
     walked: list[str] = []
-    for part in dotted.split("."):
+    for part in path_of(name).split("."):
         found = value.get(part, _MISSING) if isinstance(value, Mapping) else _MISSING
         if found is _MISSING:
-            parent = ".".join(walked) or "the definitions document"
+            parent = "__".join(walked) or "the definitions document"
             known = ", ".join(sorted(map(str, value))) if isinstance(value, Mapping) else "nothing (not a mapping)"
-            raise SuiteError(f"{where}: unknown definition `{dotted}`: {parent} has no `{part}` (it has: {known})")
+            raise SuiteError(f"{where}: unknown definition `{name}`: {parent} has no `{part}` (it has: {known})")
         walked.append(part)
         value = found
     if field is None:
         return copy.deepcopy(value)
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise SuiteError(f"{where}: `{FIELD_KEY}` needs a list of mappings, but definition `{dotted}` is not one")
+        raise SuiteError(f"{where}: `{FIELD_KEY}` needs a list of mappings, but definition `{name}` is not one")
     lacking = [index for index, item in enumerate(value) if field not in item]
     if lacking:
-        raise SuiteError(f"{where}: item(s) {lacking} of definition `{dotted}` have no field `{field}`")
+        raise SuiteError(f"{where}: item(s) {lacking} of definition `{name}` have no field `{field}`")
     return [copy.deepcopy(item[field]) for item in value]
 
 
 def parameter_name(reference: Mapping[str, Any]) -> str:
-    """A GE suite-parameter name for a reference: GE's parser takes identifiers, so dots become `__`."""
+    """A GE suite-parameter name for a reference: the definition's name, with its field or appended name after `__`."""
     name = str(reference[DEFINITION_KEY])
     if FIELD_KEY in reference:
         name += f"__{reference[FIELD_KEY]}"

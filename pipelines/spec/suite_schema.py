@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, Field, ValidationError
 
 from pipelines.spec.definitions_reader import KeyPath, Problem, report, schema_problems
+from pipelines.spec.definitions_registry import name_of
 from pipelines.spec.definitions_schema import Section
 
 Severity = Literal["error", "warn"]
@@ -130,9 +131,9 @@ def _read_json(path: Path) -> Any:
 
 
 def _with_definition_references(value: Any) -> Any:
-    """Every spelling of a definition reference read as `{"$definition": "dotted.path"}`, the one the code uses.
+    """Every spelling of a definition reference read as `{"$definition": "name"}`, the one the code uses.
 
-    GE's own spelling, `{"$PARAMETER": "dotted.path"}`, is accepted too. This is the only place that knows the
+    GE's own spelling, `{"$PARAMETER": "name"}`, is accepted too. This is the only place that knows the
     spellings: a new one is added here.
     """
     if isinstance(value, list):
@@ -220,13 +221,20 @@ def _reference_problems(value: Any, path: KeyPath) -> Iterator[Problem]:
         elif set(value) - {DEFINITION_KEY, FIELD_KEY, APPEND_KEY} or not isinstance(value.get(DEFINITION_KEY), str):
             yield Problem(
                 path,
-                f'a reference is {{"{DEFINITION_KEY}": "dotted.path"}}, optionally with "{FIELD_KEY}" and '
+                f'a reference is {{"{DEFINITION_KEY}": "definition_name"}}, optionally with "{FIELD_KEY}" and '
                 f'"{APPEND_KEY}", not {json.dumps(value)}',
             )
         else:
-            for key, what in ((APPEND_KEY, "a dotted path"), (FIELD_KEY, "the name of a field")):
+            for key, what in ((APPEND_KEY, "the name of a definition"), (FIELD_KEY, "the name of a field")):
                 if key in value and not isinstance(value[key], str):
                     yield Problem((*path, key), f"must be {what}, not {json.dumps(value[key])}")
+            for key in (DEFINITION_KEY, APPEND_KEY):
+                if "." in value.get(key, ""):
+                    yield Problem(
+                        (*path, key),
+                        f"`{value[key]}`: a definition is named as in SQL and the docs, its path with `.` written "
+                        f"`__`: `{name_of(value[key])}`",
+                    )
 
 
 def suite_columns(suite: Suite, available: Sequence[str]) -> list[str]:

@@ -172,7 +172,7 @@ class _Prepared:
 def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], definitions: Mapping[str, Any]) -> _Prepared:
     """Definition references become GE suite parameters; a row condition becomes a boolean column of the query.
 
-    A reference that is a whole kwarg value (`"min_value": {"$definition": "mql.score_threshold"}`, or the same with
+    A reference that is a whole kwarg value (`"min_value": {"$definition": "mql__score_threshold"}`, or the same with
     `$PARAMETER`) becomes GE's own `{"$PARAMETER": "mql__score_threshold"}`, its value passed at validation; one
     nested inside a list or object (which GE does not substitute) is resolved in place. A row condition that has no
     SQL equivalent makes this expectation broken, not the suite file unreadable. A regex expectation, which GE does

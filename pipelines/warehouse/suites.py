@@ -3,12 +3,14 @@
 A suite is one JSON file in `expectations/`, one per definition or contract. It names the model it validates
 (`schema.table`), its severity (`error` blocks downstream assets, `warn` only reports) and its expectations, each a
 Great Expectations type in snake_case with its kwargs and a sentence saying what it checks. No threshold is typed
-into a suite: `{"$definition": "mql.score_threshold"}` (or GE's own spelling, `{"$PARAMETER": "mql.score_threshold"}`)
-anywhere in the kwargs (also inside lists) stands for the value at that dotted path of the shared-definitions
-document, and `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field from each item of a list
-of mappings; `"$append": "other.path"` adds the value (or list) at another path, as in a taxonomy plus its catch-all
-value. A reference that is a whole kwarg value reaches GE as one of its suite parameters (`{"$PARAMETER":
-"mql__score_threshold"}`, the value given at validation); one nested deeper is resolved in place.
+into a suite: `{"$definition": "mql__score_threshold"}` (or GE's own spelling, `{"$PARAMETER":
+"mql__score_threshold"}`) anywhere in the kwargs (also inside lists) stands for the value of that definition, named as
+SQL and the docs name it: its path in the shared-definitions document with `.` written `__` (see
+pipelines/spec/definitions_registry.py). `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field
+from each item of a list of mappings; `"$append": "other_name"` adds the value (or list) of another definition, as in
+a taxonomy plus its catch-all value. A reference that is a whole kwarg value reaches GE as one of its suite
+parameters (`{"$PARAMETER": "mql__score_threshold"}`, the value given at validation); one nested deeper is resolved
+in place.
 
 Suites run on DuckDB's SQL engine through Great Expectations' SQL datasource, on the build's own connection (see
 ge_duckdb.py): the model's rows never leave DuckDB, only counts and a few failing keys do. Nothing here imports

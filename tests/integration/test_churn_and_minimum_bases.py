@@ -164,5 +164,5 @@ def test_a_ratio_below_its_minimum_base_is_null_with_the_reason(built: Settings)
 
 def test_the_project_minimums_are_in_the_thresholds_table(built: Settings) -> None:
     thresholds = query(built, "select * from definitions.thresholds").iloc[0]
-    assert (thresholds["minimum_base_customers"], thresholds["minimum_base_mrr_usd"]) == (3, 300)
+    assert (thresholds["minimum_bases__customers"], thresholds["minimum_bases__mrr_usd"]) == (3, 300)
     assert Path(built.definitions_file).exists()

@@ -144,8 +144,8 @@ def test_changing_a_threshold_moves_the_lifecycle_and_the_marts(built: Settings,
     )
     drift = query(changed, "select sum(definition_mql_count) as mqls from marts.rpt_definition_drift_monthly")
     assert drift["mqls"][0] == after
-    in_force = query(changed, "select mql_score_threshold from definitions.thresholds")
-    assert in_force["mql_score_threshold"].tolist() == [raised]
+    in_force = query(changed, "select mql__score_threshold from definitions.thresholds")
+    assert in_force["mql__score_threshold"].tolist() == [raised]
 
 
 def test_a_failing_error_suite_keeps_the_marts_as_they_were(tmp_path: Path) -> None:

@@ -78,20 +78,20 @@ MQL = Case(
         # L2 (fit 0, a demo request makes 40) becomes an MQL: an MQL below the minimum fit.
         Mutation(
             "fit minimum dropped",
-            "fit.fit_score >= thresholds.mql_min_fit_score\n        and fit.fit_score + moment_scores",
+            "fit.fit_score >= thresholds.mql__min_fit_score\n        and fit.fit_score + moment_scores",
             "fit.fit_score + moment_scores",
         ),
         # L4 (fit exactly 20, score 78 after its demo request) is left without an MQL.
         Mutation(
             "fit minimum compared strictly",
-            "fit.fit_score >= thresholds.mql_min_fit_score\n        and fit.fit_score + moment_scores",
-            "fit.fit_score > thresholds.mql_min_fit_score\n        and fit.fit_score + moment_scores",
+            "fit.fit_score >= thresholds.mql__min_fit_score\n        and fit.fit_score + moment_scores",
+            "fit.fit_score > thresholds.mql__min_fit_score\n        and fit.fit_score + moment_scores",
         ),
         # L4 reaches the threshold only through engagements: left without an MQL.
         Mutation(
             "engagement points ignored",
-            "and fit.fit_score + moment_scores.engagement_score >= thresholds.mql_score_threshold as is_qualifying",
-            "and fit.fit_score >= thresholds.mql_score_threshold as is_qualifying",
+            "and fit.fit_score + moment_scores.engagement_score >= thresholds.mql__score_threshold as is_qualifying",
+            "and fit.fit_score >= thresholds.mql__score_threshold as is_qualifying",
         ),
     ),
 )
@@ -127,14 +127,14 @@ PQL = Case(
         # W2 becomes a PQL with one active user.
         Mutation(
             "active users off by one",
-            "where users_ranked.user_rank = thresholds.pql_min_active_users",
-            "where users_ranked.user_rank = thresholds.pql_min_active_users - 1",
+            "where users_ranked.user_rank = thresholds.pql__min_active_users",
+            "where users_ranked.user_rank = thresholds.pql__min_active_users - 1",
         ),
         # W1 (exactly the minimum of both) is left without a PQL.
         Mutation(
             "activation events off by one",
-            "where activations_ranked.activation_rank = thresholds.pql_min_activation_events",
-            "where activations_ranked.activation_rank = thresholds.pql_min_activation_events + 1",
+            "where activations_ranked.activation_rank = thresholds.pql__min_activation_events",
+            "where activations_ranked.activation_rank = thresholds.pql__min_activation_events + 1",
         ),
     ),
 )
@@ -148,14 +148,14 @@ SPEED_TO_LEAD = Case(
         # 00QA (touched after 30 minutes) is outside the SLA, 00QB (180 minutes) inside it.
         Mutation(
             "SLA comparison flipped",
-            "measured.minutes_to_first_touch <= measured.speed_to_lead_sla_minutes, false",
-            "measured.minutes_to_first_touch >= measured.speed_to_lead_sla_minutes, false",
+            "measured.minutes_to_first_touch <= measured.speed_to_lead__sla_minutes, false",
+            "measured.minutes_to_first_touch >= measured.speed_to_lead__sla_minutes, false",
         ),
         # 00QB, first touched after 180 minutes, is not counted as a breach.
         Mutation(
             "breach measured against four times the SLA",
-            "measured.minutes_to_first_touch > measured.speed_to_lead_sla_minutes,",
-            "measured.minutes_to_first_touch > 4 * measured.speed_to_lead_sla_minutes,",
+            "measured.minutes_to_first_touch > measured.speed_to_lead__sla_minutes,",
+            "measured.minutes_to_first_touch > 4 * measured.speed_to_lead__sla_minutes,",
         ),
     ),
 )

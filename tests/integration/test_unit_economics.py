@@ -1,9 +1,10 @@
 """Unit economics worked out by hand: spend by channel and segment, CAC, cost per MQL / sales-qualified lead, ARPA,
 CAC payback, LTV and LTV:CAC, in marts.rpt_unit_economics_monthly and marts.rpt_unit_economics_segments_monthly.
 
-Definitions in force are the project's (`definitions.yml`): gross_margin 0.8, ltv_max_lifetime_months 60; MQL at a
-lead score of 40 with a fit of at least 20. Every lead below but L8 has fit 50 (Software, 50-5000 employees, United
-States) and one pricing-page visit (15 points): 65, an MQL at the visit. Segments: SMB 1-99 employees, Mid-Market
+Definitions in force are the project's (`definitions.yml`): unit_economics__gross_margin 0.8,
+unit_economics__max_lifetime_months 60; MQL at a lead score of 40 with a fit of at least 20. Every lead below but
+L8 has fit 50 (Software, 50-5000 employees, United States) and one pricing-page visit (15 points): 65, an MQL at the
+visit. Segments: SMB 1-99 employees, Mid-Market
 100-999, Enterprise 1000+.
 
 Ad spend (all USD), channel from the campaign's UTM source + medium, else its source, else the default:

@@ -18,11 +18,10 @@ MODELS_DIR = PROJECT_ROOT / "models"
 SOURCES_FILE = MODELS_DIR / "sources.yml"
 DEFINITIONS_FILE = PROJECT_ROOT / "definitions.yml"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-README = PROJECT_ROOT / "docs" / "definitions.md"
 
 
 def _generate(out: Path, models_dir: Path = MODELS_DIR, expectations_dir: Path = EXPECTATIONS_DIR) -> list[Path]:
-    return generate(out, models_dir, SOURCES_FILE, DEFINITIONS_FILE, expectations_dir, README)
+    return generate(out, models_dir, SOURCES_FILE, DEFINITIONS_FILE, expectations_dir)
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +107,8 @@ def test_sources_and_definitions_pages(catalog_dir: Path) -> None:
     assert "<code>spend_is_negative</code>" in sources  # a table's own quarantine rule from the contract
     definitions = (catalog_dir / "definitions.html").read_text()
     assert 'id="definitions.thresholds"' in definitions
-    assert "<code>mql_score_threshold</code>" in definitions
-    assert "<code>channels.lead_sources</code>" in definitions  # the README's explanation of the key
+    assert "<code>mql__score_threshold</code>" in definitions
+    assert "<code>channels.lead_sources</code>" in definitions  # the key of definitions.yml, from the registry
 
 
 def test_generating_twice_gives_identical_bytes(catalog_dir: Path, tmp_path: Path) -> None:

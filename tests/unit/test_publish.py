@@ -45,7 +45,7 @@ def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connection.execute("create table marts.rpt_a as select range as a_id, range * 1.5 as amount_usd from range(3)")
     connection.execute("create table marts.fct_b (b_id integer)")
     connection.execute("create table definitions.definitions_version as select 7 as version, 'abc' as digest")
-    connection.execute("create table definitions.thresholds as select 65 as mql_score_threshold")
+    connection.execute("create table definitions.thresholds as select 65 as mql__score_threshold")
     connection.execute("create table definitions._pending__thresholds as select 1 as x")
     yield connection
     connection.close()

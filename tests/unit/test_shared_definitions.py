@@ -37,9 +37,9 @@ def test_project_definitions_load() -> None:
     tables = definitions.tables()
     # data_horizon is written from the run's as-of time (pipelines/warehouse/horizon.py), not from the file alone.
     assert set(tables) == set(TABLE_DOCS) - {"data_horizon"}
-    assert tables["thresholds"]["mql_score_threshold"].tolist() == [40]
+    assert tables["thresholds"]["mql__score_threshold"].tolist() == [40]
     # The minimum base of each ratio family, as models read it.
-    minimums = tables["thresholds"][["minimum_base_customers", "minimum_base_mrr_usd", "minimum_base_leads"]]
+    minimums = tables["thresholds"][["minimum_bases__customers", "minimum_bases__mrr_usd", "minimum_bases__leads"]]
     assert minimums.iloc[0].tolist() == [5, 1000, 10]
     # The default channel is the row with no lead source; the unknown segment the row with no bounds.
     mapping = tables["channel_mapping"]
@@ -318,7 +318,7 @@ def test_several_faults_are_reported_together_in_file_order(tmp_path: Path) -> N
 def test_a_threshold_no_lead_can_reach_is_refused_when_engagements_score_nothing(tmp_path: Path) -> None:
     """The score is uncapped while an engagement type scores points; without any, it is the fit score alone."""
     reachable = write_variant(tmp_path, {"mql.score_threshold": 500})
-    assert load_definitions(reachable).thresholds["mql_score_threshold"] == 500
+    assert load_definitions(reachable).thresholds["mql__score_threshold"] == 500
     unreachable = write_variant(
         tmp_path,
         {"mql.score_threshold": 51, "lead_scoring.behaviour_points": {}, "lead_scoring.intent_points": {"demo": 0}},
@@ -357,4 +357,4 @@ def test_a_bad_file_writes_nothing(tmp_path: Path) -> None:
 
     assert not failed.success
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        assert connection.execute("select mql_score_threshold from definitions.thresholds").fetchall() == [(40,)]
+        assert connection.execute("select mql__score_threshold from definitions.thresholds").fetchall() == [(40,)]

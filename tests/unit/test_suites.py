@@ -50,7 +50,7 @@ LIFECYCLE_EXPECTATIONS: list[dict[str, Any]] = [
         "description": "every MQL meets the score threshold in force",
         "kwargs": {
             "column": "score_at_mql",
-            "min_value": {"$definition": "mql.score_threshold"},
+            "min_value": {"$definition": "mql__score_threshold"},
             "row_condition": "mql_at.notnull()",
             "condition_parser": "pandas",
         },
@@ -107,6 +107,8 @@ LEAD_ROWS: list[tuple[Any, ...]] = [
     ("L04", "2024-01-05", None, None, None, None, False),
     ("L03", "2024-01-04", "2024-01-04", 40, None, None, True),
 ]
+
+DOTTED = ".".join(["mql", "score_threshold"])
 
 
 def leads(changes: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
@@ -182,7 +184,7 @@ def test_load_suites_reads_the_format_and_sorts_by_name(tmp_path: Path) -> None:
     alpha, zebra = loaded
     assert (alpha.schema, alpha.table, alpha.path.name) == ("intermediate", "int_leads_lifecycle", "b.json")
     assert len(alpha.expectations) == len(LIFECYCLE_EXPECTATIONS)
-    assert alpha.expectations[0]["kwargs"]["min_value"] == {"$definition": "mql.score_threshold"}
+    assert alpha.expectations[0]["kwargs"]["min_value"] == {"$definition": "mql__score_threshold"}
     assert (alpha.severity, alpha.blocking) == ("error", True)
     assert (zebra.severity, zebra.blocking) == ("warn", False)
 
@@ -240,7 +242,7 @@ FIRST = "expectations[0]"
         ),
         (
             {"expectations": with_expectation(kwargs={"column": "x", "min_value": {"$definition": ["mql"]}})},
-            f'{SUITE}: {FIRST}.kwargs.min_value: a reference is {{"$definition": "dotted.path"}}',
+            f'{SUITE}: {FIRST}.kwargs.min_value: a reference is {{"$definition": "definition_name"}}',
         ),
         (
             {"expectations": with_expectation(kwargs={"column": "x", "value_set": [{"$definition": "a", "$add": 1}]})},
@@ -249,6 +251,15 @@ FIRST = "expectations[0]"
         (
             {"expectations": with_expectation(kwargs={"column": "x", "value_set": {"$definition": "a", "$field": 1}})},
             f"{SUITE}: {FIRST}.kwargs.value_set.$field: must be the name of a field, not 1",
+        ),
+        (  # the dotted key of definitions.yml is not the definition's name (built here so no respelling rewrites it)
+            {"expectations": with_expectation(kwargs={"column": "x", "min_value": {"$definition": DOTTED}})},
+            "`mql.score_threshold`: a definition is named as in SQL and the docs, its path with `.` written `__`: "
+            "`mql__score_threshold`",
+        ),
+        (
+            {"expectations": with_expectation(kwargs={"value_set": {"$definition": "a", "$append": DOTTED}})},
+            "`mql.score_threshold`: a definition is named as in SQL and the docs",
         ),
     ],
 )
@@ -301,7 +312,7 @@ def test_definitions_resolve_scalars_lists_and_fields(tmp_path: Path) -> None:
         {
             "column": "reason",
             "value_set": {"$definition": "rejection_reasons"},
-            "scalar": {"$definition": "mql.score_threshold"},
+            "scalar": {"$definition": "mql__score_threshold"},
             "in_a_list": [{"$definition": "unspecified_rejection_reason"}, "literal", {"$definition": "version"}],
             "nested": {"deeper": {"$definition": "mql"}},
             "fields": {"$definition": "closed_lost_reasons", "$field": "reason"},
@@ -320,7 +331,7 @@ def test_definitions_resolve_scalars_lists_and_fields(tmp_path: Path) -> None:
         "fields": ["Price", "Timing"],
     }
     # The suite keeps its references and the definitions are copied, not shared, so GE cannot alter either.
-    assert suite.expectations[0]["kwargs"]["scalar"] == {"$definition": "mql.score_threshold"}
+    assert suite.expectations[0]["kwargs"]["scalar"] == {"$definition": "mql__score_threshold"}
     resolved["kwargs"]["value_set"].append("Changed")
     assert definitions == DEFINITIONS
 
@@ -329,14 +340,14 @@ def test_definitions_resolve_scalars_lists_and_fields(tmp_path: Path) -> None:
     ("reference", "message"),
     [
         (
-            {"$definition": "mql.score_treshold"},
-            r"unknown definition `mql.score_treshold`: mql has no `score_treshold`",
+            {"$definition": "mql__score_treshold"},
+            r"unknown definition `mql__score_treshold`: mql has no `score_treshold`",
         ),
         (
-            {"$definition": "sql.threshold"},
-            r"unknown definition `sql.threshold`: the definitions document has no `sql`",
+            {"$definition": "sql__threshold"},
+            r"unknown definition `sql__threshold`: the definitions document has no `sql`",
         ),
-        ({"$definition": "mql.score_threshold.value"}, r"mql.score_threshold has no `value`"),
+        ({"$definition": "mql__score_threshold__value"}, r"mql__score_threshold has no `value`"),
         ({"$definition": "mql", "$field": "reason"}, r"`\$field` needs a list of mappings"),
         ({"$definition": "closed_lost_reasons", "$field": "owner"}, r"item\(s\) \[0, 1\] .* have no field `owner`"),
     ],
@@ -464,7 +475,7 @@ def test_sample_keys_are_five_sorted_failing_keys_whatever_the_row_order(tmp_pat
             {
                 "type": "expect_column_values_to_be_between",
                 "description": "every MQL meets the score threshold in force",
-                "kwargs": {"column": "score_at_mql", "min_value": {"$definition": "mql.score_threshold"}},
+                "kwargs": {"column": "score_at_mql", "min_value": {"$definition": "mql__score_threshold"}},
             }
         ],
     )
@@ -645,11 +656,11 @@ def test_references_reach_great_expectations_as_suite_parameters(tmp_path: Path,
             {
                 "type": "expect_column_values_to_be_between",
                 "description": "every MQL meets the score threshold in force",
-                "kwargs": {"column": "score_at_mql", "min_value": {"$PARAMETER": "mql.score_threshold"}},
+                "kwargs": {"column": "score_at_mql", "min_value": {"$PARAMETER": "mql__score_threshold"}},
             }
         ],
     )
-    assert suite.expectations[0]["kwargs"]["min_value"] == {"$definition": "mql.score_threshold"}
+    assert suite.expectations[0]["kwargs"]["min_value"] == {"$definition": "mql__score_threshold"}
     prepared = suite_run._prepare(suite, 0, suite.expectations[0], DEFINITIONS)
     assert prepared.kwargs["min_value"] == {"$PARAMETER": "mql__score_threshold"}
     assert prepared.parameters == {"mql__score_threshold": 40}

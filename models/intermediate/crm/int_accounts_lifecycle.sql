@@ -57,7 +57,7 @@ final as (
         accounts.account_id,                                                         -- CRM account id
         coalesce(segments.segment, unknown_segment.segment) as segment,              -- size segment from the shared bands
         icp_industries.industry is not null
-        and coalesce(accounts.employee_count between thresholds.icp_min_employees and thresholds.icp_max_employees, false)
+        and coalesce(accounts.employee_count between thresholds.icp__min_employees and thresholds.icp__max_employees, false)
         and icp_countries.country is not null as is_icp,                             -- meets every ICP criterion
         account_leads.first_lead_created_at,                                         -- first converted lead created (UTC)
         account_leads.first_mql_at,                                                  -- first lead became an MQL (UTC)

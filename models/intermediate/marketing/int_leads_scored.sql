@@ -29,18 +29,18 @@ fit as (
         leads.created_at,
         icp_industries.industry is not null as is_icp_industry,
         coalesce(
-            leads.employee_count between thresholds.icp_min_employees and thresholds.icp_max_employees, false
+            leads.employee_count between thresholds.icp__min_employees and thresholds.icp__max_employees, false
         ) as is_icp_company_size,
         icp_countries.country is not null as is_icp_country,
-        (case when icp_industries.industry is not null then thresholds.fit_points_industry else 0 end)
+        (case when icp_industries.industry is not null then thresholds.lead_scoring__fit_points__industry else 0 end)
         + (
             case
-                when leads.employee_count between thresholds.icp_min_employees and thresholds.icp_max_employees
-                    then thresholds.fit_points_company_size
+                when leads.employee_count between thresholds.icp__min_employees and thresholds.icp__max_employees
+                    then thresholds.lead_scoring__fit_points__company_size
                 else 0
             end
         )
-        + (case when icp_countries.country is not null then thresholds.fit_points_country else 0 end) as fit_score
+        + (case when icp_countries.country is not null then thresholds.lead_scoring__fit_points__country else 0 end) as fit_score
     from leads
     cross join thresholds
     left join icp_industries on leads.industry = icp_industries.industry
@@ -72,7 +72,7 @@ moment_scores as (
                 * power(
                     0.5,
                     (epoch(moments.evaluated_at) - epoch(engagements.occurred_at))
-                    / (thresholds.score_half_life_days * 86400)
+                    / (thresholds.lead_scoring__half_life_days * 86400)
                 )
             ),
             0
@@ -83,7 +83,7 @@ moment_scores as (
         on
             moments.lead_id = engagements.lead_id
             and engagements.occurred_at <= moments.evaluated_at
-            and epoch(moments.evaluated_at) - epoch(engagements.occurred_at) <= thresholds.score_window_days * 86400
+            and epoch(moments.evaluated_at) - epoch(engagements.occurred_at) <= thresholds.lead_scoring__window_days * 86400
     group by moments.lead_id, moments.evaluated_at
 ),
 
@@ -92,8 +92,8 @@ scored as (
         fit.lead_id,
         moment_scores.evaluated_at,
         fit.fit_score + moment_scores.engagement_score as lead_score,
-        fit.fit_score >= thresholds.mql_min_fit_score
-        and fit.fit_score + moment_scores.engagement_score >= thresholds.mql_score_threshold as is_qualifying
+        fit.fit_score >= thresholds.mql__min_fit_score
+        and fit.fit_score + moment_scores.engagement_score >= thresholds.mql__score_threshold as is_qualifying
     from fit
     inner join moment_scores on fit.lead_id = moment_scores.lead_id
     cross join thresholds
@@ -125,7 +125,7 @@ final as (
         fit.is_icp_country,                                                   -- country is in the ICP
         fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp, -- meets every ICP criterion
         fit.fit_score,                                                        -- fit points from the ICP criteria met
-        fit.fit_score >= thresholds.mql_min_fit_score as meets_mql_min_fit,   -- fit score is at least the MQL minimum fit
+        fit.fit_score >= thresholds.mql__min_fit_score as meets_mql_min_fit,   -- fit score is at least the MQL minimum fit
         peak.peak_score,                                                      -- highest score the lead ever had
         first_qualifying.score_at_qualification as score_at_mql,              -- the score when it first reached the threshold
         case

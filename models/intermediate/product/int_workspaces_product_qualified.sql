@@ -31,7 +31,7 @@ trial_windows as (
     select
         trials.workspace_id,
         trials.trial_started_at,
-        trials.trial_started_at + to_days(cast(thresholds.pql_trial_window_days as integer)) as trial_ends_at
+        trials.trial_started_at + to_days(cast(thresholds.pql__trial_window_days as integer)) as trial_ends_at
     from trials
     cross join thresholds
 ),
@@ -99,10 +99,10 @@ threshold_reached as (
     select
         trial_windows.workspace_id,
         max(users_ranked.first_active_at) filter (
-            where users_ranked.user_rank = thresholds.pql_min_active_users
+            where users_ranked.user_rank = thresholds.pql__min_active_users
         ) as users_reached_at,
         max(activations_ranked.occurred_at) filter (
-            where activations_ranked.activation_rank = thresholds.pql_min_activation_events
+            where activations_ranked.activation_rank = thresholds.pql__min_activation_events
         ) as activations_reached_at
     from trial_windows
     cross join thresholds
@@ -118,7 +118,7 @@ final as (
         trial_windows.trial_ends_at,                                          -- end of the PQL trial window (UTC)
         usage_counts.active_user_count as active_users_in_trial_count,        -- distinct users active in the window
         usage_counts.activation_event_count as activation_events_in_trial_count, -- activation events in the window
-        usage_counts.active_user_count >= thresholds.pql_min_active_users as has_min_active_users, -- enough active users for a PQL
+        usage_counts.active_user_count >= thresholds.pql__min_active_users as has_min_active_users, -- enough active users for a PQL
         case
             when threshold_reached.users_reached_at is not null and threshold_reached.activations_reached_at is not null
                 then greatest(threshold_reached.users_reached_at, threshold_reached.activations_reached_at)

@@ -17,19 +17,19 @@ description: >-
   from the first paying month to the latest month of the billing data); segments are those of
   definitions.segments; every month-segment pair has a row. Counts are 0, and ratios null with the reason in a
   *_null_reason column, when nothing happened, or when a ratio's base is below the shared minimum of its family
-  (definitions.minimum_bases, reason "base below minimum"): net revenue growth needs minimum_base_mrr_usd of
-  starting MRR and minimum_base_customers customers paying at the start; NRR and GRR follow
-  marts.rpt_retention_monthly (the same two minimums); SLA adherence needs minimum_base_leads MQLs and PQL
-  conversion minimum_base_leads PQLs. The win rate has no minimum. Every count sits in the month its event happened (same-period,
+  (definitions.minimum_bases, reason "base below minimum"): net revenue growth needs minimum_bases__mrr_usd of
+  starting MRR and minimum_bases__customers customers paying at the start; NRR and GRR follow
+  marts.rpt_retention_monthly (the same two minimums); SLA adherence needs minimum_bases__leads MQLs and PQL
+  conversion minimum_bases__leads PQLs. The win rate has no minimum. Every count sits in the month its event happened (same-period,
   not cohort), except PQL conversion, which follows the PQLs of the month for the shared
-  funnel_conversion_window_days and can still rise until is_pql_conversion_mature. Segments are the shared size
+  funnel__conversion_window_days and can still rise until is_pql_conversion_mature. Segments are the shared size
   bands: of the customer's CRM account for MRR, of the lead for MQLs, sales-qualified leads, speed-to-lead and
   drift, of the PQL workspace's earliest lead for PQLs, of the buying account for the win rate.
 grain: [month, segment]
 owner: team:revops
 kpis:
   - name: net_revenue_growth_rate
-    formula: net new MRR / starting MRR = (ending MRR - starting MRR) / starting MRR (null when starting MRR is 0, or below minimum_bases.mrr_usd, or fewer customers paid at the start than minimum_bases.customers)
+    formula: net new MRR / starting MRR = (ending MRR - starting MRR) / starting MRR (null when starting MRR is 0, or below minimum_bases__mrr_usd, or fewer customers paid at the start than minimum_bases__customers)
     numerator: net_new_mrr_usd of marts.rpt_mrr_movements_monthly (new + expansion - contraction - churned + reactivation)
     denominator: starting_mrr_usd of marts.rpt_mrr_movements_monthly (MRR at the close of the previous month)
     grain: month x segment (of the customer's CRM account)
@@ -69,15 +69,15 @@ kpis:
     filters: new business only (the shared new_business_type of definitions.opportunity_types); close time known
     owner: team:sales
   - name: sla_adherence_rate
-    formula: MQLs first touched within the speed-to-lead SLA / MQLs of the month (null when there are no MQLs, or fewer than minimum_bases.leads)
+    formula: MQLs first touched within the speed-to-lead SLA / MQLs of the month (null when there are no MQLs, or fewer than minimum_bases__leads)
     numerator: sum of within_sla_count of marts.rpt_speed_to_lead_periods (period_type month) over owners
     denominator: sum of mql_count of the same rows (mql_count)
     grain: month of the MQL x segment (of the lead)
     owner: team:sales
   - name: cac_payback_months
-    formula: cac_payback_months of marts.rpt_unit_economics_segments_monthly, cac_usd / (arpa_usd x gross_margin) of the paid-channel new customers (null when there is none)
+    formula: cac_payback_months of marts.rpt_unit_economics_segments_monthly, cac_usd / (arpa_usd x unit_economics__gross_margin) of the paid-channel new customers (null when there is none)
     numerator: cac_usd (paid media spend / new customers acquired through a paid channel)
-    denominator: arpa_usd x definitions.thresholds.gross_margin
+    denominator: arpa_usd x definitions.thresholds.unit_economics__gross_margin
     grain: month x segment
     owner: team:revops
   - name: ltv_to_cac_ratio
@@ -87,11 +87,11 @@ kpis:
     grain: month x segment
     owner: team:revops
   - name: pql_conversion_rate
-    formula: PQLs of the month sales-qualified within the funnel window / PQLs of the month, the rule of marts.rpt_pql_revenue_monthly (null when there is no PQL, or fewer than minimum_bases.leads)
-    numerator: PQL workspaces (pql_at in the month) with an opportunity converted from one of their leads that reached the shared sales-qualified stage at or after pql_at and within funnel_conversion_window_days of it (pql_sales_qualified_count)
+    formula: PQLs of the month sales-qualified within the funnel window / PQLs of the month, the rule of marts.rpt_pql_revenue_monthly (null when there is no PQL, or fewer than minimum_bases__leads)
+    numerator: PQL workspaces (pql_at in the month) with an opportunity converted from one of their leads that reached the shared sales-qualified stage at or after pql_at and within funnel__conversion_window_days of it (pql_sales_qualified_count)
     denominator: workspaces of intermediate.int_workspaces_product_qualified whose pql_at falls in the month (pql_count)
     grain: month of the PQL x segment (of the workspace's earliest lead; the unknown segment when it has none)
-    filters: funnel_conversion_window_days from definitions.thresholds; provisional until is_pql_conversion_mature
+    filters: funnel__conversion_window_days from definitions.thresholds; provisional until is_pql_conversion_mature
     owner: team:product
   - name: definition_drift_count
     formula: leads flagged MQL by the marketing tool but not by the shared definition, plus the reverse (crm_only_mql_count + definition_only_mql_count of marts.rpt_definition_drift_monthly)
@@ -215,7 +215,7 @@ pql_workspaces as (
     select
         workspaces.workspace_id,
         workspaces.pql_at,
-        workspaces.pql_at + to_days(cast(thresholds.funnel_conversion_window_days as integer)) as window_ends_at,
+        workspaces.pql_at + to_days(cast(thresholds.funnel__conversion_window_days as integer)) as window_ends_at,
         coalesce(workspace_segments.segment, unknown_segment.segment) as segment
     from workspaces
     left join workspace_segments on workspaces.workspace_id = workspace_segments.workspace_id
@@ -314,12 +314,12 @@ joined as (
             else unit_economics.ltv_to_cac_ratio_null_reason
         end as ltv_to_cac_ratio_null_reason,
         coalesce(
-            mrr_movements.starting_mrr_usd >= thresholds.minimum_base_mrr_usd
-            and mrr_movements.starting_customer_count >= thresholds.minimum_base_customers,
+            mrr_movements.starting_mrr_usd >= thresholds.minimum_bases__mrr_usd
+            and mrr_movements.starting_customer_count >= thresholds.minimum_bases__customers,
             false
         ) as is_growth_base_enough,
-        coalesce(speed_to_lead.mql_count, 0) >= thresholds.minimum_base_leads as is_sla_base_enough,
-        coalesce(pqls.pql_count, 0) >= thresholds.minimum_base_leads as is_pql_base_enough
+        coalesce(speed_to_lead.mql_count, 0) >= thresholds.minimum_bases__leads as is_sla_base_enough,
+        coalesce(pqls.pql_count, 0) >= thresholds.minimum_bases__leads as is_pql_base_enough
     from month_segments
     left join mrr_movements
         on month_segments.month = mrr_movements.mrr_month and month_segments.segment = mrr_movements.segment
@@ -375,25 +375,25 @@ final as (
         case
             when joined.mql_count > 0 and joined.is_sla_base_enough
                 then cast(joined.within_sla_count as double) / joined.mql_count
-        end as sla_adherence_rate,                                                    -- within_sla_count / mql_count, 0..1; null when there is no MQL or fewer than minimum_bases.leads
+        end as sla_adherence_rate,                                                    -- within_sla_count / mql_count, 0..1; null when there is no MQL or fewer than minimum_bases__leads
         case
             when joined.mql_count = 0 then 'no MQL in the month'
             when not joined.is_sla_base_enough then 'base below minimum'
-        end as sla_adherence_null_reason,                                             -- why sla_adherence_rate is null: no MQL, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
+        end as sla_adherence_null_reason,                                             -- why sla_adherence_rate is null: no MQL, or fewer than minimum_bases__leads ('base below minimum'); null when it is not
         joined.cac_payback_months,                                                    -- months of gross-margin ARPA to earn back the CAC (rpt_unit_economics_segments_monthly); null per cac_payback_null_reason
         joined.cac_payback_null_reason,                                               -- why cac_payback_months is null, from rpt_unit_economics_segments_monthly (null when it is not)
         joined.ltv_to_cac_ratio,                                                      -- LTV / CAC (rpt_unit_economics_segments_monthly); null per ltv_to_cac_ratio_null_reason
         joined.ltv_to_cac_ratio_null_reason,                                          -- why ltv_to_cac_ratio is null, from rpt_unit_economics_segments_monthly (null when it is not)
         joined.pql_count,                                                             -- product workspaces that became PQLs in the month (rpt_pql_revenue_monthly's rule)
-        joined.pql_sales_qualified_count,                                             -- of those, with an opportunity sales-qualified at or after the PQL within funnel_conversion_window_days
+        joined.pql_sales_qualified_count,                                             -- of those, with an opportunity sales-qualified at or after the PQL within funnel__conversion_window_days
         case
             when joined.pql_count > 0 and joined.is_pql_base_enough
                 then cast(joined.pql_sales_qualified_count as double) / joined.pql_count
-        end as pql_conversion_rate,                                                   -- pql_sales_qualified_count / pql_count; provisional while the window is open; null when there is no PQL or fewer than minimum_bases.leads
+        end as pql_conversion_rate,                                                   -- pql_sales_qualified_count / pql_count; provisional while the window is open; null when there is no PQL or fewer than minimum_bases__leads
         case
             when joined.pql_count = 0 then 'no PQL in the month'
             when not joined.is_pql_base_enough then 'base below minimum'
-        end as pql_conversion_null_reason,                                            -- why pql_conversion_rate is null: no PQL, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
+        end as pql_conversion_null_reason,                                            -- why pql_conversion_rate is null: no PQL, or fewer than minimum_bases__leads ('base below minimum'); null when it is not
         joined.is_pql_conversion_mature,                                              -- the funnel window has elapsed for every PQL of the month (rpt_pql_revenue_monthly); false: the rate can still rise; null when that mart has no such month
         joined.definition_drift_count                                                 -- leads the marketing tool and the shared definition disagree on (MQL for one, not the other)
     from joined

@@ -27,7 +27,7 @@ kpis:
     grain: month x channel
     owner: team:revops
   - name: mql_agreement_rate
-    formula: leads both call MQL / leads either calls MQL (null when neither does, or fewer than minimum_bases.leads do)
+    formula: leads both call MQL / leads either calls MQL (null when neither does, or fewer than minimum_bases__leads do)
     numerator: count of leads flagged MQL by both the marketing tool and the shared definition
     denominator: count of leads flagged MQL by either
     grain: month x channel
@@ -70,17 +70,17 @@ final as (
         count(*) filter (where flagged.is_definition_mql and not flagged.is_crm_mql) as definition_only_mql_count, -- definition only
         case
             when count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql)
-                >= greatest(min(thresholds.minimum_base_leads), 1)
+                >= greatest(min(thresholds.minimum_bases__leads), 1)
                 then count(*) filter (where flagged.is_crm_mql and flagged.is_definition_mql)
                 / count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql)
-        end as mql_agreement_rate,                                                        -- both / either; null when no lead is an MQL to either or fewer than minimum_bases.leads are
+        end as mql_agreement_rate,                                                        -- both / either; null when no lead is an MQL to either or fewer than minimum_bases__leads are
         case
             when count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql) = 0
                 then 'no lead is an MQL to either'
             when count(*) filter (where flagged.is_crm_mql or flagged.is_definition_mql)
-                < min(thresholds.minimum_base_leads)
+                < min(thresholds.minimum_bases__leads)
                 then 'base below minimum'
-        end as mql_agreement_null_reason,                                                 -- why mql_agreement_rate is null: no MQL to either, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
+        end as mql_agreement_null_reason,                                                 -- why mql_agreement_rate is null: no MQL to either, or fewer than minimum_bases__leads ('base below minimum'); null when it is not
         count(*) filter (where flagged.has_stage_out_of_order) as stage_out_of_order_count -- stages recorded out of order
     from flagged
     cross join thresholds

@@ -6,7 +6,7 @@ description: >-
   funnel -> sales-accepted -> opportunity created -> sales-qualified -> won. Under the shared definitions a lead is
   sales-qualified when its opportunity reaches the sales-qualified stage, so the opportunity exists before the lead
   is sales-qualified. A cohort counts a stage only when the lead reached it within the shared
-  funnel_conversion_window_days (definitions.thresholds) of the cohort's starting event (the MQL for `mql_month`,
+  funnel__conversion_window_days (definitions.thresholds) of the cohort's starting event (the MQL for `mql_month`,
   the creation for `created_month`) and reached every earlier stage too, so counts never grow from one stage to the
   next and young and old cohorts compare fairly. Entering the funnel is the MQL, except for sales-sourced leads,
   which skip the MQL gate and enter when sales accepts them (their entry and acceptance are one event): they are
@@ -17,7 +17,7 @@ description: >-
   A cohort is mature once the window has fully elapsed for its last possible member, measured against the latest
   lead creation in the data (not the clock, so a rebuild gives the same table); the rates of an immature cohort
   can still rise. Ratios are null when their denominator is 0, or below the shared minimum base of leads
-  (definitions.minimum_bases.leads: a conversion rate on fewer leads than that is not published), with the reason in
+  (definitions.thresholds.minimum_bases__leads: a conversion rate on fewer leads than that is not published), with the reason in
   a *_null_reason column ("base below minimum"); medians and p90s are null when no lead in the row made that
   step. For counts of each event in the month it happened (same-period, not cohort), see
   marts.rpt_funnel_monthly.
@@ -31,62 +31,62 @@ kpis:
   - name: funnel_entered_count
     formula: count of cohort leads that entered the funnel (MQL, or sales acceptance of a sales-sourced lead) within the window
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: reached within funnel_conversion_window_days of the cohort's starting event
+    filters: reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:marketing
   - name: accepted_count
     formula: count of cohort leads that entered the funnel and were sales-accepted within the window
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: this and every earlier stage reached within funnel_conversion_window_days of the cohort's starting event
+    filters: this and every earlier stage reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: opportunity_count
     formula: count of accepted cohort leads whose converted opportunity was created within the window
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: this and every earlier stage reached within funnel_conversion_window_days of the cohort's starting event
+    filters: this and every earlier stage reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: sales_qualified_count
     formula: count of cohort leads with an opportunity that became sales-qualified within the window
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: this and every earlier stage reached within funnel_conversion_window_days of the cohort's starting event
+    filters: this and every earlier stage reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: won_count
     formula: count of sales-qualified cohort leads whose opportunity was won within the window
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: this and every earlier stage reached within funnel_conversion_window_days of the cohort's starting event
+    filters: this and every earlier stage reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: funnel_entered_to_accepted_rate
-    formula: accepted_count / funnel_entered_count (null when funnel_entered_count is 0 or below minimum_bases.leads)
+    formula: accepted_count / funnel_entered_count (null when funnel_entered_count is 0 or below minimum_bases__leads)
     numerator: accepted_count
     denominator: funnel_entered_count
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: stages reached within funnel_conversion_window_days of the cohort's starting event
+    filters: stages reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: accepted_to_opportunity_rate
-    formula: opportunity_count / accepted_count (null when accepted_count is 0 or below minimum_bases.leads)
+    formula: opportunity_count / accepted_count (null when accepted_count is 0 or below minimum_bases__leads)
     numerator: opportunity_count
     denominator: accepted_count
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: stages reached within funnel_conversion_window_days of the cohort's starting event
+    filters: stages reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: opportunity_to_sales_qualified_rate
-    formula: sales_qualified_count / opportunity_count (null when opportunity_count is 0 or below minimum_bases.leads)
+    formula: sales_qualified_count / opportunity_count (null when opportunity_count is 0 or below minimum_bases__leads)
     numerator: sales_qualified_count
     denominator: opportunity_count
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: stages reached within funnel_conversion_window_days of the cohort's starting event
+    filters: stages reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: sales_qualified_to_won_rate
-    formula: won_count / sales_qualified_count (null when sales_qualified_count is 0 or below minimum_bases.leads)
+    formula: won_count / sales_qualified_count (null when sales_qualified_count is 0 or below minimum_bases__leads)
     numerator: won_count
     denominator: sales_qualified_count
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: stages reached within funnel_conversion_window_days of the cohort's starting event
+    filters: stages reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:sales
   - name: cohort_to_won_rate
-    formula: won_count / cohort_lead_count (null when cohort_lead_count is 0 or below minimum_bases.leads)
+    formula: won_count / cohort_lead_count (null when cohort_lead_count is 0 or below minimum_bases__leads)
     numerator: won_count
     denominator: cohort_lead_count
     grain: cohort type x cohort month x channel x segment x owner team
-    filters: stages reached within funnel_conversion_window_days of the cohort's starting event
+    filters: stages reached within funnel__conversion_window_days of the cohort's starting event
     owner: team:revops
   - name: median_days_to_won
     formula: quantile_cont(0.5) of fractional days from the cohort's starting event to won, over the cohort's won leads
@@ -157,7 +157,7 @@ windowed as (
     select
         cohort_members.*,
         cohort_members.cohort_started_at
-        + thresholds.funnel_conversion_window_days * interval 1 day as window_ends_at
+        + thresholds.funnel__conversion_window_days * interval 1 day as window_ends_at
     from cohort_members
     cross join thresholds
 ),
@@ -272,7 +272,7 @@ cohort_window_local_ends as (
     select distinct
         cohorts.cohort_month,
         cast(cohorts.cohort_month as timestamp) + interval 1 month
-        + thresholds.funnel_conversion_window_days * interval 1 day as window_ends_local
+        + thresholds.funnel__conversion_window_days * interval 1 day as window_ends_local
     from cohorts
     cross join thresholds
 ),
@@ -315,49 +315,49 @@ final as (
         cohorts.sales_qualified_count,                                       -- opportunity, then sales-qualified in the window
         cohorts.won_count,                                                   -- sales-qualified, then won in the window
         case
-            when cohorts.cohort_lead_count >= greatest(thresholds.minimum_base_leads, 1)
+            when cohorts.cohort_lead_count >= greatest(thresholds.minimum_bases__leads, 1)
                 then cast(cohorts.funnel_entered_count as double) / cohorts.cohort_lead_count
         end as cohort_to_funnel_entered_rate,                         -- funnel_entered_count / cohort_lead_count; 1 for mql_month cohorts; null: see cohort_rates_null_reason
         case
-            when cohorts.funnel_entered_count >= greatest(thresholds.minimum_base_leads, 1)
+            when cohorts.funnel_entered_count >= greatest(thresholds.minimum_bases__leads, 1)
                 then cast(cohorts.accepted_count as double) / cohorts.funnel_entered_count
         end as funnel_entered_to_accepted_rate,                       -- accepted_count / funnel_entered_count; null: see funnel_entered_to_accepted_null_reason
         case
-            when cohorts.accepted_count >= greatest(thresholds.minimum_base_leads, 1)
+            when cohorts.accepted_count >= greatest(thresholds.minimum_bases__leads, 1)
                 then cast(cohorts.opportunity_count as double) / cohorts.accepted_count
         end as accepted_to_opportunity_rate,                          -- opportunity_count / accepted_count; null: see accepted_to_opportunity_null_reason
         case
-            when cohorts.opportunity_count >= greatest(thresholds.minimum_base_leads, 1)
+            when cohorts.opportunity_count >= greatest(thresholds.minimum_bases__leads, 1)
                 then cast(cohorts.sales_qualified_count as double) / cohorts.opportunity_count
         end as opportunity_to_sales_qualified_rate,                   -- sales_qualified_count / opportunity_count; null: see opportunity_to_sales_qualified_null_reason
         case
-            when cohorts.sales_qualified_count >= greatest(thresholds.minimum_base_leads, 1)
+            when cohorts.sales_qualified_count >= greatest(thresholds.minimum_bases__leads, 1)
                 then cast(cohorts.won_count as double) / cohorts.sales_qualified_count
         end as sales_qualified_to_won_rate,                           -- won_count / sales_qualified_count; null: see sales_qualified_to_won_null_reason
         case
-            when cohorts.cohort_lead_count >= greatest(thresholds.minimum_base_leads, 1)
+            when cohorts.cohort_lead_count >= greatest(thresholds.minimum_bases__leads, 1)
                 then cast(cohorts.won_count as double) / cohorts.cohort_lead_count
         end as cohort_to_won_rate,                                    -- won_count / cohort_lead_count; null: see cohort_rates_null_reason
         case
             when cohorts.cohort_lead_count = 0 then 'no lead in the cohort'
-            when cohorts.cohort_lead_count < thresholds.minimum_base_leads then 'base below minimum'
-        end as cohort_rates_null_reason,                              -- why the two rates over cohort_lead_count are null: no lead in the cohort, or fewer than minimum_bases.leads ('base below minimum'); null when not
+            when cohorts.cohort_lead_count < thresholds.minimum_bases__leads then 'base below minimum'
+        end as cohort_rates_null_reason,                              -- why the two rates over cohort_lead_count are null: no lead in the cohort, or fewer than minimum_bases__leads ('base below minimum'); null when not
         case
             when cohorts.funnel_entered_count = 0 then 'no lead entered the funnel'
-            when cohorts.funnel_entered_count < thresholds.minimum_base_leads then 'base below minimum'
-        end as funnel_entered_to_accepted_null_reason,                -- why funnel_entered_to_accepted_rate is null: no lead entered the funnel, or fewer than minimum_bases.leads ('base below minimum'); null when not
+            when cohorts.funnel_entered_count < thresholds.minimum_bases__leads then 'base below minimum'
+        end as funnel_entered_to_accepted_null_reason,                -- why funnel_entered_to_accepted_rate is null: no lead entered the funnel, or fewer than minimum_bases__leads ('base below minimum'); null when not
         case
             when cohorts.accepted_count = 0 then 'no lead accepted'
-            when cohorts.accepted_count < thresholds.minimum_base_leads then 'base below minimum'
-        end as accepted_to_opportunity_null_reason,                   -- why accepted_to_opportunity_rate is null: no lead accepted, or fewer than minimum_bases.leads ('base below minimum'); null when not
+            when cohorts.accepted_count < thresholds.minimum_bases__leads then 'base below minimum'
+        end as accepted_to_opportunity_null_reason,                   -- why accepted_to_opportunity_rate is null: no lead accepted, or fewer than minimum_bases__leads ('base below minimum'); null when not
         case
             when cohorts.opportunity_count = 0 then 'no opportunity'
-            when cohorts.opportunity_count < thresholds.minimum_base_leads then 'base below minimum'
-        end as opportunity_to_sales_qualified_null_reason,            -- why opportunity_to_sales_qualified_rate is null: no opportunity, or fewer than minimum_bases.leads ('base below minimum'); null when not
+            when cohorts.opportunity_count < thresholds.minimum_bases__leads then 'base below minimum'
+        end as opportunity_to_sales_qualified_null_reason,            -- why opportunity_to_sales_qualified_rate is null: no opportunity, or fewer than minimum_bases__leads ('base below minimum'); null when not
         case
             when cohorts.sales_qualified_count = 0 then 'no lead sales-qualified'
-            when cohorts.sales_qualified_count < thresholds.minimum_base_leads then 'base below minimum'
-        end as sales_qualified_to_won_null_reason,                    -- why sales_qualified_to_won_rate is null: no lead sales-qualified, or fewer than minimum_bases.leads ('base below minimum'); null when not
+            when cohorts.sales_qualified_count < thresholds.minimum_bases__leads then 'base below minimum'
+        end as sales_qualified_to_won_null_reason,                    -- why sales_qualified_to_won_rate is null: no lead sales-qualified, or fewer than minimum_bases__leads ('base below minimum'); null when not
         cohorts.median_days_to_funnel_entered,                               -- median days from the starting event to entering (0 in mql_month cohorts); null when none entered
         cohorts.p90_days_to_funnel_entered,                                  -- 90th percentile of the same days
         cohorts.median_days_funnel_entered_to_accepted,                      -- median days from entering to acceptance (0 for sales-sourced leads); null when none accepted

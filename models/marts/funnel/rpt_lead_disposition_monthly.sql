@@ -12,7 +12,7 @@ description: >-
   month of that acceptance, and is also one of that month's acceptances. The campaign is the lead's UTM campaign
   as recorded (trimmed); a lead without one is under the placeholder '(none)'. A month, channel and campaign with
   no decision has no row (read it as zero). A rate whose base (decisions, or rejections) is below the shared
-  minimum base of leads (definitions.minimum_bases.leads) is null, with the reason "base below minimum" in its
+  minimum base of leads (definitions.thresholds.minimum_bases__leads) is null, with the reason "base below minimum" in its
   *_null_reason column.
 grain: [disposition_month, channel, campaign]
 owner: team:sales
@@ -26,7 +26,7 @@ kpis:
     grain: month x channel x campaign (of the lead)
     owner: team:sales
   - name: acceptance_rate
-    formula: accepted / (accepted + rejected) in the month (null when there is no decision, or fewer decisions than minimum_bases.leads)
+    formula: accepted / (accepted + rejected) in the month (null when there is no decision, or fewer decisions than minimum_bases__leads)
     numerator: leads_accepted_count
     denominator: leads_accepted_count + leads_rejected_count
     grain: month x channel x campaign (of the lead)
@@ -37,7 +37,7 @@ kpis:
     filters: rejected leads with is_rejection_reason_missing
     owner: team:sales
   - name: rejection_without_reason_rate
-    formula: rejections without a valid reason / rejections in the month (null when there is no rejection, or fewer rejections than minimum_bases.leads)
+    formula: rejections without a valid reason / rejections in the month (null when there is no rejection, or fewer rejections than minimum_bases__leads)
     numerator: rejections_without_reason_count
     denominator: leads_rejected_count
     grain: month x channel x campaign (of the lead)
@@ -127,23 +127,23 @@ final as (
         counted.leads_rejected_count,                                        -- leads sales rejected in the month
         case
             when counted.leads_accepted_count + counted.leads_rejected_count
-                >= greatest(thresholds.minimum_base_leads, 1)
+                >= greatest(thresholds.minimum_bases__leads, 1)
                 then counted.leads_accepted_count / (counted.leads_accepted_count + counted.leads_rejected_count)
         end as acceptance_rate,                                              -- accepted / (accepted + rejected); null: see acceptance_rate_null_reason
         case
             when counted.leads_accepted_count + counted.leads_rejected_count = 0 then 'no decision'
-            when counted.leads_accepted_count + counted.leads_rejected_count < thresholds.minimum_base_leads
+            when counted.leads_accepted_count + counted.leads_rejected_count < thresholds.minimum_bases__leads
                 then 'base below minimum'
-        end as acceptance_rate_null_reason,                                  -- why acceptance_rate is null: no decision, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
+        end as acceptance_rate_null_reason,                                  -- why acceptance_rate is null: no decision, or fewer than minimum_bases__leads ('base below minimum'); null when it is not
         counted.rejections_without_reason_count,                             -- rejections with no reason or one outside the taxonomy
         case
-            when counted.leads_rejected_count >= greatest(thresholds.minimum_base_leads, 1)
+            when counted.leads_rejected_count >= greatest(thresholds.minimum_bases__leads, 1)
                 then counted.rejections_without_reason_count / counted.leads_rejected_count
         end as rejection_without_reason_rate,                                -- rejections without a valid reason / rejections; null: see rejection_without_reason_null_reason
         case
             when counted.leads_rejected_count = 0 then 'no rejection in the month'
-            when counted.leads_rejected_count < thresholds.minimum_base_leads then 'base below minimum'
-        end as rejection_without_reason_null_reason,                         -- why rejection_without_reason_rate is null: no rejection, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
+            when counted.leads_rejected_count < thresholds.minimum_bases__leads then 'base below minimum'
+        end as rejection_without_reason_null_reason,                         -- why rejection_without_reason_rate is null: no rejection, or fewer than minimum_bases__leads ('base below minimum'); null when it is not
         counted.leads_recycled_count                                         -- rejected leads accepted later, counted in the month of the acceptance
     from counted
     cross join thresholds

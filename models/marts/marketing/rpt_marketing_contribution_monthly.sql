@@ -28,12 +28,12 @@ kpis:
     owner: team:sales
   - name: wasted_mql_count
     formula: >-
-      count of the cohort's MQLs not sales-qualified within funnel_conversion_window_days of their MQL (an MQL whose
+      count of the cohort's MQLs not sales-qualified within funnel__conversion_window_days of their MQL (an MQL whose
       window is still open and that has not qualified yet counts, provisionally)
     grain: lead month x channel (first touch)
     owner: team:revops
   - name: wasted_mql_share
-    formula: wasted_mql_count / mql_count (null when the cohort has no MQLs, or fewer than minimum_bases.leads)
+    formula: wasted_mql_count / mql_count (null when the cohort has no MQLs, or fewer than minimum_bases__leads)
     numerator: count of the cohort's MQLs not sales-qualified within the conversion window of their MQL
     denominator: count of the cohort's MQLs
     grain: lead month x channel (first touch)
@@ -91,7 +91,7 @@ cohort_leads as (
         lifecycle.created_at,
         lifecycle.mql_at,
         lifecycle.sales_qualified_at,
-        lifecycle.mql_at + to_days(cast(thresholds.funnel_conversion_window_days as integer)) as mql_window_ends_at,
+        lifecycle.mql_at + to_days(cast(thresholds.funnel__conversion_window_days as integer)) as mql_window_ends_at,
         lifecycle.converted_opportunity_id
     from lifecycle
     cross join thresholds
@@ -160,17 +160,17 @@ final as (
         cohorts.sales_qualified_count,                                       -- of them, sales-qualified (at any time; sales-sourced leads too)
         cohorts.wasted_mql_count,                                            -- MQLs not sales-qualified within the conversion window of their MQL (open windows count, provisionally)
         case
-            when cohorts.mql_count >= greatest(thresholds.minimum_base_leads, 1)
+            when cohorts.mql_count >= greatest(thresholds.minimum_bases__leads, 1)
                 then cohorts.wasted_mql_count / cohorts.mql_count
-        end as wasted_mql_share,                                             -- wasted MQLs / MQLs, 0-1; null when the cohort has no MQLs or fewer than minimum_bases.leads
+        end as wasted_mql_share,                                             -- wasted MQLs / MQLs, 0-1; null when the cohort has no MQLs or fewer than minimum_bases__leads
         case
             when cohorts.mql_count = 0 then 'no MQLs in the cohort'
-            when cohorts.mql_count < thresholds.minimum_base_leads then 'base below minimum'
-        end as wasted_mql_share_null_reason,                                 -- why wasted_mql_share is null: no MQLs, or fewer than minimum_bases.leads ('base below minimum'); null when it is not
+            when cohorts.mql_count < thresholds.minimum_bases__leads then 'base below minimum'
+        end as wasted_mql_share_null_reason,                                 -- why wasted_mql_share is null: no MQLs, or fewer than minimum_bases__leads ('base below minimum'); null when it is not
         cohorts.open_window_mql_count,                                       -- wasted MQLs whose window is still open at as_of_at: they may still qualify
         cohorts.as_of_at,                                                    -- the as-of moment: the latest lead created_at in the data (UTC)
         cast(cohorts.lead_month + interval '1' month as timestamp)
-        + to_days(cast(thresholds.funnel_conversion_window_days as integer))
+        + to_days(cast(thresholds.funnel__conversion_window_days as integer))
         > cast(cohorts.as_of_at as timestamptz) at time zone reporting.time_zone
         or coalesce(cohorts.last_mql_window_ends_at > cohorts.as_of_at, false)
         as is_conversion_window_open,                                        -- the month's end or one of its MQLs is less than the conversion window before as_of_at: the wasted counts are provisional

@@ -18,10 +18,10 @@ description: >-
   earlier does not count), else, when that opportunity has no lead
   source, or the account has none, of the account's earliest converted lead, else the default channel (self-serve
   customers without a CRM account). MQLs and sales-qualified leads: leads of int_leads_lifecycle whose mql_at /
-  sales_qualified_at falls in the month, by the lead's channel and segment. LTV = ARPA x gross_margin x expected
+  sales_qualified_at falls in the month, by the lead's channel and segment. LTV = ARPA x unit_economics__gross_margin x expected
   lifetime, the lifetime being 1 / the segment's monthly revenue churn rate (pooled over the 12 months ending with
   the month from marts.rpt_retention_monthly: (churned + contraction MRR) / starting MRR), capped at
-  ltv_max_lifetime_months (definitions.thresholds), so a churn-free year gives the cap, not an infinite LTV.
+  unit_economics__max_lifetime_months (definitions.thresholds), so a churn-free year gives the cap, not an infinite LTV.
   Channels without ad spend show spend and CAC 0 (their new customers cost no paid media); a paid channel
   (is_paid_channel) is one some ad spend in the data maps to. Every ratio is null when
   its denominator is 0, with the reason in a *_null_reason column. Rows: every month from the first to the last
@@ -70,9 +70,9 @@ kpis:
     grain: month x channel x segment
     owner: team:revops
   - name: cac_payback_months
-    formula: cac_usd / (arpa_usd x gross_margin) (null when cac_usd is null or arpa_usd x gross_margin is 0)
+    formula: cac_usd / (arpa_usd x unit_economics__gross_margin) (null when cac_usd is null or arpa_usd x unit_economics__gross_margin is 0)
     numerator: cac_usd
-    denominator: arpa_usd x definitions.thresholds.gross_margin
+    denominator: arpa_usd x definitions.thresholds.unit_economics__gross_margin
     grain: month x channel x segment
     owner: team:revops
   - name: revenue_churn_rate
@@ -83,9 +83,9 @@ kpis:
     filters: customers paying at the start of each month
     owner: team:success
   - name: ltv_usd
-    formula: arpa_usd x gross_margin x least(1 / revenue_churn_rate, ltv_max_lifetime_months) (the cap when churn is 0; null when arpa_usd or revenue_churn_rate is null)
-    numerator: arpa_usd x definitions.thresholds.gross_margin
-    denominator: revenue_churn_rate (lifetime capped at definitions.thresholds.ltv_max_lifetime_months)
+    formula: arpa_usd x unit_economics__gross_margin x least(1 / revenue_churn_rate, unit_economics__max_lifetime_months) (the cap when churn is 0; null when arpa_usd or revenue_churn_rate is null)
+    numerator: arpa_usd x definitions.thresholds.unit_economics__gross_margin
+    denominator: revenue_churn_rate (lifetime capped at definitions.thresholds.unit_economics__max_lifetime_months)
     grain: month x channel x segment
     owner: team:revops
   - name: ltv_to_cac_ratio
@@ -324,8 +324,8 @@ joined as (
         coalesce(sales_qualified_monthly.sales_qualified_count, 0) as sales_qualified_count,
         segment_churn.trailing_starting_mrr_usd,
         segment_churn.trailing_lost_mrr_usd,
-        thresholds.gross_margin,
-        thresholds.ltv_max_lifetime_months
+        thresholds.unit_economics__gross_margin,
+        thresholds.unit_economics__max_lifetime_months
     from months
     cross join channels
     cross join segments
@@ -373,7 +373,7 @@ lifetimes as (
         ratios.*,
         case
             when ratios.revenue_churn_rate is null then null
-            when ratios.revenue_churn_rate * ratios.ltv_max_lifetime_months <= 1 then cast(ratios.ltv_max_lifetime_months as double)
+            when ratios.revenue_churn_rate * ratios.unit_economics__max_lifetime_months <= 1 then cast(ratios.unit_economics__max_lifetime_months as double)
             else 1.0 / ratios.revenue_churn_rate
         end as expected_lifetime_months
     from ratios
@@ -383,10 +383,10 @@ economics as (
     select
         lifetimes.*,
         case
-            when lifetimes.arpa_usd * lifetimes.gross_margin > 0
-                then lifetimes.cac_usd / (lifetimes.arpa_usd * lifetimes.gross_margin)
+            when lifetimes.arpa_usd * lifetimes.unit_economics__gross_margin > 0
+                then lifetimes.cac_usd / (lifetimes.arpa_usd * lifetimes.unit_economics__gross_margin)
         end as cac_payback_months,
-        lifetimes.arpa_usd * lifetimes.gross_margin * lifetimes.expected_lifetime_months as ltv_usd
+        lifetimes.arpa_usd * lifetimes.unit_economics__gross_margin * lifetimes.expected_lifetime_months as ltv_usd
     from lifetimes
 ),
 
@@ -406,10 +406,10 @@ final as (
         economics.cost_per_mql_usd,                                                   -- spend_usd / mql_count; null when there is no MQL
         economics.cost_per_sales_qualified_lead_usd,                                  -- spend_usd / sales_qualified_count; null when there is no sales-qualified lead
         economics.arpa_usd,                                                           -- new_mrr_usd / new_customer_count (average new MRR per new customer); null when there is no new customer
-        economics.cac_payback_months,                                                 -- cac_usd / (arpa_usd x gross_margin); null when there is no new customer or the gross margin is 0
+        economics.cac_payback_months,                                                 -- cac_usd / (arpa_usd x unit_economics__gross_margin); null when there is no new customer or the gross margin is 0
         economics.revenue_churn_rate,                                                 -- the segment's monthly revenue churn rate over the 12 months ending with the month: (churned + contraction MRR) / starting MRR; null when no MRR at any start
-        economics.expected_lifetime_months,                                           -- 1 / revenue_churn_rate capped at ltv_max_lifetime_months (the cap when churn is 0); null when the churn rate is null
-        economics.ltv_usd,                                                            -- arpa_usd x gross_margin x expected_lifetime_months; null when there is no new customer or no churn rate
+        economics.expected_lifetime_months,                                           -- 1 / revenue_churn_rate capped at unit_economics__max_lifetime_months (the cap when churn is 0); null when the churn rate is null
+        economics.ltv_usd,                                                            -- arpa_usd x unit_economics__gross_margin x expected_lifetime_months; null when there is no new customer or no churn rate
         economics.ltv_usd / nullif(economics.cac_usd, 0) as ltv_to_cac_ratio,        -- ltv_usd / cac_usd; null when either is null or cac_usd is 0 (no spend)
         case
             when economics.new_customer_count = 0 then 'no new customer in the month'
@@ -420,7 +420,7 @@ final as (
         end as cost_per_sales_qualified_lead_null_reason,                             -- why cost_per_sales_qualified_lead_usd is null (null when it is not)
         case
             when economics.new_customer_count = 0 then 'no new customer in the month'
-            when not economics.gross_margin > 0 then 'gross margin is 0'
+            when not economics.unit_economics__gross_margin > 0 then 'gross margin is 0'
         end as cac_payback_null_reason,                                               -- why cac_payback_months is null (null when it is not)
         case
             when economics.new_customer_count = 0 then 'no new customer in the month'

@@ -11,8 +11,8 @@ description: >-
   new customers it could have bought: those of the paid channels (channels some ad spend maps to); ARPA, CAC
   payback, LTV and LTV:CAC are those of the same paid-channel new customers, so the ratios compare like with like.
   blended_cac_usd divides the same spend by every new customer (organic, referral, outbound... included) for
-  reference; it understates the cost of a paid customer. LTV = ARPA x gross_margin x least(1 / the segment's
-  monthly revenue churn rate pooled over the 12 months ending with the month, ltv_max_lifetime_months). Every
+  reference; it understates the cost of a paid customer. LTV = ARPA x unit_economics__gross_margin x least(1 / the segment's
+  monthly revenue churn rate pooled over the 12 months ending with the month, unit_economics__max_lifetime_months). Every
   ratio is null when its denominator is 0, with the reason in a *_null_reason column.
 grain: [month, segment]
 owner: team:revops
@@ -61,15 +61,15 @@ kpis:
     grain: month x segment
     owner: team:revops
   - name: cac_payback_months
-    formula: cac_usd / (arpa_usd x gross_margin) (null when no paid-channel new customer or the gross margin is 0)
+    formula: cac_usd / (arpa_usd x unit_economics__gross_margin) (null when no paid-channel new customer or the gross margin is 0)
     numerator: cac_usd
-    denominator: arpa_usd x definitions.thresholds.gross_margin
+    denominator: arpa_usd x definitions.thresholds.unit_economics__gross_margin
     grain: month x segment
     owner: team:revops
   - name: ltv_usd
-    formula: arpa_usd x gross_margin x least(1 / revenue_churn_rate, ltv_max_lifetime_months) (null when arpa_usd or revenue_churn_rate is null)
-    numerator: arpa_usd x definitions.thresholds.gross_margin
-    denominator: revenue_churn_rate (monthly, pooled over the trailing 12 months; lifetime capped at ltv_max_lifetime_months)
+    formula: arpa_usd x unit_economics__gross_margin x least(1 / revenue_churn_rate, unit_economics__max_lifetime_months) (null when arpa_usd or revenue_churn_rate is null)
+    numerator: arpa_usd x definitions.thresholds.unit_economics__gross_margin
+    denominator: revenue_churn_rate (monthly, pooled over the trailing 12 months; lifetime capped at unit_economics__max_lifetime_months)
     grain: month x segment
     owner: team:revops
   - name: ltv_to_cac_ratio
@@ -109,7 +109,7 @@ summed as (
 ratios as (
     select
         summed.*,
-        thresholds.gross_margin,
+        thresholds.unit_economics__gross_margin,
         case
             when summed.paid_new_customer_count > 0 then summed.spend_usd / summed.paid_new_customer_count
         end as cac_usd,
@@ -130,10 +130,10 @@ economics as (
     select
         ratios.*,
         case
-            when ratios.arpa_usd * ratios.gross_margin > 0
-                then ratios.cac_usd / (ratios.arpa_usd * ratios.gross_margin)
+            when ratios.arpa_usd * ratios.unit_economics__gross_margin > 0
+                then ratios.cac_usd / (ratios.arpa_usd * ratios.unit_economics__gross_margin)
         end as cac_payback_months,
-        ratios.arpa_usd * ratios.gross_margin * ratios.expected_lifetime_months as ltv_usd
+        ratios.arpa_usd * ratios.unit_economics__gross_margin * ratios.expected_lifetime_months as ltv_usd
     from ratios
 ),
 
@@ -154,10 +154,10 @@ final as (
         economics.cost_per_mql_usd,                                                   -- spend_usd / mql_count; null when there is no MQL
         economics.cost_per_sales_qualified_lead_usd,                                  -- spend_usd / sales_qualified_count; null when there is no sales-qualified lead
         economics.arpa_usd,                                                           -- paid_new_mrr_usd / paid_new_customer_count; null when no paid-channel new customer
-        economics.cac_payback_months,                                                 -- cac_usd / (arpa_usd x gross_margin); null when no paid-channel new customer or the gross margin is 0
+        economics.cac_payback_months,                                                 -- cac_usd / (arpa_usd x unit_economics__gross_margin); null when no paid-channel new customer or the gross margin is 0
         economics.revenue_churn_rate,                                                 -- the segment's monthly revenue churn rate pooled over the 12 months ending with the month; null when no MRR at any start
-        economics.expected_lifetime_months,                                           -- 1 / revenue_churn_rate capped at ltv_max_lifetime_months; null when the churn rate is null
-        economics.ltv_usd,                                                            -- arpa_usd x gross_margin x expected_lifetime_months (of a paid-channel new customer); null when arpa_usd or the churn rate is null
+        economics.expected_lifetime_months,                                           -- 1 / revenue_churn_rate capped at unit_economics__max_lifetime_months; null when the churn rate is null
+        economics.ltv_usd,                                                            -- arpa_usd x unit_economics__gross_margin x expected_lifetime_months (of a paid-channel new customer); null when arpa_usd or the churn rate is null
         economics.ltv_usd / nullif(economics.cac_usd, 0) as ltv_to_cac_ratio,        -- ltv_usd / cac_usd; null when either is null or cac_usd is 0 (no spend)
         case
             when economics.paid_new_customer_count = 0 then 'no new customer from a paid channel in the month'
@@ -171,7 +171,7 @@ final as (
         end as cost_per_sales_qualified_lead_null_reason,                             -- why cost_per_sales_qualified_lead_usd is null (null when it is not)
         case
             when economics.paid_new_customer_count = 0 then 'no new customer from a paid channel in the month'
-            when not economics.gross_margin > 0 then 'gross margin is 0'
+            when not economics.unit_economics__gross_margin > 0 then 'gross margin is 0'
         end as cac_payback_null_reason,                                               -- why cac_payback_months is null (null when it is not)
         case
             when economics.paid_new_customer_count = 0 then 'no new customer from a paid channel in the month'

@@ -10,7 +10,7 @@ description: >-
   such an opportunity was then won (the opportunity's own stage history is used because the lead lifecycle only
   accepts a lead after an MQL, so a PQL that never scored as an MQL could never qualify there). Source mql: MQLs are
   leads in the month of their shared-definition mql_at, sales-qualified and won as int_leads_lifecycle says. Both
-  count a stage only when reached within the shared funnel_conversion_window_days (definitions.thresholds) of the
+  count a stage only when reached within the shared funnel__conversion_window_days (definitions.thresholds) of the
   qualification, so young and old cohorts compare fairly; a cohort is mature once the window has elapsed for its
   last possible member, against the latest lead creation or trial start in the data (not the clock). Source other:
   customers neither PQL- nor MQL-sourced (no qualification columns). Revenue columns come from
@@ -19,9 +19,9 @@ description: >-
   month; 12-month NRR is the cohort's MRR 12 months after its first paying month over its new MRR, only once that
   month is in the billing data (null with a reason otherwise). Every month from the first to the last event has a
   row for every source. Ratios are null when their denominator is 0, or below the shared minimum base of its
-  family (definitions.minimum_bases; reason "base below minimum"): the funnel rates need minimum_base_leads
-  qualified (or sales-qualified) PQLs or MQLs, 12-month NRR needs minimum_base_customers customers and
-  minimum_base_mrr_usd of new MRR; the reasons are in the *_null_reason columns.
+  family (definitions.minimum_bases; reason "base below minimum"): the funnel rates need minimum_bases__leads
+  qualified (or sales-qualified) PQLs or MQLs, 12-month NRR needs minimum_bases__customers customers and
+  minimum_bases__mrr_usd of new MRR; the reasons are in the *_null_reason columns.
 grain: [report_month, source]
 owner: team:product
 kpis:
@@ -30,25 +30,25 @@ kpis:
     grain: month x source (pql, mql)
     owner: team:product
   - name: qualified_to_sales_qualified_rate
-    formula: sales_qualified_count / qualified_count (null when qualified_count is 0 or below minimum_bases.leads)
-    numerator: qualified PQLs / MQLs of the cohort that became sales-qualified within funnel_conversion_window_days
+    formula: sales_qualified_count / qualified_count (null when qualified_count is 0 or below minimum_bases__leads)
+    numerator: qualified PQLs / MQLs of the cohort that became sales-qualified within funnel__conversion_window_days
     denominator: qualified_count
     grain: qualification month x source
-    filters: sales-qualified at or after the qualification, within funnel_conversion_window_days
+    filters: sales-qualified at or after the qualification, within funnel__conversion_window_days
     owner: team:sales
   - name: sales_qualified_to_won_rate
-    formula: won_count / sales_qualified_count (null when sales_qualified_count is 0 or below minimum_bases.leads)
-    numerator: sales-qualified PQLs / MQLs of the cohort won within funnel_conversion_window_days of the qualification
+    formula: won_count / sales_qualified_count (null when sales_qualified_count is 0 or below minimum_bases__leads)
+    numerator: sales-qualified PQLs / MQLs of the cohort won within funnel__conversion_window_days of the qualification
     denominator: sales_qualified_count
     grain: qualification month x source
-    filters: won after being sales-qualified, within funnel_conversion_window_days of the qualification
+    filters: won after being sales-qualified, within funnel__conversion_window_days of the qualification
     owner: team:sales
   - name: qualified_to_won_rate
-    formula: won_count / qualified_count (null when qualified_count is 0 or below minimum_bases.leads)
+    formula: won_count / qualified_count (null when qualified_count is 0 or below minimum_bases__leads)
     numerator: won_count
     denominator: qualified_count
     grain: qualification month x source
-    filters: stages reached within funnel_conversion_window_days of the qualification
+    filters: stages reached within funnel__conversion_window_days of the qualification
     owner: team:revops
   - name: new_customer_count
     formula: count of customers of the source whose first paying month is the month
@@ -102,7 +102,7 @@ pql_workspaces as (
     select
         workspaces.workspace_id,
         workspaces.pql_at,
-        workspaces.pql_at + to_days(cast(thresholds.funnel_conversion_window_days as integer)) as window_ends_at
+        workspaces.pql_at + to_days(cast(thresholds.funnel__conversion_window_days as integer)) as window_ends_at
     from workspaces
     cross join thresholds
     where workspaces.pql_at is not null
@@ -148,14 +148,14 @@ mql_paths as (
             as cohort_month,
         coalesce(
             lead_lifecycle.sales_qualified_at
-            <= lead_lifecycle.mql_at + to_days(cast(thresholds.funnel_conversion_window_days as integer)),
+            <= lead_lifecycle.mql_at + to_days(cast(thresholds.funnel__conversion_window_days as integer)),
             false
         ) as is_sales_qualified,
         coalesce(
             lead_lifecycle.sales_qualified_at
-            <= lead_lifecycle.mql_at + to_days(cast(thresholds.funnel_conversion_window_days as integer))
+            <= lead_lifecycle.mql_at + to_days(cast(thresholds.funnel__conversion_window_days as integer))
             and lead_lifecycle.won_at
-            <= lead_lifecycle.mql_at + to_days(cast(thresholds.funnel_conversion_window_days as integer)),
+            <= lead_lifecycle.mql_at + to_days(cast(thresholds.funnel__conversion_window_days as integer)),
             false
         ) as is_won
     from lead_lifecycle
@@ -239,7 +239,7 @@ joined as (
             when sources.source <> 'other'
                 then
                     months.report_month + interval 1 month
-                    + to_days(cast(thresholds.funnel_conversion_window_days as integer))
+                    + to_days(cast(thresholds.funnel__conversion_window_days as integer))
                     <= cast(data_as_of.as_of_at as timestamptz) at time zone reporting.time_zone
         end as is_conversion_mature,
         coalesce(revenue_cohorts.new_customer_count, 0) as new_customer_count,
@@ -247,9 +247,9 @@ joined as (
         coalesce(revenue_cohorts.nrr_cohort_customer_count, 0) as nrr_cohort_customer_count,
         revenue_cohorts.retained_12_month_mrr_usd,
         revenue_cohorts.is_12_month_window_complete,
-        thresholds.minimum_base_customers,
-        thresholds.minimum_base_mrr_usd,
-        thresholds.minimum_base_leads
+        thresholds.minimum_bases__customers,
+        thresholds.minimum_bases__mrr_usd,
+        thresholds.minimum_bases__leads
     from months
     cross join sources
     cross join thresholds
@@ -269,25 +269,25 @@ final as (
         joined.sales_qualified_count,                                                 -- of them, sales-qualified within the conversion window; null for other
         joined.won_count,                                                             -- of them, sales-qualified and won within the conversion window; null for other
         case
-            when joined.qualified_count > 0 and joined.qualified_count >= joined.minimum_base_leads
+            when joined.qualified_count > 0 and joined.qualified_count >= joined.minimum_bases__leads
                 then joined.sales_qualified_count / joined.qualified_count
         end as qualified_to_sales_qualified_rate,                                     -- sales_qualified_count / qualified_count (null: see qualified_rates_null_reason)
         case
-            when joined.sales_qualified_count > 0 and joined.sales_qualified_count >= joined.minimum_base_leads
+            when joined.sales_qualified_count > 0 and joined.sales_qualified_count >= joined.minimum_bases__leads
                 then joined.won_count / joined.sales_qualified_count
         end as sales_qualified_to_won_rate,                                           -- won_count / sales_qualified_count (null: see sales_qualified_to_won_null_reason)
         case
-            when joined.qualified_count > 0 and joined.qualified_count >= joined.minimum_base_leads
+            when joined.qualified_count > 0 and joined.qualified_count >= joined.minimum_bases__leads
                 then joined.won_count / joined.qualified_count
         end as qualified_to_won_rate,                                                 -- won_count / qualified_count (null: see qualified_rates_null_reason)
         case
             when joined.qualified_count = 0 then 'none qualified'
-            when joined.qualified_count < joined.minimum_base_leads then 'base below minimum'
-        end as qualified_rates_null_reason,                                           -- why the rates over qualified_count are null: none qualified, or fewer than minimum_bases.leads ('base below minimum'); null when they are not, and for other (no funnel)
+            when joined.qualified_count < joined.minimum_bases__leads then 'base below minimum'
+        end as qualified_rates_null_reason,                                           -- why the rates over qualified_count are null: none qualified, or fewer than minimum_bases__leads ('base below minimum'); null when they are not, and for other (no funnel)
         case
             when joined.sales_qualified_count = 0 then 'none sales-qualified'
-            when joined.sales_qualified_count < joined.minimum_base_leads then 'base below minimum'
-        end as sales_qualified_to_won_null_reason,                                    -- why sales_qualified_to_won_rate is null: none sales-qualified, or fewer than minimum_bases.leads ('base below minimum'); null when it is not, and for other
+            when joined.sales_qualified_count < joined.minimum_bases__leads then 'base below minimum'
+        end as sales_qualified_to_won_null_reason,                                    -- why sales_qualified_to_won_rate is null: none sales-qualified, or fewer than minimum_bases__leads ('base below minimum'); null when it is not, and for other
         joined.is_conversion_mature,                                                  -- the conversion window has elapsed for the whole cohort (its rates can no longer rise); null for other
         joined.new_customer_count,                                                    -- customers of the source whose first paying month is the month
         joined.new_mrr_usd,                                                           -- their MRR in USD in that first month (0 when none)
@@ -296,8 +296,8 @@ final as (
         case
             when
                 joined.new_customer_count > 0 and joined.is_12_month_window_complete and joined.new_mrr_usd > 0
-                and joined.nrr_cohort_customer_count >= joined.minimum_base_customers
-                and joined.new_mrr_usd >= joined.minimum_base_mrr_usd
+                and joined.nrr_cohort_customer_count >= joined.minimum_bases__customers
+                and joined.new_mrr_usd >= joined.minimum_bases__mrr_usd
                 then joined.retained_12_month_mrr_usd / joined.new_mrr_usd
         end as nrr_12_month,                                                          -- retained_12_month_mrr_usd / new_mrr_usd (null: see nrr_12_month_null_reason)
         case
@@ -305,8 +305,8 @@ final as (
             when not joined.is_12_month_window_complete then 'cohort younger than 12 months'
             when joined.new_mrr_usd <= 0 then 'no new MRR'
             when
-                joined.nrr_cohort_customer_count < joined.minimum_base_customers
-                or joined.new_mrr_usd < joined.minimum_base_mrr_usd
+                joined.nrr_cohort_customer_count < joined.minimum_bases__customers
+                or joined.new_mrr_usd < joined.minimum_bases__mrr_usd
                 then 'base below minimum'
         end as nrr_12_month_null_reason                                               -- why nrr_12_month is null: no customer, a young cohort, no new MRR, or fewer customers or less new MRR than definitions.minimum_bases ('base below minimum'); null when it is not
     from joined

@@ -15,8 +15,8 @@ description: >-
   the gap between them is its own KPI. Churn outside a contract's end month (an early cancellation) is also
   counted on its own (churned_ineligible_customer_count). Every ratio is null when its denominator is 0, or when
   its base is below the shared minimum (definitions.minimum_bases: the monthly cohort's rates need at least
-  minimum_base_customers customers paying at the start and minimum_base_mrr_usd of starting MRR; the honest rate
-  at least minimum_base_customers eligible customers; the trailing-12-month rates both minimums on the customers
+  minimum_bases__customers customers paying at the start and minimum_bases__mrr_usd of starting MRR; the honest rate
+  at least minimum_bases__customers eligible customers; the trailing-12-month rates both minimums on the customers
   paying 12 months earlier), with the reason in a *_null_reason column ("base below minimum"). A customer stays
   in the segment of its CRM account.
 grain: [mrr_month, segment]
@@ -57,7 +57,7 @@ kpis:
     grain: month x segment
     owner: team:success
   - name: honest_logo_churn_rate
-    formula: churned customers / customers eligible to churn in the month (null when none is eligible or fewer than minimum_bases.customers are); never above 1
+    formula: churned customers / customers eligible to churn in the month (null when none is eligible or fewer than minimum_bases__customers are); never above 1
     numerator: churned_customer_count (every churned customer; each is eligible in its churn month)
     denominator: customers paying at the start of the month whose contracts may all end in the month, plus those that churned in it before their term end (eligible_customer_count)
     grain: month x segment
@@ -186,11 +186,11 @@ joined as (
 bases as (
     select
         joined.*,
-        joined.starting_customer_count >= thresholds.minimum_base_customers
-        and joined.starting_mrr_usd >= thresholds.minimum_base_mrr_usd as is_monthly_base_enough,
-        joined.eligible_customer_count >= thresholds.minimum_base_customers as is_eligible_base_enough,
-        joined.trailing_12_month_customer_count >= thresholds.minimum_base_customers
-        and joined.trailing_12_month_starting_mrr_usd >= thresholds.minimum_base_mrr_usd
+        joined.starting_customer_count >= thresholds.minimum_bases__customers
+        and joined.starting_mrr_usd >= thresholds.minimum_bases__mrr_usd as is_monthly_base_enough,
+        joined.eligible_customer_count >= thresholds.minimum_bases__customers as is_eligible_base_enough,
+        joined.trailing_12_month_customer_count >= thresholds.minimum_bases__customers
+        and joined.trailing_12_month_starting_mrr_usd >= thresholds.minimum_bases__mrr_usd
             as is_trailing_12_month_base_enough
     from joined
     cross join thresholds
@@ -270,7 +270,7 @@ final as (
         case
             when rates.eligible_customer_count = 0 then 'no customer eligible to churn this month'
             when not rates.is_eligible_base_enough then 'base below minimum'
-        end as honest_churn_rate_null_reason,                                         -- why honest_logo_churn_rate is null: no eligible customer, or fewer than minimum_bases.customers ('base below minimum'); null when it is not (the gap is also null when the naive rate is)
+        end as honest_churn_rate_null_reason,                                         -- why honest_logo_churn_rate is null: no eligible customer, or fewer than minimum_bases__customers ('base below minimum'); null when it is not (the gap is also null when the naive rate is)
         rates.trailing_12_month_customer_count,                                       -- customers paying at the close of the month 12 months earlier
         rates.trailing_12_month_starting_mrr_usd,                                     -- their MRR 12 months earlier
         rates.trailing_12_month_retained_mrr_usd,                                     -- their MRR now (0 for those gone)

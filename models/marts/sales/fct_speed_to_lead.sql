@@ -159,7 +159,7 @@ measured as (
         (epoch(first_touches.first_touch_at) - epoch(mql_leads.mql_at)) / 60.0 as minutes_to_first_touch,
         coalesce(touches_before_mql.touches_before_mql_count, 0) as touches_before_mql_count,
         (epoch(data_as_of.data_as_of_at) - epoch(mql_leads.mql_at)) / 60.0 as minutes_since_mql,
-        thresholds.speed_to_lead_sla_minutes,
+        thresholds.speed_to_lead__sla_minutes,
         data_as_of.data_as_of_at
     from mql_leads
     left join users as owners on mql_leads.owner_user_id = owners.user_id
@@ -190,11 +190,11 @@ final as (
         measured.touches_before_mql_count,                                   -- sales touches before the MQL (they never count as the first touch)
         measured.first_touch_at is not null as is_touched,                   -- touched at or after the MQL
         coalesce(
-            measured.minutes_to_first_touch <= measured.speed_to_lead_sla_minutes, false
+            measured.minutes_to_first_touch <= measured.speed_to_lead__sla_minutes, false
         ) as is_within_sla,                                                  -- first touch within the SLA minutes of the MQL
         coalesce(
-            measured.minutes_to_first_touch > measured.speed_to_lead_sla_minutes,
-            measured.minutes_since_mql > measured.speed_to_lead_sla_minutes
+            measured.minutes_to_first_touch > measured.speed_to_lead__sla_minutes,
+            measured.minutes_since_mql > measured.speed_to_lead__sla_minutes
         ) as is_sla_breached,                                                -- touched late, or untouched after the SLA ran out by data_as_of_at
         measured.first_touch_at is null as is_never_touched,                 -- no sales touch at or after the MQL by data_as_of_at
         measured.data_as_of_at                                               -- latest timestamp in the data: "now" for an untouched lead (UTC)

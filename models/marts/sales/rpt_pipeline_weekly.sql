@@ -35,7 +35,7 @@ kpis:
     grain: week x segment x stage at the end of the creation week x pipeline source x opportunity type
     owner: team:revops
   - name: aging_deals_count
-    formula: count of opportunities open at week end that had sat in their stage longer than pipeline.stage_aging_days
+    formula: count of opportunities open at week end that had sat in their stage longer than pipeline__stage_aging_days
     grain: week x segment x stage at week end x pipeline source x opportunity type
     filters: open at week end; days in stage known
     owner: team:sales
@@ -89,7 +89,7 @@ deal_weeks as (
         opportunity_weeks.is_created_week,
         opportunity_weeks.is_open and opportunity_weeks.is_slipped as is_slipped_open,
         coalesce(
-            opportunity_weeks.is_open and opportunity_weeks.days_in_stage > thresholds.pipeline_stage_aging_days, false
+            opportunity_weeks.is_open and opportunity_weeks.days_in_stage > thresholds.pipeline__stage_aging_days, false
         ) as is_aging,
         coalesce(opportunity_weeks.amount_usd, 0) as amount_usd,
         coalesce(sourced_opportunities.current_amount_usd, 0) as current_amount_usd

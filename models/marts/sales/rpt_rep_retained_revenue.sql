@@ -109,16 +109,16 @@ final as (
         case
             when
                 rep_months.mature_new_mrr_usd > 0
-                and rep_months.mature_customer_count >= thresholds.minimum_base_customers
-                and rep_months.mature_new_mrr_usd >= thresholds.minimum_base_mrr_usd
+                and rep_months.mature_customer_count >= thresholds.minimum_bases__customers
+                and rep_months.mature_new_mrr_usd >= thresholds.minimum_bases__mrr_usd
                 then rep_months.retained_12_month_mrr_usd / rep_months.mature_new_mrr_usd
         end as nrr_12_month,                                                          -- retained_12_month_mrr_usd / mature_new_mrr_usd (null: see nrr_12_month_null_reason)
         case
             when rep_months.mature_customer_count = 0 then 'no customer with a complete 12-month window'
             when rep_months.mature_new_mrr_usd <= 0 then 'no new MRR'
             when
-                rep_months.mature_customer_count < thresholds.minimum_base_customers
-                or rep_months.mature_new_mrr_usd < thresholds.minimum_base_mrr_usd
+                rep_months.mature_customer_count < thresholds.minimum_bases__customers
+                or rep_months.mature_new_mrr_usd < thresholds.minimum_bases__mrr_usd
                 then 'base below minimum'
         end as nrr_12_month_null_reason                                               -- why nrr_12_month is null: no mature customer, no new MRR, or fewer customers or less new MRR than definitions.minimum_bases ('base below minimum'); null when it is not
     from rep_months

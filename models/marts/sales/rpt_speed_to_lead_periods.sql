@@ -33,7 +33,7 @@ kpis:
     grain: period (week or month of the MQL) x lead owner x owner team x segment
     owner: team:sales
   - name: sla_adherence_rate
-    formula: MQLs first touched within the SLA / MQLs (null when there are fewer MQLs than minimum_bases.leads)
+    formula: MQLs first touched within the SLA / MQLs (null when there are fewer MQLs than minimum_bases__leads)
     numerator: count of MQLs first touched within the speed-to-lead SLA minutes
     denominator: count of MQLs
     grain: period (week or month of the MQL) x lead owner x owner team x segment
@@ -117,12 +117,12 @@ final as (
         count(*) filter (where assigned.is_sla_breached) as sla_breached_count, -- MQLs touched late, or untouched past the SLA
         count(*) filter (where assigned.is_never_touched) as never_touched_count, -- MQLs with no touch at or after the MQL yet
         case
-            when count(*) >= min(thresholds.minimum_base_leads)
+            when count(*) >= min(thresholds.minimum_bases__leads)
                 then count(*) filter (where assigned.is_within_sla) / count(*)
-        end as sla_adherence_rate,                                           -- within SLA / MQLs, 0..1; null when fewer MQLs than minimum_bases.leads
+        end as sla_adherence_rate,                                           -- within SLA / MQLs, 0..1; null when fewer MQLs than minimum_bases__leads
         case
-            when count(*) < min(thresholds.minimum_base_leads) then 'base below minimum'
-        end as sla_adherence_null_reason,                                    -- why sla_adherence_rate is null: fewer MQLs than minimum_bases.leads ('base below minimum'); null when it is not
+            when count(*) < min(thresholds.minimum_bases__leads) then 'base below minimum'
+        end as sla_adherence_null_reason,                                    -- why sla_adherence_rate is null: fewer MQLs than minimum_bases__leads ('base below minimum'); null when it is not
         median(assigned.minutes_to_first_touch) as median_minutes_to_first_touch, -- median minutes MQL to first touch, touched MQLs (null when none)
         quantile_cont(assigned.minutes_to_first_touch, 0.9) as p90_minutes_to_first_touch -- 90th percentile of the same (null when none touched)
     from assigned
