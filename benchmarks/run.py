@@ -67,7 +67,7 @@ def plain_duckdb_build(settings: Settings) -> dict[str, Any]:
     from pipelines.spec.models import load_models
     from pipelines.spec.partitions import DayRange
     from pipelines.spec.sources import load_sources
-    from pipelines.warehouse.build import connect, qualified, quote
+    from pipelines.warehouse.connection import connect, qualified, quote
     from pipelines.warehouse.horizon import HorizonSettings, resolve_horizon, set_horizon_variables, write_data_horizon
     from pipelines.warehouse.raw_files import LoadScope
     from pipelines.warehouse.raw_load import load_raw_table

@@ -276,7 +276,7 @@ def linked_identifiers(
     only `who_id`) would stay. Every raw table with `personal_keys` is read; a matching row adds the hash of each of
     its single-kind id columns (a lead's id and converted contact, an engagement's lead), until nothing new appears.
     """
-    from pipelines.warehouse.build import quote
+    from pipelines.warehouse.connection import quote
     from pipelines.warehouse.raw_files import _reader
     from pipelines.warehouse.raw_load import erased_sql
 

@@ -36,16 +36,9 @@ from pipelines.spec.lineage import Schema, column_lineage
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange, output_restricted, restrict_to_days
 from pipelines.spec.sources import SourceTable
-from pipelines.warehouse.build import (
-    AssertionResult,
-    build_pending,
-    check_grain,
-    discard_pending,
-    keys_kept_elsewhere,
-    publish_pending,
-    row_count,
-    table_columns,
-)
+from pipelines.warehouse.audit import AssertionResult, check_grain, keys_kept_elsewhere
+from pipelines.warehouse.build import build_pending, discard_pending, publish_pending
+from pipelines.warehouse.connection import row_count, table_columns
 from pipelines.warehouse.erasure import ErasureList
 from pipelines.warehouse.guards import redacted_label
 from pipelines.warehouse.horizon import (

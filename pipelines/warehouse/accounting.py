@@ -26,7 +26,7 @@ from pipelines.warehouse.raw_audit import (
     RAW_PARTITION_LOADS_TABLE,
 )
 from pipelines.spec.sources import SourceTable
-from pipelines.warehouse.build import qualified, quote
+from pipelines.warehouse.connection import qualified, quote
 
 ACCOUNTING_CHECK = "assert_every_raw_row_is_accounted_for"
 

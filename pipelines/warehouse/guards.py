@@ -39,7 +39,7 @@ from pipelines.spec.partitions import DayRange
 from pipelines.spec.personal_data import is_personal_column, mask, personal_value_sql
 from pipelines.warehouse.publish import RAW_TABLES_KEY, current_manifest
 from pipelines.warehouse.shared_definitions import DefinitionsError, load_definitions
-from pipelines.warehouse.build import qualified, quote, row_count, table_columns
+from pipelines.warehouse.connection import qualified, quote, row_count, table_columns
 
 VOLUME_CHECK = "row_count_did_not_collapse"
 PERSONAL_DATA_CHECK = "no_personal_data"

@@ -37,7 +37,7 @@ from pipelines.spec.sources import (
     SourceContractError,
     SourceTable,
 )
-from pipelines.warehouse.build import qualified, quote
+from pipelines.warehouse.connection import qualified, quote
 
 HORIZON_TABLE = "data_horizon"
 AS_OF_FROM_SETTING = "FLYWHEEL_AS_OF"

@@ -41,7 +41,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.warehouse.build import PENDING_PREFIX, qualified, quote
+from pipelines.warehouse.build import PENDING_PREFIX
+from pipelines.warehouse.connection import qualified, quote
 
 SNAPSHOT_FILE = "flywheel_bi.duckdb"
 PARQUET_DIR = "parquet"

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.spec.partitions import DayRange, daily_files
-from pipelines.warehouse.build import quote
+from pipelines.warehouse.connection import quote
 
 FILE_COLUMN = "_flywheel_file"
 

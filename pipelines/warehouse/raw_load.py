@@ -26,7 +26,7 @@ from pipelines.warehouse.raw_audit import (
 )
 from pipelines.warehouse.raw_files import FILE_COLUMN, LoadScope, _data_files, _files_for, _reader, file_record_counts
 from pipelines.spec.sources import SourceContractError, SourceTable
-from pipelines.warehouse.build import qualified, quote, table_columns
+from pipelines.warehouse.connection import qualified, quote, table_columns
 
 
 def erased_sql(table: SourceTable, active: bool) -> str:

@@ -15,7 +15,9 @@ from pipelines.spec.settings import PROJECT_ROOT
 from pipelines.spec.sources import SourceContractError, load_sources
 from pipelines.warehouse import raw_load
 from pipelines.warehouse.accounting import accounting_sql
-from pipelines.warehouse.build import build_pending, check_grain, publish_pending, quote
+from pipelines.warehouse.audit import check_grain
+from pipelines.warehouse.build import build_pending, publish_pending
+from pipelines.warehouse.connection import quote
 from pipelines.warehouse.erasure import ErasureList
 from pipelines.warehouse.raw_audit import RawLoad
 from pipelines.warehouse.raw_files import LoadScope
