@@ -18,6 +18,8 @@ import functools
 
 from pipelines.spec.models import Assertion, Model, TableRef
 from pipelines.spec.partitions import RAW_PARTITION_COLUMN, DayRange
+from pipelines.spec.sources import SourceTable
+from pipelines.warehouse.connection import qualified, quote
 from pipelines.warehouse.raw_audit import (
     AUDIT_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -25,8 +27,6 @@ from pipelines.warehouse.raw_audit import (
     RAW_LOADS_TABLE,
     RAW_PARTITION_LOADS_TABLE,
 )
-from pipelines.spec.sources import SourceTable
-from pipelines.warehouse.connection import qualified, quote
 
 ACCOUNTING_CHECK = "assert_every_raw_row_is_accounted_for"
 

@@ -19,8 +19,8 @@ be decided before the pending table is swapped in, so the check is computed in t
 detection on row counts is Dagster+ only).
 
 **Personal data.** `no_personal_data` scans every text column of a mart's pending table for values shaped like an
-e-mail address or a phone number (see pipelines/spec/personal_data.py) and its column names for personal ones, before the
-table is published. Free-text columns of the raw contracts (`free_text: true`) are redacted at the raw load already;
+e-mail address or a phone number (see pipelines/spec/personal_data.py) and its column names for personal ones, before
+the table is published. Free-text columns of the raw contracts (`free_text: true`) are redacted at the raw load already;
 this check catches whatever another path lets through.
 
 Nothing here imports Dagster: the checks are wired in pipelines/orchestration/assets.py.
@@ -37,9 +37,9 @@ import duckdb
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange
 from pipelines.spec.personal_data import is_personal_column, mask, personal_value_sql
+from pipelines.warehouse.connection import qualified, quote, row_count, table_columns
 from pipelines.warehouse.publish import RAW_TABLES_KEY, current_manifest
 from pipelines.warehouse.shared_definitions import DefinitionsError, load_definitions
-from pipelines.warehouse.connection import qualified, quote, row_count, table_columns
 
 VOLUME_CHECK = "row_count_did_not_collapse"
 PERSONAL_DATA_CHECK = "no_personal_data"

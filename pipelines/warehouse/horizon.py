@@ -29,7 +29,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipelines.warehouse.raw_files import _reader
 from pipelines.spec.sources import (
     HORIZON_EARLIEST,
     HORIZON_LATEST,
@@ -38,6 +37,7 @@ from pipelines.spec.sources import (
     SourceTable,
 )
 from pipelines.warehouse.connection import qualified, quote
+from pipelines.warehouse.raw_files import _reader
 
 HORIZON_TABLE = "data_horizon"
 AS_OF_FROM_SETTING = "FLYWHEEL_AS_OF"

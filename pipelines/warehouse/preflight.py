@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from pipelines.warehouse.horizon import HorizonError, HorizonSettings, resolve_horizon
 from pipelines.spec.settings import Settings
-from pipelines.warehouse.shared_definitions import load_definitions
 from pipelines.spec.sources import SourceTable, load_sources
+from pipelines.warehouse.horizon import HorizonError, HorizonSettings, resolve_horizon
+from pipelines.warehouse.shared_definitions import load_definitions
 from pipelines.warehouse.suites import load_suites
 
 # DuckDB 2.0: `Could not set lock on file "<path>": Conflicting lock is held in <program> (PID <n>) ...`

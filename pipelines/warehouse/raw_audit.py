@@ -11,11 +11,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.erasure import EMAIL_PATTERN, matches_sql
 from pipelines.spec.partitions import DAY_IN_PATH_PATTERN, RAW_PARTITION_COLUMN
-from pipelines.warehouse.raw_files import LoadScope
 from pipelines.spec.sources import SourceTable
 from pipelines.warehouse.connection import qualified, quote, table_columns
+from pipelines.warehouse.erasure import EMAIL_PATTERN, matches_sql
+from pipelines.warehouse.raw_files import LoadScope
 
 QUARANTINE_SCHEMA = "quarantine"
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.erasure import EMAIL_PATTERN, ErasureList, erasure_list_path, install, matches_sql, uninstall
 from pipelines.spec.partitions import DAY_IN_PATH_PATTERN, RAW_PARTITION_COLUMN, daily_files
 from pipelines.spec.personal_data import DEFAULT_REDACTED_LABEL, personal_value_sql
+from pipelines.spec.sources import SourceContractError, SourceTable
+from pipelines.warehouse.connection import qualified, quote, table_columns
+from pipelines.warehouse.erasure import EMAIL_PATTERN, ErasureList, erasure_list_path, install, matches_sql, uninstall
 from pipelines.warehouse.raw_audit import (
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
@@ -25,8 +27,6 @@ from pipelines.warehouse.raw_audit import (
     _replace_quarantined_rows,
 )
 from pipelines.warehouse.raw_files import FILE_COLUMN, LoadScope, _data_files, _files_for, _reader, file_record_counts
-from pipelines.spec.sources import SourceContractError, SourceTable
-from pipelines.warehouse.connection import qualified, quote, table_columns
 
 
 def erased_sql(table: SourceTable, active: bool) -> str:
