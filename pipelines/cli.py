@@ -32,17 +32,8 @@ from pipelines.orchestration.project import (
 )
 from pipelines.spec.partitions import DayRange, PartitionError
 from pipelines.spec.settings import Settings
-from pipelines.spec.sources import SourceContractError, load_sources
-from pipelines.warehouse.erasure import (
-    KINDS,
-    ErasureError,
-    ErasureList,
-    hash_key,
-    hash_sql,
-    install,
-    keyed_hash,
-    uninstall,
-)
+from pipelines.spec.sources import load_sources
+from pipelines.warehouse.erasure import ErasureError, record_request, requested_hashes
 from pipelines.warehouse.preflight import PreflightError, preflight
 from pipelines.warehouse.publish import SNAPSHOT_FILE, prune
 
@@ -267,80 +258,14 @@ def run_pipeline(
     return summary
 
 
-def linked_identifiers(
-    settings: Settings, requested: set[tuple[str, str]]
-) -> tuple[set[tuple[str, str]], dict[str, int]]:
-    """The requested hashes plus the ids linked to them in the raw files, and the raw rows matching, per table.
-
-    Erasing by e-mail must also erase the person's lead and contact ids, or their tasks and meetings (which carry
-    only `who_id`) would stay. Every raw table with `personal_keys` is read; a matching row adds the hash of each of
-    its single-kind id columns (a lead's id and converted contact, an engagement's lead), until nothing new appears.
-    """
-    from pipelines.warehouse.connection import quote
-    from pipelines.warehouse.raw_files import _reader
-    from pipelines.warehouse.raw_load import erased_sql
-
-    tables = [table for table in load_sources(settings.sources_file) if table.personal_keys]
-    files = {}
-    for table in tables:
-        try:
-            files[table.key] = table.find_file(settings.raw_dir)
-        except SourceContractError:
-            continue
-    hashes = set(requested)
-    matched: dict[str, int] = {}
-    with duckdb.connect() as connection:
-        for _ in range(5):
-            install(connection, ErasureList(path=settings.erasure_list, entries=dict.fromkeys(hashes, "")))
-            found: set[tuple[str, str]] = set()
-            for table in tables:
-                if table.key not in files:
-                    continue
-                reader, argument = _reader(files[table.key])
-                present = {
-                    row[0] for row in connection.execute(f"describe select * from {reader}", [argument]).fetchall()
-                }
-                keys = [(column, kinds) for column, kinds in table.personal_keys if column in present]
-                if not keys:
-                    continue
-                condition = erased_sql(dataclasses.replace(table, personal_keys=tuple(keys)), True)
-                counted = connection.execute(f"select count(*) from {reader} where {condition}", [argument]).fetchone()
-                matched[f"{table.source}.{table.name}"] = int(counted[0]) if counted else 0
-                for column, kinds in keys:
-                    if len(kinds) != 1 or kinds[0] == "email":
-                        continue
-                    rows = connection.execute(
-                        f"select distinct {hash_sql(quote(column), kinds[0])} from {reader} "
-                        f"where ({condition}) and nullif(trim(cast({quote(column)} as varchar)), '') is not null",
-                        [argument],
-                    ).fetchall()
-                    found |= {(kinds[0], row[0]) for row in rows}
-            uninstall(connection)
-            if found <= hashes:
-                break
-            hashes |= found
-    return hashes, matched
-
-
 def forget(settings: Settings, emails: Sequence[str], lead_ids: Sequence[str], contact_ids: Sequence[str]) -> int:
     """Record an erasure request (keyed hashes only) in the erasure list; returns the number of new entries."""
-    key = hash_key()
-    requested = {
-        (kind, keyed_hash(key, kind, value))
-        for kind, values in zip(KINDS, (emails, lead_ids, contact_ids), strict=True)
-        for value in values
-        if value.strip()
-    }
-    if not requested:
-        raise ErasureError("nothing to forget: give --email, --lead-id or --contact-id")
-    hashes, matched = linked_identifiers(settings, requested)
-    before = ErasureList.read(settings.erasure_list)
-    after = before.with_hashes(sorted(hashes))
-    after.write()
-    rows = ", ".join(f"{table} {count}" for table, count in sorted(matched.items()) if count) or "none"
-    print(f"Recorded {len(after) - len(before)} new identifier hash(es) in {settings.erasure_list}")
+    requested = requested_hashes(emails, lead_ids, contact_ids)
+    recorded = record_request(settings.erasure_list, load_sources(settings.sources_file), settings.raw_dir, requested)
+    rows = ", ".join(f"{table} {count}" for table, count in sorted(recorded.raw_rows.items()) if count) or "none"
+    print(f"Recorded {recorded.new_entries} new identifier hash(es) in {settings.erasure_list}")
     print(f"  raw rows identifying the person today: {rows}")
-    return len(after) - len(before)
+    return recorded.new_entries
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -123,7 +123,7 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         try:
             with duckdb.get_connection() as connection:
                 set_horizon_variables(connection, bounds)
-                erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
+                erasures = ErasureList.read(Path(source_files.erasure_list))
                 load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
                 columns = table_columns(connection, table.source, table.name)
                 # A day-partitioned table is compared whole, after the load of its days.

@@ -14,7 +14,7 @@ from pipelines.spec.partitions import DAY_IN_PATH_PATTERN, RAW_PARTITION_COLUMN,
 from pipelines.spec.personal_data import DEFAULT_REDACTED_LABEL, personal_value_sql
 from pipelines.spec.sources import SourceContractError, SourceTable
 from pipelines.warehouse.connection import qualified, quote, table_columns
-from pipelines.warehouse.erasure import EMAIL_PATTERN, ErasureList, erasure_list_path, install, matches_sql, uninstall
+from pipelines.warehouse.erasure import EMAIL_PATTERN, ErasureList, erased_sql, install, matches_sql, uninstall
 from pipelines.warehouse.raw_audit import (
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
@@ -26,14 +26,14 @@ from pipelines.warehouse.raw_audit import (
     _record_load,
     _replace_quarantined_rows,
 )
-from pipelines.warehouse.raw_files import FILE_COLUMN, LoadScope, _data_files, _files_for, _reader, file_record_counts
-
-
-def erased_sql(table: SourceTable, active: bool) -> str:
-    """SQL: true when a raw row identifies a person on the erasure list (by any of the table's personal keys)."""
-    if not active or not table.personal_keys:
-        return "false"
-    return " or ".join(matches_sql(quote(column), kind) for column, kinds in table.personal_keys for kind in kinds)
+from pipelines.warehouse.raw_files import (
+    FILE_COLUMN,
+    LoadScope,
+    _data_files,
+    _files_for,
+    file_record_counts,
+    raw_reader,
+)
 
 
 def _partition_day_sql(table: SourceTable, scope: LoadScope, daily: bool) -> str:
@@ -92,7 +92,7 @@ def load_raw_table(
     connection: duckdb.DuckDBPyConnection,
     table: SourceTable,
     path: Path,
-    erasures: ErasureList | None = None,
+    erasures: ErasureList,
     scope: LoadScope | None = None,
     redacted_label: str = DEFAULT_REDACTED_LABEL,
 ) -> RawLoad:
@@ -108,9 +108,9 @@ def load_raw_table(
     table, its quarantined rows and its audit row are replaced in one transaction, so a re-run leaves no trace of
     the previous one.
 
-    Before any of that, a row whose `personal_keys` match the erasure list (`erasures`, by default the list at
-    `FLYWHEEL_ERASURE_LIST`) is dropped and counted as erased, never quarantined; a malformed CSV line holding an
-    erased e-mail is dropped the same way. A table with `on_erasure: redact` keeps such a row with its
+    Before any of that, a row whose `personal_keys` match the erasure list (`erasures`: the asset passes the one the
+    settings name, `FLYWHEEL_ERASURE_LIST`) is dropped and counted as erased, never quarantined; a malformed CSV line
+    holding an erased e-mail is dropped the same way. A table with `on_erasure: redact` keeps such a row with its
     `personal_columns` blanked. The hashes are computed in DuckDB with the key as a bound parameter. A value of a
     `free_text` column that looks like an e-mail address or a phone number is replaced by `redacted_label` (the
     asset passes `personal_data.redacted_label` of the definitions).
@@ -126,7 +126,7 @@ def load_raw_table(
     files = _files_for(path, scope) if daily and scope is not None else []
     if daily and not files:
         return _record_empty_days(connection, table, path, scope) if scope is not None else RawLoad(0, 0, {})
-    reader, argument = _reader(path, rejects=landing, files=files)
+    reader, argument = raw_reader(path, rejects=landing, files=files)
     described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
     renames = table.renames_in(row[0] for row in described)
     suspects = table.suspected_renames(row[0] for row in described)
@@ -161,7 +161,7 @@ def load_raw_table(
     source_table = f"{table.source}.{table.name}"
     connection.execute(f"create schema if not exists {quote(table.source)}")
     _create_bookkeeping(connection)
-    active = install(connection, erasures if erasures is not None else ErasureList.read(erasure_list_path()))
+    active = install(connection, erasures)
     bookkeeping = "exclude (_flywheel_rule, _flywheel_erased, _flywheel_redacted)"
     day_column = quote(RAW_PARTITION_COLUMN)
     if scope is not None:
