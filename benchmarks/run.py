@@ -67,7 +67,8 @@ def plain_duckdb_build(settings: Settings) -> dict[str, Any]:
     from pipelines.spec.models import load_models
     from pipelines.spec.partitions import DayRange
     from pipelines.spec.sources import load_sources
-    from pipelines.warehouse.build import connect, qualified, quote
+    from pipelines.warehouse.connection import connect, qualified, quote
+    from pipelines.warehouse.erasure import ErasureList
     from pipelines.warehouse.horizon import HorizonSettings, resolve_horizon, set_horizon_variables, write_data_horizon
     from pipelines.warehouse.raw_files import LoadScope
     from pipelines.warehouse.raw_load import load_raw_table
@@ -87,11 +88,13 @@ def plain_duckdb_build(settings: Settings) -> dict[str, Any]:
     horizon = resolve_horizon(
         HorizonSettings.from_document(definitions.document), settings.raw_dir, sources, settings.as_of
     )
+    erasures = ErasureList.read(settings.erasure_list)
     with connect(settings.warehouse, settings.memory_limit, settings.threads) as connection:
         set_horizon_variables(connection, horizon)
         for table in sources:
             scope = LoadScope(days=every_day, bounds=every_day) if table.partitioned else None
-            raw_rows += load_raw_table(connection, table, table.find_file(settings.raw_dir), scope=scope).file_rows
+            path = table.find_file(settings.raw_dir)
+            raw_rows += load_raw_table(connection, table, path, erasures, scope=scope).file_rows
         write_definitions(connection, definitions)
         write_data_horizon(connection, "definitions", horizon)
         loaded = time.perf_counter()

@@ -32,17 +32,8 @@ from pipelines.orchestration.project import (
 )
 from pipelines.spec.partitions import DayRange, PartitionError
 from pipelines.spec.settings import Settings
-from pipelines.spec.sources import SourceContractError, load_sources
-from pipelines.warehouse.erasure import (
-    KINDS,
-    ErasureError,
-    ErasureList,
-    hash_key,
-    hash_sql,
-    install,
-    keyed_hash,
-    uninstall,
-)
+from pipelines.spec.sources import load_sources
+from pipelines.warehouse.erasure import ErasureError, record_request, requested_hashes
 from pipelines.warehouse.preflight import PreflightError, preflight
 from pipelines.warehouse.publish import SNAPSHOT_FILE, prune
 
@@ -267,85 +258,64 @@ def run_pipeline(
     return summary
 
 
-def linked_identifiers(
-    settings: Settings, requested: set[tuple[str, str]]
-) -> tuple[set[tuple[str, str]], dict[str, int]]:
-    """The requested hashes plus the ids linked to them in the raw files, and the raw rows matching, per table.
-
-    Erasing by e-mail must also erase the person's lead and contact ids, or their tasks and meetings (which carry
-    only `who_id`) would stay. Every raw table with `personal_keys` is read; a matching row adds the hash of each of
-    its single-kind id columns (a lead's id and converted contact, an engagement's lead), until nothing new appears.
-    """
-    from pipelines.warehouse.build import quote
-    from pipelines.warehouse.raw_files import _reader
-    from pipelines.warehouse.raw_load import erased_sql
-
-    tables = [table for table in load_sources(settings.sources_file) if table.personal_keys]
-    files = {}
-    for table in tables:
-        try:
-            files[table.key] = table.find_file(settings.raw_dir)
-        except SourceContractError:
-            continue
-    hashes = set(requested)
-    matched: dict[str, int] = {}
-    with duckdb.connect() as connection:
-        for _ in range(5):
-            install(connection, ErasureList(path=settings.erasure_list, entries=dict.fromkeys(hashes, "")))
-            found: set[tuple[str, str]] = set()
-            for table in tables:
-                if table.key not in files:
-                    continue
-                reader, argument = _reader(files[table.key])
-                present = {
-                    row[0] for row in connection.execute(f"describe select * from {reader}", [argument]).fetchall()
-                }
-                keys = [(column, kinds) for column, kinds in table.personal_keys if column in present]
-                if not keys:
-                    continue
-                condition = erased_sql(dataclasses.replace(table, personal_keys=tuple(keys)), True)
-                counted = connection.execute(f"select count(*) from {reader} where {condition}", [argument]).fetchone()
-                matched[f"{table.source}.{table.name}"] = int(counted[0]) if counted else 0
-                for column, kinds in keys:
-                    if len(kinds) != 1 or kinds[0] == "email":
-                        continue
-                    rows = connection.execute(
-                        f"select distinct {hash_sql(quote(column), kinds[0])} from {reader} "
-                        f"where ({condition}) and nullif(trim(cast({quote(column)} as varchar)), '') is not null",
-                        [argument],
-                    ).fetchall()
-                    found |= {(kinds[0], row[0]) for row in rows}
-            uninstall(connection)
-            if found <= hashes:
-                break
-            hashes |= found
-    return hashes, matched
-
-
 def forget(settings: Settings, emails: Sequence[str], lead_ids: Sequence[str], contact_ids: Sequence[str]) -> int:
     """Record an erasure request (keyed hashes only) in the erasure list; returns the number of new entries."""
-    key = hash_key()
-    requested = {
-        (kind, keyed_hash(key, kind, value))
-        for kind, values in zip(KINDS, (emails, lead_ids, contact_ids), strict=True)
-        for value in values
-        if value.strip()
-    }
-    if not requested:
-        raise ErasureError("nothing to forget: give --email, --lead-id or --contact-id")
-    hashes, matched = linked_identifiers(settings, requested)
-    before = ErasureList.read(settings.erasure_list)
-    after = before.with_hashes(sorted(hashes))
-    after.write()
-    rows = ", ".join(f"{table} {count}" for table, count in sorted(matched.items()) if count) or "none"
-    print(f"Recorded {len(after) - len(before)} new identifier hash(es) in {settings.erasure_list}")
+    requested = requested_hashes(emails, lead_ids, contact_ids)
+    recorded = record_request(settings.erasure_list, load_sources(settings.sources_file), settings.raw_dir, requested)
+    rows = ", ".join(f"{table} {count}" for table, count in sorted(recorded.raw_rows.items()) if count) or "none"
+    print(f"Recorded {recorded.new_entries} new identifier hash(es) in {settings.erasure_list}")
     print(f"  raw rows identifying the person today: {rows}")
-    return len(after) - len(before)
+    return recorded.new_entries
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments, rest = parser.parse_known_args(argv)
+    if arguments.command == "generate":
+        from pipelines import generator  # type: ignore[attr-defined,unused-ignore]
+
+        return generator.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    settings = Settings.from_env()
+    if getattr(arguments, "accept_shrink", None):
+        settings = dataclasses.replace(settings, accept_shrink=(*settings.accept_shrink, *arguments.accept_shrink))
+    if arguments.command == "forget":
+        stopped = _record_erasure(settings, arguments)
+        if stopped is not None:
+            return stopped
+    days, selection = None, None
+    if arguments.command in ("backfill", "refresh"):
+        try:
+            days = (
+                DayRange.parse(arguments.first, arguments.last)
+                if arguments.command == "backfill"
+                else refresh_days(settings)
+            )
+        except PartitionError as error:
+            print(f"flywheel {arguments.command}: {error}", file=sys.stderr)
+            return 2
+        selection = refresh_selection(settings)
+        print(f"rebuilding product events for {days} and everything downstream of them")
+    return _build(settings, arguments.command, days, selection)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per operation (see the module's docstring)."""
     parser = argparse.ArgumentParser(prog="flywheel", description="Flywheel: the shared revenue data model.")
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_run_command(commands)
+    _add_backfill_command(commands)
+    commands.add_parser(
+        "refresh",
+        help="rebuild today's product events and the late-arrival days before it, and everything downstream",
+    )
+    commands.add_parser("generate", help="write deterministic demo data", add_help=False)
+    _add_forget_command(commands)
+    return parser
+
+
+def _add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     running = commands.add_parser("run", help="materialize every asset into the warehouse and print a summary")
     running.add_argument(
         "--accept-shrink",
@@ -355,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="accept a real drop in rows of TABLE (schema.table) and of what is built from it since the last "
         "publish (repeatable; also FLYWHEEL_ACCEPT_SHRINK=a,b)",
     )
+
+
+def _add_backfill_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backfilling = commands.add_parser(
         "backfill",
         help="rebuild product events for some days, and everything downstream of them",
@@ -366,11 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     backfilling.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
     backfilling.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
-    commands.add_parser(
-        "refresh",
-        help="rebuild today's product events and the late-arrival days before it, and everything downstream",
-    )
-    commands.add_parser("generate", help="write deterministic demo data", add_help=False)
+
+
+def _add_forget_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     forgetting = commands.add_parser(
         "forget",
         help="erase a person: record the request (as keyed hashes) and rebuild so they are gone on return",
@@ -386,50 +357,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     forgetting.add_argument(
         "--no-run", action="store_true", help="only record the request; the next `make run` applies it"
     )
-    arguments, rest = parser.parse_known_args(argv)
-    if arguments.command == "generate":
-        from pipelines import generator  # type: ignore[attr-defined,unused-ignore]
 
-        return generator.main(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    settings = Settings.from_env()
-    if getattr(arguments, "accept_shrink", None):
-        settings = dataclasses.replace(settings, accept_shrink=(*settings.accept_shrink, *arguments.accept_shrink))
-    if arguments.command == "forget":
-        try:
-            forget(settings, arguments.email, arguments.lead_id, arguments.contact_id)
-        except ErasureError as error:
-            print(f"flywheel forget: {error}", file=sys.stderr)
-            return 2
-        if arguments.no_run:
-            print("  not applied yet: the next `make run` (or `flywheel run`) removes the person everywhere")
-            return 0
-    days, selection = None, None
-    if arguments.command in ("backfill", "refresh"):
-        try:
-            days = (
-                DayRange.parse(arguments.first, arguments.last)
-                if arguments.command == "backfill"
-                else refresh_days(settings)
-            )
-        except PartitionError as error:
-            print(f"flywheel {arguments.command}: {error}", file=sys.stderr)
-            return 2
-        selection = refresh_selection(settings)
-        print(f"rebuilding product events for {days} and everything downstream of them")
+
+def _record_erasure(settings: Settings, arguments: argparse.Namespace) -> int | None:
+    """`flywheel forget`, before its build: record the request; returns the exit code if the command stops here."""
+    try:
+        forget(settings, arguments.email, arguments.lead_id, arguments.contact_id)
+    except ErasureError as error:
+        print(f"flywheel forget: {error}", file=sys.stderr)
+        return 2
+    if arguments.no_run:
+        print("  not applied yet: the next `make run` (or `flywheel run`) removes the person everywhere")
+        return 0
+    return None
+
+
+def _build(settings: Settings, command: str, days: DayRange | None, selection: Sequence[str] | None) -> int:
+    """Run the build of a command and print its summary; returns the command's exit code."""
     try:
         summary = run_pipeline(settings, days=days, selection=selection)
     except PreflightError as error:
         for problem in error.problems:
-            print(f"flywheel {arguments.command}: {problem}", file=sys.stderr)
-        print(
-            f"flywheel {arguments.command}: nothing was built or written; fix the above, then run again",
-            file=sys.stderr,
-        )
+            print(f"flywheel {command}: {problem}", file=sys.stderr)
+        print(f"flywheel {command}: nothing was built or written; fix the above, then run again", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"flywheel {arguments.command}: canceled before the run started; nothing was built", file=sys.stderr)
+        print(f"flywheel {command}: canceled before the run started; nothing was built", file=sys.stderr)
         return INTERRUPTED
     print(summary.render())
     print(f"  warehouse:     {settings.warehouse}")
@@ -439,22 +392,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  KPI report:    {report}")
     if summary.canceled:
         print(
-            f"flywheel {arguments.command}: canceled; what finished is kept, the marts it did not rebuild are the "
-            "last good build",
+            f"flywheel {command}: canceled; what finished is kept, the marts it did not rebuild are the last good "
+            "build",
             file=sys.stderr,
         )
         return INTERRUPTED
-    if arguments.command == "forget":
-        if not summary.succeeded:
-            print(
-                "  the erasure is recorded but the build did not fully succeed: the last good marts and publishes "
-                "may still hold the person's ids until a build succeeds",
-                file=sys.stderr,
-            )
-            return 1
-        removed = prune(settings.published_dir, keep=1)
-        print(f"  erased: raw, staging and everything downstream rebuilt; older publishes pruned: {len(removed)}")
+    if command == "forget":
+        return _finish_erasure(settings, summary)
     return 0 if summary.succeeded else 1
+
+
+def _finish_erasure(settings: Settings, summary: RunSummary) -> int:
+    """After the build of `flywheel forget`: prune the older publishes, which may still name the person."""
+    if not summary.succeeded:
+        print(
+            "  the erasure is recorded but the build did not fully succeed: the last good marts and publishes "
+            "may still hold the person's ids until a build succeeds",
+            file=sys.stderr,
+        )
+        return 1
+    removed = prune(settings.published_dir, keep=1)
+    print(f"  erased: raw, staging and everything downstream rebuilt; older publishes pruned: {len(removed)}")
+    return 0
 
 
 if __name__ == "__main__":

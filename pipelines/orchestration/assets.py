@@ -4,16 +4,13 @@ Everything an asset needs is read from files (the source contracts, the definiti
 SQL); adding a model means adding a `.sql` file, never Python.
 """
 
-import dataclasses
 import hashlib
-import time
 import warnings
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import duckdb
 
 from pipelines.orchestration.check_results import (
     GRAIN_NOT_NULL,
@@ -26,37 +23,37 @@ from pipelines.orchestration.check_results import (
 from pipelines.orchestration.guard_checks import (
     VolumeGuard,
     mart_guard_check_specs,
-    mart_guard_results,
     volume_check_result,
     volume_check_spec,
 )
+from pipelines.orchestration.model_steps import (
+    build_and_audit,
+    materialization_metadata,
+    publish_or_discard,
+    upstream_schemas,
+)
 from pipelines.orchestration.operations import RAW_LOAD_RETRIES, file_state, raw_load_retry_seconds, transient_reason
 from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFiles, Warehouse
-from pipelines.spec.lineage import Schema, column_lineage
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange, output_restricted, restrict_to_days
 from pipelines.spec.sources import SourceTable
-from pipelines.warehouse.build import (
-    AssertionResult,
-    build_pending,
-    check_grain,
-    discard_pending,
-    keys_kept_elsewhere,
-    publish_pending,
-    row_count,
-    table_columns,
-)
+from pipelines.warehouse.connection import row_count, table_columns
 from pipelines.warehouse.erasure import ErasureList
 from pipelines.warehouse.guards import redacted_label
 from pipelines.warehouse.horizon import (
     HORIZON_TABLE,
+    DataHorizon,
     HorizonSettings,
     set_horizon_variables,
     write_data_horizon,
 )
 from pipelines.warehouse.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.warehouse.shared_definitions import TABLE_DOCS, late_arrival_days, load_definitions, write_definitions
-from pipelines.warehouse.suites import Suite, SuiteResult, run_suite_on_table
+from pipelines.warehouse.suites import Suite
+
+if TYPE_CHECKING:
+    from pipelines.warehouse.raw_audit import RawLoad
+    from pipelines.warehouse.raw_files import LoadScope
 
 # A single-run backfill policy is what lets one run rebuild a range of days; Dagster 1.13 flags the parameter beta.
 
@@ -86,17 +83,6 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
     A day-partitioned table (`partitions`) loads the days of the run's partition range only, in one run whatever
     the range (a backfill of a year is one run, not 365).
     """
-    contract_schema = dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                name=column.name,
-                type=column.type,
-                description=column.description or None,
-                constraints=dg.TableColumnConstraints(nullable=not column.required),
-            )
-            for column in table.columns
-        ]
-    )
 
     @dg.asset(
         key=list(table.key),
@@ -105,7 +91,7 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         kinds={"duckdb", "file"},
         description=table.description or f"{table.source}.{table.name} as the connector lands it.",
         tags={"layer": "raw", "source": table.source},
-        metadata={"dagster/column_schema": contract_schema, "primary_key": list(table.primary_key)},
+        metadata={"dagster/column_schema": _contract_schema(table), "primary_key": list(table.primary_key)},
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
         check_specs=[volume_check_spec(table.key)],
@@ -119,64 +105,110 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         horizon: Horizon,
     ) -> dg.MaterializeResult:
         from pipelines.warehouse.raw_files import LoadScope
-        from pipelines.warehouse.raw_load import load_raw_table
 
         path = table.find_file(Path(source_files.raw_dir))
         days = partition_days(context)
         scope = LoadScope(days=days[0], bounds=days[1]) if days is not None else None
         bounds = horizon.resolve()
         label = redacted_label(Path(definitions_file.path))
-        before = file_state(path)
-        try:
-            with duckdb.get_connection() as connection:
-                set_horizon_variables(connection, bounds)
-                erasures = ErasureList.read(Path(source_files.erasure_list)) if source_files.erasure_list else None
-                load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
-                columns = table_columns(connection, table.source, table.name)
-                # A day-partitioned table is compared whole, after the load of its days.
-                table_rows = row_count(connection, table.source, table.name)
-        except Exception as error:
-            # Only what may heal on its own is retried (a lock, a file still being written); a missing column or
-            # file, a permission error or a bad erasure list fails the step at once.
-            reason = transient_reason(error, path, before)
-            if reason is None or context.retry_number >= RAW_LOAD_RETRIES:
-                raise
-            wait = raw_load_retry_seconds(context.retry_number)
-            context.log.warning(f"{table.source}.{table.name}: {reason}; retrying in {wait:g} s")
-            raise dg.RetryRequested(max_retries=RAW_LOAD_RETRIES, seconds_to_wait=wait) from error
-        volume = volume_guard.compare(f"{table.source}.{table.name}", table_rows, Path(definitions_file.path))
-        context.log.info(
-            f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}"
-            f"{f' for {scope.days}' if scope else ''}; {load.quarantined_rows} quarantined; "
-            f"{load.pii_redacted_values} personal-looking free-text value(s) redacted"
+        erasure_list = Path(source_files.erasure_list)
+        load, column_count, table_rows = _load_or_retry(
+            context, duckdb, table, path, erasure_list, scope, label, bounds
         )
-        for missing, found in load.suspected_renames.items():
-            context.log.warning(
-                f"{table.source}.{table.name}: {path} has {found}, the contract expects {missing}: a renamed column? "
-                f"declare `renamed_from: [{found}]` on {missing} if it means the same"
-            )
+        volume = volume_guard.compare(f"{table.source}.{table.name}", table_rows, Path(definitions_file.path))
+        _log_load(context, table, path, scope, load)
         if not volume.passed:
             context.log.error(volume.summary())
         return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": load.loaded_rows,
-                "file_rows": load.file_rows,
-                "quarantined_rows": load.quarantined_rows,
-                "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
-                "erased_rows": load.erased_rows,
-                "redacted_rows": load.redacted_rows,
-                "renamed_columns": dg.MetadataValue.json(load.renamed_columns),
-                "suspected_renames": dg.MetadataValue.json(load.suspected_renames),
-                "pii_redacted_values": load.pii_redacted_values,
-                "source_file": dg.MetadataValue.path(str(path)),
-                "column_count": len(columns),
-                "horizon": f"{bounds.earliest:%Y-%m-%d} .. {bounds.latest:%Y-%m-%d %H:%M} (as of {bounds.as_of}, "
-                f"{bounds.as_of_source})",
-            },
+            metadata=_raw_load_metadata(load, path, column_count, bounds),
             check_results=[volume_check_result(volume)],
         )
 
     return load
+
+
+def _contract_schema(table: SourceTable) -> dg.TableSchema:
+    """The columns a raw table's contract declares, as Dagster shows them."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=column.name,
+                type=column.type,
+                description=column.description or None,
+                constraints=dg.TableColumnConstraints(nullable=not column.required),
+            )
+            for column in table.columns
+        ]
+    )
+
+
+def _load_or_retry(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    table: SourceTable,
+    path: Path,
+    erasure_list: Path,
+    scope: "LoadScope | None",
+    label: str,
+    bounds: DataHorizon,
+) -> "tuple[RawLoad, int, int]":
+    """Load the raw file; returns the load, the table's column count and its rows (a day-partitioned table whole).
+
+    Only what may heal on its own is retried (a lock, a file still being written); a missing column or file, a
+    permission error or a bad erasure list fails the step at once.
+    """
+    from pipelines.warehouse.raw_load import load_raw_table
+
+    before = file_state(path)
+    try:
+        with warehouse.get_connection() as connection:
+            set_horizon_variables(connection, bounds)
+            erasures = ErasureList.read(erasure_list)
+            load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
+            columns = table_columns(connection, table.source, table.name)
+            return load, len(columns), row_count(connection, table.source, table.name)
+    except Exception as error:
+        reason = transient_reason(error, path, before)
+        if reason is None or context.retry_number >= RAW_LOAD_RETRIES:
+            raise
+        wait = raw_load_retry_seconds(context.retry_number)
+        context.log.warning(f"{table.source}.{table.name}: {reason}; retrying in {wait:g} s")
+        raise dg.RetryRequested(max_retries=RAW_LOAD_RETRIES, seconds_to_wait=wait) from error
+
+
+def _log_load(
+    context: dg.AssetExecutionContext, table: SourceTable, path: Path, scope: "LoadScope | None", load: "RawLoad"
+) -> None:
+    """Log what a raw load kept, and warn of each column the file seems to have renamed."""
+    context.log.info(
+        f"loaded {load.loaded_rows} of {load.file_rows} rows of {table.source}.{table.name} from {path}"
+        f"{f' for {scope.days}' if scope else ''}; {load.quarantined_rows} quarantined; "
+        f"{load.pii_redacted_values} personal-looking free-text value(s) redacted"
+    )
+    for missing, found in load.suspected_renames.items():
+        context.log.warning(
+            f"{table.source}.{table.name}: {path} has {found}, the contract expects {missing}: a renamed column? "
+            f"declare `renamed_from: [{found}]` on {missing} if it means the same"
+        )
+
+
+def _raw_load_metadata(load: "RawLoad", path: Path, column_count: int, bounds: DataHorizon) -> dict[str, Any]:
+    """The materialization metadata of a raw load: its counts, the file, and the data horizon it was checked against."""
+    return {
+        "dagster/row_count": load.loaded_rows,
+        "file_rows": load.file_rows,
+        "quarantined_rows": load.quarantined_rows,
+        "quarantined_by_rule": dg.MetadataValue.json(load.quarantined_by_rule),
+        "erased_rows": load.erased_rows,
+        "redacted_rows": load.redacted_rows,
+        "renamed_columns": dg.MetadataValue.json(load.renamed_columns),
+        "suspected_renames": dg.MetadataValue.json(load.suspected_renames),
+        "pii_redacted_values": load.pii_redacted_values,
+        "source_file": dg.MetadataValue.path(str(path)),
+        "column_count": column_count,
+        "horizon": f"{bounds.earliest:%Y-%m-%d} .. {bounds.latest:%Y-%m-%d %H:%M} (as of {bounds.as_of}, "
+        f"{bounds.as_of_source})",
+    }
 
 
 def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
@@ -228,28 +260,6 @@ def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
     return load
 
 
-def _lineage_metadata(model: Model, columns: Sequence[str], upstream_schemas: Schema) -> dg.TableColumnLineage:
-    lineage = column_lineage(model.body, list(columns), upstream_schemas)
-    return dg.TableColumnLineage(
-        deps_by_column={
-            column: [dg.TableColumnDep(asset_key=[schema, table], column_name=name) for schema, table, name in deps]
-            for column, deps in lineage.items()
-            if deps
-        }
-    )
-
-
-def _run_suites(
-    connection: duckdb.DuckDBPyConnection, model: Model, pending: str, suites: Sequence[Suite], definitions_path: Path
-) -> list[SuiteResult]:
-    """Validate the pending table with every suite of the model, against the definitions in force."""
-    if not suites:
-        return []
-    document = load_definitions(definitions_path).document
-    table = f"{model.schema}.{pending}"
-    return [run_suite_on_table(suite, connection, table, document, model.grain) for suite in suites]
-
-
 def _partial_rebuild(
     context: dg.AssetExecutionContext,
     model: Model,
@@ -285,14 +295,72 @@ def model_asset(
     (`partitioned_upstream`: table -> day column) over those days plus the lookback, its pending table holds those
     days, the checks see those days, and publishing replaces those days of the live table.
 
-    A mart is also guarded (pipelines/warehouse/guards.py): its rows against the last published build, where accepting
-    a drop
-    of any of `upstream_tables` (what it is built from) accepts its own; and its text for personal data.
+    A mart is also guarded (pipelines/warehouse/guards.py): its rows against the last published build, where
+    accepting a drop of any of `upstream_tables` (what it is built from) accepts its own; and its text for personal
+    data. The steps of a run are in pipelines/orchestration/model_steps.py.
     """
     key = [model.schema, model.name]
     documented = dg.TableSchema(
         columns=[dg.TableColumn(name=column.name, description=column.description) for column in model.columns]
     )
+
+    @dg.asset(
+        key=key,
+        deps=[list(ref.key) for ref in model.upstream],
+        group_name=model.layer,
+        owners=[model.owner],
+        kinds={"duckdb", "sql"},
+        description=model.description,
+        code_version=model.code_version,
+        tags={"layer": model.layer, "domain": model.domain},
+        check_specs=_model_check_specs(model, suites),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
+        metadata={
+            "dagster/column_schema": documented,
+            "grain": list(model.grain),
+            "sql": _sql_block(model.body),
+            "model_file": dg.MetadataValue.path(str(model.path)),
+        },
+    )
+    def build(
+        context: dg.AssetExecutionContext,
+        duckdb: Warehouse,
+        definitions_file: DefinitionsFile,
+        volume_guard: VolumeGuard,
+    ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
+        days, lookback_days, body = _partial_rebuild(context, model, partitioned_upstream or {}, definitions_file)
+        if days is not None:
+            context.log.info(f"{model.schema}.{model.name}: rebuilding {days} (reading {lookback_days} days more)")
+        definitions_path = Path(definitions_file.path)
+        with duckdb.get_connection() as connection:
+            audit = build_and_audit(
+                context, connection, model, body, days, suites, definitions_path, volume_guard, upstream_tables
+            )
+            published, assertion_results = publish_or_discard(context, connection, model, audit, days, lookback_days)
+            upstream = upstream_schemas(connection, model)
+            built = table_columns(connection, model.schema, model.name)
+            rows = row_count(connection, model.schema, model.name) if built else 0
+        check_results = [
+            *grain_check_results(audit.grain),
+            *audit.guard_results,
+            *(assertion_check_result(assertion) for assertion in assertion_results),
+            *(suite_check_result(result) for result in audit.suite_results),
+        ]
+        if not published:
+            # The checks are recorded, then the step fails: no materialization is recorded, so the UI keeps showing
+            # the last good one (the table still in place), and Dagster skips everything downstream.
+            yield from check_results
+            raise blocking_failure(model, check_results, rows if built else None)
+        metadata = materialization_metadata(model, built, rows, audit, upstream)
+        yield dg.MaterializeResult(metadata=metadata, check_results=check_results)
+
+    return build
+
+
+def _model_check_specs(model: Model, suites: Sequence[Suite]) -> list[dg.AssetCheckSpec]:
+    """The checks of a model asset: its grain, its cross-model assertions, its suites, and a mart's guards."""
+    key = [model.schema, model.name]
     check_specs = [
         dg.AssetCheckSpec(
             GRAIN_UNIQUE,
@@ -318,127 +386,6 @@ def model_asset(
             for suite in suites
         ),
     ]
-    guarded = model.layer == "marts"
-    if guarded:
+    if model.layer == "marts":
         check_specs += mart_guard_check_specs(key)
-
-    @dg.asset(
-        key=key,
-        deps=[list(ref.key) for ref in model.upstream],
-        group_name=model.layer,
-        owners=[model.owner],
-        kinds={"duckdb", "sql"},
-        description=model.description,
-        code_version=model.code_version,
-        tags={"layer": model.layer, "domain": model.domain},
-        check_specs=check_specs,
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions is not None else None,
-        metadata={
-            "dagster/column_schema": documented,
-            "grain": list(model.grain),
-            "sql": _sql_block(model.body),
-            "model_file": dg.MetadataValue.path(str(model.path)),
-        },
-    )
-    def build(
-        context: dg.AssetExecutionContext,
-        duckdb: Warehouse,
-        definitions_file: DefinitionsFile,
-        volume_guard: VolumeGuard,
-    ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
-        days, lookback_days, body = _partial_rebuild(context, model, partitioned_upstream or {}, definitions_file)
-        if days is not None:
-            context.log.info(f"{model.schema}.{model.name}: rebuilding {days} (reading {lookback_days} days more)")
-        with duckdb.get_connection() as connection:
-            started = time.perf_counter()
-            pending = build_pending(connection, model, body)
-            build_seconds = time.perf_counter() - started
-            grain = check_grain(connection, model.schema, pending, model.grain)
-            if days is not None and model.partitioned_by_day is not None:
-                count, samples = keys_kept_elsewhere(connection, model, pending, model.partitioned_by_day, days)
-                grain = dataclasses.replace(
-                    grain,
-                    duplicate_count=grain.duplicate_count + count,
-                    duplicate_samples=[*grain.duplicate_samples, *samples][:5],
-                )
-            guard_results: list[dg.AssetCheckResult] = []
-            if guarded:
-                definitions_path = Path(definitions_file.path)
-                guard_results = mart_guard_results(
-                    context, connection, model, pending, days, volume_guard, definitions_path, upstream_tables
-                )
-            suite_results = _run_suites(connection, model, pending, suites, Path(definitions_file.path))
-            check_seconds = time.perf_counter() - started - build_seconds
-            blocking_failures = [result for result in suite_results if result.suite.blocking and not result.success]
-            for result in suite_results:
-                if not result.success:
-                    log = context.log.error if result.suite.blocking else context.log.warning
-                    log(f"{model.schema}.{model.name}: suite {result.suite.name} failed\n{result.summary()}")
-            failed_guards = [result.check_name for result in guard_results if not result.passed]
-            audited = (
-                grain.duplicate_count == 0 and grain.null_count == 0 and not blocking_failures and not failed_guards
-            )
-            assertion_results: list[AssertionResult] = []
-            if audited:
-                published, assertion_results = publish_pending(connection, model, pending, days, lookback_days)
-                for assertion in assertion_results:
-                    if not assertion.passed:
-                        kept = "the last good table stays in place" if assertion.blocking else "a warning only"
-                        log = context.log.error if assertion.blocking else context.log.warning
-                        log(
-                            f"{model.schema}.{model.name}: {assertion.name} broken by {assertion.violation_count} "
-                            f"row(s), e.g. {assertion.samples}; {kept}."
-                        )
-            else:
-                published = False
-                assertion_results = [
-                    AssertionResult(name=assertion.name, violation_count=-1, samples=[], blocking=assertion.blocking)
-                    for assertion in model.assertions
-                ]
-                discard_pending(connection, model, pending)
-                context.log.error(
-                    f"{model.schema}.{model.name} failed blocking checks and was not published "
-                    f"({grain.duplicate_count} duplicated keys, e.g. {grain.duplicate_samples}; "
-                    f"{grain.null_count} null keys, e.g. {grain.null_samples}; "
-                    f"failed suites: {[result.suite.name for result in blocking_failures]}; "
-                    f"failed guards: {failed_guards}); "
-                    "the last good table stays in place."
-                )
-            upstream_schemas: Schema = {ref.schema: {} for ref in model.upstream}
-            for ref in model.upstream:
-                upstream_schemas[ref.schema][ref.name] = {
-                    column.name: column.type for column in table_columns(connection, ref.schema, ref.name)
-                }
-            built = table_columns(connection, model.schema, model.name)
-            rows = row_count(connection, model.schema, model.name) if built else 0
-        check_results = [
-            *grain_check_results(grain),
-            *guard_results,
-            *(assertion_check_result(assertion) for assertion in assertion_results),
-            *(suite_check_result(result) for result in suite_results),
-        ]
-        if not published:
-            # The checks are recorded, then the step fails: no materialization is recorded, so the UI keeps showing
-            # the last good one (the table still in place), and Dagster skips everything downstream.
-            yield from check_results
-            raise blocking_failure(model, check_results, rows if built else None)
-        descriptions = {column.name: column.description for column in model.columns}
-        metadata: dict[str, Any] = {
-            "dagster/row_count": rows,
-            "build_seconds": round(build_seconds, 3),
-            "check_seconds": round(check_seconds, 3),
-            "dagster/column_schema": dg.TableSchema(
-                columns=[
-                    dg.TableColumn(name=column.name, type=column.type, description=descriptions.get(column.name))
-                    for column in built
-                ]
-            ),
-        }
-        if built:
-            metadata["dagster/column_lineage"] = _lineage_metadata(
-                model, [column.name for column in built], upstream_schemas
-            )
-        yield dg.MaterializeResult(metadata=metadata, check_results=check_results)
-
-    return build
+    return check_specs

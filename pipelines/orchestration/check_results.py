@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from pipelines.spec.models import Model
-from pipelines.warehouse.build import (
+from pipelines.warehouse.audit import (
     AssertionResult,
     GrainResult,
 )

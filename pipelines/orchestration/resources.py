@@ -77,10 +77,10 @@ class Warehouse(DuckDBResource):
 
 class SourceFiles(dg.ConfigurableResource):
     """Where the connector tables (CSV or Parquet) are read from (`<raw_dir>/<source>/<table>.csv`), and the erasure
-    list every load applies (empty path: the one the settings name)."""
+    list every load applies (the settings' `erasure_list`)."""
 
     raw_dir: str
-    erasure_list: str = ""
+    erasure_list: str
 
 
 class DefinitionsFile(dg.ConfigurableResource):

@@ -19,7 +19,7 @@ import functools
 from pipelines.spec.models import Assertion, Model, TableRef
 from pipelines.spec.partitions import RAW_PARTITION_COLUMN, DayRange
 from pipelines.spec.sources import SourceTable
-from pipelines.warehouse.build import qualified, quote
+from pipelines.warehouse.connection import qualified, quote
 from pipelines.warehouse.raw_audit import (
     AUDIT_SCHEMA,
     QUARANTINE_SCHEMA,

@@ -7,20 +7,28 @@ raw load computes the same hash inside DuckDB (the key reaches SQL only as a bou
 table declares in `models/sources.yml` under `personal_keys`, and drops the rows that match before anything is
 written (`erased_rows` in `audit.raw_loads`), or, for a table declaring `on_erasure: redact` (a Stripe customer is a
 paying organisation, not a person), blanks its `personal_columns` and keeps the row.
+
+The list's path comes from the settings (`FLYWHEEL_ERASURE_LIST`), passed in by the caller; this module reads only
+the key from the environment.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import hmac
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from pipelines.spec.sources import SourceContractError, SourceTable
+from pipelines.warehouse.connection import quote
+from pipelines.warehouse.raw_files import raw_reader
 
 KEY_ENV = "FLYWHEEL_PII_HASH_KEY"
 # What a hash can identify. A hash is taken over "<kind>:<normalised value>", so an id never matches an e-mail.
@@ -134,12 +142,6 @@ class ErasureList:
         temporary.replace(self.path)
 
 
-def erasure_list_path() -> Path:
-    from pipelines.spec.settings import Settings
-
-    return Settings.from_env().erasure_list
-
-
 def install(connection: duckdb.DuckDBPyConnection, erasures: ErasureList) -> bool:
     """Create the temp tables the match SQL reads; returns False (nothing to match) when the list is empty.
 
@@ -163,3 +165,114 @@ def install(connection: duckdb.DuckDBPyConnection, erasures: ErasureList) -> boo
 def uninstall(connection: duckdb.DuckDBPyConnection) -> None:
     for table in (ERASURES_TABLE, KEY_TABLE):
         connection.execute(f"drop table if exists {table}")
+
+
+def erased_sql(table: SourceTable, active: bool) -> str:
+    """SQL: true when a raw row identifies a person on the erasure list (by any of the table's personal keys)."""
+    if not active or not table.personal_keys:
+        return "false"
+    return " or ".join(matches_sql(quote(column), kind) for column, kinds in table.personal_keys for kind in kinds)
+
+
+def requested_hashes(
+    emails: Sequence[str], lead_ids: Sequence[str], contact_ids: Sequence[str]
+) -> set[tuple[str, str]]:
+    """The (kind, keyed hash) pairs of an erasure request; blank values are ignored, and an empty request fails."""
+    key = hash_key()
+    requested = {
+        (kind, keyed_hash(key, kind, value))
+        for kind, values in zip(KINDS, (emails, lead_ids, contact_ids), strict=True)
+        for value in values
+        if value.strip()
+    }
+    if not requested:
+        raise ErasureError("nothing to forget: give --email, --lead-id or --contact-id")
+    return requested
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """What recording an erasure request did: entries new to the list, and the raw rows naming the person today."""
+
+    new_entries: int
+    raw_rows: Mapping[str, int]
+
+
+def record_request(
+    erasure_list: Path, tables: Sequence[SourceTable], raw_dir: Path, requested: set[tuple[str, str]]
+) -> RecordedRequest:
+    """Add the requested hashes, and the ids linked to them in the raw files, to the erasure list at `erasure_list`."""
+    hashes, matched = linked_identifiers(erasure_list, tables, raw_dir, requested)
+    before = ErasureList.read(erasure_list)
+    after = before.with_hashes(sorted(hashes))
+    after.write()
+    return RecordedRequest(new_entries=len(after) - len(before), raw_rows=matched)
+
+
+def linked_identifiers(
+    erasure_list: Path, tables: Sequence[SourceTable], raw_dir: Path, requested: set[tuple[str, str]]
+) -> tuple[set[tuple[str, str]], dict[str, int]]:
+    """The requested hashes plus the ids linked to them in the raw files, and the raw rows matching, per table.
+
+    Erasing by e-mail must also erase the person's lead and contact ids, or their tasks and meetings (which carry
+    only `who_id`) would stay. Every raw table with `personal_keys` is read; a matching row adds the hash of each of
+    its single-kind id columns (a lead's id and converted contact, an engagement's lead), until nothing new appears.
+    """
+    files = _personal_raw_files(tables, raw_dir)
+    hashes = set(requested)
+    matched: dict[str, int] = {}
+    with duckdb.connect() as connection:
+        for _ in range(5):
+            install(connection, ErasureList(path=erasure_list, entries=dict.fromkeys(hashes, "")))
+            found: set[tuple[str, str]] = set()
+            for table, path in files:
+                match = _match_raw_file(connection, table, path)
+                if match is None:
+                    continue
+                matched[f"{table.source}.{table.name}"], linked = match
+                found |= linked
+            uninstall(connection)
+            if found <= hashes:
+                break
+            hashes |= found
+    return hashes, matched
+
+
+def _personal_raw_files(tables: Sequence[SourceTable], raw_dir: Path) -> list[tuple[SourceTable, Path]]:
+    """The raw file of every table that declares `personal_keys` and has one."""
+    files = []
+    for table in tables:
+        if not table.personal_keys:
+            continue
+        try:
+            files.append((table, table.find_file(raw_dir)))
+        except SourceContractError:
+            continue
+    return files
+
+
+def _match_raw_file(
+    connection: duckdb.DuckDBPyConnection, table: SourceTable, path: Path
+) -> tuple[int, set[tuple[str, str]]] | None:
+    """The rows of a raw file matching the installed list, and the hashes of the single-kind ids on those rows.
+
+    None when the file has none of the table's personal key columns.
+    """
+    reader, argument = raw_reader(path)
+    present = {row[0] for row in connection.execute(f"describe select * from {reader}", [argument]).fetchall()}
+    keys = [(column, kinds) for column, kinds in table.personal_keys if column in present]
+    if not keys:
+        return None
+    condition = erased_sql(dataclasses.replace(table, personal_keys=tuple(keys)), True)
+    counted = connection.execute(f"select count(*) from {reader} where {condition}", [argument]).fetchone()
+    found: set[tuple[str, str]] = set()
+    for column, kinds in keys:
+        if len(kinds) != 1 or kinds[0] == "email":
+            continue
+        rows = connection.execute(
+            f"select distinct {hash_sql(quote(column), kinds[0])} from {reader} "
+            f"where ({condition}) and nullif(trim(cast({quote(column)} as varchar)), '') is not null",
+            [argument],
+        ).fetchall()
+        found |= {(kinds[0], row[0]) for row in rows}
+    return (int(counted[0]) if counted else 0), found

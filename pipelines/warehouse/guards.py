@@ -37,7 +37,7 @@ import duckdb
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange
 from pipelines.spec.personal_data import is_personal_column, mask, personal_value_sql
-from pipelines.warehouse.build import qualified, quote, row_count, table_columns
+from pipelines.warehouse.connection import qualified, quote, row_count, table_columns
 from pipelines.warehouse.publish import RAW_TABLES_KEY, current_manifest
 from pipelines.warehouse.shared_definitions import DefinitionsError, load_definitions
 

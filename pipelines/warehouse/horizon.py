@@ -36,8 +36,8 @@ from pipelines.spec.sources import (
     SourceContractError,
     SourceTable,
 )
-from pipelines.warehouse.build import qualified, quote
-from pipelines.warehouse.raw_files import _reader
+from pipelines.warehouse.connection import qualified, quote
+from pipelines.warehouse.raw_files import raw_reader
 
 HORIZON_TABLE = "data_horizon"
 AS_OF_FROM_SETTING = "FLYWHEEL_AS_OF"
@@ -140,7 +140,7 @@ def parse_as_of(text: str) -> datetime:
 def _table_reader(path: Path) -> tuple[str, str | list[str]] | None:
     """How to read a raw table's file, or its folder of Parquet or CSV files; None for an empty folder."""
     if not path.is_dir():
-        return _reader(path)
+        return raw_reader(path)
     files = sorted(str(file) for file in path.rglob("*") if file.suffix in (".parquet", ".csv"))
     if not files:
         return None

@@ -41,7 +41,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.warehouse.build import PENDING_PREFIX, qualified, quote
+from pipelines.warehouse.build import PENDING_PREFIX
+from pipelines.warehouse.connection import qualified, quote
 
 SNAPSHOT_FILE = "flywheel_bi.duckdb"
 PARQUET_DIR = "parquet"
@@ -299,6 +300,35 @@ def _remove_snapshot_files(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+@dataclass
+class _Staging:
+    """Where one publish is written before readers see it, and how far it got (what a failure must undo)."""
+
+    publish_dir: Path
+    publish_id: str
+    # The name the new snapshot is attached under while it is written.
+    alias: str
+    attached: bool = False
+    # Once a pointer may name the new Parquet directory, a failure leaves the directory for `prune`.
+    pointed: bool = False
+
+    @property
+    def versions(self) -> Path:
+        return self.publish_dir / PARQUET_DIR
+
+    @property
+    def version_dir(self) -> Path:
+        return self.versions / self.publish_id
+
+    @property
+    def snapshot(self) -> Path:
+        return self.publish_dir / SNAPSHOT_FILE
+
+    @property
+    def temporary(self) -> Path:
+        return self.publish_dir / f".{SNAPSHOT_FILE}.{self.publish_id}.tmp"
+
+
 def publish(
     connection: duckdb.DuckDBPyConnection,
     marts: Sequence[PublishedTable],
@@ -321,80 +351,117 @@ def publish(
     published_at = (now or datetime.now(UTC)).astimezone(UTC)
     publish_id = new_publish_id(published_at)
     publish_dir.mkdir(parents=True, exist_ok=True)
-    versions = publish_dir / PARQUET_DIR
-    version_dir = versions / publish_id
-    snapshot = publish_dir / SNAPSHOT_FILE
-    temporary = publish_dir / f".{SNAPSHOT_FILE}.{publish_id}.tmp"
-    alias = f"flywheel_publish_{uuid.uuid4().hex[:12]}"
+    staging = _Staging(
+        publish_dir=publish_dir, publish_id=publish_id, alias=f"flywheel_publish_{uuid.uuid4().hex[:12]}"
+    )
     source_row = connection.execute("select current_database()").fetchone()
     source_catalog = str(source_row[0]) if source_row else "memory"
-
-    attached = False
-    pointed = False
     try:
-        definitions_version, definitions_digest = _definitions_version(connection, source_catalog)
-        tables = [*marts, *_definitions_tables(connection, source_catalog)]
-        mart_names = [table.qualified_name for table in marts]
-        connection.execute(
-            f"attach {_literal(str(temporary))} as {quote(alias)} (storage_version {_literal(STORAGE_VERSION)})"
-        )
-        attached = True
-        for schema in sorted({table.schema for table in tables}):
-            connection.execute(f"create schema {quote(alias)}.{quote(schema)}")
-        row_counts = {
-            table.qualified_name: _copy_table(
-                connection,
-                source_catalog,
-                alias,
-                table,
-                publish_id,
-                with_publish_id=table.qualified_name in mart_names,
-            )
-            for table in tables
-        }
-        publication = Publication(
-            publish_id=publish_id,
-            published_at=published_at,
-            snapshot=snapshot,
-            parquet_dir=version_dir,
-            row_counts=row_counts,
-            definitions_version=definitions_version,
-            definitions_digest=definitions_digest,
-            seconds=0.0,
-            raw_row_counts=_raw_row_counts(connection, source_catalog, raw_tables),
-        )
-        _write_metadata(connection, alias, publication, mart_names)
-        for table in tables:
-            target = version_dir / table.schema / f"{table.name}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            connection.execute(
-                f"copy {quote(alias)}.{qualified(table.schema, table.name)} to {_literal(str(target))} (format parquet)"
-            )
+        publication, tables = _write_snapshot(connection, staging, source_catalog, marts, raw_tables, published_at)
         manifest = publication.manifest()
-        (version_dir / VERSION_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        connection.execute(f"checkpoint {quote(alias)}")
-        connection.execute(f"detach {quote(alias)}")
-        attached = False
-        if temporary.with_name(temporary.name + ".wal").exists():
-            raise PublishError(f"{temporary}: a write-ahead log remained after the checkpoint; not publishing it")
-        _fsync(temporary)
-        # The two swaps readers see: each atomic; the snapshot first, then the Parquet pointers.
-        os.replace(temporary, snapshot)
-        _fsync(publish_dir)
-        pointed = True
-        replace_symlink(versions / CURRENT_LINK, publish_id)
-        atomic_write_text(versions / CURRENT_MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        _write_parquet(connection, staging, tables, manifest)
+        _close_snapshot(connection, staging)
+        _swap_in(staging, manifest)
     except BaseException:
-        if attached:
-            with contextlib.suppress(duckdb.Error):
-                connection.execute(f"detach {quote(alias)}")
-        _remove_snapshot_files(temporary)
-        if not pointed:
-            # Nothing points at the new directory yet; once a pointer may, leave it for `prune`.
-            shutil.rmtree(version_dir, ignore_errors=True)
+        _discard(connection, staging)
         raise
     prune(publish_dir, keep=keep)
     return dataclasses.replace(publication, seconds=time.perf_counter() - started)
+
+
+def _write_snapshot(
+    connection: duckdb.DuckDBPyConnection,
+    staging: _Staging,
+    source_catalog: str,
+    marts: Sequence[PublishedTable],
+    raw_tables: Sequence[tuple[str, str]],
+    published_at: datetime,
+) -> tuple[Publication, list[PublishedTable]]:
+    """Copy the marts and the definitions in force into the new snapshot, with its metadata tables.
+
+    Returns what was published, and every table copied (the marts, then the definitions tables).
+    """
+    definitions_version, definitions_digest = _definitions_version(connection, source_catalog)
+    tables = [*marts, *_definitions_tables(connection, source_catalog)]
+    mart_names = [table.qualified_name for table in marts]
+    alias = quote(staging.alias)
+    connection.execute(
+        f"attach {_literal(str(staging.temporary))} as {alias} (storage_version {_literal(STORAGE_VERSION)})"
+    )
+    staging.attached = True
+    for schema in sorted({table.schema for table in tables}):
+        connection.execute(f"create schema {alias}.{quote(schema)}")
+    row_counts = {
+        table.qualified_name: _copy_table(
+            connection,
+            source_catalog,
+            staging.alias,
+            table,
+            staging.publish_id,
+            with_publish_id=table.qualified_name in mart_names,
+        )
+        for table in tables
+    }
+    publication = Publication(
+        publish_id=staging.publish_id,
+        published_at=published_at,
+        snapshot=staging.snapshot,
+        parquet_dir=staging.version_dir,
+        row_counts=row_counts,
+        definitions_version=definitions_version,
+        definitions_digest=definitions_digest,
+        seconds=0.0,
+        raw_row_counts=_raw_row_counts(connection, source_catalog, raw_tables),
+    )
+    _write_metadata(connection, staging.alias, publication, mart_names)
+    return publication, tables
+
+
+def _write_parquet(
+    connection: duckdb.DuckDBPyConnection,
+    staging: _Staging,
+    tables: Sequence[PublishedTable],
+    manifest: Mapping[str, Any],
+) -> None:
+    """Write every copied table as Parquet into the publish's own directory, with its manifest."""
+    for table in tables:
+        target = staging.version_dir / table.schema / f"{table.name}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        connection.execute(
+            f"copy {quote(staging.alias)}.{qualified(table.schema, table.name)} to {_literal(str(target))} "
+            "(format parquet)"
+        )
+    (staging.version_dir / VERSION_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _close_snapshot(connection: duckdb.DuckDBPyConnection, staging: _Staging) -> None:
+    """Checkpoint and detach the new snapshot, and make sure it is one complete file on disk."""
+    connection.execute(f"checkpoint {quote(staging.alias)}")
+    connection.execute(f"detach {quote(staging.alias)}")
+    staging.attached = False
+    if staging.temporary.with_name(staging.temporary.name + ".wal").exists():
+        raise PublishError(f"{staging.temporary}: a write-ahead log remained after the checkpoint; not publishing it")
+    _fsync(staging.temporary)
+
+
+def _swap_in(staging: _Staging, manifest: Mapping[str, Any]) -> None:
+    """The two swaps readers see: each atomic; the snapshot first, then the Parquet pointers."""
+    os.replace(staging.temporary, staging.snapshot)
+    _fsync(staging.publish_dir)
+    staging.pointed = True
+    replace_symlink(staging.versions / CURRENT_LINK, staging.publish_id)
+    atomic_write_text(staging.versions / CURRENT_MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def _discard(connection: duckdb.DuckDBPyConnection, staging: _Staging) -> None:
+    """Undo a publish that failed: detach and remove the new snapshot, and its Parquet directory if nothing points at
+    it yet."""
+    if staging.attached:
+        with contextlib.suppress(duckdb.Error):
+            connection.execute(f"detach {quote(staging.alias)}")
+    _remove_snapshot_files(staging.temporary)
+    if not staging.pointed:
+        shutil.rmtree(staging.version_dir, ignore_errors=True)
 
 
 def prune(publish_dir: Path, keep: int = KEEP_PUBLISHES) -> list[str]:

@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines.spec.partitions import DAY_IN_PATH_PATTERN, RAW_PARTITION_COLUMN
 from pipelines.spec.sources import SourceTable
-from pipelines.warehouse.build import qualified, quote, table_columns
+from pipelines.warehouse.connection import qualified, quote, table_columns
 from pipelines.warehouse.erasure import EMAIL_PATTERN, matches_sql
 from pipelines.warehouse.raw_files import LoadScope
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import duckdb
 
 from pipelines.spec.partitions import DayRange, daily_files
-from pipelines.warehouse.build import quote
+from pipelines.warehouse.connection import quote
 
 FILE_COLUMN = "_flywheel_file"
 
 
-def _reader(path: Path, rejects: str | None = None, files: Sequence[Path] = ()) -> tuple[str, str | list[str]]:
+def raw_reader(path: Path, rejects: str | None = None, files: Sequence[Path] = ()) -> tuple[str, str | list[str]]:
     """The DuckDB table function that reads a raw file, and the parameter to pass it.
 
     CSV lands as text: staging casts, so a connector's formatting never fails the load itself. With `rejects`,

@@ -5,6 +5,7 @@ erased rows dropped, free text redacted, and the counts recorded, in one transac
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -13,8 +14,8 @@ import duckdb
 from pipelines.spec.partitions import DAY_IN_PATH_PATTERN, RAW_PARTITION_COLUMN, daily_files
 from pipelines.spec.personal_data import DEFAULT_REDACTED_LABEL, personal_value_sql
 from pipelines.spec.sources import SourceContractError, SourceTable
-from pipelines.warehouse.build import qualified, quote, table_columns
-from pipelines.warehouse.erasure import EMAIL_PATTERN, ErasureList, erasure_list_path, install, matches_sql, uninstall
+from pipelines.warehouse.connection import qualified, quote, table_columns
+from pipelines.warehouse.erasure import EMAIL_PATTERN, ErasureList, erased_sql, install, matches_sql, uninstall
 from pipelines.warehouse.raw_audit import (
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
@@ -26,14 +27,14 @@ from pipelines.warehouse.raw_audit import (
     _record_load,
     _replace_quarantined_rows,
 )
-from pipelines.warehouse.raw_files import FILE_COLUMN, LoadScope, _data_files, _files_for, _reader, file_record_counts
-
-
-def erased_sql(table: SourceTable, active: bool) -> str:
-    """SQL: true when a raw row identifies a person on the erasure list (by any of the table's personal keys)."""
-    if not active or not table.personal_keys:
-        return "false"
-    return " or ".join(matches_sql(quote(column), kind) for column, kinds in table.personal_keys for kind in kinds)
+from pipelines.warehouse.raw_files import (
+    FILE_COLUMN,
+    LoadScope,
+    _data_files,
+    _files_for,
+    file_record_counts,
+    raw_reader,
+)
 
 
 def _partition_day_sql(table: SourceTable, scope: LoadScope, daily: bool) -> str:
@@ -88,11 +89,60 @@ def _temporary_tables(landing: str) -> tuple[str, ...]:
     return (landing, f"{landing}_errors", f"{landing}_scans", f"{landing}_lines")
 
 
+# The bookkeeping columns of a landing table, left out of what is written.
+_BOOKKEEPING = "exclude (_flywheel_rule, _flywheel_erased, _flywheel_redacted)"
+
+
+@dataclass(frozen=True)
+class _Load:
+    """One load of a raw table: the file or folder it reads, the days it replaces, and its temp landing table."""
+
+    table: SourceTable
+    path: Path
+    scope: LoadScope | None
+    # A folder of daily files, of which `files` are read.
+    daily: bool
+    files: list[Path]
+
+    @property
+    def landing(self) -> str:
+        return f"_landing__{self.table.source}__{self.table.name}"
+
+    @property
+    def source_table(self) -> str:
+        return f"{self.table.source}.{self.table.name}"
+
+    @property
+    def csv_lines(self) -> bool:
+        """Whether the load reads CSV, whose malformed lines are kept aside."""
+        return self.path.suffix == ".csv" or bool(self.files and self.files[0].suffix == ".csv")
+
+
+@dataclass(frozen=True)
+class _FileRead:
+    """How the file is read: its DuckDB reader (renamed columns read by their contract name) and its columns."""
+
+    reader: str
+    argument: str | list[str]
+    # Lower-case column name -> DuckDB type, after renames.
+    file_types: dict[str, str]
+    renames: dict[str, str]
+    suspects: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Landed:
+    """What landing found: the rows of each day (a day-partitioned load), and the free-text values redacted."""
+
+    rows_by_day: dict[date, int]
+    pii_redacted: int
+
+
 def load_raw_table(
     connection: duckdb.DuckDBPyConnection,
     table: SourceTable,
     path: Path,
-    erasures: ErasureList | None = None,
+    erasures: ErasureList,
     scope: LoadScope | None = None,
     redacted_label: str = DEFAULT_REDACTED_LABEL,
 ) -> RawLoad:
@@ -108,9 +158,9 @@ def load_raw_table(
     table, its quarantined rows and its audit row are replaced in one transaction, so a re-run leaves no trace of
     the previous one.
 
-    Before any of that, a row whose `personal_keys` match the erasure list (`erasures`, by default the list at
-    `FLYWHEEL_ERASURE_LIST`) is dropped and counted as erased, never quarantined; a malformed CSV line holding an
-    erased e-mail is dropped the same way. A table with `on_erasure: redact` keeps such a row with its
+    Before any of that, a row whose `personal_keys` match the erasure list (`erasures`: the asset passes the one the
+    settings name, `FLYWHEEL_ERASURE_LIST`) is dropped and counted as erased, never quarantined; a malformed CSV line
+    holding an erased e-mail is dropped the same way. A table with `on_erasure: redact` keeps such a row with its
     `personal_columns` blanked. The hashes are computed in DuckDB with the key as a bound parameter. A value of a
     `free_text` column that looks like an e-mail address or a phone number is replaced by `redacted_label` (the
     asset passes `personal_data.redacted_label` of the definitions).
@@ -121,163 +171,238 @@ def load_raw_table(
     """
     if table.partitioned and scope is None:
         raise ValueError(f"{table.source}.{table.name} is partitioned by day: say which days to load")
-    landing = f"_landing__{table.source}__{table.name}"
     daily = scope is not None and path.is_dir()
     files = _files_for(path, scope) if daily and scope is not None else []
     if daily and not files:
         return _record_empty_days(connection, table, path, scope) if scope is not None else RawLoad(0, 0, {})
-    reader, argument = _reader(path, rejects=landing, files=files)
-    described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
-    renames = table.renames_in(row[0] for row in described)
-    suspects = table.suspected_renames(row[0] for row in described)
-    described = [(renames.get(row[0], row[0]), *row[1:]) for row in described]
-    present = {row[0].lower() for row in described}
-    missing_required = [column for column in table.required_columns if column.lower() not in present]
-    if missing_required:
-        raise SourceContractError(_contract_error(path, table, missing_required, suspects))
-    if renames:
-        renamed = ", ".join(f"{quote(old)} as {quote(new)}" for old, new in renames.items())
-        reader = f"(select * rename ({renamed}) from {reader})"
+    load = _Load(table=table, path=path, scope=scope, daily=daily, files=files)
+    read = _read_file(connection, load)
     records = file_record_counts(connection, files or _data_files(path))
-    added = [
-        f"cast(null as {column.type}) as {quote(column.name)}"
-        for column in table.columns
-        if column.name.lower() not in present
-    ]
-    # Timestamps written as text: one with a UTC offset is converted to UTC, a naive one is taken as UTC already.
-    file_types = {row[0].lower(): row[1] for row in described}
-    normalised = [
-        f"coalesce(cast(cast(try_cast({quote(column.name)} as timestamptz) as timestamp) as varchar), "
-        f"{quote(column.name)}) as {quote(column.name)}"
-        for column in table.columns
-        if column.type == "timestamp" and file_types.get(column.name.lower()) == "VARCHAR"
-    ]
-    replaced = f"* replace ({', '.join(normalised)})" if normalised else "*"
-    rules = table.quarantine_rules
-    rule_case = " ".join(f"when coalesce({rule.when}, false) then {index}" for index, rule in enumerate(rules))
-    key_text = " || ' | ' || ".join(
-        f"coalesce(cast({quote(column)} as varchar), 'NULL')" for column in table.primary_key
-    )
-    source_table = f"{table.source}.{table.name}"
     connection.execute(f"create schema if not exists {quote(table.source)}")
     _create_bookkeeping(connection)
-    active = install(connection, erasures if erasures is not None else ErasureList.read(erasure_list_path()))
-    bookkeeping = "exclude (_flywheel_rule, _flywheel_erased, _flywheel_redacted)"
-    day_column = quote(RAW_PARTITION_COLUMN)
-    if scope is not None:
-        partition_day = f", {_partition_day_sql(table, scope, daily)} as {day_column}"
-        landed_columns = f"* exclude ({quote(FILE_COLUMN)})" if daily else "*"
-    else:
-        partition_day, landed_columns = "", "*"
-    csv_lines = path.suffix == ".csv" or bool(files and files[0].suffix == ".csv")
-    landed_by_day: dict[date, int] = {}
+    active = install(connection, erasures)
     try:
-        connection.execute(
-            f"create or replace temp table {quote(landing)} as "
-            f"select {landed_columns}, case {rule_case} end as _flywheel_rule, "
-            f"{erased_sql(table, active)} as _flywheel_erased, false as _flywheel_redacted{partition_day} "
-            f"from (select {', '.join([replaced, *added])} from {reader}) as landed",
-            [argument],
-        )
-        if csv_lines:
-            _group_malformed_lines(connection, landing)
-        if scope is not None:
-            # Every row of a single file is landed, so each day's rows are known; then only the days in scope stay.
-            landed_by_day = dict(
-                connection.execute(f"select {day_column}, count(*) from {quote(landing)} group by all").fetchall()
-            )
-            if not scope.full:
-                connection.execute(f"delete from {quote(landing)} where not ({scope.days.sql(day_column)})")
-        if table.on_erasure == "redact":
-            blanked = ", ".join(f"{quote(column)} = null" for column in table.personal_columns)
-            connection.execute(
-                f"update {quote(landing)} set {blanked}, _flywheel_erased = false, _flywheel_redacted = true "
-                "where _flywheel_erased"
-            )
-        pii_redacted = redact_free_text(connection, table, landing, redacted_label)
-        erased_line = (
-            f"exists (select 1 from unnest(regexp_extract_all(csv_line, ?)) as found(address) "
-            f"where {matches_sql('found.address', 'email')})"
-            if active
-            else "? is null"
-        )
+        landed = _land(connection, load, read, active, redacted_label)
     except Exception:
-        for temporary in _temporary_tables(landing):
-            connection.execute(f"drop table if exists {quote(temporary)}")
-        uninstall(connection)
+        _drop_temporary_tables(connection, load.landing)
         raise
     connection.execute("begin transaction")
     try:
-        _replace_raw_rows(connection, table, landing, bookkeeping, scope)
-        _replace_quarantined_rows(connection, table, landing, bookkeeping, scope)
-        for index, rule in enumerate(rules):
-            connection.execute(
-                f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} by name "
-                f"select ? as source_table, ? as source_file, {key_text} as record_key, ? as rule, "
-                f"? as rule_description, to_json(rejected) as raw_row"
-                f"{f', rejected.{day_column} as partition_day' if scope is not None else ''} "
-                f"from (select * {bookkeeping} from {quote(landing)} "
-                f"where _flywheel_rule = ? and not _flywheel_erased) as rejected",
-                [source_table, str(path), rule.name, rule.description, index],
-            )
-        line_day = _malformed_line_day(scope, daily, landing)
-        lines_in_scope = f"({line_day}) is not null" if scope is not None else "true"
-        erased_lines = 0
-        if csv_lines:
-            connection.execute(
-                f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} by name "
-                f"select ? as source_table, ? as source_file, null as record_key, 'malformed_csv_line' as rule, "
-                f"error_message as rule_description, "
-                f"to_json({{'line': line, 'csv_line': csv_line}}) as raw_row"
-                f"{f', {line_day} as partition_day' if scope is not None else ''} "
-                f"from {quote(landing + '_lines')} as errors where not ({erased_line}) and {lines_in_scope}",
-                [source_table, str(path), EMAIL_PATTERN],
-            )
-            counted = connection.execute(
-                f"select count(*) from {quote(landing + '_lines')} as errors where {erased_line} and {lines_in_scope}",
-                [EMAIL_PATTERN],
-            ).fetchone()
-            erased_lines = int(counted[0]) if counted else 0
-        quarantine_filter = "source_table = ?" + (f" and {scope.days.sql('partition_day')}" if scope else "")
-        by_rule = dict(
-            connection.execute(
-                f"select rule, count(*) from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
-                f"where {quarantine_filter} group by rule order by rule",
-                [source_table],
-            ).fetchall()
-        )
-        landed = connection.execute(
-            f"select count(*), count(*) filter (where _flywheel_erased), "
-            f"count(*) filter (where _flywheel_rule is null and not _flywheel_erased), "
-            f"count(*) filter (where _flywheel_redacted) from {quote(landing)}"
-        ).fetchone()
-        _, erased_rows, loaded_rows, redacted = (int(value) for value in (landed or (0, 0, 0, 0)))
-        file_rows_by_day = _file_rows_by_day(path, scope, records, landed_by_day, daily) if scope is not None else {}
-        load = RawLoad(
-            file_rows=sum(file_rows_by_day.values()) if scope is not None else sum(records.values()),
-            loaded_rows=loaded_rows,
-            quarantined_by_rule={str(rule): int(count) for rule, count in by_rule.items()},
-            erased_rows=erased_rows + erased_lines,
-            redacted_rows=redacted,
-            renamed_columns=renames,
-            suspected_renames=suspects,
-            pii_redacted_values=pii_redacted,
-        )
-        if scope is not None:
-            # Erased malformed lines exist only with an erasure list in force.
-            line_day_sql = line_day if csv_lines and active else None
-            _record_days(connection, table, path, scope, landing, line_day_sql, file_rows_by_day)
-        else:
-            _record_load(connection, source_table, str(path), load)
+        result = _write_and_record(connection, load, read, records, landed, active)
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
         raise
     finally:
-        for temporary in _temporary_tables(landing):
-            connection.execute(f"drop table if exists {quote(temporary)}")
-        uninstall(connection)
-    return load
+        _drop_temporary_tables(connection, load.landing)
+    return result
+
+
+def _read_file(connection: duckdb.DuckDBPyConnection, load: _Load) -> _FileRead:
+    """The reader of the file, its columns read by their contract names; fails if a required column is missing."""
+    reader, argument = raw_reader(load.path, rejects=load.landing, files=load.files)
+    described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
+    renames = load.table.renames_in(row[0] for row in described)
+    suspects = load.table.suspected_renames(row[0] for row in described)
+    described = [(renames.get(row[0], row[0]), *row[1:]) for row in described]
+    present = {row[0].lower() for row in described}
+    missing_required = [column for column in load.table.required_columns if column.lower() not in present]
+    if missing_required:
+        raise SourceContractError(_contract_error(load.path, load.table, missing_required, suspects))
+    if renames:
+        renamed = ", ".join(f"{quote(old)} as {quote(new)}" for old, new in renames.items())
+        reader = f"(select * rename ({renamed}) from {reader})"
+    file_types = {row[0].lower(): row[1] for row in described}
+    return _FileRead(reader=reader, argument=argument, file_types=file_types, renames=renames, suspects=suspects)
+
+
+def _typed_columns_sql(table: SourceTable, read: _FileRead) -> str:
+    """The select list that lands a file: its columns, timestamps as UTC text, missing contract columns as NULLs."""
+    added = [
+        f"cast(null as {column.type}) as {quote(column.name)}"
+        for column in table.columns
+        if column.name.lower() not in read.file_types
+    ]
+    # Timestamps written as text: one with a UTC offset is converted to UTC, a naive one is taken as UTC already.
+    normalised = [
+        f"coalesce(cast(cast(try_cast({quote(column.name)} as timestamptz) as timestamp) as varchar), "
+        f"{quote(column.name)}) as {quote(column.name)}"
+        for column in table.columns
+        if column.type == "timestamp" and read.file_types.get(column.name.lower()) == "VARCHAR"
+    ]
+    replaced = f"* replace ({', '.join(normalised)})" if normalised else "*"
+    return ", ".join([replaced, *added])
+
+
+def _land(
+    connection: duckdb.DuckDBPyConnection, load: _Load, read: _FileRead, active: bool, redacted_label: str
+) -> _Landed:
+    """Land the file in a temp table: each row with the first rule it breaks, whether it is erased, and its day.
+
+    Then only the days in scope stay, erased rows of a redacting table are blanked, and free text is redacted.
+    """
+    table, scope = load.table, load.scope
+    day_column = quote(RAW_PARTITION_COLUMN)
+    if scope is not None:
+        partition_day = f", {_partition_day_sql(table, scope, load.daily)} as {day_column}"
+        landed_columns = f"* exclude ({quote(FILE_COLUMN)})" if load.daily else "*"
+    else:
+        partition_day, landed_columns = "", "*"
+    rule_case = " ".join(
+        f"when coalesce({rule.when}, false) then {index}" for index, rule in enumerate(table.quarantine_rules)
+    )
+    connection.execute(
+        f"create or replace temp table {quote(load.landing)} as "
+        f"select {landed_columns}, case {rule_case} end as _flywheel_rule, "
+        f"{erased_sql(table, active)} as _flywheel_erased, false as _flywheel_redacted{partition_day} "
+        f"from (select {_typed_columns_sql(table, read)} from {read.reader}) as landed",
+        [read.argument],
+    )
+    if load.csv_lines:
+        _group_malformed_lines(connection, load.landing)
+    rows_by_day = _keep_days_in_scope(connection, load.landing, scope)
+    if table.on_erasure == "redact":
+        blanked = ", ".join(f"{quote(column)} = null" for column in table.personal_columns)
+        connection.execute(
+            f"update {quote(load.landing)} set {blanked}, _flywheel_erased = false, _flywheel_redacted = true "
+            "where _flywheel_erased"
+        )
+    return _Landed(rows_by_day, redact_free_text(connection, table, load.landing, redacted_label))
+
+
+def _keep_days_in_scope(
+    connection: duckdb.DuckDBPyConnection, landing: str, scope: LoadScope | None
+) -> dict[date, int]:
+    """The landed rows of each day, before the rows of days out of `scope` are deleted; empty without a scope.
+
+    Every row of a single file is landed, so each day's rows are known; then only the days in scope stay.
+    """
+    if scope is None:
+        return {}
+    day_column = quote(RAW_PARTITION_COLUMN)
+    rows_by_day = dict(
+        connection.execute(f"select {day_column}, count(*) from {quote(landing)} group by all").fetchall()
+    )
+    if not scope.full:
+        connection.execute(f"delete from {quote(landing)} where not ({scope.days.sql(day_column)})")
+    return rows_by_day
+
+
+def _write_and_record(
+    connection: duckdb.DuckDBPyConnection,
+    load: _Load,
+    read: _FileRead,
+    records: Mapping[Path, int],
+    landed: _Landed,
+    active: bool,
+) -> RawLoad:
+    """Inside the load's transaction: write the rows, the quarantined rows and the counts to `audit.raw_loads`."""
+    table, scope = load.table, load.scope
+    _replace_raw_rows(connection, table, load.landing, _BOOKKEEPING, scope)
+    _replace_quarantined_rows(connection, table, load.landing, _BOOKKEEPING, scope)
+    _quarantine_rule_breakers(connection, load)
+    line_day = _malformed_line_day(scope, load.daily, load.landing)
+    erased_lines = _quarantine_malformed_lines(connection, load, line_day, active) if load.csv_lines else 0
+    file_rows_by_day = (
+        _file_rows_by_day(load.path, scope, records, landed.rows_by_day, load.daily) if scope is not None else {}
+    )
+    file_rows = sum(file_rows_by_day.values()) if scope is not None else sum(records.values())
+    result = _counted_load(connection, load, read, landed, erased_lines, file_rows)
+    if scope is not None:
+        # Erased malformed lines exist only with an erasure list in force.
+        line_day_sql = line_day if load.csv_lines and active else None
+        _record_days(connection, table, load.path, scope, load.landing, line_day_sql, file_rows_by_day)
+    else:
+        _record_load(connection, load.source_table, str(load.path), result)
+    return result
+
+
+def _quarantine_rule_breakers(connection: duckdb.DuckDBPyConnection, load: _Load) -> None:
+    """Add each landed row that breaks a rule (and is not erased) to the quarantine, with the first rule it broke."""
+    table = load.table
+    day_column = quote(RAW_PARTITION_COLUMN)
+    key_text = " || ' | ' || ".join(
+        f"coalesce(cast({quote(column)} as varchar), 'NULL')" for column in table.primary_key
+    )
+    for index, rule in enumerate(table.quarantine_rules):
+        connection.execute(
+            f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} by name "
+            f"select ? as source_table, ? as source_file, {key_text} as record_key, ? as rule, "
+            f"? as rule_description, to_json(rejected) as raw_row"
+            f"{f', rejected.{day_column} as partition_day' if load.scope is not None else ''} "
+            f"from (select * {_BOOKKEEPING} from {quote(load.landing)} "
+            f"where _flywheel_rule = ? and not _flywheel_erased) as rejected",
+            [load.source_table, str(load.path), rule.name, rule.description, index],
+        )
+
+
+def _quarantine_malformed_lines(connection: duckdb.DuckDBPyConnection, load: _Load, line_day: str, active: bool) -> int:
+    """Add the malformed CSV lines in scope to the quarantine, except those holding an erased e-mail; returns how
+    many were erased."""
+    erased_line = (
+        f"exists (select 1 from unnest(regexp_extract_all(csv_line, ?)) as found(address) "
+        f"where {matches_sql('found.address', 'email')})"
+        if active
+        else "? is null"
+    )
+    lines_in_scope = f"({line_day}) is not null" if load.scope is not None else "true"
+    connection.execute(
+        f"insert into {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} by name "
+        f"select ? as source_table, ? as source_file, null as record_key, 'malformed_csv_line' as rule, "
+        f"error_message as rule_description, "
+        f"to_json({{'line': line, 'csv_line': csv_line}}) as raw_row"
+        f"{f', {line_day} as partition_day' if load.scope is not None else ''} "
+        f"from {quote(load.landing + '_lines')} as errors where not ({erased_line}) and {lines_in_scope}",
+        [load.source_table, str(load.path), EMAIL_PATTERN],
+    )
+    counted = connection.execute(
+        f"select count(*) from {quote(load.landing + '_lines')} as errors where {erased_line} and {lines_in_scope}",
+        [EMAIL_PATTERN],
+    ).fetchone()
+    return int(counted[0]) if counted else 0
+
+
+def _counted_load(
+    connection: duckdb.DuckDBPyConnection,
+    load: _Load,
+    read: _FileRead,
+    landed: _Landed,
+    erased_lines: int,
+    file_rows: int,
+) -> RawLoad:
+    """What the load kept, quarantined (per rule, over the days in scope), erased and redacted, of `file_rows`."""
+    scope = load.scope
+    quarantine_filter = "source_table = ?" + (f" and {scope.days.sql('partition_day')}" if scope else "")
+    by_rule = dict(
+        connection.execute(
+            f"select rule, count(*) from {qualified(QUARANTINE_SCHEMA, QUARANTINE_TABLE)} "
+            f"where {quarantine_filter} group by rule order by rule",
+            [load.source_table],
+        ).fetchall()
+    )
+    counts = connection.execute(
+        f"select count(*), count(*) filter (where _flywheel_erased), "
+        f"count(*) filter (where _flywheel_rule is null and not _flywheel_erased), "
+        f"count(*) filter (where _flywheel_redacted) from {quote(load.landing)}"
+    ).fetchone()
+    _, erased_rows, loaded_rows, redacted = (int(value) for value in (counts or (0, 0, 0, 0)))
+    return RawLoad(
+        file_rows=file_rows,
+        loaded_rows=loaded_rows,
+        quarantined_by_rule={str(rule): int(count) for rule, count in by_rule.items()},
+        erased_rows=erased_rows + erased_lines,
+        redacted_rows=redacted,
+        renamed_columns=read.renames,
+        suspected_renames=read.suspects,
+        pii_redacted_values=landed.pii_redacted,
+    )
+
+
+def _drop_temporary_tables(connection: duckdb.DuckDBPyConnection, landing: str) -> None:
+    """Drop the load's temp tables and the erasure list it installed."""
+    for temporary in _temporary_tables(landing):
+        connection.execute(f"drop table if exists {quote(temporary)}")
+    uninstall(connection)
 
 
 def _group_malformed_lines(connection: duckdb.DuckDBPyConnection, landing: str) -> None:

@@ -21,7 +21,7 @@ from pipelines.spec.definitions_reader import read_document
 from pipelines.spec.definitions_registry import TABLE_DOCS as TABLE_DOCS
 from pipelines.spec.definitions_registry import definition, threshold_definitions, value_at
 from pipelines.spec.definitions_schema import validate_document
-from pipelines.warehouse.build import qualified, quote
+from pipelines.warehouse.connection import qualified, quote
 
 SCHEMA = "definitions"
 

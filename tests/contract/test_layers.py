@@ -81,9 +81,9 @@ def test_an_upward_import_is_reported(tmp_path: Path, monkeypatch: pytest.Monkey
     fake_root = tmp_path
     module = fake_root / "pipelines" / "spec" / "bad.py"
     module.parent.mkdir(parents=True)
-    module.write_text("import duckdb\nfrom pipelines.warehouse.build import quote\n")
+    module.write_text("import duckdb\nfrom pipelines.warehouse.connection import quote\n")
     monkeypatch.setitem(globals(), "PROJECT_ROOT", fake_root)
     assert layer_violations(module) == [
         "pipelines.spec.bad (spec layer) imports duckdb, which its layer must not use",
-        "pipelines.spec.bad (spec layer) imports pipelines.warehouse.build, a layer above it",
+        "pipelines.spec.bad (spec layer) imports pipelines.warehouse.connection, a layer above it",
     ]

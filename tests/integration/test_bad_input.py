@@ -18,6 +18,7 @@ from pipelines.spec.models import load_models
 from pipelines.spec.settings import PROJECT_ROOT, Settings
 from pipelines.spec.sources import load_sources
 from pipelines.warehouse.accounting import ACCOUNTING_CHECK, accounting_sql
+from pipelines.warehouse.erasure import ErasureList
 from pipelines.warehouse.raw_load import load_raw_table
 from tests.conftest import materialize, settings_for
 from tests.fixtures import write_raw
@@ -162,9 +163,10 @@ def test_an_orphan_opportunity_is_kept_not_dropped(built: Settings) -> None:
 def test_reloading_the_same_file_replaces_its_quarantine_rows(tmp_path: Path) -> None:
     table = next(table for table in load_sources(PROJECT_ROOT / "models" / "sources.yml") if table.name == "lead")
     raw_dir = write_raw(tmp_path / "raw", {"salesforce.lead": LEADS})
+    erasures = ErasureList(tmp_path / "erasures.csv")
     with duckdb.connect() as connection:
-        first = load_raw_table(connection, table, raw_dir / "salesforce" / "lead.csv")
-        second = load_raw_table(connection, table, raw_dir / "salesforce" / "lead.csv")
+        first = load_raw_table(connection, table, raw_dir / "salesforce" / "lead.csv", erasures)
+        second = load_raw_table(connection, table, raw_dir / "salesforce" / "lead.csv", erasures)
         count = connection.execute("select count(*) from quarantine.rejected_rows").fetchone()
     assert first == second
     assert first.file_rows == 8 and first.quarantined_rows == 3

@@ -25,7 +25,14 @@ from pipelines import cli
 from pipelines.spec.settings import Settings
 from pipelines.spec.sources import load_sources
 from pipelines.warehouse.accounting import ACCOUNTING_CHECK
-from pipelines.warehouse.erasure import KEY_ENV, ErasureError, ErasureList, keyed_hash
+from pipelines.warehouse.erasure import (
+    KEY_ENV,
+    ErasureError,
+    ErasureList,
+    keyed_hash,
+    record_request,
+    requested_hashes,
+)
 from pipelines.warehouse.raw_load import load_raw_table
 from tests.conftest import materialize, settings_for
 from tests.fixtures import write_raw
@@ -66,7 +73,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     with (raw_dir / "salesforce" / "lead.csv").open("a", newline="") as handle:  # the writer's CRLF endings
         handle.write(f"00QL9,Paid Search,,2026-01-05 09:00:00,,,{EMAIL},+1 555 0101,one field too many\r\n")
     erasure_list = tmp_path / "config" / "erasures.csv"
-    # The raw loads read the list and the key from the environment (the Dagster resources do not carry them).
+    # `flywheel forget` and the build read the list's path from the settings (FLYWHEEL_ERASURE_LIST), and every raw
+    # load reads the key from the environment.
     monkeypatch.setenv("FLYWHEEL_ERASURE_LIST", str(erasure_list))
     monkeypatch.setenv(KEY_ENV, KEY)
     monkeypatch.setenv("FLYWHEEL_WAREHOUSE", str(tmp_path / "warehouse" / "flywheel.duckdb"))
@@ -139,6 +147,25 @@ def test_forgotten_person_is_in_no_table_and_every_row_is_accounted_for(project:
     assert ErasureList.read(project.erasure_list).entries == entries
 
 
+def test_a_request_goes_to_the_list_the_caller_names_with_the_ids_linked_in_the_raw_files(
+    project: Settings, tmp_path: Path
+) -> None:
+    # The warehouse layer reads the list's path from its caller, never from FLYWHEEL_ERASURE_LIST (the project's).
+    given = tmp_path / "elsewhere" / "erasures.csv"
+    requested = requested_hashes([f" {EMAIL.upper()} "], [], [])
+    recorded = record_request(given, load_sources(project.sources_file), project.raw_dir, requested)
+    assert recorded.new_entries == 2
+    assert set(ErasureList.read(given).entries) == {
+        ("email", keyed_hash(KEY.encode(), "email", EMAIL)),
+        ("lead_id", keyed_hash(KEY.encode(), "lead_id", "00QL1")),
+    }
+    # T1 carries only the lead id, found through the e-mail on E1.
+    assert recorded.raw_rows["salesforce.task"] == 1
+    assert recorded.raw_rows["marketing.engagements"] == 1
+    assert recorded.raw_rows["stripe.customer"] == 1
+    assert not project.erasure_list.exists()
+
+
 def test_forget_without_the_key_fails_clearly_and_records_nothing(
     project: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -155,7 +182,7 @@ def test_a_load_with_requests_on_the_list_and_no_key_fails(project: Settings, mo
     lead = next(table for table in load_sources(project.sources_file) if table.key == ("salesforce", "lead"))
     with duckdb.connect() as connection:
         with pytest.raises(ErasureError, match=f"holds 1 erasure request.*{KEY_ENV} is not set"):
-            load_raw_table(connection, lead, lead.find_file(project.raw_dir))
+            load_raw_table(connection, lead, lead.find_file(project.raw_dir), ErasureList.read(project.erasure_list))
         assert connection.execute(
             "select count(*) from information_schema.tables where table_name = 'lead'"
         ).fetchone() == (0,)

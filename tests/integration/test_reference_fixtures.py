@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from pipelines.spec.sources import SourceContractError, load_sources
+from pipelines.warehouse.erasure import ErasureList
 from pipelines.warehouse.raw_load import load_raw_table
 from tests.conftest import materialize, settings_for
 
@@ -112,7 +113,9 @@ def test_history_mode_opportunity_fixture_is_rejected_by_name(reference_dir: Pat
     contract = {table.key: table for table in load_sources(Path("models/sources.yml"))}
     path = reference_dir / "fivetran" / "salesforce" / "sf_opportunity_history_data.csv"
     with duckdb.connect() as connection, pytest.raises(SourceContractError, match="opportunity_id") as error:
-        load_raw_table(connection, contract[("salesforce", "opportunity_history")], path)
+        load_raw_table(
+            connection, contract[("salesforce", "opportunity_history")], path, ErasureList(tmp_path / "erasures.csv")
+        )
     assert str(path) in str(error.value)
     with duckdb.connect() as connection:
         tables = connection.execute("select count(*) from information_schema.tables").fetchone()

@@ -10,7 +10,7 @@ import dagster as dg
 from pipelines.orchestration.assets import model_asset
 from pipelines.orchestration.check_results import assertion_check_result
 from pipelines.spec.models import Assertion, load_model
-from pipelines.warehouse.build import AssertionResult
+from pipelines.warehouse.audit import AssertionResult
 from tests.unit.test_warehouse import model_file
 
 

@@ -15,7 +15,9 @@ from pipelines.spec.settings import PROJECT_ROOT
 from pipelines.spec.sources import SourceContractError, load_sources
 from pipelines.warehouse import raw_load
 from pipelines.warehouse.accounting import accounting_sql
-from pipelines.warehouse.build import build_pending, check_grain, publish_pending, quote
+from pipelines.warehouse.audit import check_grain
+from pipelines.warehouse.build import build_pending, publish_pending
+from pipelines.warehouse.connection import quote
 from pipelines.warehouse.erasure import ErasureList
 from pipelines.warehouse.raw_audit import RawLoad
 from pipelines.warehouse.raw_files import LoadScope
@@ -231,13 +233,13 @@ def test_a_row_lost_between_the_file_and_the_raw_table_fails_the_accounting(
     """The file's rows are counted from the file, so a reader that drops a row cannot hide it."""
     path = tmp_path / "task.csv"
     path.write_text(f"{TASK_HEADER}T1,2026-01-05 09:00:00,false,Call,\nT2,2026-01-05 10:00:00,false,Email,\n")
-    reader = raw_load._reader
+    reader = raw_load.raw_reader
 
     def losing_reader(*args: object, **kwargs: object) -> tuple[str, str | list[str]]:
         function, argument = reader(*args, **kwargs)  # type: ignore[arg-type]
         return f"(select * from {function} where id <> 'T2')", argument
 
-    monkeypatch.setattr(raw_load, "_reader", losing_reader)
+    monkeypatch.setattr(raw_load, "raw_reader", losing_reader)
     with duckdb.connect() as connection:
         load = load_raw_table(connection, SOURCES["salesforce.task"], path, ErasureList(tmp_path / "erasures.csv"))
         stage(connection, "stg_salesforce__tasks")
