@@ -17,19 +17,19 @@ from flywheel_demo.calendar import (
     T0,
     T1,
     Scale,
-    _add_months,
-    _day_start,
-    _months_between,
-    _only_past,
-    _sample_times,
+    add_months,
+    day_start,
+    months_between,
+    only_past,
+    sample_times,
 )
-from flywheel_demo.connector import _synced
+from flywheel_demo.connector import sync_times
 from flywheel_demo.contract import Table
-from flywheel_demo.deals import Deals, NewBusiness, _generic_deals, _seat_price
+from flywheel_demo.deals import Deals, NewBusiness, generic_deals, yearly_seat_price
 from flywheel_demo.leads import Leads
-from flywheel_demo.sampling import _concat, _group_offsets, _or_null
-from flywheel_demo.text import LOWER_ALNUM, _companies, _join, _obj, _seq_ids, _str, _tokens
-from flywheel_demo.users import Users, _pick_owner
+from flywheel_demo.sampling import concat, group_offsets, or_null
+from flywheel_demo.text import LOWER_ALNUM, companies, join_bytes, object_array, seq_ids, str_objects, tokens
+from flywheel_demo.users import Users, pick_owner
 from flywheel_demo.vocabularies import (
     ANNUAL_CHURN,
     CONTRACTION_RATE,
@@ -79,7 +79,7 @@ def _simulate_lifetimes(
     billing_anchor = np.where(trial, start + 14 * DAY, start)
     p_month = np.where(self_serve, SELF_SERVE_CHURN, MONTHLY_CHURN[segment])
     periods = np.where(annual, 12 * rng.geometric(ANNUAL_CHURN[segment]), rng.geometric(p_month))
-    end_period = _add_months(billing_anchor, periods)
+    end_period = add_months(billing_anchor, periods)
     involuntary = ~annual & (rng.random(n) < 0.25)
     trial_drop = trial & (rng.random(n) < 0.35)
     ended = np.where(involuntary, end_period + 21 * DAY, end_period)
@@ -107,7 +107,7 @@ def _seat_changes(
     n_up = rng.poisson(EXPANSION_RATE[segment] * months)
     n_down = rng.poisson(CONTRACTION_RATE * months)
     count = np.minimum(n_up + n_down, 12)
-    sub, rank = _group_offsets(count)
+    sub, rank = group_offsets(count)
     t = begin[sub] + rng.uniform(0, 1, len(sub)) * (end - begin)[sub]
     up = rng.random(len(sub)) < (n_up / np.maximum(n_up + n_down, 1))[sub]
     order = np.lexsort((t, sub))
@@ -131,7 +131,7 @@ def _seat_changes(
     return {"sub": sub[keep], "t": t[keep], "before": before[keep], "after": after[keep]}
 
 
-def _quantity_at(versions: dict[str, np.ndarray], n_subs: int, sub: np.ndarray, t: np.ndarray) -> np.ndarray:
+def quantity_at(versions: dict[str, np.ndarray], n_subs: int, sub: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Seats of subscription `sub` at time t, from the item versions (sorted by subscription, start)."""
     count = np.bincount(versions["sub"], minlength=n_subs)
     first = np.cumsum(count) - count
@@ -158,9 +158,9 @@ def gen_billing(
 
     # Subscriptions of CRM customers start at the close date, a few minutes after the deal is marked won.
     close = d.close[won]
-    end_of_day = _day_start(close) + DAY - 1
+    end_of_day = day_start(close) + DAY - 1
     crm_start = np.minimum(close + rng.uniform(5 * MINUTE, HOUR, n_crm), np.minimum(end_of_day, T1 - 1))
-    self_start = _sample_times(rng, n_self, 1.2)
+    self_start = sample_times(rng, n_self, 1.2)
     self_start = np.maximum(self_start, T0 + 20 * DAY)
     self_start[np.argmax(self_start)] = T1 - rng.uniform(1 * DAY, 12 * DAY)  # a fresh sign-up still in trial
     account = np.concatenate([d.account[won], np.full(n_self, -1)])
@@ -207,23 +207,23 @@ def gen_billing(
     status[flaky] = "past_due"
     step = np.where(annual, 12, 1)
     anchor = life["billing_anchor"]
-    elapsed = _months_between(anchor, np.full(n_subs, T1))
+    elapsed = months_between(anchor, np.full(n_subs, T1))
     k_now = (elapsed // step) * step
-    period_start = _add_months(anchor, k_now)
-    period_end = _add_months(anchor, k_now + step)
-    last_start = _add_months(life["end_period"], -step)
+    period_start = add_months(anchor, k_now)
+    period_end = add_months(anchor, k_now + step)
+    last_start = add_months(life["end_period"], -step)
     canceled_done = status == "canceled"
     period_start = np.where(canceled_done, np.where(life["involuntary"], life["end_period"], last_start), period_start)
     period_end = np.where(
         canceled_done,
-        np.where(life["involuntary"], _add_months(life["end_period"], step), life["end_period"]),
+        np.where(life["involuntary"], add_months(life["end_period"], step), life["end_period"]),
         period_end,
     )
     in_trial = trial & ((status == "trialing") | life["trial_drop"])
     period_start = np.where(in_trial, start, period_start)
     period_end = np.where(in_trial, start + 14 * DAY, period_end)
-    canceled_at = _only_past(life["canceled"])
-    ended_at = _only_past(ended)
+    canceled_at = only_past(life["canceled"])
+    ended_at = only_past(ended)
     cancel_at_period_end = ~life["involuntary"] & ~life["trial_drop"] & np.isfinite(canceled_at)
     live_until = np.minimum(ended, T1)
 
@@ -237,8 +237,8 @@ def gen_billing(
     versions = {"sub": v_sub[order], "start": v_start[order], "quantity": v_qty[order]}
 
     # Prices (current list, one legacy price, test-mode prices).
-    price_ids = _tokens(rng, 9, "price_", 24)
-    product_ids = _tokens(rng, 4, "prod_", 14)
+    price_ids = tokens(rng, 9, "price_", 24)
+    product_ids = tokens(rng, 4, "prod_", 14)
     price_plan = np.array([0, 0, 1, 1, 2, 2, 1, 3, 3])
     price_annual = np.array([False, True, False, True, False, True, False, False, True])
     price_cents = np.array([4_000, 40_000, 8_000, 80_000, 15_000, 150_000, LEGACY_GROWTH_MONTHLY_CENTS, 100, 1_000])
@@ -248,7 +248,7 @@ def gen_billing(
     price_changed = price_created.copy()
     price_changed[6] = PRICE_CHANGE_AT
     plan_names = [*PLANS, "Test Plan"]
-    nicknames = _obj(
+    nicknames = object_array(
         [f"{plan_names[p]} {'Annual' if a else 'Monthly'}" for p, a in zip(price_plan, price_annual, strict=True)]
     )
     nicknames[6] = "Growth Monthly (2024)"
@@ -256,16 +256,16 @@ def gen_billing(
         "id": price_ids,
         "product_id": product_ids[price_plan],
         "nickname": nicknames,
-        "currency": _obj(["usd"] * 9),
+        "currency": object_array(["usd"] * 9),
         "unit_amount": price_cents.astype(np.float64),
-        "type": _obj(["recurring"] * 9),
-        "recurring_interval": _obj(["year" if a else "month" for a in price_annual]),
+        "type": object_array(["recurring"] * 9),
+        "recurring_interval": object_array(["year" if a else "month" for a in price_annual]),
         "recurring_interval_count": np.ones(9),
         "active": price_active,
         "created": price_created,
         "livemode": price_live,
         "is_deleted": np.zeros(9, dtype=bool),
-        "_fivetran_synced": _synced(rng, price_changed, 0.0),
+        "_fivetran_synced": sync_times(rng, price_changed, 0.0),
         "_fivetran_deleted": np.zeros(9, dtype=bool),
     }
     sub_price = plan * 2 + annual
@@ -275,43 +275,43 @@ def gen_billing(
     n_customers = n_crm + n_self
     first_start = start[:n_customers]
     cust_account = account[:n_customers]
-    self_name, self_domain = _companies(rng, n_self)
+    self_name, self_domain = companies(rng, n_self)
     c_name = np.concatenate([accounts.name[cust_account[:n_crm]], self_name])
     c_domain = np.concatenate([accounts.domain[cust_account[:n_crm]], self_domain])
     delinquent = np.zeros(n_customers, dtype=bool)
     delinquent[customer[status == "past_due"]] = True
     metadata = np.full(n_customers, "{}", dtype=object)
-    metadata[:n_crm] = '{"salesforce_account_id": "' + _str(accounts.ids[cust_account[:n_crm]]) + '"}'
+    metadata[:n_crm] = '{"salesforce_account_id": "' + str_objects(accounts.ids[cust_account[:n_crm]]) + '"}'
     c_created = first_start - rng.uniform(MINUTE, 30 * MINUTE, n_customers)
     c_changed = c_created.copy()
     np.maximum.at(c_changed, customer, np.fmax(np.fmax(start, canceled_at), np.minimum(period_start, T1)))
 
-    t_created = _sample_times(rng, n_test, 1.0)
-    c_description = _or_null(self_serve[:n_customers], _obj(["Self-serve sign-up"] * n_customers))
+    t_created = sample_times(rng, n_test, 1.0)
+    c_description = or_null(self_serve[:n_customers], object_array(["Self-serve sign-up"] * n_customers))
     customers: Table = {
-        "id": _tokens(rng, n_customers + n_test, "cus_", 14),
-        "name": np.concatenate([c_name, _obj(["Test Customer"] * n_test)]),
+        "id": tokens(rng, n_customers + n_test, "cus_", 14),
+        "name": np.concatenate([c_name, object_array(["Test Customer"] * n_test)]),
         "email": np.concatenate(
-            [_join(b"billing@", c_domain), "qa+" + _str(_seq_ids("", np.arange(n_test), 3)) + "@example.com"]
+            [join_bytes(b"billing@", c_domain), "qa+" + str_objects(seq_ids("", np.arange(n_test), 3)) + "@example.com"]
         ),
-        "description": np.concatenate([c_description, _obj(["QA test"] * n_test)]),
-        "currency": _obj(["usd"] * (n_customers + n_test)),
+        "description": np.concatenate([c_description, object_array(["QA test"] * n_test)]),
+        "currency": object_array(["usd"] * (n_customers + n_test)),
         "delinquent": np.concatenate([delinquent, np.zeros(n_test, dtype=bool)]),
-        "metadata": np.concatenate([metadata, _obj(['{"test": "true"}'] * n_test)]),
+        "metadata": np.concatenate([metadata, object_array(['{"test": "true"}'] * n_test)]),
         "created": np.concatenate([c_created, t_created]),
         "livemode": np.arange(n_customers + n_test) < n_customers,
         "is_deleted": np.concatenate([np.zeros(n_customers, dtype=bool), rng.random(n_test) < 0.5]),
-        "_fivetran_synced": _synced(rng, np.concatenate([c_changed, t_created + DAY])),
+        "_fivetran_synced": sync_times(rng, np.concatenate([c_changed, t_created + DAY])),
         "_fivetran_deleted": np.zeros(n_customers + n_test, dtype=bool),
     }
 
     # Subscriptions (plus one test-mode subscription per test customer).
-    sub_ids = _tokens(rng, n_subs + n_test, "sub_", 24)
+    sub_ids = tokens(rng, n_subs + n_test, "sub_", 24)
     sub_meta = np.full(n_subs, "{}", dtype=object)
     sub_changed = np.fmax.reduce([start, canceled_at, ended_at, np.minimum(period_start, T1)])
-    t_status = _obj(["active", "canceled"])[rng.integers(0, 2, n_test)]
+    t_status = object_array(["active", "canceled"])[rng.integers(0, 2, n_test)]
     t_ended = np.where(t_status == "canceled", t_created + DAY, np.nan)
-    t_period = np.maximum(_add_months(t_created, _months_between(t_created, np.full(n_test, T1))), t_created)
+    t_period = np.maximum(add_months(t_created, months_between(t_created, np.full(n_test, T1))), t_created)
     subscriptions: Table = {
         "id": sub_ids,
         "customer_id": customers["id"][np.concatenate([customer, n_customers + np.arange(n_test)])],
@@ -320,23 +320,23 @@ def gen_billing(
         "start_date": np.concatenate([start, t_created]),
         "current_period_start": np.concatenate([period_start, np.where(np.isnan(t_ended), t_period, t_created)]),
         "current_period_end": np.concatenate(
-            [period_end, _add_months(np.where(np.isnan(t_ended), t_period, t_created), 1)]
+            [period_end, add_months(np.where(np.isnan(t_ended), t_period, t_created), 1)]
         ),
         "cancel_at_period_end": np.concatenate([cancel_at_period_end, np.zeros(n_test, dtype=bool)]),
         "canceled_at": np.concatenate([canceled_at, t_ended]),
         "ended_at": np.concatenate([ended_at, t_ended]),
         "trial_start": np.concatenate([np.where(trial, start, np.nan), np.full(n_test, np.nan)]),
         "trial_end": np.concatenate([np.where(trial, start + 14 * DAY, np.nan), np.full(n_test, np.nan)]),
-        "metadata": np.concatenate([sub_meta, _obj(['{"test": "true"}'] * n_test)]),
+        "metadata": np.concatenate([sub_meta, object_array(['{"test": "true"}'] * n_test)]),
         "livemode": np.arange(n_subs + n_test) < n_subs,
         "is_deleted": np.zeros(n_subs + n_test, dtype=bool),
-        "_fivetran_synced": _synced(rng, np.concatenate([sub_changed, np.fmax(t_created, t_ended)])),
+        "_fivetran_synced": sync_times(rng, np.concatenate([sub_changed, np.fmax(t_created, t_ended)])),
         "_fivetran_deleted": np.concatenate([np.zeros(n_subs, dtype=bool), rng.random(n_test) < 0.5]),
     }
-    # (metadata gets the opportunity id once opportunity ids exist, in _simulate)
+    # (metadata gets the opportunity id once opportunity ids exist, in simulate)
 
     # Subscription items: one item per subscription, one row per version.
-    item_ids = _tokens(rng, n_subs + n_test, "si_", 14)
+    item_ids = tokens(rng, n_subs + n_test, "si_", 14)
     v = versions
     nxt = np.concatenate([v["start"][1:], [np.nan]])
     is_last = np.concatenate([v["sub"][1:] != v["sub"][:-1], [True]]) if len(v["sub"]) else np.zeros(0, dtype=bool)
@@ -348,11 +348,11 @@ def gen_billing(
         "plan_id": np.full(len(v["sub"]) + n_test, None, dtype=object),
         "quantity": np.concatenate([v["quantity"], np.ones(n_test)]),
         "created": np.concatenate([start[v["sub"]], t_created]),
-        "metadata": _obj(["{}"] * (len(v["sub"]) + n_test)),
+        "metadata": object_array(["{}"] * (len(v["sub"]) + n_test)),
         "_fivetran_start": np.concatenate([v["start"], t_created]),
         "_fivetran_end": np.concatenate([v_end, np.full(n_test, FAR_FUTURE)]),
         "_fivetran_active": np.concatenate([is_last, np.ones(n_test, dtype=bool)]),
-        "_fivetran_synced": _synced(rng, np.concatenate([np.where(is_last, v["start"], nxt), t_created]), 0.0),
+        "_fivetran_synced": sync_times(rng, np.concatenate([np.where(is_last, v["start"], nxt), t_created]), 0.0),
         "_fivetran_deleted": np.zeros(len(v["sub"]) + n_test, dtype=bool),
     }
 
@@ -365,7 +365,7 @@ def gen_billing(
     e_close = ch["t"][up] - rng.uniform(0.5 * DAY, 3 * DAY, len(e_sub))
     e_created = np.maximum(e_close - rng.uniform(10 * DAY, 45 * DAY, len(e_sub)), start[e_sub] + DAY)
     e_close = np.maximum(e_close, e_created + DAY)
-    e_amount = (ch["after"] - ch["before"])[up] * _seat_price(plan[e_sub], annual[e_sub], ch["t"][up])
+    e_amount = (ch["after"] - ch["before"])[up] * yearly_seat_price(plan[e_sub], annual[e_sub], ch["t"][up])
     # ... and expansion attempts that were lost or are still open.
     live_mm = np.flatnonzero(crm_sub & (segment > 0) & (live_until - start > 60 * DAY))
     n_lost = min(len(live_mm), round(0.5 * len(e_sub)) + 1) if len(live_mm) else 0
@@ -373,13 +373,13 @@ def gen_billing(
     l_window = np.maximum(live_until[l_sub] - start[l_sub] - 30 * DAY, DAY)
     l_created = start[l_sub] + 30 * DAY + rng.uniform(0, 1, n_lost) * l_window
     l_close = l_created + rng.uniform(15 * DAY, 70 * DAY, n_lost)
-    l_amount = np.maximum(1, np.round(seats[l_sub] * rng.uniform(0.1, 0.4, n_lost))) * _seat_price(
+    l_amount = np.maximum(1, np.round(seats[l_sub] * rng.uniform(0.1, 0.4, n_lost))) * yearly_seat_price(
         plan[l_sub], annual[l_sub], l_created
     )
     x_sub = np.concatenate([e_sub, l_sub])
     x_reach = np.concatenate([np.full(len(e_sub), 5), rng.integers(1, 5, n_lost)])
     x_acc = account[x_sub]
-    expansion = _generic_deals(
+    expansion = generic_deals(
         rng,
         EXPANSION,
         x_acc,
@@ -397,23 +397,23 @@ def gen_billing(
     # Renewal deals: annual CRM subscriptions, opened 90 days before each anniversary, owned by Customer Success.
     r_sub, r_at, r_lost = [], [], []
     for year in (1, 2, 3):
-        anniversary = _add_months(anchor, 12 * year)
+        anniversary = add_months(anchor, 12 * year)
         due = crm_sub & annual & (anniversary - 90 * DAY <= T1) & (ended >= anniversary - HOUR) & ~life["trial_drop"]
         r_sub.append(np.flatnonzero(due))
         r_at.append(anniversary[due])
         r_lost.append(np.abs(ended[due] - anniversary[due]) < HOUR)
-    r_sub_a, r_at_a, r_lost_a = _concat(r_sub).astype(np.int64), _concat(r_at), _concat(r_lost).astype(bool)
+    r_sub_a, r_at_a, r_lost_a = concat(r_sub).astype(np.int64), concat(r_at), concat(r_lost).astype(bool)
     r_created = r_at_a - 90 * DAY
     r_close = np.where(
         r_lost_a,
         np.maximum(life["canceled"][r_sub_a] + rng.uniform(0, 3 * DAY, len(r_sub_a)), r_created + 5 * DAY),
         r_at_a - rng.uniform(0, 14 * DAY, len(r_sub_a)),
     )
-    r_seats = _quantity_at(versions, n_subs, r_sub_a, r_at_a - 15 * DAY)
-    r_amount = r_seats * _seat_price(plan[r_sub_a], annual[r_sub_a], r_at_a)
+    r_seats = quantity_at(versions, n_subs, r_sub_a, r_at_a - 15 * DAY)
+    r_amount = r_seats * yearly_seat_price(plan[r_sub_a], annual[r_sub_a], r_at_a)
     r_acc = account[r_sub_a]
-    r_owner = _pick_owner(rng, users, CSM, segment[r_sub_a], r_created)
-    renewal = _generic_deals(
+    r_owner = pick_owner(rng, users, CSM, segment[r_sub_a], r_created)
+    renewal = generic_deals(
         rng,
         RENEWAL,
         r_acc,
@@ -446,7 +446,7 @@ def gen_billing(
     n_ws = n_plg + len(needs_ws) + n_self
     workspaces = np.empty(n_ws, dtype=object)
     workspaces[:n_plg] = leads.workspace[leads.source == PLG]
-    workspaces[n_plg:] = _tokens(rng, n_ws - n_plg, "ws_", 12, LOWER_ALNUM)
+    workspaces[n_plg:] = tokens(rng, n_ws - n_plg, "ws_", 12, LOWER_ALNUM)
     sub_ws = np.where(crm_sub, a_ws[np.maximum(account, 0)], n_plg + len(needs_ws) + customer - n_crm)
 
     sub_facts = {

@@ -47,17 +47,17 @@ SCALES: dict[str, Scale] = {
 }  # fmt: skip
 
 
-def _epoch(day: str) -> float:
+def epoch(day: str) -> float:
     """'YYYY-MM-DD' -> epoch seconds."""
     return float(np.datetime64(day, "s").astype(np.int64))
 
 
-def _day_start(t: np.ndarray) -> np.ndarray:
+def day_start(t: np.ndarray) -> np.ndarray:
     """Midnight of the day of each timestamp."""
     return np.floor(t / DAY) * DAY
 
 
-def _add_months(t: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+def add_months(t: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     """Calendar-month arithmetic as in Stripe billing periods (day of month clipped to the month's end)."""
     seconds = np.asarray(t, dtype=np.float64).astype(np.int64).astype("datetime64[s]")
     day = seconds.astype("datetime64[D]")
@@ -71,16 +71,16 @@ def _add_months(t: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     return (out_day * 86_400 + time_of_day).astype(np.float64)
 
 
-def _months_between(a: np.ndarray, b: float | np.ndarray) -> np.ndarray:
+def months_between(a: np.ndarray, b: float | np.ndarray) -> np.ndarray:
     """Whole calendar months m with add_months(a, m) <= b."""
     month_a = np.asarray(a).astype(np.int64).astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
     b_arr = np.broadcast_to(np.asarray(b, dtype=np.float64), np.shape(a))
     month_b = b_arr.astype(np.int64).astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
     diff = month_b - month_a
-    return diff - (_add_months(a, diff) > b_arr)
+    return diff - (add_months(a, diff) > b_arr)
 
 
-def _day_weights(growth: float, weekend: float = 0.3) -> np.ndarray:
+def day_weights(growth: float, weekend: float = 0.3) -> np.ndarray:
     """Probability of each history day: growth trend, quiet weekends, a December and August dip."""
     offset = np.arange(N_DAYS)
     days = START.astype("datetime64[D]") + offset
@@ -91,16 +91,16 @@ def _day_weights(growth: float, weekend: float = 0.3) -> np.ndarray:
     return w / w.sum()
 
 
-def _time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
+def draw_time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
     """Seconds after midnight UTC, mostly North-American business hours."""
     hours = np.where(rng.random(n) < 0.8, rng.normal(17.0, 2.6, n), rng.uniform(0.0, 24.0, n)) % 24.0
     return hours * HOUR
 
 
-def _sample_times(rng: np.random.Generator, n: int, growth: float) -> np.ndarray:
-    """Timestamps over the history following `_day_weights`."""
-    day = rng.choice(N_DAYS, size=n, p=_day_weights(growth))
-    return T0 + day * DAY + _time_of_day(rng, n)
+def sample_times(rng: np.random.Generator, n: int, growth: float) -> np.ndarray:
+    """Timestamps over the history following `day_weights`."""
+    day = rng.choice(N_DAYS, size=n, p=day_weights(growth))
+    return T0 + day * DAY + draw_time_of_day(rng, n)
 
 
 def _happened(t: np.ndarray) -> np.ndarray:
@@ -108,7 +108,7 @@ def _happened(t: np.ndarray) -> np.ndarray:
     return np.asarray(t) <= T1
 
 
-def _only_past(t: np.ndarray) -> np.ndarray:
+def only_past(t: np.ndarray) -> np.ndarray:
     """Null out timestamps after today."""
     return np.where(_happened(t), t, np.nan)
 

@@ -8,7 +8,7 @@ from flywheel_demo.calendar import DAY, HOUR, MINUTE, SYNC_END, T1
 from flywheel_demo.contract import Table
 
 
-def _synced(rng: np.random.Generator, last_change: np.ndarray, late_share: float = 0.005) -> np.ndarray:
+def sync_times(rng: np.random.Generator, last_change: np.ndarray, late_share: float = 0.005) -> np.ndarray:
     """`_fivetran_synced`: a little after the last change; a few rows land days late; never after the last sync."""
     n = len(last_change)
     last_change = np.minimum(last_change, T1)
@@ -21,7 +21,7 @@ def _synced(rng: np.random.Generator, last_change: np.ndarray, late_share: float
     return synced
 
 
-def _stale_duplicates(
+def stale_duplicates(
     rng: np.random.Generator, table: Table, share: float, eligible: np.ndarray | None = None
 ) -> tuple[Table, np.ndarray]:
     """Append older copies of a few rows (same id, earlier `_fivetran_synced`), as re-syncs leave behind.

@@ -9,12 +9,12 @@ import numpy as np
 from flywheel_demo.accounts import Accounts
 from flywheel_demo.billing import Billing
 from flywheel_demo.calendar import DAY, T1
-from flywheel_demo.connector import _stale_duplicates, _synced
+from flywheel_demo.connector import stale_duplicates, sync_times
 from flywheel_demo.contract import SORT_KEY, Table
 from flywheel_demo.deals import NewBusiness
 from flywheel_demo.leads import Leads
-from flywheel_demo.sampling import _names, _null_some
-from flywheel_demo.text import _emails, _join, _name_text, _obj, _phones, _seq_ids
+from flywheel_demo.sampling import draw_names, null_some
+from flywheel_demo.text import emails, join_bytes, name_text, object_array, phones, seq_ids
 from flywheel_demo.users import Users
 from flywheel_demo.vocabularies import CONTACT_TITLES, LEAD_TITLES
 
@@ -49,36 +49,36 @@ def gen_contacts(
     extra_acc, extra_created = extra_acc[keep], extra_created[keep]
     n_ss, n_extra = len(ss), len(extra_acc)
 
-    ss_first, ss_last = _names(rng, n_ss + n_extra)
+    ss_first, ss_last = draw_names(rng, n_ss + n_extra)
     first_code = np.concatenate([leads.first[conv], ss_first])
     last_code = np.concatenate([leads.last[conv], ss_last])
-    first, last = _name_text(first_code, last_code)
+    first, last = name_text(first_code, last_code)
     account = np.concatenate([d.account[d.lead >= 0], d.account[ss], extra_acc])
     created = np.concatenate([leads.converted[conv], d.created[ss], extra_created])
     title = np.concatenate(
         [
             leads.title[conv],
-            _obj([t for t, _, _ in LEAD_TITLES[:13]])[rng.integers(0, 13, n_ss)],
-            _obj(CONTACT_TITLES)[rng.integers(0, len(CONTACT_TITLES), n_extra)],
+            object_array([t for t, _, _ in LEAD_TITLES[:13]])[rng.integers(0, 13, n_ss)],
+            object_array(CONTACT_TITLES)[rng.integers(0, len(CONTACT_TITLES), n_extra)],
         ]
     )
     source = np.concatenate([leads.raw_source[conv], d.lead_source[ss], np.full(n_extra, None, dtype=object)])
     phone = np.concatenate(
-        [_null_some(rng, _phones(rng, len(conv)), 0.3), _null_some(rng, _phones(rng, n_ss + n_extra), 0.5)]
+        [null_some(rng, phones(rng, len(conv)), 0.3), null_some(rng, phones(rng, n_ss + n_extra), 0.5)]
     )
     order = np.argsort(created, kind="stable")
     n = len(order)
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
-    ids_by_row = _seq_ids("003", 20_000 + rank)
+    ids_by_row = seq_ids("003", 20_000 + rank)
     table: Table = {
         "id": ids_by_row,
         SORT_KEY: rank,
         "account_id": accounts.ids[account],
         "first_name": first,
         "last_name": last,
-        "name": _join(first, b" ", last),
-        "email": _emails(first_code, last_code, accounts.domain[account]),
+        "name": join_bytes(first, b" ", last),
+        "email": emails(first_code, last_code, accounts.domain[account]),
         "phone": phone,
         "title": title,
         "lead_source": source,
@@ -103,12 +103,12 @@ def finish_contacts(rng: np.random.Generator, contacts: Contacts, accounts: Acco
     account = t.pop("_account")
     n = len(t["id"])
     t["owner_id"] = users.ids[accounts.owner[account]]
-    t["_fivetran_synced"] = _synced(rng, t["created_date"])
+    t["_fivetran_synced"] = sync_times(rng, t["created_date"])
     referenced = np.zeros(n, dtype=bool)
     referenced[contacts.primary[contacts.primary >= 0]] = True
     extra = np.flatnonzero(~referenced & (t["lead_source"] == None))  # noqa: E711 - elementwise on object array
     deleted = rng.choice(extra, size=min(len(extra), round(0.005 * n)), replace=False)
     t["is_deleted"][deleted] = True
-    t["_fivetran_synced"][deleted] = _synced(rng, np.minimum(t["created_date"][deleted] + 30 * DAY, T1))
-    t, _ = _stale_duplicates(rng, t, 0.005)
+    t["_fivetran_synced"][deleted] = sync_times(rng, np.minimum(t["created_date"][deleted] + 30 * DAY, T1))
+    t, _ = stale_duplicates(rng, t, 0.005)
     return t

@@ -10,9 +10,9 @@ import numpy as np
 from flywheel_demo.accounts import Accounts
 from flywheel_demo.calendar import DAY, HOUR, MINUTE, PRICE_CHANGE_AT, T0, T1
 from flywheel_demo.leads import Leads
-from flywheel_demo.sampling import _pick, _pick_rows
-from flywheel_demo.text import _obj
-from flywheel_demo.users import Users, _pick_owner
+from flywheel_demo.sampling import pick, pick_rows
+from flywheel_demo.text import object_array
+from flywheel_demo.users import Users, pick_owner
 from flywheel_demo.vocabularies import (
     ACV_MEDIAN,
     ACV_RANGE,
@@ -88,7 +88,7 @@ def _slips(
     return slip_at, slipped_to
 
 
-def _seat_price(plan: np.ndarray, annual: np.ndarray, t: np.ndarray) -> np.ndarray:
+def yearly_seat_price(plan: np.ndarray, annual: np.ndarray, t: np.ndarray) -> np.ndarray:
     """List price per seat per year in dollars, as Stripe would bill it at time t."""
     monthly = MONTHLY_CENTS[plan].astype(np.float64)
     monthly = np.where((plan == 1) & (t < PRICE_CHANGE_AT), LEGACY_GROWTH_MONTHLY_CENTS, monthly)
@@ -128,10 +128,10 @@ def gen_new_business(rng: np.random.Generator, users: Users, leads: Leads, accou
     entries, reach, close = _paths(rng, created, segment, advance)
 
     # What the customer buys decides the amount: plan by segment, billing interval, seats at list price.
-    plan = _pick_rows(rng, PLAN_BY_SEGMENT[segment])
+    plan = pick_rows(rng, PLAN_BY_SEGMENT[segment])
     annual = rng.random(n) < ANNUAL_SHARE[segment]
     target = np.clip(ACV_MEDIAN[segment] * rng.lognormal(0, 0.4, n), ACV_RANGE[segment, 0], ACV_RANGE[segment, 1])
-    seat_price = _seat_price(plan, annual, close)
+    seat_price = yearly_seat_price(plan, annual, close)
     seats = np.maximum(2, np.round(target / seat_price))
     amount = seats * seat_price
     amount_early = np.round(amount * rng.lognormal(0.05, 0.3, n), -2)
@@ -142,10 +142,10 @@ def gen_new_business(rng: np.random.Generator, users: Users, leads: Leads, accou
 
     owner = accounts.owner[account].copy()
     gone = users.end[owner] <= created
-    owner[gone] = _pick_owner(rng, users, AE, segment[gone], created[gone])
+    owner[gone] = pick_owner(rng, users, AE, segment[gone], created[gone])
     accounts.owner[account] = owner  # the account belongs to whoever works its deal
     lead_source = np.concatenate(
-        [leads.raw_source[conv], _obj(["Outbound", "Partner", "Event"])[_pick(rng, [0.7, 0.15, 0.15], n_ss)]]
+        [leads.raw_source[conv], object_array(["Outbound", "Partner", "Event"])[pick(rng, [0.7, 0.15, 0.15], n_ss)]]
     )
     late = reach >= 2
     loss_w = np.where(late[:, None], np.array(LOSS_W_LATE), np.array(LOSS_W_EARLY))
@@ -172,7 +172,7 @@ def gen_new_business(rng: np.random.Generator, users: Users, leads: Leads, accou
     return NewBusiness(deals, plan, annual, seats, sales_sourced)
 
 
-def _generic_deals(
+def generic_deals(
     rng: np.random.Generator,
     kind: int,
     account: np.ndarray,
@@ -223,7 +223,7 @@ def _generic_deals(
     )
 
 
-def _merge_deals(parts: Sequence[Deals]) -> Deals:
+def merge_deals(parts: Sequence[Deals]) -> Deals:
     """One batch of deals from several."""
     fields = Deals.__dataclass_fields__
     return Deals(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in fields})

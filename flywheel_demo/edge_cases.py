@@ -9,12 +9,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from flywheel_demo.calendar import DAY, FAR_FUTURE, HOUR, MINUTE, START, T0, T1, TODAY, _add_months
-from flywheel_demo.connector import _synced
+from flywheel_demo.calendar import DAY, FAR_FUTURE, HOUR, MINUTE, START, T0, T1, TODAY, add_months
+from flywheel_demo.connector import sync_times
 from flywheel_demo.contract import SORT_KEY, Table, TableKey
-from flywheel_demo.sampling import _names
-from flywheel_demo.text import _companies, _emails, _join, _name_text, _phones, _seq_ids
-from flywheel_demo.users import Users, _pick_owner
+from flywheel_demo.sampling import draw_names
+from flywheel_demo.text import companies, emails, join_bytes, name_text, phones, seq_ids
+from flywheel_demo.users import Users, pick_owner
 from flywheel_demo.vocabularies import AE, CAMPAIGNS, INDUSTRIES, NEW_BUSINESS, OPP_TYPES, STAGES, WON
 
 ICP_INDUSTRIES = [name for name, _, fit in INDUSTRIES if fit]
@@ -67,14 +67,14 @@ def _fit_only(table: Table, rows: np.ndarray) -> np.ndarray:
 
 def _new_people(rng: np.random.Generator, domains: np.ndarray) -> dict[str, np.ndarray]:
     """Names, e-mail addresses and phone numbers of new people at the given e-mail domains."""
-    first_code, last_code = _names(rng, len(domains))
-    first, last = _name_text(first_code, last_code)
+    first_code, last_code = draw_names(rng, len(domains))
+    first, last = name_text(first_code, last_code)
     return {
         "first_name": first,
         "last_name": last,
-        "name": _join(first, b" ", last),
-        "email": _emails(first_code, last_code, domains),
-        "phone": _phones(rng, len(domains)),
+        "name": join_bytes(first, b" ", last),
+        "email": emails(first_code, last_code, domains),
+        "phone": phones(rng, len(domains)),
     }
 
 
@@ -100,7 +100,7 @@ def _shared_opportunity_leads(rng: np.random.Generator, table: Table, n_leads: i
     changed = created + rng.uniform(HOUR, 8 * HOUR, k)
     changed = np.minimum(np.maximum(changed, day + 16 * HOUR), day + DAY - MINUTE)
     overrides: dict[str, Sequence[object] | np.ndarray] = {
-        "id": _seq_ids("00Q", next_id + np.arange(k)),
+        "id": seq_ids("00Q", next_id + np.arange(k)),
         SORT_KEY: next_id + np.arange(k),
         **_new_people(rng, domains),
         "status": ["Converted"] * k,
@@ -110,7 +110,7 @@ def _shared_opportunity_leads(rng: np.random.Generator, table: Table, n_leads: i
         "rejected_date_c": np.full(k, np.nan),
         "rejection_reason_c": [None] * k,
         "system_modstamp": changed,
-        "_fivetran_synced": _synced(rng, changed, 0.0),
+        "_fivetran_synced": sync_times(rng, changed, 0.0),
     }
     return _append_rows(table, template, overrides)
 
@@ -131,11 +131,11 @@ def _month_end_leads(rng: np.random.Generator, table: Table, n_leads: int, next_
     if len(rows) == 0:
         return table
     template = rng.choice(rows, size=k)
-    company, domains = _companies(rng, k)
+    company, domains = companies(rng, k)
     employees = np.round(np.exp(rng.uniform(np.log(ICP_EMPLOYEES[0]), np.log(ICP_EMPLOYEES[1]), k)))
     nothing = np.full(k, np.nan)
     overrides: dict[str, Sequence[object] | np.ndarray] = {
-        "id": _seq_ids("00Q", next_id + np.arange(k)),
+        "id": seq_ids("00Q", next_id + np.arange(k)),
         SORT_KEY: next_id + np.arange(k),
         **_new_people(rng, domains),
         "company": company,
@@ -154,7 +154,7 @@ def _month_end_leads(rng: np.random.Generator, table: Table, n_leads: int, next_
         "rejected_date_c": nothing,
         "rejection_reason_c": [None] * k,
         "system_modstamp": created,
-        "_fivetran_synced": _synced(rng, created, 0.0),
+        "_fivetran_synced": sync_times(rng, created, 0.0),
     }
     return _append_rows(table, template, overrides)
 
@@ -175,7 +175,7 @@ def _recycle_rejected_leads(rng: np.random.Generator, table: Table, n_leads: int
     table["accepted_date_c"][rows] = accepted
     table["status"][rows] = "Working - Contacted"
     table["system_modstamp"][rows] = np.maximum(table["system_modstamp"][rows], accepted)
-    table["_fivetran_synced"][rows] = np.maximum(table["_fivetran_synced"][rows], _synced(rng, accepted, 0.0))
+    table["_fivetran_synced"][rows] = np.maximum(table["_fivetran_synced"][rows], sync_times(rng, accepted, 0.0))
 
 
 def _won_new_business(opportunities: Table, n_opportunities: int) -> np.ndarray:
@@ -194,12 +194,12 @@ def _reassign_won_deals(rng: np.random.Generator, opportunities: Table, users: U
     by_id = np.argsort(users.ids)
     owner = by_id[np.searchsorted(users.ids, opportunities["owner_id"][rows], sorter=by_id)]
     moved = np.minimum(opportunities["system_modstamp"][rows] + rng.uniform(14 * DAY, 120 * DAY, len(rows)), T1 - DAY)
-    new_owner = _pick_owner(rng, users, AE, users.division[owner], moved)
+    new_owner = pick_owner(rng, users, AE, users.division[owner], moved)
     changed = new_owner != owner
     rows, new_owner, moved = rows[changed], new_owner[changed], moved[changed]
     opportunities["owner_id"][rows] = users.ids[new_owner]
     opportunities["system_modstamp"][rows] = moved
-    opportunities["_fivetran_synced"][rows] = _synced(rng, moved, 0.0)
+    opportunities["_fivetran_synced"][rows] = sync_times(rng, moved, 0.0)
 
 
 def _wins_without_a_user(rng: np.random.Generator, opportunities: Table, history: Table, n_opportunities: int) -> None:
@@ -221,7 +221,7 @@ def _cancel_annual_plans_mid_term(rng: np.random.Generator, subscriptions: Table
         (subscriptions["status"][rows] == "active")
         & subscriptions["livemode"][rows]
         & (term > 300 * DAY)
-        & (subscriptions["current_period_start"][rows] >= _add_months(np.array([T1]), -9)[0])
+        & (subscriptions["current_period_start"][rows] >= add_months(np.array([T1]), -9)[0])
         & (subscriptions["current_period_start"][rows] <= T1 - 60 * DAY)
     ]
     rows = _share(rng, rows, MID_TERM_CANCEL_SHARE, minimum=2)
@@ -231,7 +231,7 @@ def _cancel_annual_plans_mid_term(rng: np.random.Generator, subscriptions: Table
     subscriptions["canceled_at"][rows] = ended
     subscriptions["ended_at"][rows] = ended
     subscriptions["cancel_at_period_end"][rows] = False
-    subscriptions["_fivetran_synced"][rows] = _synced(rng, ended, 0.0)
+    subscriptions["_fivetran_synced"][rows] = sync_times(rng, ended, 0.0)
     # The seat history stops at the cancellation: later versions never happened, the one in force stays current.
     order = np.argsort(subscriptions["id"][rows])
     cancelled_ids, cancelled_at = subscriptions["id"][rows][order], ended[order]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from flywheel_demo.ad_spend import _marketing_campaign_ids
+from flywheel_demo.ad_spend import marketing_campaign_ids
 from flywheel_demo.calendar import DAY, MINUTE, T1, Scale
-from flywheel_demo.connector import _synced
+from flywheel_demo.connector import sync_times
 from flywheel_demo.contract import SORT_KEY, Table
 from flywheel_demo.leads import Leads
-from flywheel_demo.sampling import _group_offsets, _or_null, _pick
-from flywheel_demo.text import _obj, _seq_ids
+from flywheel_demo.sampling import group_offsets, or_null, pick
+from flywheel_demo.text import object_array, seq_ids
 from flywheel_demo.vocabularies import (
     DEMO_REQUEST,
     EMAIL_CLICK,
@@ -53,9 +53,9 @@ def gen_engagements(scale: Scale, rng: np.random.Generator, leads: Leads, lead_i
         inbound, np.where(strong, 2.5, 1.0) * (0.6 + 0.4 * np.clip(leads.intent, 0, 3)), 0.3
     )
     count = rng.poisson(rate)
-    parent, _ = _group_offsets(count)
+    parent, _ = group_offsets(count)
     is_strong = strong[parent]
-    o_type = np.where(is_strong, _pick(rng, ENGAGEMENT_W_MQL, len(parent)), _pick(rng, ENGAGEMENT_W_OTHER, len(parent)))
+    o_type = np.where(is_strong, pick(rng, ENGAGEMENT_W_MQL, len(parent)), pick(rng, ENGAGEMENT_W_OTHER, len(parent)))
     o_type = np.where(src[parent] == OUTBOUND, EMAIL_CLICK, o_type)
     anchor = np.where(mql[parent], leads.mql[parent], leads.created[parent] + 20 * DAY)
     lo = leads.created[parent] - 21 * DAY
@@ -86,11 +86,11 @@ def gen_engagements(scale: Scale, rng: np.random.Generator, leads: Leads, lead_i
     utm_s[mail], utm_m[mail], utm_c[mail] = "hubspot", "email", "monthly_newsletter"
     campaign[mail] = NURTURE_CAMPAIGN_ID
     web = (kind == WEBINAR_ATTENDED) & ~first_touch
-    campaign[web], _ = _marketing_campaign_ids("webinar", occurred[web])
+    campaign[web], _ = marketing_campaign_ids("webinar", occurred[web])
     page = np.empty(m, dtype=object)
     for k, paths in PAGES.items():
         rows = np.flatnonzero(kind == k)
-        page[rows] = SITE + _obj(paths)[rng.integers(0, len(paths), len(rows))]
+        page[rows] = SITE + object_array(paths)[rng.integers(0, len(paths), len(rows))]
     signup = first_touch & (src[lead] == PLG)
     page[signup] = SITE + "/signup"
 
@@ -98,16 +98,16 @@ def gen_engagements(scale: Scale, rng: np.random.Generator, leads: Leads, lead_i
     rank = np.empty(m, dtype=np.int64)
     rank[order] = np.arange(m)
     return {
-        "id": _seq_ids("eng_", rank + 1, 16),
+        "id": seq_ids("eng_", rank + 1, 16),
         SORT_KEY: rank,
-        "activity_type": _obj(ENGAGEMENT_TYPES)[kind],
+        "activity_type": object_array(ENGAGEMENT_TYPES)[kind],
         "occurred_at": occurred,
         "email": leads.email[lead],
-        "lead_id": _or_null(rng.random(m) >= 0.02, lead_ids[lead]),
+        "lead_id": or_null(rng.random(m) >= 0.02, lead_ids[lead]),
         "campaign_id": campaign,
         "utm_source": utm_s,
         "utm_medium": utm_m,
         "utm_campaign": utm_c,
         "page_url": page,
-        "_fivetran_synced": _synced(rng, occurred + rng.uniform(5 * MINUTE, 90 * MINUTE, m)),
+        "_fivetran_synced": sync_times(rng, occurred + rng.uniform(5 * MINUTE, 90 * MINUTE, m)),
     }

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flywheel_demo.contract import BOOL, COLUMNS, DATE, FLOAT, INT, PRIMARY_KEYS, SORT_KEY, TS, Table, TableKey
-from flywheel_demo.text import _bytes_text, _calendar_text
+from flywheel_demo.text import bytes_text, calendar_text
 
 
 def to_arrow(key: TableKey, table: Table) -> pa.Table:
@@ -45,7 +45,7 @@ def to_arrow(key: TableKey, table: Table) -> pa.Table:
 def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
     """One output column as an Arrow array."""
     if kind in (TS, DATE):
-        return _calendar_text(values, kind)
+        return calendar_text(values, kind)
     if kind == BOOL:
         return pc.cast(pa.array(np.asarray(values, dtype=bool)), pa.string())
     if kind in (INT, FLOAT):
@@ -55,7 +55,7 @@ def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
             return pa.array(np.where(null, 0, v).astype(np.int64), mask=null)
         return pa.array(np.round(np.where(null, 0.0, v), 2), mask=null)
     if values.dtype.kind == "S":
-        return _bytes_text(values)
+        return bytes_text(values)
     return pa.array(values, type=pa.string(), from_pandas=True)
 
 

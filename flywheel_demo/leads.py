@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flywheel_demo.ad_spend import AdSpend, _marketing_campaign_ids
+from flywheel_demo.ad_spend import AdSpend, marketing_campaign_ids
 from flywheel_demo.calendar import (
     DAY,
     DRIFT_AT,
@@ -16,16 +16,26 @@ from flywheel_demo.calendar import (
     T0,
     T1,
     Scale,
-    _day_start,
-    _day_weights,
-    _only_past,
-    _time_of_day,
+    day_start,
+    day_weights,
+    draw_time_of_day,
+    only_past,
 )
-from flywheel_demo.connector import _stale_duplicates, _synced
+from flywheel_demo.connector import stale_duplicates, sync_times
 from flywheel_demo.contract import SORT_KEY, Table
-from flywheel_demo.sampling import _firmographics, _names, _null_some, _pick, _sigmoid
-from flywheel_demo.text import LOWER_ALNUM, _companies, _emails, _join, _name_text, _obj, _phones, _seq_ids, _tokens
-from flywheel_demo.users import Users, _pick_owner
+from flywheel_demo.sampling import draw_names, firmographics, null_some, pick, sigmoid
+from flywheel_demo.text import (
+    LOWER_ALNUM,
+    companies,
+    emails,
+    join_bytes,
+    name_text,
+    object_array,
+    phones,
+    seq_ids,
+    tokens,
+)
+from flywheel_demo.users import Users, pick_owner
 from flywheel_demo.vocabularies import (
     AE,
     CAMPAIGNS,
@@ -94,7 +104,7 @@ class Leads:
 def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend) -> Leads:
     """Simulate the top of the funnel: who arrives when, who becomes MQL, gets worked, accepted and converted."""
     n = scale.n_leads
-    source = _pick(rng, SOURCE_WEIGHT, n)
+    source = pick(rng, SOURCE_WEIGHT, n)
     created = np.empty(n)
     campaign = np.full(n, -1, dtype=np.int64)
     platforms = np.array([c[0] for c in CAMPAIGNS])
@@ -108,23 +118,23 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
             day = flat // len(cols)
             campaign[rows] = cols[flat % len(cols)]
         else:
-            day = rng.choice(N_DAYS, size=len(rows), p=_day_weights(SOURCE_GROWTH[s]))
-        created[rows] = T0 + day * DAY + _time_of_day(rng, len(rows))
+            day = rng.choice(N_DAYS, size=len(rows), p=day_weights(SOURCE_GROWTH[s]))
+        created[rows] = T0 + day * DAY + draw_time_of_day(rng, len(rows))
     order = np.argsort(created, kind="stable")
     source, created, campaign = source[order], created[order], campaign[order]
 
     # Who they are.
-    firmo = _firmographics(rng, n, SOURCE_EMPLOYEES[source])
-    company, domain = _companies(rng, n)
-    first, last = _names(rng, n)
-    title_idx = _pick(rng, [w for _, _, w in LEAD_TITLES], n)
+    firmo = firmographics(rng, n, SOURCE_EMPLOYEES[source])
+    company, domain = companies(rng, n)
+    first, last = draw_names(rng, n)
+    title_idx = pick(rng, [w for _, _, w in LEAD_TITLES], n)
     seniority = np.array([s for _, s, _ in LEAD_TITLES])[title_idx]
     student = seniority <= -1.5
     icp = np.array([f for _, _, f in INDUSTRIES])[firmo["industry"]]
     core = np.array([f for _, _, f in COUNTRIES])[firmo["country"]]
     fit = np.array([0.0, 0.6, 0.9])[firmo["segment"]] + 0.6 * icp + 0.3 * core + seniority + rng.normal(0, 0.4, n)
     plg = source == PLG
-    activated = plg & (rng.random(n) < _sigmoid(fit - 0.3))
+    activated = plg & (rng.random(n) < sigmoid(fit - 0.3))
     intent = SOURCE_INTENT[source] + rng.normal(0, 0.7, n) + 0.9 * activated
     inbound = source != OUTBOUND
 
@@ -135,13 +145,13 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
     fast = inbound & (score >= threshold) & (rng.random(n) < 0.35)
     lag = np.where(fast, rng.uniform(1 * MINUTE, 10 * MINUTE, n), 30 * MINUTE + rng.exponential(5 * DAY, n))
     lag = np.where(forced, rng.uniform(0, 30 * DAY, n), lag)
-    mql = _only_past(np.where(inbound & ((score >= threshold) | forced), created + lag, np.nan))
+    mql = only_past(np.where(inbound & ((score >= threshold) | forced), created + lag, np.nan))
     is_mql = np.isfinite(mql)
 
     # First touch by a rep: mostly within the hour, sometimes days, sometimes never, a few before the MQL.
     referral_like = np.isin(source, [REFERRAL, PARTNER, EVENT])
     worked = is_mql | (inbound & referral_like & (rng.random(n) < 0.45)) | ~inbound
-    bucket = _pick(rng, [0.55, 0.23, 0.10, 0.08, 0.04], n)
+    bucket = pick(rng, [0.55, 0.23, 0.10, 0.08, 0.04], n)
     speed = np.select(
         [bucket == 0, bucket == 1, bucket == 2],
         [
@@ -157,7 +167,7 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
     touch = np.where((bucket == 4) & ~early, mql + 30 + rng.exponential(12 * MINUTE, n), touch)
     touch = np.where(~is_mql & worked & inbound, created + 10 * MINUTE + rng.exponential(DAY, n), touch)
     touch = np.where(~inbound, created + rng.uniform(0, 2 * DAY, n), touch)
-    touch = _only_past(np.where(worked, touch, np.nan))
+    touch = only_past(np.where(worked, touch, np.nan))
     touched = np.isfinite(touch)
 
     # The rep's decision: accept (SAL) or reject, after the touch and after the MQL.
@@ -166,32 +176,32 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
     quick = (touch - mql) < HOUR
     p_accept = np.where(
         is_mql,
-        _sigmoid(-2.4 + 1.3 * fit + 0.5 * intent + 0.5 * quick),
-        np.where(inbound, _sigmoid(-2.4 + 1.2 * fit + 0.5 * intent), _sigmoid(-3.4 + 1.2 * fit)),
+        sigmoid(-2.4 + 1.3 * fit + 0.5 * intent + 0.5 * quick),
+        np.where(inbound, sigmoid(-2.4 + 1.2 * fit + 0.5 * intent), sigmoid(-3.4 + 1.2 * fit)),
     )
     p_accept[student] = 0.0
     accept = touched & (rng.random(n) < p_accept)
     p_reject = np.where(is_mql, 0.7, np.where(inbound, 0.5, 0.35))
     p_reject[student] = 1.0
     reject = touched & ~accept & (rng.random(n) < p_reject)
-    accepted = _only_past(np.where(accept, decided, np.nan))
+    accepted = only_past(np.where(accept, decided, np.nan))
     rejected = np.where(reject, decided, np.nan)
     direct = inbound & ~touched & ~is_mql & (rng.random(n) < 0.1)  # junk cleaned out without a touch
     rejected = np.where(direct, created + rng.uniform(HOUR, 10 * DAY, n), rejected)
 
     # Accepted leads convert to an opportunity after discovery, or get recycled or rejected later.
-    p_convert = _sigmoid(-0.7 + 0.9 * (fit - 1.0) + 0.3 * intent)
+    p_convert = sigmoid(-0.7 + 0.9 * (fit - 1.0) + 0.3 * intent)
     convert = np.isfinite(accepted) & (rng.random(n) < p_convert)
-    converted = _only_past(np.where(convert, accepted + HOUR + rng.lognormal(np.log(3 * DAY), 0.8, n), np.nan))
+    converted = only_past(np.where(convert, accepted + HOUR + rng.lognormal(np.log(3 * DAY), 0.8, n), np.nan))
     late_reject = np.isfinite(accepted) & ~convert & (rng.random(n) < 0.4)
     rejected = np.where(late_reject, accepted + rng.uniform(5 * DAY, 45 * DAY, n), rejected)
-    rejected = _only_past(rejected)
+    rejected = only_past(rejected)
 
     # Why: depends on fit and on whether the rep had accepted first; ~5% left empty on purpose.
-    reason_idx = np.where(fit < 0.3, _pick(rng, REJECT_W_LOW_FIT, n), _pick(rng, REJECT_W_NORMAL, n))
-    reason_idx = np.where(late_reject, _pick(rng, REJECT_W_AFTER_ACCEPT, n), reason_idx)
+    reason_idx = np.where(fit < 0.3, pick(rng, REJECT_W_LOW_FIT, n), pick(rng, REJECT_W_NORMAL, n))
+    reason_idx = np.where(late_reject, pick(rng, REJECT_W_AFTER_ACCEPT, n), reason_idx)
     reason_idx = np.where(student, STUDENT_REASON, reason_idx)
-    reason = _obj(REJECTION_REASONS)[reason_idx]
+    reason = object_array(REJECTION_REASONS)[reason_idx]
     reason[~np.isfinite(rejected) | (rng.random(n) < 0.05)] = None
 
     # Current status.
@@ -214,9 +224,9 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
     )
 
     # Ownership: SDRs by segment; AEs prospect part of the outbound themselves.
-    owner = _pick_owner(rng, users, SDR, firmo["segment"], created)
+    owner = pick_owner(rng, users, SDR, firmo["segment"], created)
     ae_outbound = ~inbound & (rng.random(n) < 0.4)
-    owner[ae_outbound] = _pick_owner(rng, users, AE, firmo["segment"][ae_outbound], created[ae_outbound])
+    owner[ae_outbound] = pick_owner(rng, users, AE, firmo["segment"][ae_outbound], created[ae_outbound])
 
     # Attribution fields.
     utm_source = np.full(n, None, dtype=object)
@@ -224,28 +234,28 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
     utm_campaign = np.full(n, None, dtype=object)
     campaign_id = np.full(n, None, dtype=object)
     paid = campaign >= 0
-    utm_source[paid] = _obj([c[3] for c in CAMPAIGNS])[campaign[paid]]
-    utm_medium[paid] = _obj([c[4] for c in CAMPAIGNS])[campaign[paid]]
-    utm_campaign[paid] = _obj([c[5] for c in CAMPAIGNS])[campaign[paid]]
-    campaign_id[paid] = _obj([c[1] for c in CAMPAIGNS])[campaign[paid]]
+    utm_source[paid] = object_array([c[3] for c in CAMPAIGNS])[campaign[paid]]
+    utm_medium[paid] = object_array([c[4] for c in CAMPAIGNS])[campaign[paid]]
+    utm_campaign[paid] = object_array([c[5] for c in CAMPAIGNS])[campaign[paid]]
+    campaign_id[paid] = object_array([c[1] for c in CAMPAIGNS])[campaign[paid]]
     organic = np.isin(source, [ORGANIC, PLG]) & (rng.random(n) < 0.45)
     utm_source[organic], utm_medium[organic] = "google", "organic"
     webinar = source == WEBINAR
-    campaign_id[webinar], utm_campaign[webinar] = _marketing_campaign_ids("webinar", created[webinar])
+    campaign_id[webinar], utm_campaign[webinar] = marketing_campaign_ids("webinar", created[webinar])
     utm_source[webinar], utm_medium[webinar] = "hubspot", "email"
     event = source == EVENT
-    campaign_id[event], _ = _marketing_campaign_ids("event", created[event])
+    campaign_id[event], _ = marketing_campaign_ids("event", created[event])
     partner = (source == PARTNER) & (rng.random(n) < 0.6)
     utm_source[partner], utm_medium[partner], utm_campaign[partner] = "partner", "referral", "partner_program"
 
-    raw_source = _obj(LEAD_SOURCES)[source]
+    raw_source = object_array(LEAD_SOURCES)[source]
     odd = rng.random(n) < 0.01
     for s, labels in ODD_SOURCE.items():
         rows = np.flatnonzero(odd & (source == s))
-        raw_source[rows] = _obj(labels)[rng.integers(0, len(labels), len(rows))]
+        raw_source[rows] = object_array(labels)[rng.integers(0, len(labels), len(rows))]
 
     workspace = np.full(n, None, dtype=object)
-    workspace[plg] = _tokens(rng, int(plg.sum()), "ws_", 12, LOWER_ALNUM)
+    workspace[plg] = tokens(rng, int(plg.sum()), "ws_", 12, LOWER_ALNUM)
     return Leads(
         n=n,
         source=source,
@@ -259,8 +269,8 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
         domain=domain,
         first=first,
         last=last,
-        email=_emails(first, last, domain),
-        title=_obj([t for t, _, _ in LEAD_TITLES])[title_idx],
+        email=emails(first, last, domain),
+        title=object_array([t for t, _, _ in LEAD_TITLES])[title_idx],
         fit=fit,
         intent=intent,
         forced_mql=forced & is_mql,
@@ -290,32 +300,32 @@ def lead_table(
     n = leads.n
     f = leads.firmo
     converted = np.isfinite(leads.converted)
-    first, last = _name_text(leads.first, leads.last)
+    first, last = name_text(leads.first, leads.last)
     stamps = [leads.created, leads.mql, leads.touch, leads.accepted, leads.rejected, leads.converted]
     last_change = np.fmax.reduce(stamps)
     enriched = rng.random(n) < 0.15
     enriched_at = np.minimum(last_change + rng.uniform(0, 90 * DAY, n), T1 - rng.uniform(MINUTE, 12 * HOUR, n))
     last_change = np.where(enriched, np.maximum(enriched_at, last_change), last_change)
     table: Table = {
-        "id": _seq_ids("00Q", 100_000 + np.arange(n)),
+        "id": seq_ids("00Q", 100_000 + np.arange(n)),
         SORT_KEY: np.arange(n),
         "first_name": first,
         "last_name": last,
-        "name": _join(first, b" ", last),
+        "name": join_bytes(first, b" ", last),
         "email": leads.email,
-        "phone": _null_some(rng, _phones(rng, n), 0.35),
-        "title": _null_some(rng, leads.title, 0.08),
+        "phone": null_some(rng, phones(rng, n), 0.35),
+        "title": null_some(rng, leads.title, 0.08),
         "company": leads.company,
-        "industry": _null_some(rng, _obj([i for i, _, _ in INDUSTRIES])[f["industry"]], 0.12),
-        "number_of_employees": _null_some(rng, f["employees"], 0.25),
-        "annual_revenue": _null_some(rng, f["revenue"], 0.45),
-        "country": _null_some(rng, _obj([c for c, _, _ in COUNTRIES])[f["country"]], 0.04),
+        "industry": null_some(rng, object_array([i for i, _, _ in INDUSTRIES])[f["industry"]], 0.12),
+        "number_of_employees": null_some(rng, f["employees"], 0.25),
+        "annual_revenue": null_some(rng, f["revenue"], 0.45),
+        "country": null_some(rng, object_array([c for c, _, _ in COUNTRIES])[f["country"]], 0.04),
         "lead_source": leads.raw_source,
-        "status": _obj(LEAD_STATUSES)[leads.status],
+        "status": object_array(LEAD_STATUSES)[leads.status],
         "owner_id": users.ids[leads.owner],
         "created_date": leads.created,
         "is_converted": converted,
-        "converted_date": np.where(converted, _day_start(leads.converted), np.nan),
+        "converted_date": np.where(converted, day_start(leads.converted), np.nan),
         "converted_account_id": account_ids,
         "converted_contact_id": contact_ids,
         "converted_opportunity_id": opportunity_ids,
@@ -329,7 +339,7 @@ def lead_table(
         "product_workspace_id_c": leads.workspace,
         "is_deleted": np.zeros(n, dtype=bool),
         "system_modstamp": last_change,
-        "_fivetran_synced": _synced(rng, last_change),
+        "_fivetran_synced": sync_times(rng, last_change),
         "_fivetran_deleted": np.zeros(n, dtype=bool),
     }
     # Connector mess: merged-away duplicates (soft-deleted), a few hard deletes, stale re-synced copies.
@@ -341,10 +351,10 @@ def lead_table(
     table["rejected_date_c"][deleted] = np.fmax(table["rejected_date_c"][deleted], leads.created[deleted] + DAY)
     table["rejected_date_c"][deleted] = np.minimum(table["rejected_date_c"][deleted], T1 - HOUR)
     table["system_modstamp"][deleted] = np.fmax(table["system_modstamp"][deleted], table["rejected_date_c"][deleted])
-    table["_fivetran_synced"][deleted] = _synced(rng, table["system_modstamp"][deleted])
+    table["_fivetran_synced"][deleted] = sync_times(rng, table["system_modstamp"][deleted])
     gone = rng.choice(candidates, size=min(len(candidates), round(0.003 * n)), replace=False)
     table["_fivetran_deleted"][gone] = True
-    table, _ = _stale_duplicates(rng, table, 0.007, eligible=table["system_modstamp"] > table["created_date"])
+    table, _ = stale_duplicates(rng, table, 0.007, eligible=table["system_modstamp"] > table["created_date"])
     stale = slice(n, None)
     table["system_modstamp"][stale] = np.maximum(table["created_date"][stale], table["_fivetran_synced"][stale] - HOUR)
     for col in ("accepted_date_c", "rejected_date_c", "mql_date_c"):

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from flywheel_demo.accounts import Accounts
-from flywheel_demo.calendar import MINUTE, T1, _day_start
-from flywheel_demo.connector import _stale_duplicates, _synced
+from flywheel_demo.calendar import MINUTE, T1, day_start
+from flywheel_demo.connector import stale_duplicates, sync_times
 from flywheel_demo.contract import SORT_KEY, Table
 from flywheel_demo.deals import Deals
-from flywheel_demo.sampling import _concat, _or_null, _pick_rows
-from flywheel_demo.text import _join, _obj, _seq_ids
+from flywheel_demo.sampling import concat, or_null, pick_rows
+from flywheel_demo.text import join_bytes, object_array, seq_ids
 from flywheel_demo.users import Users
 from flywheel_demo.vocabularies import (
     EXPANSION,
@@ -44,7 +44,7 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
     order = np.argsort(deals.created, kind="stable")
     d = Deals(**{name: getattr(deals, name)[order] for name in Deals.__dataclass_fields__})
     n = len(d.created)
-    ids = _seq_ids("006", 30_000 + np.arange(n))
+    ids = seq_ids("006", 30_000 + np.arange(n))
     closed = d.close <= T1
     won = closed & (d.reach == 5)
     lost = closed & (d.reach < 5)
@@ -70,9 +70,9 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
     h_opp += [reopen, reopen]
     h_stage += [np.full(len(reopen), LOST), np.full(len(reopen), 1)]
     h_time += [e[reopen, 1] + 0.3 * gap, e[reopen, 1] + 0.6 * gap]
-    h_opp_a = _concat(h_opp).astype(np.int64)
-    h_stage_a = _concat(h_stage).astype(np.int64)
-    h_time_a = _concat(h_time)
+    h_opp_a = concat(h_opp).astype(np.int64)
+    h_stage_a = concat(h_stage).astype(np.int64)
+    h_time_a = concat(h_time)
     h_order = np.lexsort((h_time_a, h_opp_a))
     h_opp_a, h_stage_a, h_time_a = h_opp_a[h_order], h_stage_a[h_order], h_time_a[h_order]
 
@@ -86,51 +86,51 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
         """The actual close date on the closing row, else the expected close date in force at time t."""
         final = ((stage == WON) | (stage == LOST)) & closed[opp] & (np.abs(t - d.close[opp]) < 1)
         planned = np.where(t >= np.nan_to_num(d.slip_at[opp], nan=np.inf), d.slipped_to[opp], d.expected[opp])
-        return _day_start(np.where(final, d.close[opp], planned))
+        return day_start(np.where(final, d.close[opp], planned))
 
     n_h = len(h_opp_a)
     history: Table = {
-        "id": _seq_ids("0066H", 40_000 + np.arange(n_h)),
+        "id": seq_ids("0066H", 40_000 + np.arange(n_h)),
         "opportunity_id": ids[h_opp_a],
-        "stage_name": _obj(STAGES)[h_stage_a],
+        "stage_name": object_array(STAGES)[h_stage_a],
         "amount": amount_at(h_opp_a, h_stage_a, h_time_a),
         "probability": STAGE_PROBABILITY[h_stage_a],
-        "forecast_category": _obj(STAGE_FORECAST)[h_stage_a],
+        "forecast_category": object_array(STAGE_FORECAST)[h_stage_a],
         "close_date": close_at(h_opp_a, h_stage_a, h_time_a),
         "created_date": h_time_a,
         "created_by_id": users.ids[d.owner[h_opp_a]],
         "is_deleted": np.zeros(n_h, dtype=bool),
         "system_modstamp": h_time_a,
-        "_fivetran_synced": _synced(rng, h_time_a),
+        "_fivetran_synced": sync_times(rng, h_time_a),
         "_fivetran_deleted": np.zeros(n_h, dtype=bool),
     }
     # History ids follow creation time, like Salesforce's.
     rank = np.argsort(np.argsort(h_time_a, kind="stable"), kind="stable")
-    history["id"] = _seq_ids("0066H", 40_000 + rank)
+    history["id"] = seq_ids("0066H", 40_000 + rank)
     history[SORT_KEY] = rank
 
     last_row = np.full(n, -1)
     last_row[h_opp_a] = np.arange(n_h)  # rows are sorted by time within an opportunity
     modstamp = h_time_a[last_row]
-    loss = _obj(LOSS_REASONS)[_pick_rows(rng, d.loss_weights)]
+    loss = object_array(LOSS_REASONS)[pick_rows(rng, d.loss_weights)]
     loss[~lost] = None
     account_name = accounts.name[d.account]
     year = np.datetime_as_string(d.close.astype(np.int64).astype("datetime64[s]").astype("datetime64[Y]"))
     name = np.select(
         [d.kind == NEW_BUSINESS, d.kind == EXPANSION],
-        [_join(account_name, b" - New Business"), _join(account_name, b" - Expansion")],
-        _join(account_name, b" - Renewal ", year.astype("S4")),
+        [join_bytes(account_name, b" - New Business"), join_bytes(account_name, b" - Expansion")],
+        join_bytes(account_name, b" - Renewal ", year.astype("S4")),
     ).astype(object)
     table: Table = {
         "id": ids,
         SORT_KEY: np.arange(n),
         "account_id": accounts.ids[d.account],
         "name": name,
-        "type": _obj(OPP_TYPES)[d.kind],
-        "stage_name": _obj(STAGES)[stage_now],
+        "type": object_array(OPP_TYPES)[d.kind],
+        "stage_name": object_array(STAGES)[stage_now],
         "amount": amount_at(np.arange(n), stage_now, np.where(closed, d.close, T1)),
         "probability": STAGE_PROBABILITY[stage_now],
-        "forecast_category": _obj(STAGE_FORECAST)[stage_now],
+        "forecast_category": object_array(STAGE_FORECAST)[stage_now],
         "close_date": close_at(np.arange(n), stage_now, np.where(closed, d.close, T1)),
         "created_date": d.created,
         "is_closed": closed,
@@ -141,7 +141,7 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
         "loss_reason_c": loss,
         "is_deleted": np.zeros(n, dtype=bool),
         "system_modstamp": modstamp,
-        "_fivetran_synced": _synced(rng, modstamp),
+        "_fivetran_synced": sync_times(rng, modstamp),
         "_fivetran_deleted": np.zeros(n, dtype=bool),
     }
     # Connector mess: a couple of deleted junk deals, stale copies carrying the previous stage.
@@ -151,7 +151,7 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
     has_prev = np.zeros(n, dtype=bool)
     counts = np.bincount(h_opp_a, minlength=n)
     has_prev[counts >= 2] = True
-    table, originals = _stale_duplicates(rng, table, 0.01, eligible=has_prev & ~table["is_deleted"])
+    table, originals = stale_duplicates(rng, table, 0.01, eligible=has_prev & ~table["is_deleted"])
     prev = last_row[originals] - 1
     stale = slice(n, None)
     table["stage_name"][stale] = history["stage_name"][prev]
@@ -161,12 +161,12 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
     table["close_date"][stale] = history["close_date"][prev]
     table["system_modstamp"][stale] = history["created_date"][prev]
     table["_fivetran_synced"][stale] = np.minimum(
-        _synced(rng, history["created_date"][prev], 0.0), table["_fivetran_synced"][originals] - MINUTE
+        sync_times(rng, history["created_date"][prev], 0.0), table["_fivetran_synced"][originals] - MINUTE
     )
     prev_stage = h_stage_a[prev]
     table["is_closed"][stale] = prev_stage >= WON
     table["is_won"][stale] = prev_stage == WON
-    table["loss_reason_c"][stale] = _or_null(prev_stage == LOST, table["loss_reason_c"][stale])
+    table["loss_reason_c"][stale] = or_null(prev_stage == LOST, table["loss_reason_c"][stale])
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
     return Opportunities(d, ids, table, history, stage_now, position)

@@ -8,19 +8,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flywheel_demo.billing import Billing, _quantity_at
+from flywheel_demo.billing import Billing, quantity_at
 from flywheel_demo.calendar import DAY, HOUR, MINUTE, MONTH_STARTS, T0, T1, Scale
 from flywheel_demo.contract import COLUMNS, SORT_KEY, TS, Table
 from flywheel_demo.leads import Leads
-from flywheel_demo.sampling import _concat, _group_offsets, _pick
+from flywheel_demo.sampling import concat, group_offsets, pick
 from flywheel_demo.text import (
-    _base62_ids,
-    _base62_matrix,
-    _calendar_text,
-    _digits_matrix,
-    _fixed_width_text,
-    _obj,
-    _seq_ids,
+    base62_ids,
+    base62_matrix,
+    calendar_text,
+    digits_matrix,
+    fixed_width_text,
+    object_array,
+    seq_ids,
 )
 from flywheel_demo.vocabularies import (
     INTEGRATION,
@@ -61,7 +61,7 @@ def _trial_events(rng: np.random.Generator, leads: Leads, billing: Billing) -> E
     ts += [signup, signup + rng.uniform(20, 300, n_plg)]
     team = 1 + counts[INVITED]
     for kind, count in counts.items():
-        parent, _ = _group_offsets(np.asarray(count, dtype=np.int64))
+        parent, _ = group_offsets(np.asarray(count, dtype=np.int64))
         ws.append(parent)
         user.append(rng.integers(0, team[parent]) if kind != INVITED else np.zeros(len(parent), np.int64))
         event.append(np.full(len(parent), kind))
@@ -80,10 +80,10 @@ def _trial_events(rng: np.random.Generator, leads: Leads, billing: Billing) -> E
     event.append(np.full(int(self_trial.sum()), TRIAL_STARTED))
     ts.append(s["start"][self_trial] + rng.uniform(5, 120, int(self_trial.sum())))
     return {
-        "ws": _concat(ws).astype(np.int64),
-        "user": _concat(user).astype(np.int64),
-        "event": _concat(event).astype(np.int64),
-        "timestamp": _concat(ts),
+        "ws": concat(ws).astype(np.int64),
+        "user": concat(user).astype(np.int64),
+        "event": concat(event).astype(np.int64),
+        "timestamp": concat(ts),
     }
 
 
@@ -93,11 +93,11 @@ def _usage_windows(scale: Scale, rng: np.random.Generator, billing: Billing) -> 
     live = np.flatnonzero(~s["trial_drop"])
     months = np.ceil((s["live_until"][live] - s["start"][live]) / EVENT_MONTH).astype(np.int64)
     months = np.maximum(months, 0)
-    sub_i, month_i = _group_offsets(months)
+    sub_i, month_i = group_offsets(months)
     sub = live[sub_i]
     m_start = s["start"][sub] + month_i * EVENT_MONTH
     m_end = np.minimum(m_start + EVENT_MONTH, s["live_until"][sub])
-    seats = _quantity_at(billing.versions, len(s["start"]), sub, m_start)
+    seats = quantity_at(billing.versions, len(s["start"]), sub, m_start)
     util = rng.uniform(0.5, 1.0, len(s["start"]))[sub]
     tracked = np.maximum(1, np.round(seats * scale.tracked_seat_share * util))
     churned = s["ended"][sub] <= T1
@@ -111,11 +111,11 @@ def _usage_events(
 ) -> EventColumns:
     """Usage events of the windows `w` between `lo` and `hi`: a Poisson count per window, then users, types, times."""
     n_ev = rng.poisson(w["tracked"] * scale.events_per_user_month * w["health"] * (hi - lo) / EVENT_MONTH)
-    parent, _ = _group_offsets(n_ev)
+    parent, _ = group_offsets(n_ev)
     return {
         "ws": billing.sub["workspace"][w["sub"][parent]].astype(np.int64),
         "user": rng.integers(0, w["tracked"][parent].astype(np.int64)),
-        "event": _pick(rng, USAGE_W, len(parent)),
+        "event": pick(rng, USAGE_W, len(parent)),
         "timestamp": lo[parent] + rng.uniform(0, 1, len(parent)) * (hi - lo)[parent],
     }
 
@@ -149,10 +149,10 @@ def gen_product_events(scale: Scale, rng: np.random.Generator, leads: Leads, bil
     usage = _usage_events(scale, rng, billing, w, w["start"], w["end"])
     ev = _deliveries(rng, {col: np.concatenate([trial[col], usage[col]]) for col in trial})
     return {
-        "id": _base62_ids("evt_", [(ev["millis"], 7), (ev["noise"], 4)]),  # time-ordered, like ULIDs
+        "id": base62_ids("evt_", [(ev["millis"], 7), (ev["noise"], 4)]),  # time-ordered, like ULIDs
         SORT_KEY: ev[SORT_KEY],
-        "event": _obj(PRODUCT_EVENTS)[ev["event"]],
-        "user_id": _seq_ids("usr_", ev["ws"] * 1_000 + np.minimum(ev["user"], 999), 14),
+        "event": object_array(PRODUCT_EVENTS)[ev["event"]],
+        "user_id": seq_ids("usr_", ev["ws"] * 1_000 + np.minimum(ev["user"], 999), 14),
         "account_id": billing.workspaces[ev["ws"]],
         "timestamp": ev["timestamp"],
         "received_at": ev["received_at"],
@@ -243,16 +243,16 @@ def plan_product_events(scale: Scale, rng: np.random.Generator, leads: Leads, bi
 
 def event_arrow(ev: EventColumns, workspaces: pa.Array, order: np.ndarray | None = None) -> pa.Table:
     """Product events as the output table, built as Arrow arrays without Python strings (ids from byte matrices,
-    names from the vocabulary, times from `_calendar_text`), rows in `order` (default: primary-key order)."""
+    names from the vocabulary, times from `calendar_text`), rows in `order` (default: primary-key order)."""
     if order is None:
         order = np.lexsort((ev["received_at"], ev[SORT_KEY]))
     ws = ev["ws"][order]
     columns = {
-        "id": _fixed_width_text(_base62_matrix("evt_", [(ev["millis"][order], 7), (ev["noise"][order], 4)])),
+        "id": fixed_width_text(base62_matrix("evt_", [(ev["millis"][order], 7), (ev["noise"][order], 4)])),
         "event": pc.take(pa.array(PRODUCT_EVENTS), pa.array(ev["event"][order])),
-        "user_id": _fixed_width_text(_digits_matrix("usr_", ws * 1_000 + np.minimum(ev["user"][order], 999), 14)),
+        "user_id": fixed_width_text(digits_matrix("usr_", ws * 1_000 + np.minimum(ev["user"][order], 999), 14)),
         "account_id": pc.take(workspaces, pa.array(ws)),
-        "timestamp": _calendar_text(ev["timestamp"][order], TS),
-        "received_at": _calendar_text(ev["received_at"][order], TS),
+        "timestamp": calendar_text(ev["timestamp"][order], TS),
+        "received_at": calendar_text(ev["received_at"][order], TS),
     }
     return pa.table([columns[name] for name, _ in COLUMNS[("product", "events")]], names=list(columns))

@@ -9,25 +9,25 @@ import numpy as np
 from flywheel_demo.vocabularies import COUNTRIES, FIRST_NAMES, INDUSTRIES, LAST_NAMES
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function: turns a score into a probability."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _pick(rng: np.random.Generator, weights: Sequence[float] | np.ndarray, n: int) -> np.ndarray:
+def pick(rng: np.random.Generator, weights: Sequence[float] | np.ndarray, n: int) -> np.ndarray:
     """Indices drawn with the given (unnormalised) weights."""
     p = np.asarray(weights, dtype=np.float64)
     return rng.choice(len(p), size=n, p=p / p.sum())
 
 
-def _pick_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
+def pick_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
     """One categorical draw per row of a (n, k) probability matrix."""
     cumulative = np.cumsum(probabilities, axis=1)
     u = rng.random(len(probabilities))[:, None] * cumulative[:, -1:]
     return np.minimum((u > cumulative).sum(axis=1), probabilities.shape[1] - 1)
 
 
-def _null_some(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
+def null_some(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
     """A copy of an object or float array with a random share of nulls (bytes become an object array)."""
     out = values.astype(object) if values.dtype.kind == "S" else values.copy()
     hit = rng.random(len(values)) < share
@@ -35,36 +35,36 @@ def _null_some(rng: np.random.Generator, values: np.ndarray, share: float) -> np
     return out
 
 
-def _or_null(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
+def or_null(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
     """An object array with `values` where `keep`, else None."""
     out = np.full(len(keep), None, dtype=object)
     out[keep] = np.asarray(values, dtype=object)[keep]
     return out
 
 
-def _lookup_or_null(vocabulary: np.ndarray, index: np.ndarray) -> np.ndarray:
+def lookup_or_null(vocabulary: np.ndarray, index: np.ndarray) -> np.ndarray:
     """vocabulary[index], with None where index is negative."""
-    return _or_null(index >= 0, vocabulary[np.maximum(index, 0)])
+    return or_null(index >= 0, vocabulary[np.maximum(index, 0)])
 
 
-def _concat(parts: Sequence[np.ndarray]) -> np.ndarray:
+def concat(parts: Sequence[np.ndarray]) -> np.ndarray:
     """np.concatenate that accepts an empty list."""
     return np.concatenate([np.asarray(p) for p in parts]) if parts else np.empty(0)
 
 
-def _group_offsets(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def group_offsets(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For np.repeat(arange(len(counts)), counts): the parent index and the rank within the parent."""
     parent = np.repeat(np.arange(len(counts)), counts)
     starts = np.cumsum(counts) - counts
     return parent, np.arange(len(parent)) - starts[parent]
 
 
-def _names(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+def draw_names(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Random first and last names, as indices into FIRST_NAMES and LAST_NAMES."""
     return rng.integers(0, len(FIRST_NAMES), n), rng.integers(0, len(LAST_NAMES), n)
 
 
-def _firmographics(rng: np.random.Generator, n: int, log_median: np.ndarray | float) -> dict[str, np.ndarray]:
+def firmographics(rng: np.random.Generator, n: int, log_median: np.ndarray | float) -> dict[str, np.ndarray]:
     """Employees (log-normal), segment, industry, country and a correlated annual revenue."""
     employees = np.clip(np.round(np.exp(rng.normal(log_median, 1.3, n))), 1, 250_000)
     segment = (employees >= 100).astype(np.int64) + (employees >= 1_000)
@@ -73,6 +73,6 @@ def _firmographics(rng: np.random.Generator, n: int, log_median: np.ndarray | fl
         "employees": employees,
         "segment": segment,
         "revenue": revenue,
-        "industry": _pick(rng, [w for _, w, _ in INDUSTRIES], n),
-        "country": _pick(rng, [w for _, w, _ in COUNTRIES], n),
+        "industry": pick(rng, [w for _, w, _ in INDUSTRIES], n),
+        "country": pick(rng, [w for _, w, _ in COUNTRIES], n),
     }

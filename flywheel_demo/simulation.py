@@ -13,21 +13,21 @@ from flywheel_demo.activities import gen_events, gen_tasks
 from flywheel_demo.ad_spend import gen_ad_spend
 from flywheel_demo.billing import gen_billing
 from flywheel_demo.calendar import DAY, Scale
-from flywheel_demo.connector import _stale_duplicates
+from flywheel_demo.connector import stale_duplicates
 from flywheel_demo.contacts import finish_contacts, gen_contacts
 from flywheel_demo.contract import COLUMNS, EVENTS, Table, TableKey
-from flywheel_demo.deals import _merge_deals, gen_new_business
+from flywheel_demo.deals import gen_new_business, merge_deals
 from flywheel_demo.edge_cases import add_edge_cases
 from flywheel_demo.engagements import gen_engagements
 from flywheel_demo.formatting import to_arrow
 from flywheel_demo.leads import gen_leads, lead_table
 from flywheel_demo.opportunities import build_opportunities
 from flywheel_demo.product import EventPlan, event_arrow, gen_product_events, plan_product_events
-from flywheel_demo.text import _seq_ids, _str
+from flywheel_demo.text import seq_ids, str_objects
 from flywheel_demo.users import gen_users
 
 
-def _simulate(
+def simulate(
     scale: Scale, seed: int, on_plan: Callable[[EventPlan], None] | None = None
 ) -> tuple[dict[TableKey, Table], EventPlan | None]:
     """Run the whole simulation; returns every table as columns of numpy arrays, except the product events of a
@@ -48,9 +48,9 @@ def _simulate(
     nb.deals.contact = nb_contact
     for deals in (billing.expansion, billing.renewal):
         deals.contact = contacts.primary[deals.account]
-    opps = build_opportunities(r[7], users, accounts, _merge_deals([nb.deals, billing.expansion, billing.renewal]))
+    opps = build_opportunities(r[7], users, accounts, merge_deals([nb.deals, billing.expansion, billing.renewal]))
 
-    lead_ids = _seq_ids("00Q", 100_000 + np.arange(leads.n))
+    lead_ids = seq_ids("00Q", 100_000 + np.arange(leads.n))
     conv = np.flatnonzero(np.isfinite(leads.converted))
     conv_account = np.full(leads.n, None, dtype=object)
     conv_contact = np.full(leads.n, None, dtype=object)
@@ -65,9 +65,9 @@ def _simulate(
     s = billing.sub
     with_deal = np.flatnonzero(s["deal"] >= 0)
     subs["metadata"][with_deal] = (
-        '{"salesforce_opportunity_id": "' + _str(opps.ids[nb_pos[s["deal"][with_deal]]]) + '"}'
+        '{"salesforce_opportunity_id": "' + str_objects(opps.ids[nb_pos[s["deal"][with_deal]]]) + '"}'
     )
-    subs, _ = _stale_duplicates(r[8], subs, 0.01, eligible=np.isfinite(subs["canceled_at"]) & subs["livemode"])
+    subs, _ = stale_duplicates(r[8], subs, 0.01, eligible=np.isfinite(subs["canceled_at"]) & subs["livemode"])
     n_live = len(billing.subscriptions["id"])
     stale = slice(n_live, None)
     subs["status"][stale] = "active"
@@ -76,7 +76,7 @@ def _simulate(
     subs["canceled_at"][stale] = np.nan
     subs["ended_at"][stale] = np.nan
     subs["cancel_at_period_end"][stale] = False
-    customers, _ = _stale_duplicates(r[8], billing.customers, 0.005)
+    customers, _ = stale_duplicates(r[8], billing.customers, 0.005)
 
     has_deal = np.zeros(accounts.n, dtype=bool)
     has_deal[opps.deals.account] = True
@@ -105,7 +105,7 @@ def _simulate(
 
 def generate_tables(scale: Scale, seed: int) -> dict[TableKey, pa.Table]:
     """Generate every raw table as sorted Arrow tables, in the contract's order (product events all in memory)."""
-    tables, plan = _simulate(scale, seed)
+    tables, plan = simulate(scale, seed)
     out = {key: to_arrow(key, table) for key, table in tables.items()}
     if plan is not None:
         out[EVENTS] = event_arrow(plan.all(), plan.workspaces)

@@ -16,7 +16,7 @@ ALNUM = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 LOWER_ALNUM = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
 
 
-def _obj(values: Sequence[object]) -> np.ndarray:
+def object_array(values: Sequence[object]) -> np.ndarray:
     """A lookup array of Python objects (strings or None)."""
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
@@ -32,12 +32,12 @@ def _bytes_to_str(matrix: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(matrix, dtype=np.uint8).view(f"S{matrix.shape[1]}").reshape(-1)
 
 
-def _str(values: np.ndarray) -> np.ndarray:
+def str_objects(values: np.ndarray) -> np.ndarray:
     """Fixed-width numpy bytes as an object array of str, for text that is built with Python string operators."""
     return np.asarray(values).astype(str).astype(object)
 
 
-def _digits_matrix(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
+def digits_matrix(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
     """Salesforce-style ids as an ASCII byte matrix: prefix + zero-padded number, `width` characters in total."""
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
     matrix = np.empty((len(numbers), width), dtype=np.uint8)
@@ -49,12 +49,12 @@ def _digits_matrix(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndar
     return matrix
 
 
-def _seq_ids(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
+def seq_ids(prefix: str, numbers: np.ndarray, width: int = 15) -> np.ndarray:
     """Salesforce-style ids: prefix + zero-padded number, `width` characters in total."""
-    return _bytes_to_str(_digits_matrix(prefix, numbers, width))
+    return _bytes_to_str(digits_matrix(prefix, numbers, width))
 
 
-def _base62_matrix(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
+def base62_matrix(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
     """prefix + fixed-width base62 encodings of integers as an ASCII byte matrix, so text order is numeric order."""
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
     width = len(head) + sum(w for _, w in parts)
@@ -70,12 +70,12 @@ def _base62_matrix(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.n
     return matrix
 
 
-def _base62_ids(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
+def base62_ids(prefix: str, parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
     """prefix + fixed-width base62 encodings of integers, so text order equals numeric order."""
-    return _bytes_to_str(_base62_matrix(prefix, parts))
+    return _bytes_to_str(base62_matrix(prefix, parts))
 
 
-def _fixed_width_text(rows: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+def fixed_width_text(rows: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     """An Arrow string array straight from fixed-width ASCII rows (a 2-D uint8 matrix or a 1-D array of records).
 
     Arrow's string layout is offsets plus one data buffer, and fixed-width rows already are that data buffer: no
@@ -88,7 +88,7 @@ def _fixed_width_text(rows: np.ndarray, null: np.ndarray | None = None) -> pa.Ar
         step = (2**31 - 1) // max(width, 1)
         return pa.chunked_array(  # type: ignore[return-value]
             [
-                _fixed_width_text(rows[i : i + step], None if null is None else null[i : i + step])
+                fixed_width_text(rows[i : i + step], None if null is None else null[i : i + step])
                 for i in range(0, n, step)
             ]
         )
@@ -111,7 +111,7 @@ def _clock_text() -> np.ndarray:
     return out.reshape(-1).view("S8")
 
 
-def _calendar_text(values: np.ndarray, kind: str) -> pa.Array:
+def calendar_text(values: np.ndarray, kind: str) -> pa.Array:
     """Epoch seconds (NaN = null) as 'YYYY-MM-DD HH:MM:SS' (TS) or 'YYYY-MM-DD' (DATE) text, the way Arrow's cast
     of a timestamp to string writes them, without the cast: each distinct day is formatted once and each second
     of the day comes from a table, so a column costs two gathers."""
@@ -131,13 +131,13 @@ def _calendar_text(values: np.ndarray, kind: str) -> pa.Array:
         distinct, inverse = np.unique(days, return_inverse=True)
         day_text = np.datetime_as_string(distinct.astype("datetime64[D]")).astype("S10")[inverse]
     if kind == DATE:
-        return _fixed_width_text(day_text, null)
+        return fixed_width_text(day_text, null)
     rows = np.empty(len(v), dtype=[("day", "S10"), ("space", "S1"), ("clock", "S8")])
     rows["day"], rows["space"], rows["clock"] = day_text, b" ", _clock_text()[seconds % 86_400]
-    return _fixed_width_text(rows, null)
+    return fixed_width_text(rows, null)
 
 
-def _tokens(rng: np.random.Generator, n: int, prefix: str, length: int, alphabet: np.ndarray = ALNUM) -> np.ndarray:
+def tokens(rng: np.random.Generator, n: int, prefix: str, length: int, alphabet: np.ndarray = ALNUM) -> np.ndarray:
     """Stripe-style random ids: prefix + `length` random characters."""
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
     matrix = np.empty((n, len(head) + length), dtype=np.uint8)
@@ -151,7 +151,7 @@ def _vocab(words: Sequence[str]) -> np.ndarray:
     return np.array([word.encode("ascii") for word in words], dtype=bytes)
 
 
-def _join(*parts: np.ndarray | bytes) -> np.ndarray:
+def join_bytes(*parts: np.ndarray | bytes) -> np.ndarray:
     """Element-wise concatenation of fixed-width bytes arrays and bytes constants: a C loop, not a Python object
     per value and operator as `+` on object arrays of str is."""
     out = np.asarray(parts[0])
@@ -160,42 +160,42 @@ def _join(*parts: np.ndarray | bytes) -> np.ndarray:
     return out
 
 
-def _name_text(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def name_text(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and last names as text (fixed-width bytes)."""
     return _vocab(FIRST_NAMES)[first], _vocab(LAST_NAMES)[last]
 
 
-def _companies(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+def companies(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Fictional company names and their e-mail domains (always under example.com), as fixed-width bytes."""
     a = rng.integers(0, len(COMPANY_A), n)
     b = rng.integers(0, len(COMPANY_B), n)
     suffix = rng.integers(0, len(COMPANY_SUFFIX), n)
-    name = _join(_vocab(COMPANY_A)[a], b" ", _vocab(COMPANY_B)[b], _vocab(COMPANY_SUFFIX)[suffix])
-    domain = _join(
+    name = join_bytes(_vocab(COMPANY_A)[a], b" ", _vocab(COMPANY_B)[b], _vocab(COMPANY_SUFFIX)[suffix])
+    domain = join_bytes(
         _vocab([w.lower() for w in COMPANY_A])[a], _vocab([w.lower() for w in COMPANY_B])[b], b".example.com"
     )
     return name, domain
 
 
-def _emails(first: np.ndarray, last: np.ndarray, domain: np.ndarray | bytes) -> np.ndarray:
+def emails(first: np.ndarray, last: np.ndarray, domain: np.ndarray | bytes) -> np.ndarray:
     """first.last@domain from name indices."""
     lower_first = _vocab([name.lower() for name in FIRST_NAMES])[first]
     lower_last = _vocab([name.lower() for name in LAST_NAMES])[last]
-    return _join(lower_first, b".", lower_last, b"@", domain)
+    return join_bytes(lower_first, b".", lower_last, b"@", domain)
 
 
-def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
+def phones(rng: np.random.Generator, n: int) -> np.ndarray:
     """Fictional numbers from the reserved 555-0100..555-0199 range."""
-    area = _obj(AREA_CODES)[rng.integers(0, len(AREA_CODES), n)]
-    return "+1-" + area + "-555-01" + _obj([f"{i:02d}" for i in range(100)])[rng.integers(0, 100, n)]
+    area = object_array(AREA_CODES)[rng.integers(0, len(AREA_CODES), n)]
+    return "+1-" + area + "-555-01" + object_array([f"{i:02d}" for i in range(100)])[rng.integers(0, 100, n)]
 
 
-def _bytes_text(values: np.ndarray) -> pa.Array:
+def bytes_text(values: np.ndarray) -> pa.Array:
     """Fixed-width numpy bytes as an Arrow string array: numpy pads short values with NUL bytes, Arrow must not."""
     width = values.dtype.itemsize
     lengths = np.strings.str_len(values)
     if len(values) == 0 or (lengths == width).all():
-        return _fixed_width_text(values)
+        return fixed_width_text(values)
     matrix = np.ascontiguousarray(values).view(np.uint8).reshape(len(values), width)
     data = matrix[np.arange(width) < lengths[:, None]]
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)

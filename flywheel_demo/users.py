@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from flywheel_demo.calendar import DAY, HOUR, PRE_HISTORY, T0, T1, Scale
-from flywheel_demo.connector import _synced
+from flywheel_demo.connector import sync_times
 from flywheel_demo.contract import SORT_KEY, Table
-from flywheel_demo.sampling import _lookup_or_null, _names, _pick
-from flywheel_demo.text import _emails, _join, _name_text, _obj, _seq_ids
+from flywheel_demo.sampling import draw_names, lookup_or_null, pick
+from flywheel_demo.text import emails, join_bytes, name_text, object_array, seq_ids
 from flywheel_demo.vocabularies import AE, CSM, DEPARTMENTS, SDR, SEGMENTS
 
 
@@ -34,7 +34,7 @@ def gen_users(scale: Scale, rng: np.random.Generator) -> Users:
     n_sdr, n_cs = max(3, round(0.34 * reps)), max(2, round(0.2 * reps))
     n_ae = max(3, reps - n_sdr - n_cs)
     dept = np.array([AE, SDR, AE, AE, AE, CSM] + [SDR] * n_sdr + [AE] * n_ae + [CSM] * n_cs)
-    ae_division = np.concatenate([[0, 1, 2], _pick(rng, [0.4, 0.35, 0.25], n_ae - 3)])
+    ae_division = np.concatenate([[0, 1, 2], pick(rng, [0.4, 0.35, 0.25], n_ae - 3)])
     division = np.concatenate([[2, 1, 0, 1, 2, 2], np.arange(n_sdr) % 3, ae_division, np.arange(n_cs) % 3])
     n = len(dept)
     is_manager = np.arange(n) < 6
@@ -75,33 +75,33 @@ def gen_users(scale: Scale, rng: np.random.Generator) -> Users:
     lo = np.maximum(start[leavers], T0) + 90 * DAY
     end[leavers] = lo + rng.uniform(0.0, 1.0, len(leavers)) * np.maximum(T1 - 60 * DAY - lo, DAY)
 
-    first_code, last_code = _names(rng, n)
-    first, last = _name_text(first_code, last_code)
+    first_code, last_code = draw_names(rng, n)
+    first, last = name_text(first_code, last_code)
     rank = np.argsort(np.argsort(start, kind="stable"), kind="stable")
-    ids = _seq_ids("005", 5_000 + rank)
+    ids = seq_ids("005", 5_000 + rank)
     active = ~np.isfinite(end)
     last_change = np.where(active, start, end)
     table: Table = {
         "id": ids,
         SORT_KEY: rank,
-        "name": _join(first, b" ", last),
+        "name": join_bytes(first, b" ", last),
         "first_name": first,
         "last_name": last,
-        "email": _emails(first_code, last_code, b"example.com"),
+        "email": emails(first_code, last_code, b"example.com"),
         "title": titles,
-        "department": _obj(DEPARTMENTS)[dept],
-        "division": _obj(SEGMENTS)[division],
-        "manager_id": _lookup_or_null(ids, manager),
+        "department": object_array(DEPARTMENTS)[dept],
+        "division": object_array(SEGMENTS)[division],
+        "manager_id": lookup_or_null(ids, manager),
         "is_active": active,
         "created_date": start,
-        "_fivetran_synced": _synced(rng, last_change),
+        "_fivetran_synced": sync_times(rng, last_change),
         "_fivetran_deleted": np.zeros(n, dtype=bool),
     }
     fallback = {(SDR, d): 1 for d in range(3)} | {(AE, d): 2 + d for d in range(3)} | {(CSM, d): 5 for d in range(3)}
     return Users(table, ids, dept, division, start, end, is_manager, fallback)
 
 
-def _pick_owner(rng: np.random.Generator, users: Users, dept: int, division: np.ndarray, t: np.ndarray) -> np.ndarray:
+def pick_owner(rng: np.random.Generator, users: Users, dept: int, division: np.ndarray, t: np.ndarray) -> np.ndarray:
     """A rep of the department covering each record's segment, employed at time t (else the team's manager)."""
     t = np.maximum(t, T0)
     out = np.empty(len(t), dtype=np.int64)

@@ -19,7 +19,7 @@ from flywheel_demo.calendar import DAY, MONTH_STARTS, Scale
 from flywheel_demo.contract import COLUMNS, EVENTS, SORT_KEY, TableKey
 from flywheel_demo.formatting import to_arrow, write_csv
 from flywheel_demo.product import EventColumns, EventPlan, event_arrow
-from flywheel_demo.simulation import _simulate
+from flywheel_demo.simulation import simulate
 
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
 EVENT_PARQUET_OPTIONS: dict[str, Any] = {  # unique ids, users and times: dictionary pages only cost time there; the
@@ -204,7 +204,7 @@ def generate_and_write(
 
     paths: list[Path] = []
     try:
-        tables, plan = _simulate(scale, seed, on_plan=start_events if monthly else None)
+        tables, plan = simulate(scale, seed, on_plan=start_events if monthly else None)
         arrow_events: pa.Table | None = None
         if plan is not None and not monthly:  # one CSV file sorted by primary key: all events at once
             events = plan.all()

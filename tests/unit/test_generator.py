@@ -18,7 +18,7 @@ from flywheel_demo.contract import COLUMNS, DATE, TS
 from flywheel_demo.edge_cases import ICP_EMPLOYEES, ICP_INDUSTRIES, PRE_LAUNCH_DAYS
 from flywheel_demo.formatting import to_arrow
 from flywheel_demo.simulation import generate, generate_tables
-from flywheel_demo.text import _bytes_text, _calendar_text
+from flywheel_demo.text import bytes_text, calendar_text
 from flywheel_demo.writing import write_tables
 
 REPO = Path(__file__).resolve().parents[2]
@@ -262,10 +262,10 @@ def test_times_and_bytes_become_the_same_text_as_arrow_casts_would_write() -> No
     null = np.isnan(seconds)
     timestamps = pc.cast(pa.array(whole.astype("datetime64[s]"), mask=null), pa.string())
     dates = pc.cast(pa.array((whole // 86_400).astype("datetime64[D]"), mask=null), pa.string())
-    assert _calendar_text(seconds, TS).equals(timestamps)
-    assert _calendar_text(seconds, DATE).equals(dates)
+    assert calendar_text(seconds, TS).equals(timestamps)
+    assert calendar_text(seconds, DATE).equals(dates)
     names = np.array([b"Ada", b"", b"Zimmer Co"], dtype=bytes)
-    assert _bytes_text(names).to_pylist() == ["Ada", "", "Zimmer Co"]
+    assert bytes_text(names).to_pylist() == ["Ada", "", "Zimmer Co"]
 
 
 # The edge cases: each shared definition meets its edge somewhere in the data, at a small rate.
