@@ -257,7 +257,7 @@ def gen_billing(
         "product_id": product_ids[price_plan],
         "nickname": nicknames,
         "currency": object_array(["usd"] * 9),
-        "unit_amount": price_cents.astype(np.float64),
+        "unit_amount": price_cents,
         "type": object_array(["recurring"] * 9),
         "recurring_interval": object_array(["year" if a else "month" for a in price_annual]),
         "recurring_interval_count": np.ones(9),

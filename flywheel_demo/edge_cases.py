@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from flywheel_demo.calendar import DAY, FAR_FUTURE, HOUR, MINUTE, START, T0, T1, TODAY, add_months
 from flywheel_demo.connector import sync_times
@@ -54,8 +53,14 @@ def _share(rng: np.random.Generator, pool: np.ndarray, share: float, minimum: in
 
 
 def _is_in(values: np.ndarray, labels: Sequence[str]) -> np.ndarray:
-    """Element-wise membership of an object column of text (None never matches)."""
-    return pd.Series(values, dtype=object).isin(labels).to_numpy()
+    """Element-wise membership of an object column of text (None never matches: numpy compares object arrays
+    label by label, without sorting them)."""
+    return np.isin(np.asarray(values, dtype=object), labels)
+
+
+def _is_missing(values: np.ndarray) -> np.ndarray:
+    """Element-wise None of an object column of text (the simulation leaves text empty as None, never as NaN)."""
+    return np.asarray(values, dtype=object) == None  # noqa: E711 - element-wise on an object array
 
 
 def _fit_only(table: Table, rows: np.ndarray) -> np.ndarray:
@@ -127,7 +132,7 @@ def _month_end_leads(rng: np.random.Generator, table: Table, n_leads: int, next_
     k = len(created)
     rows = _original_leads(table, n_leads)
     rows = rows[~table["is_converted"][rows] & _is_in(table["lead_source"][rows], MARKETING_SOURCES)]
-    rows = rows[pd.isna(table["utm_campaign_c"][rows]) & pd.isna(table["product_workspace_id_c"][rows])]
+    rows = rows[_is_missing(table["utm_campaign_c"][rows]) & _is_missing(table["product_workspace_id_c"][rows])]
     if len(rows) == 0:
         return table
     template = rng.choice(rows, size=k)

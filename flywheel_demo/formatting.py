@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flywheel_demo.contract import BOOL, COLUMNS, DATE, FLOAT, INT, PRIMARY_KEYS, SORT_KEY, TS, Table, TableKey
+from flywheel_demo.contract import BOOL, DATE, DECIMAL, FLOAT, INT, SORT_KEY, TS, Table, TableKey, output_tables
 from flywheel_demo.text import bytes_text, calendar_text
 
 
@@ -18,18 +18,17 @@ def to_arrow(key: TableKey, table: Table) -> pa.Table:
     Timestamps, dates and booleans become text ('YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD', 'true'/'false', as connector
     CSV fixtures have them); numbers stay numeric; nulls stay null (written as empty strings in CSV).
     """
-    spec = COLUMNS[key]
-    names = [name for name, _ in spec]
+    contract = output_tables()[key]
+    spec, names = contract.columns, contract.names
     sort_key = table.get(SORT_KEY)
     if set(names) != set(table) - {SORT_KEY}:
         raise ValueError(f"{key}: columns {sorted((set(table) - {SORT_KEY}) ^ set(names))} do not match the contract")
-    keys = PRIMARY_KEYS.get(key, ["id"]) + (["_fivetran_synced"] if "_fivetran_synced" in names else [])
     if sort_key is None:  # small tables with random ids: let Arrow sort the text
         out = pa.table([_arrow_column(table[name], kind) for name, kind in spec], names=names)
-        return out.sort_by([(k, "ascending") for k in keys])
-    # Large tables carry a numeric key in primary-key order: sort in numpy before building Arrow arrays.
-    tiebreak = table["_fivetran_synced"] if "_fivetran_synced" in table else table.get("received_at")
-    order = np.lexsort((tiebreak, sort_key)) if tiebreak is not None else np.argsort(sort_key, kind="stable")
+        return out.sort_by([(k, "ascending") for k in contract.sort_columns])
+    # Large tables carry a numeric key in primary-key order: sort in numpy before building Arrow arrays, then by the
+    # version order (np.lexsort sorts by its last key first).
+    order = np.lexsort((*[table[name] for name in reversed(contract.versions)], sort_key))
     # Numbers, times and fixed-width ids are reordered in numpy before they become text (a gather of 8 or 15 bytes);
     # object columns are converted first and reordered with Arrow's take (fancy-indexing them costs a refcount each).
     take = pa.array(order)
@@ -48,6 +47,8 @@ def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
         return calendar_text(values, kind)
     if kind == BOOL:
         return pc.cast(pa.array(np.asarray(values, dtype=bool)), pa.string())
+    if kind == DECIMAL:
+        kind = INT if np.asarray(values).dtype.kind in "iu" else FLOAT
     if kind in (INT, FLOAT):
         v = np.asarray(values, dtype=np.float64)
         null = np.isnan(v)

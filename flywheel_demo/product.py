@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from flywheel_demo.billing import Billing, quantity_at
 from flywheel_demo.calendar import DAY, HOUR, MINUTE, MONTH_STARTS, T0, T1, Scale
-from flywheel_demo.contract import COLUMNS, SORT_KEY, TS, Table
+from flywheel_demo.contract import EVENTS, SORT_KEY, TS, Table, output_tables
 from flywheel_demo.leads import Leads
 from flywheel_demo.sampling import concat, group_offsets, pick
 from flywheel_demo.text import (
@@ -255,4 +255,5 @@ def event_arrow(ev: EventColumns, workspaces: pa.Array, order: np.ndarray | None
         "timestamp": calendar_text(ev["timestamp"][order], TS),
         "received_at": calendar_text(ev["received_at"][order], TS),
     }
-    return pa.table([columns[name] for name, _ in COLUMNS[("product", "events")]], names=list(columns))
+    names = output_tables()[EVENTS].names
+    return pa.table([columns[name] for name in names], names=names)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from flywheel_demo.accounts import account_table, gen_accounts
@@ -15,7 +15,7 @@ from flywheel_demo.billing import gen_billing
 from flywheel_demo.calendar import DAY, Scale
 from flywheel_demo.connector import stale_duplicates
 from flywheel_demo.contacts import finish_contacts, gen_contacts
-from flywheel_demo.contract import COLUMNS, EVENTS, Table, TableKey
+from flywheel_demo.contract import EVENTS, Table, TableKey, output_tables
 from flywheel_demo.deals import gen_new_business, merge_deals
 from flywheel_demo.edge_cases import add_edge_cases
 from flywheel_demo.engagements import gen_engagements
@@ -25,6 +25,9 @@ from flywheel_demo.opportunities import build_opportunities
 from flywheel_demo.product import EventPlan, event_arrow, gen_product_events, plan_product_events
 from flywheel_demo.text import seq_ids, str_objects
 from flywheel_demo.users import gen_users
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def simulate(
@@ -109,9 +112,10 @@ def generate_tables(scale: Scale, seed: int) -> dict[TableKey, pa.Table]:
     out = {key: to_arrow(key, table) for key, table in tables.items()}
     if plan is not None:
         out[EVENTS] = event_arrow(plan.all(), plan.workspaces)
-    return {key: out[key] for key in COLUMNS}
+    return {key: out[key] for key in output_tables()}
 
 
 def generate(scale: Scale, seed: int) -> dict[TableKey, pd.DataFrame]:
-    """Generate every raw table for one scale and seed, as pandas DataFrames."""
+    """Generate every raw table for one scale and seed, as pandas DataFrames (pandas is imported by Arrow only
+    here: writing files never needs it, and its import costs more than generating the seeds)."""
     return {key: table.to_pandas() for key, table in generate_tables(scale, seed).items()}

@@ -7,16 +7,15 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flywheel_demo.calendar import DAY, MONTH_STARTS, Scale
-from flywheel_demo.contract import COLUMNS, EVENTS, SORT_KEY, TableKey
+from flywheel_demo.contract import EVENTS, SORT_KEY, TableKey, output_tables
 from flywheel_demo.formatting import to_arrow, write_csv
 from flywheel_demo.product import EventColumns, EventPlan, event_arrow
 from flywheel_demo.simulation import simulate
@@ -27,6 +26,9 @@ EVENT_PARQUET_OPTIONS: dict[str, Any] = {  # unique ids, users and times: dictio
     "use_dictionary": ["event", "account_id"],
     "write_statistics": False,
 }
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _clear(path: Path) -> None:
@@ -106,7 +108,7 @@ def write_tables(
     file per day); returns the written paths."""
     paths = []
     for (source, name), table in tables.items():
-        if isinstance(table, pd.DataFrame):
+        if not isinstance(table, pa.Table):
             table = pa.Table.from_pandas(table, preserve_index=False)
         folder = out / source
         folder.mkdir(parents=True, exist_ok=True)
@@ -228,5 +230,5 @@ def generate_and_write(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
-    order = list(COLUMNS)  # report in the contract's order, whatever order the threads finished in
+    order = list(output_tables())  # report in the contract's order, whatever order the threads finished in
     return dict(sorted(sizes.items(), key=lambda item: order.index(item[0]) if item[0] in order else 0)), paths

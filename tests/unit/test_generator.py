@@ -14,7 +14,7 @@ import yaml
 from flywheel_demo import simulation
 from flywheel_demo.calendar import FAR_FUTURE, MONTH_STARTS, SCALES
 from flywheel_demo.cli import main
-from flywheel_demo.contract import COLUMNS, DATE, TS
+from flywheel_demo.contract import DATE, DECIMAL, INT, TS, kind_of, output_tables
 from flywheel_demo.edge_cases import ICP_EMPLOYEES, ICP_INDUSTRIES, PRE_LAUNCH_DAYS
 from flywheel_demo.formatting import to_arrow
 from flywheel_demo.simulation import generate, generate_tables
@@ -74,7 +74,17 @@ def test_every_table_has_exactly_the_contract_columns(tiny: Path) -> None:
     for (source, table), columns in CONTRACT.items():
         header = (tiny / source / f"{table}.csv").read_text().split("\n", 1)[0]
         assert header.split(",") == columns, f"{source}.{table}"
-        assert [name for name, _ in COLUMNS[(source, table)]] == columns
+        assert output_tables()[(source, table)].names == columns
+
+
+def test_column_kinds_follow_the_contract_types(tiny: Path) -> None:
+    assert kind_of("decimal(18,2)") == DECIMAL and kind_of("bigint") == INT
+    with pytest.raises(ValueError, match="cannot write contract type"):
+        kind_of("interval")
+    # Both are decimal(18,2): Stripe's minor units are written as the whole numbers they are, dollars with cents.
+    prices = _read(tiny, "stripe", "price")["unit_amount"]
+    spend = _read(tiny, "marketing", "ad_spend")["spend"]
+    assert prices.str.fullmatch(r"\d+").all() and spend.str.fullmatch(r"\d+\.\d\d").all()
 
 
 def test_dataframes_and_parquet_carry_the_same_columns(tmp_path: Path) -> None:
