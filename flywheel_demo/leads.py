@@ -102,7 +102,60 @@ class Leads:
 
 
 def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend) -> Leads:
-    """Simulate the top of the funnel: who arrives when, who becomes MQL, gets worked, accepted and converted."""
+    """Simulate the top of the funnel: who arrives when, who becomes MQL, gets worked, accepted and converted.
+
+    Each step draws from `rng` in turn, so the order of the steps is the order of the draws: changing it changes
+    every lead after it (and the committed seeds)."""
+    source, created, campaign = _arrivals(scale, rng, ads)
+    who = _who_they_are(rng, source)
+    mql, forced, fast = _mql_dates(rng, source, created, who)
+    touch = _first_touches(rng, source, created, mql)
+    accepted, rejected, converted, late_reject = _decisions(rng, source, created, mql, touch, who)
+    reason = _rejection_reasons(rng, who, rejected, late_reject)
+    status = _statuses(rng, created, mql, touch, accepted, rejected, converted)
+    owner = pick_owner(rng, users, SDR, who.firmo["segment"], created)  # SDRs by segment ...
+    ae_outbound = (source == OUTBOUND) & (rng.random(len(source)) < 0.4)  # ... AEs prospect part of the outbound
+    owner[ae_outbound] = pick_owner(rng, users, AE, who.firmo["segment"][ae_outbound], created[ae_outbound])
+    campaign_id, utm = _attribution(rng, source, created, campaign)
+    raw_source = _raw_sources(rng, source)
+    plg = source == PLG
+    workspace = np.full(len(source), None, dtype=object)
+    workspace[plg] = tokens(rng, int(plg.sum()), "ws_", 12, LOWER_ALNUM)
+    is_mql = np.isfinite(mql)
+    return Leads(
+        n=len(source),
+        source=source,
+        raw_source=raw_source,
+        created=created,
+        campaign=campaign,
+        campaign_id=campaign_id,
+        utm=utm,
+        firmo=who.firmo,
+        company=who.company,
+        domain=who.domain,
+        first=who.first,
+        last=who.last,
+        email=emails(who.first, who.last, who.domain),
+        title=object_array([t for t, _, _ in LEAD_TITLES])[who.title],
+        fit=who.fit,
+        intent=who.intent,
+        forced_mql=forced & is_mql,
+        fast_mql=fast & is_mql,
+        activated=who.activated,
+        workspace=workspace,
+        mql=mql,
+        touch=touch,
+        accepted=accepted,
+        rejected=rejected,
+        converted=converted,
+        reason=reason,
+        status=status,
+        owner=owner,
+    )
+
+
+def _arrivals(scale: Scale, rng: np.random.Generator, ads: AdSpend) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each lead's source, creation time and ad campaign (index into CAMPAIGNS, or -1), in order of creation."""
     n = scale.n_leads
     source = pick(rng, SOURCE_WEIGHT, n)
     created = np.empty(n)
@@ -121,34 +174,64 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
             day = rng.choice(N_DAYS, size=len(rows), p=day_weights(SOURCE_GROWTH[s]))
         created[rows] = T0 + day * DAY + draw_time_of_day(rng, len(rows))
     order = np.argsort(created, kind="stable")
-    source, created, campaign = source[order], created[order], campaign[order]
+    return source[order], created[order], campaign[order]
 
-    # Who they are.
+
+@dataclass
+class _People:
+    """Who the leads are: firmographics, company, name and title, and the latent fit and intent that drive them."""
+
+    firmo: dict[str, np.ndarray]
+    company: np.ndarray
+    domain: np.ndarray
+    first: np.ndarray  # index into FIRST_NAMES
+    last: np.ndarray  # index into LAST_NAMES
+    title: np.ndarray  # index into LEAD_TITLES
+    student: np.ndarray  # students and job seekers, never accepted
+    fit: np.ndarray
+    intent: np.ndarray
+    activated: np.ndarray  # product sign-ups that activated in their trial
+
+
+def _who_they_are(rng: np.random.Generator, source: np.ndarray) -> _People:
+    """Firmographics, names and titles; fit from segment, ICP industry, core market and seniority; intent from the
+    source (and product activation)."""
+    n = len(source)
     firmo = firmographics(rng, n, SOURCE_EMPLOYEES[source])
     company, domain = companies(rng, n)
     first, last = draw_names(rng, n)
     title_idx = pick(rng, [w for _, _, w in LEAD_TITLES], n)
     seniority = np.array([s for _, s, _ in LEAD_TITLES])[title_idx]
-    student = seniority <= -1.5
     icp = np.array([f for _, _, f in INDUSTRIES])[firmo["industry"]]
     core = np.array([f for _, _, f in COUNTRIES])[firmo["country"]]
     fit = np.array([0.0, 0.6, 0.9])[firmo["segment"]] + 0.6 * icp + 0.3 * core + seniority + rng.normal(0, 0.4, n)
-    plg = source == PLG
-    activated = plg & (rng.random(n) < sigmoid(fit - 0.3))
+    activated = (source == PLG) & (rng.random(n) < sigmoid(fit - 0.3))
     intent = SOURCE_INTENT[source] + rng.normal(0, 0.7, n) + 0.9 * activated
-    inbound = source != OUTBOUND
+    return _People(firmo, company, domain, first, last, title_idx, seniority <= -1.5, fit, intent, activated)
 
-    # The marketing tool's MQL flag: a score threshold (lowered in March 2026) plus list uploads it flags regardless.
-    score = 40 + 22 * fit + 22 * intent
+
+def _mql_dates(
+    rng: np.random.Generator, source: np.ndarray, created: np.ndarray, who: _People
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The marketing tool's MQL flag: a score threshold (lowered in March 2026) plus list uploads it flags regardless.
+    Returns the MQL time (NaN = never), the forced flags and the fast ones (flagged within minutes)."""
+    n = len(source)
+    inbound = source != OUTBOUND
+    score = 40 + 22 * who.fit + 22 * who.intent
     threshold = np.where(created < DRIFT_AT, 88.0, 74.0)
     forced = inbound & (score < threshold) & (rng.random(n) < 0.06)
     fast = inbound & (score >= threshold) & (rng.random(n) < 0.35)
     lag = np.where(fast, rng.uniform(1 * MINUTE, 10 * MINUTE, n), 30 * MINUTE + rng.exponential(5 * DAY, n))
     lag = np.where(forced, rng.uniform(0, 30 * DAY, n), lag)
     mql = only_past(np.where(inbound & ((score >= threshold) | forced), created + lag, np.nan))
-    is_mql = np.isfinite(mql)
+    return mql, forced, fast
 
-    # First touch by a rep: mostly within the hour, sometimes days, sometimes never, a few before the MQL.
+
+def _first_touches(rng: np.random.Generator, source: np.ndarray, created: np.ndarray, mql: np.ndarray) -> np.ndarray:
+    """First touch by a rep: mostly within the hour, sometimes days, sometimes never, a few before the MQL."""
+    n = len(source)
+    inbound = source != OUTBOUND
+    is_mql = np.isfinite(mql)
     referral_like = np.isin(source, [REFERRAL, PARTNER, EVENT])
     worked = is_mql | (inbound & referral_like & (rng.random(n) < 0.45)) | ~inbound
     bucket = pick(rng, [0.55, 0.23, 0.10, 0.08, 0.04], n)
@@ -167,10 +250,25 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
     touch = np.where((bucket == 4) & ~early, mql + 30 + rng.exponential(12 * MINUTE, n), touch)
     touch = np.where(~is_mql & worked & inbound, created + 10 * MINUTE + rng.exponential(DAY, n), touch)
     touch = np.where(~inbound, created + rng.uniform(0, 2 * DAY, n), touch)
-    touch = only_past(np.where(worked, touch, np.nan))
-    touched = np.isfinite(touch)
+    return only_past(np.where(worked, touch, np.nan))
 
-    # The rep's decision: accept (SAL) or reject, after the touch and after the MQL.
+
+def _decisions(
+    rng: np.random.Generator,
+    source: np.ndarray,
+    created: np.ndarray,
+    mql: np.ndarray,
+    touch: np.ndarray,
+    who: _People,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rep's decision, after the touch and after the MQL: accept (SAL) or reject; accepted leads then convert to
+    an opportunity after discovery, or get recycled or rejected later. Returns the accepted, rejected and converted
+    times (NaN = never) and the late rejections (rejected after being accepted)."""
+    n = len(source)
+    inbound = source != OUTBOUND
+    is_mql = np.isfinite(mql)
+    touched = np.isfinite(touch)
+    fit, intent = who.fit, who.intent
     base = np.fmax(touch, mql)
     decided = base + np.where(inbound, rng.lognormal(np.log(1.5 * DAY), 1.0, n), rng.uniform(3 * DAY, 25 * DAY, n))
     quick = (touch - mql) < HOUR
@@ -179,40 +277,55 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
         sigmoid(-2.4 + 1.3 * fit + 0.5 * intent + 0.5 * quick),
         np.where(inbound, sigmoid(-2.4 + 1.2 * fit + 0.5 * intent), sigmoid(-3.4 + 1.2 * fit)),
     )
-    p_accept[student] = 0.0
+    p_accept[who.student] = 0.0
     accept = touched & (rng.random(n) < p_accept)
     p_reject = np.where(is_mql, 0.7, np.where(inbound, 0.5, 0.35))
-    p_reject[student] = 1.0
+    p_reject[who.student] = 1.0
     reject = touched & ~accept & (rng.random(n) < p_reject)
     accepted = only_past(np.where(accept, decided, np.nan))
     rejected = np.where(reject, decided, np.nan)
     direct = inbound & ~touched & ~is_mql & (rng.random(n) < 0.1)  # junk cleaned out without a touch
     rejected = np.where(direct, created + rng.uniform(HOUR, 10 * DAY, n), rejected)
 
-    # Accepted leads convert to an opportunity after discovery, or get recycled or rejected later.
     p_convert = sigmoid(-0.7 + 0.9 * (fit - 1.0) + 0.3 * intent)
     convert = np.isfinite(accepted) & (rng.random(n) < p_convert)
     converted = only_past(np.where(convert, accepted + HOUR + rng.lognormal(np.log(3 * DAY), 0.8, n), np.nan))
     late_reject = np.isfinite(accepted) & ~convert & (rng.random(n) < 0.4)
     rejected = np.where(late_reject, accepted + rng.uniform(5 * DAY, 45 * DAY, n), rejected)
-    rejected = only_past(rejected)
+    return accepted, only_past(rejected), converted, late_reject
 
-    # Why: depends on fit and on whether the rep had accepted first; ~5% left empty on purpose.
-    reason_idx = np.where(fit < 0.3, pick(rng, REJECT_W_LOW_FIT, n), pick(rng, REJECT_W_NORMAL, n))
+
+def _rejection_reasons(
+    rng: np.random.Generator, who: _People, rejected: np.ndarray, late_reject: np.ndarray
+) -> np.ndarray:
+    """Why: depends on fit and on whether the rep had accepted first; ~5% left empty on purpose."""
+    n = len(rejected)
+    reason_idx = np.where(who.fit < 0.3, pick(rng, REJECT_W_LOW_FIT, n), pick(rng, REJECT_W_NORMAL, n))
     reason_idx = np.where(late_reject, pick(rng, REJECT_W_AFTER_ACCEPT, n), reason_idx)
-    reason_idx = np.where(student, STUDENT_REASON, reason_idx)
+    reason_idx = np.where(who.student, STUDENT_REASON, reason_idx)
     reason = object_array(REJECTION_REASONS)[reason_idx]
     reason[~np.isfinite(rejected) | (rng.random(n) < 0.05)] = None
+    return reason
 
-    # Current status.
+
+def _statuses(
+    rng: np.random.Generator,
+    created: np.ndarray,
+    mql: np.ndarray,
+    touch: np.ndarray,
+    accepted: np.ndarray,
+    rejected: np.ndarray,
+    converted: np.ndarray,
+) -> np.ndarray:
+    """Current status (index into LEAD_STATUSES): converted, disqualified, working, open or nurtured as it ages."""
     age = T1 - np.fmax(np.fmax(touch, mql), accepted)
-    aged_unworked = rng.random(n) < 0.2 + 0.6 * (T1 - created) / (T1 - T0)
-    status = np.select(
+    aged_unworked = rng.random(len(created)) < 0.2 + 0.6 * (T1 - created) / (T1 - T0)
+    return np.select(
         [
             np.isfinite(converted),
             np.isfinite(rejected),
-            np.isfinite(accepted) | touched,
-            is_mql,
+            np.isfinite(accepted) | np.isfinite(touch),
+            np.isfinite(mql),
         ],
         [
             4,
@@ -223,12 +336,13 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
         np.where(aged_unworked, 2, 0),
     )
 
-    # Ownership: SDRs by segment; AEs prospect part of the outbound themselves.
-    owner = pick_owner(rng, users, SDR, firmo["segment"], created)
-    ae_outbound = ~inbound & (rng.random(n) < 0.4)
-    owner[ae_outbound] = pick_owner(rng, users, AE, firmo["segment"][ae_outbound], created[ae_outbound])
 
-    # Attribution fields.
+def _attribution(
+    rng: np.random.Generator, source: np.ndarray, created: np.ndarray, campaign: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Campaign ids and UTM fields (source, medium, campaign): ad campaigns, organic search, webinars, events and
+    the partner program."""
+    n = len(source)
     utm_source = np.full(n, None, dtype=object)
     utm_medium = np.full(n, None, dtype=object)
     utm_campaign = np.full(n, None, dtype=object)
@@ -247,45 +361,17 @@ def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend
     campaign_id[event], _ = marketing_campaign_ids("event", created[event])
     partner = (source == PARTNER) & (rng.random(n) < 0.6)
     utm_source[partner], utm_medium[partner], utm_campaign[partner] = "partner", "referral", "partner_program"
+    return campaign_id, (utm_source, utm_medium, utm_campaign)
 
+
+def _raw_sources(rng: np.random.Generator, source: np.ndarray) -> np.ndarray:
+    """The lead source as the CRM holds it: the picklist value, with the odd raw values a real CRM accumulates."""
     raw_source = object_array(LEAD_SOURCES)[source]
-    odd = rng.random(n) < 0.01
+    odd = rng.random(len(source)) < 0.01
     for s, labels in ODD_SOURCE.items():
         rows = np.flatnonzero(odd & (source == s))
         raw_source[rows] = object_array(labels)[rng.integers(0, len(labels), len(rows))]
-
-    workspace = np.full(n, None, dtype=object)
-    workspace[plg] = tokens(rng, int(plg.sum()), "ws_", 12, LOWER_ALNUM)
-    return Leads(
-        n=n,
-        source=source,
-        raw_source=raw_source,
-        created=created,
-        campaign=campaign,
-        campaign_id=campaign_id,
-        utm=(utm_source, utm_medium, utm_campaign),
-        firmo=firmo,
-        company=company,
-        domain=domain,
-        first=first,
-        last=last,
-        email=emails(first, last, domain),
-        title=object_array([t for t, _, _ in LEAD_TITLES])[title_idx],
-        fit=fit,
-        intent=intent,
-        forced_mql=forced & is_mql,
-        fast_mql=fast & is_mql,
-        activated=activated,
-        workspace=workspace,
-        mql=mql,
-        touch=touch,
-        accepted=accepted,
-        rejected=rejected,
-        converted=converted,
-        reason=reason,
-        status=status,
-        owner=owner,
-    )
+    return raw_source
 
 
 def lead_table(
