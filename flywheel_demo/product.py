@@ -8,11 +8,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flywheel_demo.billing import Billing, quantity_at
+from flywheel_demo.billing import Billing
 from flywheel_demo.calendar import DAY, HOUR, MINUTE, MONTH_STARTS, T0, T1, Scale
 from flywheel_demo.contract import EVENTS, SORT_KEY, TS, Table, output_tables
 from flywheel_demo.leads import Leads
 from flywheel_demo.sampling import concat, group_offsets, pick
+from flywheel_demo.subscriptions import quantity_at
 from flywheel_demo.text import (
     base62_ids,
     base62_matrix,
