@@ -40,16 +40,39 @@ class Opportunities:
 
 
 def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accounts, deals: Deals) -> Opportunities:
-    """Current opportunity rows and one history row per stage change, close-date push or reopen."""
+    """Current opportunity rows and one history row per stage change, close-date push or reopen (drawing from `rng`
+    in this order: history events, history sync times, loss reasons, opportunity sync times, connector mess)."""
     order = np.argsort(deals.created, kind="stable")
     d = Deals(**{name: getattr(deals, name)[order] for name in Deals.__dataclass_fields__})
     n = len(d.created)
     ids = seq_ids("006", 30_000 + np.arange(n))
+    events = _stage_events(rng, d)
+    history = _history_table(rng, d, ids, users, events)
+    last_row = np.full(n, -1)
+    last_row[events.opp] = np.arange(len(events.opp))  # rows are sorted by time within an opportunity
+    table = _opportunity_table(rng, d, ids, users, accounts, events.stage_now, events.time[last_row])
+    table = _connector_mess(rng, d, table, history, events, last_row)
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    return Opportunities(d, ids, table, history, events.stage_now, position)
+
+
+@dataclass
+class _StageEvents:
+    """The history rows of all opportunities as numbers, sorted by opportunity and time."""
+
+    opp: np.ndarray  # index of the opportunity
+    stage: np.ndarray  # index into STAGES
+    time: np.ndarray
+    stage_now: np.ndarray  # per opportunity: its stage today
+
+
+def _stage_events(rng: np.random.Generator, d: Deals) -> _StageEvents:
+    """Each stage entered so far, the closing row, close-date pushes and a few lost-then-reopened deals."""
+    n = len(d.created)
     closed = d.close <= T1
     won = closed & (d.reach == 5)
     lost = closed & (d.reach < 5)
-
-    # Rows: each stage entered so far, the closing row, close-date pushes and a few lost-then-reopened deals.
     e = d.entries.copy()
     e[:, 5] = np.where(won, d.close, np.nan)
     e[~np.isfinite(e) | (e > T1)] = np.nan
@@ -74,46 +97,62 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
     h_stage_a = concat(h_stage).astype(np.int64)
     h_time_a = concat(h_time)
     h_order = np.lexsort((h_time_a, h_opp_a))
-    h_opp_a, h_stage_a, h_time_a = h_opp_a[h_order], h_stage_a[h_order], h_time_a[h_order]
+    return _StageEvents(h_opp_a[h_order], h_stage_a[h_order], h_time_a[h_order], stage_now)
 
-    def amount_at(opp: np.ndarray, stage: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """The early estimate until Proposal, the priced amount from then on (and on the final row of late losses)."""
-        final = closed[opp] & (np.abs(t - d.close[opp]) < 1)
-        later = ((stage >= 3) & (stage <= WON)) | ((stage == LOST) & final & (d.reach[opp] >= 3))
-        return np.where(later, d.amount[opp], d.amount_early[opp])
 
-    def close_at(opp: np.ndarray, stage: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """The actual close date on the closing row, else the expected close date in force at time t."""
-        final = ((stage == WON) | (stage == LOST)) & closed[opp] & (np.abs(t - d.close[opp]) < 1)
-        planned = np.where(t >= np.nan_to_num(d.slip_at[opp], nan=np.inf), d.slipped_to[opp], d.expected[opp])
-        return day_start(np.where(final, d.close[opp], planned))
+def _amount_at(d: Deals, opp: np.ndarray, stage: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The early estimate until Proposal, the priced amount from then on (and on the final row of late losses)."""
+    final = (d.close[opp] <= T1) & (np.abs(t - d.close[opp]) < 1)
+    later = ((stage >= 3) & (stage <= WON)) | ((stage == LOST) & final & (d.reach[opp] >= 3))
+    return np.where(later, d.amount[opp], d.amount_early[opp])
 
-    n_h = len(h_opp_a)
+
+def _close_at(d: Deals, opp: np.ndarray, stage: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The actual close date on the closing row, else the expected close date in force at time t."""
+    final = ((stage == WON) | (stage == LOST)) & (d.close[opp] <= T1) & (np.abs(t - d.close[opp]) < 1)
+    planned = np.where(t >= np.nan_to_num(d.slip_at[opp], nan=np.inf), d.slipped_to[opp], d.expected[opp])
+    return day_start(np.where(final, d.close[opp], planned))
+
+
+def _history_table(rng: np.random.Generator, d: Deals, ids: np.ndarray, users: Users, events: _StageEvents) -> Table:
+    """The opportunity_history table: one row per event, its ids in order of creation like Salesforce's."""
+    h_opp, h_stage, h_time = events.opp, events.stage, events.time
+    n_h = len(h_opp)
     history: Table = {
         "id": seq_ids("0066H", 40_000 + np.arange(n_h)),
-        "opportunity_id": ids[h_opp_a],
-        "stage_name": object_array(STAGES)[h_stage_a],
-        "amount": amount_at(h_opp_a, h_stage_a, h_time_a),
-        "probability": STAGE_PROBABILITY[h_stage_a],
-        "forecast_category": object_array(STAGE_FORECAST)[h_stage_a],
-        "close_date": close_at(h_opp_a, h_stage_a, h_time_a),
-        "created_date": h_time_a,
-        "created_by_id": users.ids[d.owner[h_opp_a]],
+        "opportunity_id": ids[h_opp],
+        "stage_name": object_array(STAGES)[h_stage],
+        "amount": _amount_at(d, h_opp, h_stage, h_time),
+        "probability": STAGE_PROBABILITY[h_stage],
+        "forecast_category": object_array(STAGE_FORECAST)[h_stage],
+        "close_date": _close_at(d, h_opp, h_stage, h_time),
+        "created_date": h_time,
+        "created_by_id": users.ids[d.owner[h_opp]],
         "is_deleted": np.zeros(n_h, dtype=bool),
-        "system_modstamp": h_time_a,
-        "_fivetran_synced": sync_times(rng, h_time_a),
+        "system_modstamp": h_time,
+        "_fivetran_synced": sync_times(rng, h_time),
         "_fivetran_deleted": np.zeros(n_h, dtype=bool),
     }
-    # History ids follow creation time, like Salesforce's.
-    rank = np.argsort(np.argsort(h_time_a, kind="stable"), kind="stable")
+    rank = np.argsort(np.argsort(h_time, kind="stable"), kind="stable")
     history["id"] = seq_ids("0066H", 40_000 + rank)
     history[SORT_KEY] = rank
+    return history
 
-    last_row = np.full(n, -1)
-    last_row[h_opp_a] = np.arange(n_h)  # rows are sorted by time within an opportunity
-    modstamp = h_time_a[last_row]
+
+def _opportunity_table(
+    rng: np.random.Generator,
+    d: Deals,
+    ids: np.ndarray,
+    users: Users,
+    accounts: Accounts,
+    stage_now: np.ndarray,
+    modstamp: np.ndarray,
+) -> Table:
+    """The opportunity table as of today: stage, amount and close date in force, a loss reason for lost deals."""
+    n = len(d.created)
+    closed = d.close <= T1
     loss = object_array(LOSS_REASONS)[pick_rows(rng, d.loss_weights)]
-    loss[~lost] = None
+    loss[~(closed & (d.reach < 5))] = None
     account_name = accounts.name[d.account]
     year = np.datetime_as_string(d.close.astype(np.int64).astype("datetime64[s]").astype("datetime64[Y]"))
     name = np.select(
@@ -121,20 +160,20 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
         [join_bytes(account_name, b" - New Business"), join_bytes(account_name, b" - Expansion")],
         join_bytes(account_name, b" - Renewal ", year.astype("S4")),
     ).astype(object)
-    table: Table = {
+    return {
         "id": ids,
         SORT_KEY: np.arange(n),
         "account_id": accounts.ids[d.account],
         "name": name,
         "type": object_array(OPP_TYPES)[d.kind],
         "stage_name": object_array(STAGES)[stage_now],
-        "amount": amount_at(np.arange(n), stage_now, np.where(closed, d.close, T1)),
+        "amount": _amount_at(d, np.arange(n), stage_now, np.where(closed, d.close, T1)),
         "probability": STAGE_PROBABILITY[stage_now],
         "forecast_category": object_array(STAGE_FORECAST)[stage_now],
-        "close_date": close_at(np.arange(n), stage_now, np.where(closed, d.close, T1)),
+        "close_date": _close_at(d, np.arange(n), stage_now, np.where(closed, d.close, T1)),
         "created_date": d.created,
         "is_closed": closed,
-        "is_won": won,
+        "is_won": closed & (d.reach == 5),
         "lead_source": d.lead_source,
         "owner_id": users.ids[d.owner],
         "campaign_id": d.campaign_id,
@@ -144,12 +183,19 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
         "_fivetran_synced": sync_times(rng, modstamp),
         "_fivetran_deleted": np.zeros(n, dtype=bool),
     }
-    # Connector mess: a couple of deleted junk deals, stale copies carrying the previous stage.
+
+
+def _connector_mess(
+    rng: np.random.Generator, d: Deals, table: Table, history: Table, events: _StageEvents, last_row: np.ndarray
+) -> Table:
+    """A couple of deleted junk deals, and stale re-synced copies carrying the stage before the current one."""
+    n = len(d.created)
+    lost = (d.close <= T1) & (d.reach < 5)
     junk = np.flatnonzero(lost & (d.reach == 0) & (d.lead < 0) & (d.kind == NEW_BUSINESS))
     junk = rng.choice(junk, size=min(len(junk), max(1, round(0.003 * n))), replace=False)
     table["is_deleted"][junk] = True
     has_prev = np.zeros(n, dtype=bool)
-    counts = np.bincount(h_opp_a, minlength=n)
+    counts = np.bincount(events.opp, minlength=n)
     has_prev[counts >= 2] = True
     table, originals = stale_duplicates(rng, table, 0.01, eligible=has_prev & ~table["is_deleted"])
     prev = last_row[originals] - 1
@@ -163,10 +209,8 @@ def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accoun
     table["_fivetran_synced"][stale] = np.minimum(
         sync_times(rng, history["created_date"][prev], 0.0), table["_fivetran_synced"][originals] - MINUTE
     )
-    prev_stage = h_stage_a[prev]
+    prev_stage = events.stage[prev]
     table["is_closed"][stale] = prev_stage >= WON
     table["is_won"][stale] = prev_stage == WON
     table["loss_reason_c"][stale] = or_null(prev_stage == LOST, table["loss_reason_c"][stale])
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n)
-    return Opportunities(d, ids, table, history, stage_now, position)
+    return table
