@@ -6,17 +6,28 @@ import argparse
 import time
 from pathlib import Path
 
-import flywheel_demo
 from flywheel_demo.calendar import SCALES
 from flywheel_demo.writing import generate_and_write
 
-# The first line of the package's docstring: what `--help` says the command does.
-DESCRIPTION = (flywheel_demo.__doc__ or "").strip().splitlines()[0]
+DESCRIPTION = """Write Flywheel's demo data: every raw table of models/sources.yml (Salesforce, Stripe, product
+events, marketing) for a fictional B2B SaaS company over two years of history, in the shapes managed
+connectors land them, from one funnel simulation. The same scale and seed write byte-identical files.
+"""
+EXAMPLES = """examples:
+  python -m flywheel_demo --scale small --out seeds        the committed demo seeds (CSV)
+  python -m flywheel_demo --scale medium --out /tmp/raw --format parquet
+                                                           a benchmark scale; product events as a file per day
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point: generate one scale and write it."""
-    parser = argparse.ArgumentParser(prog="python -m flywheel_demo", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="python -m flywheel_demo",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--scale", choices=sorted(SCALES), default="small", help="data set size (default: small)")
     parser.add_argument("--out", type=Path, default=Path("seeds"), help="output folder (default: seeds)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")

@@ -62,6 +62,24 @@ def test_same_seed_gives_byte_identical_files(tiny: Path, tmp_path: Path) -> Non
         assert (tiny / name).read_bytes() == (again / name).read_bytes(), name
 
 
+def test_small_scale_writes_the_committed_seeds_byte_for_byte(tmp_path: Path) -> None:
+    """The committed seeds are what `flywheel generate --scale small --out seeds` writes: a change to the generator
+    that changes them must regenerate them in the same commit (`make seeds`)."""
+    assert main(["--scale", "small", "--out", str(tmp_path), "--no-progress"]) == 0
+    seeds = REPO / "seeds"
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(seeds) for p in seeds.rglob("*") if p.is_file())
+    changed = [str(name) for name in written if (tmp_path / name).read_bytes() != (seeds / name).read_bytes()]
+    assert not changed, f"the generator no longer writes the committed seeds: {changed}"
+
+
+def test_help_says_what_the_command_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    assert "every raw table of models/sources.yml" in capsys.readouterr().out
+
+
 def test_another_seed_gives_other_data(tiny: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     assert main(["--scale", "tiny", "--out", str(other), "--seed", "43"]) == 0
