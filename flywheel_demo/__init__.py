@@ -16,6 +16,12 @@ product events are a folder `product/events/` with one file per receipt day (`<Y
 event-tracking exports land; at `tiny`, `medium` and `large` they are drawn month by month (`EventPlan`) so memory
 stays bounded. Strings are built as fixed-width bytes or straight as Arrow arrays, not as Python str objects.
 
+The modules follow the simulation: `calendar` (the fixed history, scales), `vocabularies`, `text`, `sampling` and
+`connector` (shared helpers), then one module per part of the funnel (`users`, `ad_spend`, `leads`, `accounts`,
+`deals`, `subscriptions`, `stripe_tables`, `billing_deals`, `billing`, `contacts`, `opportunities`, `activities`,
+`product`, `engagements`, `edge_cases`); `simulation` runs them in order and names each table, `contract` reads the
+columns of every table from `models/sources.yml`, `formatting` and `writing` write the files, `cli` is the command.
+
     python -m flywheel_demo --scale small --out seeds --seed 42
     python -m flywheel_demo --scale medium --out /tmp/flywheel-raw --format parquet
 """

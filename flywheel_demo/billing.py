@@ -1,4 +1,6 @@
-"""Billing: prices, customers, subscriptions, seat history, and the expansion and renewal deals they imply."""
+"""Billing: the simulated subscriptions (subscriptions.py), the Stripe tables written from them (stripe_tables.py),
+the expansion and renewal deals they imply (billing_deals.py), and account types and product workspaces consistent
+with them."""
 
 from __future__ import annotations
 

@@ -278,7 +278,7 @@ def add_edge_cases(
     users: Users,
     counts: tuple[int, int, int],
 ) -> None:
-    """Apply every edge case to the finished tables: see the section comment above. `counts` are the numbers of
+    """Apply every edge case to the finished tables (see the module docstring). `counts` are the numbers of
     leads, opportunities and subscriptions before their stale re-synced copies (the rows an edge may change)."""
     n_leads, n_opportunities, n_subs = counts
     lead_key, opp_key, sub_key = ("salesforce", "lead"), ("salesforce", "opportunity"), ("stripe", "subscription")
