@@ -22,8 +22,8 @@ refresh: $(STAMP)
 	$(BIN)/flywheel refresh
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines tests benchmarks
-	$(BIN)/ruff format --check pipelines tests benchmarks
+	$(BIN)/ruff check pipelines flywheel_demo tests benchmarks
+	$(BIN)/ruff format --check pipelines flywheel_demo tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,8 +32,8 @@ test: lint typecheck
 	$(BIN)/pytest -q --durations=15
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix pipelines tests benchmarks
-	$(BIN)/ruff format pipelines tests benchmarks
+	$(BIN)/ruff check --fix pipelines flywheel_demo tests benchmarks
+	$(BIN)/ruff format pipelines flywheel_demo tests benchmarks
 
 validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml

@@ -268,14 +268,16 @@ def generate_data(scale: str, data_root: Path, isolate: bool = True) -> tuple[Pa
     fmt = "csv" if scale == "tiny" else "parquet"
     started = time.perf_counter()
     if isolate:
-        command = [sys.executable, "-m", "pipelines.generator", "--scale", scale, "--out", str(out), "--format", fmt]
+        command = [sys.executable, "-m", "flywheel_demo", "--scale", scale, "--out", str(out), "--format", fmt]
         subprocess.run(command, cwd=PROJECT_ROOT, check=True, capture_output=True)
         rows = None
     else:
-        from pipelines import generator
+        from flywheel_demo.calendar import SCALES
+        from flywheel_demo.simulation import generate_tables
+        from flywheel_demo.writing import write_tables
 
-        tables = generator.generate_tables(generator.SCALES[scale], 42)
-        generator.write_tables(tables, out, fmt)
+        tables = generate_tables(SCALES[scale], 42)
+        write_tables(tables, out, fmt)
         rows = sum(table.num_rows for table in tables.values())
     info = {"source": f"generated {fmt} in {out}", "generate_seconds": time.perf_counter() - started, "rows": rows}
     marker.write_text(json.dumps(info))

@@ -272,9 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments, rest = parser.parse_known_args(argv)
     if arguments.command == "generate":
-        from pipelines import generator  # type: ignore[attr-defined,unused-ignore]
+        from flywheel_demo.cli import main as generate
 
-        return generator.main(rest)
+        return generate(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = Settings.from_env()

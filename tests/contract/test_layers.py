@@ -73,7 +73,18 @@ def test_module_imports_only_layers_below(path: Path) -> None:
 
 def test_every_module_lives_in_a_layer_or_is_the_command_line() -> None:
     loose = sorted(module_name(path) for path in PACKAGE.glob("*.py") if path.name != "__init__.py")
-    assert set(loose) <= {"pipelines.cli", "pipelines.generator"}, loose
+    assert set(loose) <= {"pipelines.cli"}, loose
+
+
+DEMO_MODULES = sorted((PROJECT_ROOT / "flywheel_demo").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", DEMO_MODULES, ids=lambda path: module_name(path))
+def test_the_demo_generator_reads_only_the_spec_layer(path: Path) -> None:
+    """The generator writes connector-shaped files from the contract; it knows no warehouse, docs or Dagster."""
+    upward = [name for name in imported_modules(path) if name.startswith("pipelines.") and layer_of(name) > 0]
+    assert upward == [], f"{module_name(path)} imports {upward}"
+    assert not [name for name in imported_modules(path) if name.split(".")[0] in FORBIDDEN_LIBRARIES["spec"]]
 
 
 def test_an_upward_import_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -78,7 +78,7 @@ def test_every_kpi_of_every_mart_is_non_zero_somewhere_on_the_demo(
         found = zero_kpis(connection, _marts(settings))
     unexplained = {key: problem for key, problem in found.items() if key not in ZERO_ON_THE_DEMO}
     assert not unexplained, (
-        "KPI columns the demo seeds never make non-zero: make the generator (pipelines/generator.py, "
+        "KPI columns the demo seeds never make non-zero: make the generator (flywheel_demo/edge_cases.py, "
         f"add_edge_cases) produce the edge they count, or list them in ZERO_ON_THE_DEMO with the reason: {unexplained}"
     )
     stale = sorted(set(ZERO_ON_THE_DEMO) - set(found))

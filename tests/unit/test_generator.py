@@ -11,7 +11,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipelines import generator
+from flywheel_demo import simulation
+from flywheel_demo.calendar import FAR_FUTURE, MONTH_STARTS, SCALES
+from flywheel_demo.cli import main
+from flywheel_demo.contract import DATE, DECIMAL, INT, TS, kind_of, output_tables
+from flywheel_demo.edge_cases import ICP_EMPLOYEES, ICP_INDUSTRIES, PRE_LAUNCH_DAYS
+from flywheel_demo.formatting import to_arrow
+from flywheel_demo.simulation import generate, generate_tables
+from flywheel_demo.text import bytes_text, calendar_text
+from flywheel_demo.writing import write_tables
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = yaml.safe_load((REPO / "models" / "sources.yml").read_text())
@@ -19,7 +27,7 @@ CONTRACT = {
     (source, table): list(spec["columns"]) for source, body in SOURCES.items() for table, spec in body["tables"].items()
 }
 # A little bigger than `tiny` so that rates (churn, rejections without a reason) are not down to one or two rows.
-DYNAMICS_SCALE = dataclasses.replace(generator.SCALES["tiny"], name="test", n_accounts=700, n_leads=1_500)
+DYNAMICS_SCALE = dataclasses.replace(SCALES["tiny"], name="test", n_accounts=700, n_leads=1_500)
 
 
 def _read(root: Path, source: str, table: str) -> pd.DataFrame:
@@ -34,29 +42,47 @@ def _latest(frame: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny")
-    assert generator.main(["--scale", "tiny", "--out", str(out), "--seed", "42"]) == 0
+    assert main(["--scale", "tiny", "--out", str(out), "--seed", "42"]) == 0
     return out
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dynamics")
-    generator.write_tables(generator.generate_tables(DYNAMICS_SCALE, 42), out)
+    write_tables(generate_tables(DYNAMICS_SCALE, 42), out)
     return out
 
 
 def test_same_seed_gives_byte_identical_files(tiny: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    assert generator.main(["--scale", "tiny", "--out", str(again), "--seed", "42"]) == 0
+    assert main(["--scale", "tiny", "--out", str(again), "--seed", "42"]) == 0
     files = sorted(p.relative_to(tiny) for p in tiny.rglob("*.csv"))
     assert files == sorted(p.relative_to(again) for p in again.rglob("*.csv"))
     for name in files:
         assert (tiny / name).read_bytes() == (again / name).read_bytes(), name
 
 
+def test_small_scale_writes_the_committed_seeds_byte_for_byte(tmp_path: Path) -> None:
+    """The committed seeds are what `flywheel generate --scale small --out seeds` writes: a change to the generator
+    that changes them must regenerate them in the same commit (`make seeds`)."""
+    assert main(["--scale", "small", "--out", str(tmp_path), "--no-progress"]) == 0
+    seeds = REPO / "seeds"
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(seeds) for p in seeds.rglob("*") if p.is_file())
+    changed = [str(name) for name in written if (tmp_path / name).read_bytes() != (seeds / name).read_bytes()]
+    assert not changed, f"the generator no longer writes the committed seeds: {changed}"
+
+
+def test_help_says_what_the_command_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    assert "every raw table of models/sources.yml" in capsys.readouterr().out
+
+
 def test_another_seed_gives_other_data(tiny: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
-    assert generator.main(["--scale", "tiny", "--out", str(other), "--seed", "43"]) == 0
+    assert main(["--scale", "tiny", "--out", str(other), "--seed", "43"]) == 0
     assert (tiny / "salesforce" / "lead.csv").read_bytes() != (other / "salesforce" / "lead.csv").read_bytes()
 
 
@@ -66,13 +92,23 @@ def test_every_table_has_exactly_the_contract_columns(tiny: Path) -> None:
     for (source, table), columns in CONTRACT.items():
         header = (tiny / source / f"{table}.csv").read_text().split("\n", 1)[0]
         assert header.split(",") == columns, f"{source}.{table}"
-        assert [name for name, _ in generator.COLUMNS[(source, table)]] == columns
+        assert output_tables()[(source, table)].names == columns
+
+
+def test_column_kinds_follow_the_contract_types(tiny: Path) -> None:
+    assert kind_of("decimal(18,2)") == DECIMAL and kind_of("bigint") == INT
+    with pytest.raises(ValueError, match="cannot write contract type"):
+        kind_of("interval")
+    # Both are decimal(18,2): Stripe's minor units are written as the whole numbers they are, dollars with cents.
+    prices = _read(tiny, "stripe", "price")["unit_amount"]
+    spend = _read(tiny, "marketing", "ad_spend")["spend"]
+    assert prices.str.fullmatch(r"\d+").all() and spend.str.fullmatch(r"\d+\.\d\d").all()
 
 
 def test_dataframes_and_parquet_carry_the_same_columns(tmp_path: Path) -> None:
-    frames = generator.generate(generator.SCALES["tiny"], 1)
+    frames = generate(SCALES["tiny"], 1)
     assert {key: list(frame.columns) for key, frame in frames.items()} == CONTRACT
-    generator.write_tables(frames, tmp_path, "parquet")
+    write_tables(frames, tmp_path, "parquet")
     lead = pd.read_parquet(tmp_path / "salesforce" / "lead.parquet")
     assert list(lead.columns) == CONTRACT[("salesforce", "lead")]
     assert len(lead) == len(frames[("salesforce", "lead")])
@@ -186,13 +222,13 @@ def test_connector_mess_is_present_but_small(data: Path) -> None:
 
 def test_columns_that_do_not_match_the_contract_are_refused() -> None:
     with pytest.raises(ValueError, match="do not match the contract"):
-        generator.to_arrow(("stripe", "price"), {"id": np.array(["price_1"], dtype=object)})
+        to_arrow(("stripe", "price"), {"id": np.array(["price_1"], dtype=object)})
 
 
 @pytest.fixture(scope="module")
 def tiny_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny_parquet")
-    assert generator.main(["--scale", "tiny", "--out", str(out), "--format", "parquet", "--no-progress"]) == 0
+    assert main(["--scale", "tiny", "--out", str(out), "--format", "parquet", "--no-progress"]) == 0
     return out
 
 
@@ -202,11 +238,11 @@ def _files(root: Path) -> dict[Path, bytes]:
 
 def test_parquet_output_is_byte_identical_and_matches_the_in_memory_tables(tiny_parquet: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    assert generator.main(["--scale", "tiny", "--out", str(again), "--format", "parquet", "--no-progress"]) == 0
+    assert main(["--scale", "tiny", "--out", str(again), "--format", "parquet", "--no-progress"]) == 0
     assert _files(tiny_parquet) == _files(again)
     # The month-by-month writer writes what writing the whole table at once would.
     whole = tmp_path / "whole"
-    generator.write_tables(generator.generate_tables(generator.SCALES["tiny"], 42), whole, "parquet")
+    write_tables(generate_tables(SCALES["tiny"], 42), whole, "parquet")
     assert _files(tiny_parquet) == _files(whole)
 
 
@@ -222,26 +258,26 @@ def test_product_events_land_as_one_parquet_file_per_receipt_day(tiny_parquet: P
         assert (day == path.stem).all(), path.name
         assert frame[["id", "received_at"]].equals(frame.sort_values(["id", "received_at"])[["id", "received_at"]])
         total += len(frame)
-    csv = generator.generate_tables(generator.SCALES["tiny"], 42)[("product", "events")]
+    csv = generate_tables(SCALES["tiny"], 42)[("product", "events")]
     assert total == csv.num_rows
 
 
 def test_switching_format_removes_the_other_form_of_a_table(tmp_path: Path) -> None:
-    tables = generator.generate_tables(generator.SCALES["tiny"], 3)
-    generator.write_tables(tables, tmp_path, "parquet")
+    tables = generate_tables(SCALES["tiny"], 3)
+    write_tables(tables, tmp_path, "parquet")
     assert (tmp_path / "product" / "events").is_dir() and (tmp_path / "salesforce" / "lead.parquet").exists()
-    generator.write_tables(tables, tmp_path, "csv")
+    write_tables(tables, tmp_path, "csv")
     assert not (tmp_path / "product" / "events").exists() and (tmp_path / "product" / "events.csv").exists()
     assert not (tmp_path / "salesforce" / "lead.parquet").exists()
-    generator.write_tables(tables, tmp_path, "parquet")
+    write_tables(tables, tmp_path, "parquet")
     assert not (tmp_path / "product" / "events.csv").exists()
 
 
 def test_big_scales_draw_events_by_month_and_small_keeps_the_seeds_draw() -> None:
-    assert not generator.SCALES["small"].monthly_events
-    assert all(generator.SCALES[name].monthly_events for name in ("tiny", "medium", "large"))
+    assert not SCALES["small"].monthly_events
+    assert all(SCALES[name].monthly_events for name in ("tiny", "medium", "large"))
     # Every calendar month of the history is one chunk, and the chunks' boundaries are the month starts.
-    assert len(generator.MONTH_STARTS) == 25
+    assert len(MONTH_STARTS) == 25
 
 
 def test_times_and_bytes_become_the_same_text_as_arrow_casts_would_write() -> None:
@@ -249,25 +285,25 @@ def test_times_and_bytes_become_the_same_text_as_arrow_casts_would_write() -> No
     import pyarrow.compute as pc
 
     rng = np.random.default_rng(0)
-    seconds = np.concatenate([rng.uniform(1.6e9, 1.8e9, 1_000), [np.nan, generator.FAR_FUTURE, 0.0]])
+    seconds = np.concatenate([rng.uniform(1.6e9, 1.8e9, 1_000), [np.nan, FAR_FUTURE, 0.0]])
     whole = np.where(np.isnan(seconds), 0, np.floor(seconds)).astype(np.int64)
     null = np.isnan(seconds)
     timestamps = pc.cast(pa.array(whole.astype("datetime64[s]"), mask=null), pa.string())
     dates = pc.cast(pa.array((whole // 86_400).astype("datetime64[D]"), mask=null), pa.string())
-    assert generator._calendar_text(seconds, generator.TS).equals(timestamps)
-    assert generator._calendar_text(seconds, generator.DATE).equals(dates)
+    assert calendar_text(seconds, TS).equals(timestamps)
+    assert calendar_text(seconds, DATE).equals(dates)
     names = np.array([b"Ada", b"", b"Zimmer Co"], dtype=bytes)
-    assert generator._bytes_text(names).to_pylist() == ["Ada", "", "Zimmer Co"]
+    assert bytes_text(names).to_pylist() == ["Ada", "", "Zimmer Co"]
 
 
 # The edge cases: each shared definition meets its edge somewhere in the data, at a small rate.
-ICP = {"industries": set(generator.ICP_INDUSTRIES), "min_employees": 50, "max_employees": 5_000}
+ICP = {"industries": set(ICP_INDUSTRIES), "min_employees": 50, "max_employees": 5_000}
 
 
 def test_the_icp_of_the_edge_cases_is_the_shared_definitions_icp() -> None:
     icp = yaml.safe_load((REPO / "definitions.yml").read_text())["icp"]
     assert set(icp["industries"]) == ICP["industries"]
-    assert (icp["min_employees"], icp["max_employees"]) == generator.ICP_EMPLOYEES
+    assert (icp["min_employees"], icp["max_employees"]) == ICP_EMPLOYEES
 
 
 def _fit_only(lead: pd.DataFrame) -> pd.Series:
@@ -343,15 +379,15 @@ def test_a_few_annual_plans_are_cancelled_mid_term(data: Path) -> None:
 def test_brand_search_spent_before_the_first_lead(data: Path) -> None:
     spend = _read(data, "marketing", "ad_spend")
     early = spend[spend["date"] < "2024-11-01"]
-    assert set(early["campaign_name"]) == {"Brand Search"} and len(early) == generator.PRE_LAUNCH_DAYS
+    assert set(early["campaign_name"]) == {"Brand Search"} and len(early) == PRE_LAUNCH_DAYS
     assert (_read(data, "salesforce", "lead")["created_date"] >= "2024-11-01").all()
 
 
 def test_the_edge_cases_leave_every_other_record_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
-    scale = generator.SCALES["tiny"]
-    with_edges = generator.generate_tables(scale, 7)
-    monkeypatch.setattr(generator, "add_edge_cases", lambda *args: None)
-    without = generator.generate_tables(scale, 7)
+    scale = SCALES["tiny"]
+    with_edges = generate_tables(scale, 7)
+    monkeypatch.setattr(simulation, "add_edge_cases", lambda *args: None)
+    without = generate_tables(scale, 7)
     changed = {key for key in with_edges if not with_edges[key].equals(without[key])}
     edged = {("salesforce", t) for t in ("lead", "opportunity", "opportunity_history")}
     edged |= {("stripe", "subscription"), ("stripe", "subscription_item"), ("marketing", "ad_spend")}

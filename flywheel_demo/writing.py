@@ -1,0 +1,234 @@
+"""Writing: CSV or Parquet files per table, product events as one Parquet file per day, with progress."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from flywheel_demo.calendar import DAY, MONTH_STARTS, Scale
+from flywheel_demo.contract import EVENTS, SORT_KEY, TableKey, output_tables
+from flywheel_demo.formatting import to_arrow, write_csv
+from flywheel_demo.product import EventColumns, EventPlan, event_arrow
+from flywheel_demo.simulation import simulate
+
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
+EVENT_PARQUET_OPTIONS: dict[str, Any] = {  # unique ids, users and times: dictionary pages only cost time there; the
+    "compression": "zstd",  # file is the day, so min/max statistics add nothing a reader could skip on
+    "use_dictionary": ["event", "account_id"],
+    "write_statistics": False,
+}
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _clear(path: Path) -> None:
+    """Remove a file or a folder, if there."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _event_days(received: np.ndarray, timestamp: np.ndarray) -> np.ndarray:
+    """UTC day number of each event's receipt (of the event itself where received_at is null): its daily file."""
+    return np.floor(np.where(np.isnan(received), timestamp, received) / DAY).astype(np.int64)
+
+
+def _day_name(day: int) -> str:
+    """File name of a day's events."""
+    return f"{np.datetime64(day, 'D')}.parquet"
+
+
+def _write_days(table: pa.Table, days: np.ndarray, folder: Path) -> list[Path]:
+    """Write rows already sorted by (day, primary key) as one `<YYYY-MM-DD>.parquet` per day."""
+    if not len(days):
+        return []
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    ends = np.r_[starts[1:], len(days)]
+    paths = []
+    for start, end in zip(starts, ends, strict=True):
+        path = folder / _day_name(int(days[start]))
+        pq.write_table(table.slice(int(start), int(end - start)), path, **EVENT_PARQUET_OPTIONS)
+        paths.append(path)
+    return paths
+
+
+def write_event_days(table: pa.Table, folder: Path) -> list[Path]:
+    """Product events (sorted by primary key) as a folder with one Parquet file per receipt day, as event-tracking
+    exports land; rows inside each file stay in primary-key order. The raw loader reads the folder as one table."""
+    _clear(folder)
+    folder.mkdir(parents=True)
+    day_text = pc.coalesce(
+        pc.utf8_slice_codeunits(table.column("received_at"), 0, 10),
+        pc.utf8_slice_codeunits(table.column("timestamp"), 0, 10),
+    )
+    days = pc.cast(pc.cast(day_text, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    order = np.argsort(days, kind="stable")
+    return _write_days(table.take(pa.array(order)), days[order], folder)
+
+
+def write_planned_event_days(plan: EventPlan, folder: Path, on_rows: Callable[[int], None] | None = None) -> int:
+    """Draw and write the product events of a plan one month at a time: the files `write_event_days` would write
+    for `event_arrow(plan.all(), ...)`, holding one month (plus the late receipts it passes on) in memory."""
+    _clear(folder)
+    folder.mkdir(parents=True)
+    carry: EventColumns | None = None
+    rows = 0
+    for m in range(plan.n_months):
+        ev = plan.month(m)
+        if carry is not None:
+            ev = {col: np.concatenate([carry[col], ev[col]]) for col in ev}
+        days = _event_days(ev["received_at"], ev["timestamp"])
+        order = np.lexsort((ev["received_at"], ev[SORT_KEY], days))
+        # Later months' events are never received before their month starts: every earlier day is complete.
+        complete = days[order] < (MONTH_STARTS[m + 1] // DAY if m + 1 < plan.n_months else np.inf)
+        done, later = order[complete], order[~complete]
+        carry = {col: values[later] for col, values in ev.items()}
+        _write_days(event_arrow(ev, plan.workspaces, done), days[done], folder)
+        rows += len(done)
+        if on_rows is not None:
+            on_rows(len(done))
+    return rows
+
+
+def write_tables(
+    tables: dict[TableKey, pa.Table] | dict[TableKey, pd.DataFrame], out: Path, fmt: str = "csv"
+) -> list[Path]:
+    """Write `<out>/<source>/<table>.csv` (or `.parquet`; product events as Parquet: `<out>/product/events/` with a
+    file per day); returns the written paths."""
+    paths = []
+    for (source, name), table in tables.items():
+        if not isinstance(table, pa.Table):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        folder = out / source
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_other_forms(folder, (source, name), fmt)
+        if (source, name) == EVENTS and fmt == "parquet":
+            paths += write_event_days(table, folder / name)
+            continue
+        path = folder / f"{name}.{fmt}"
+        if fmt == "csv":
+            write_csv(table, path)
+        else:
+            pq.write_table(table, path, **PARQUET_OPTIONS)
+        paths.append(path)
+    return paths
+
+
+def _remove_other_forms(folder: Path, key: TableKey, fmt: str) -> None:
+    """The raw loader takes `<table>.parquet`, then `.csv`, then a `<table>/` folder: never leave another form of
+    the table behind."""
+    name = key[1]
+    daily = key == EVENTS and fmt == "parquet"
+    for other in (folder / f"{name}.csv", folder / f"{name}.parquet", folder / name):
+        if other != (folder / name if daily else folder / f"{name}.{fmt}"):
+            _clear(other)
+
+
+class _Progress:
+    """A progress bar in rows written: tqdm when it is installed, else a plain counter on stderr. Thread-safe."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.total, self.done, self.enabled, self.bar = total, 0, enabled, None
+        self.lock = threading.Lock()
+        if enabled:
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="rows", unit_scale=True, desc="writing", file=sys.stderr)
+            except ImportError:
+                self.bar = None
+
+    def update(self, rows: int, label: str) -> None:
+        with self.lock:
+            self.done += rows
+            if self.bar is not None:
+                self.bar.set_postfix_str(label, refresh=False)
+                self.bar.update(rows)
+            elif self.enabled:
+                print(f"\r{self.done:,} / {self.total:,} rows ({label})", end="", file=sys.stderr, flush=True)
+
+    def grow(self, rows: int) -> None:
+        """Add rows to the expected total (known only once the simulation has run)."""
+        with self.lock:
+            self.total += rows
+            if self.bar is not None:
+                self.bar.total = self.total
+                self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled:
+            print(file=sys.stderr)
+
+
+def generate_and_write(
+    scale: Scale, seed: int, out: Path, fmt: str = "csv", progress: bool = True, workers: int = 1
+) -> tuple[dict[TableKey, int], list[Path]]:
+    """Simulate, then format and write each table as soon as it is ready (in `workers` threads, largest first).
+
+    Writes the same files as `write_tables(generate_tables(...))`, holding fewer formatted tables in memory at once.
+    Product events of a `monthly_events` scale written as Parquet are drawn and written month by month in a thread
+    of their own, started as soon as billing is simulated: that work is numpy on numbers and Arrow, which release
+    the GIL, so it runs beside the rest of the simulation and the formatting of the other tables (which hold the
+    GIL: more `workers` help little there, see benchmarks/results.md).
+    Returns rows per table and the written paths.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    if progress:
+        print(f"simulating {scale.name} (seed {seed}) ...", file=sys.stderr, flush=True)
+    monthly = scale.monthly_events and fmt == "parquet"
+    bar = _Progress(0, enabled=progress)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers) + monthly)
+    planned: list[Future[int]] = []
+
+    def monthly_events(plan: EventPlan) -> int:
+        folder = out / EVENTS[0]
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_other_forms(folder, EVENTS, fmt)
+        return write_planned_event_days(plan, folder / EVENTS[1], lambda rows: bar.update(rows, "product.events"))
+
+    def start_events(plan: EventPlan) -> None:
+        bar.grow(plan.expected_rows)
+        planned.append(pool.submit(monthly_events, plan))
+
+    paths: list[Path] = []
+    try:
+        tables, plan = simulate(scale, seed, on_plan=start_events if monthly else None)
+        arrow_events: pa.Table | None = None
+        if plan is not None and not monthly:  # one CSV file sorted by primary key: all events at once
+            events = plan.all()
+            tables[EVENTS] = {name: events[name] for name in ("timestamp", "received_at", SORT_KEY)}
+            arrow_events = event_arrow(events, plan.workspaces)
+            del events
+        sizes = {key: len(next(iter(table.values()))) for key, table in tables.items()}
+        bar.grow(sum(sizes.values()))
+
+        def one(key: TableKey) -> tuple[TableKey, list[Path]]:
+            table = tables.pop(key)
+            arrow = arrow_events if key == EVENTS and arrow_events is not None else to_arrow(key, table)
+            return key, write_tables({key: arrow}, out, fmt)
+
+        for key, written in pool.map(one, sorted(sizes, key=lambda k: -sizes[k])):
+            paths += written
+            bar.update(sizes[key], f"{key[0]}.{key[1]}")
+        for future in planned:
+            sizes[EVENTS] = future.result()
+            paths += sorted((out / EVENTS[0] / EVENTS[1]).glob("*.parquet"))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+    order = list(output_tables())  # report in the contract's order, whatever order the threads finished in
+    return dict(sorted(sizes.items(), key=lambda item: order.index(item[0]) if item[0] in order else 0)), paths
