@@ -20,10 +20,10 @@ EXAMPLES = """examples:
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m flywheel_demo") -> int:
     """CLI entry point: generate one scale and write it."""
     parser = argparse.ArgumentParser(
-        prog="python -m flywheel_demo",
+        prog=prog,
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

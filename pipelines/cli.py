@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "generate":
         from flywheel_demo.cli import main as generate
 
-        return generate(rest)
+        return generate(rest, prog="flywheel generate")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = Settings.from_env()
