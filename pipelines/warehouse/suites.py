@@ -7,7 +7,9 @@ into a suite: `{"$definition": "mql.score_threshold"}` (or GE's own spelling, `{
 anywhere in the kwargs (also inside lists) stands for the value at that dotted path of the shared-definitions
 document, and `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field from each item of a list
 of mappings; `"$append": "other.path"` adds the value (or list) at another path, as in a taxonomy plus its catch-all
-value. A reference that is a whole kwarg value reaches GE as one of its suite parameters (`{"$PARAMETER":
+value. `{"$horizon": "as_of_month"}` stands for a column of this run's data horizon, the one-row warehouse table
+`definitions.data_horizon` (horizon.py), read when the suite runs: the as-of time is not in the definitions file.
+A reference that is a whole kwarg value reaches GE as one of its suite parameters (`{"$PARAMETER":
 "mql__score_threshold"}`, the value given at validation); one nested deeper is resolved in place.
 
 Suites run on DuckDB's SQL engine through Great Expectations' SQL datasource, on the build's own connection (see
@@ -64,6 +66,8 @@ DEFINITION_KEY = "$definition"
 PARAMETER_KEY = "$PARAMETER"
 FIELD_KEY = "$field"
 APPEND_KEY = "$append"
+HORIZON_KEY = "$horizon"
+HORIZON_TABLE = "definitions.data_horizon"
 PANDAS_CONDITION_PARSER = "pandas"
 SAMPLE_SIZE = 5
 KEY_SEPARATOR = " | "
@@ -219,9 +223,12 @@ def _load_suite(path: Path) -> Suite:
 
 
 def _with_definition_references(value: Any) -> Any:
-    """GE's spelling of a reference, `{"$PARAMETER": "dotted.path"}`, read as `{"$definition": "dotted.path"}`."""
+    """GE's spelling of a reference, `{"$PARAMETER": "dotted.path"}`, read as `{"$definition": "dotted.path"}`, and
+    `{"$horizon": "column"}` as `{"$definition": "$horizon.column"}`."""
     if isinstance(value, list):
         return [_with_definition_references(item) for item in value]
+    if isinstance(value, dict) and set(value) == {HORIZON_KEY} and isinstance(value[HORIZON_KEY], str):
+        return {DEFINITION_KEY: f"{HORIZON_KEY}.{value[HORIZON_KEY]}"}
     if isinstance(value, dict):
         renamed = {DEFINITION_KEY if key == PARAMETER_KEY else key: item for key, item in value.items()}
         if DEFINITION_KEY in renamed:
@@ -403,7 +410,8 @@ def run_suite(
     """Validate a frame (rows of the model, e.g. a table changed on purpose in a test) exactly as a build would.
 
     The frame becomes the suite's model table in a private in-memory DuckDB database and the suite runs there with
-    `run_suite_on_table`, the path builds take. The caller's frame is not modified.
+    `run_suite_on_table`, the path builds take. The caller's frame is not modified. A suite that refers to the data
+    horizon needs it given as `definitions["$horizon"]` (a row of `definitions.data_horizon` as a mapping).
     """
     connection = duckdb.connect()
     try:
@@ -434,6 +442,7 @@ def run_suite_on_table(
 
     started = time.perf_counter()
     keys = list(key_columns)
+    definitions = _with_horizon(suite, connection, definitions)
     available = _columns(connection, table)
     missing = [column for column in keys if column not in available]
     if missing:
@@ -468,6 +477,24 @@ def run_suite_on_table(
         outcomes=outcomes,
         seconds=time.perf_counter() - started,
     )
+
+
+def _with_horizon(
+    suite: Suite, connection: duckdb.DuckDBPyConnection, definitions: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The definitions with this run's data horizon under `$horizon`, read from the warehouse when the suite refers
+    to it and the caller did not give it."""
+    if HORIZON_KEY in definitions or f'"{DEFINITION_KEY}": "{HORIZON_KEY}.' not in json.dumps(suite.expectations):
+        return definitions
+    schema, name = HORIZON_TABLE.split(".")
+    if not _columns(connection, HORIZON_TABLE):
+        raise SuiteError(f"{suite.path}: suite {suite.name} refers to the data horizon, but {HORIZON_TABLE} is missing")
+    cursor = connection.execute(f"select * from {_quote(schema)}.{_quote(name)}")
+    columns = [str(column[0]) for column in cursor.description or []]
+    rows = cursor.fetchall()
+    if len(rows) != 1:
+        raise SuiteError(f"{suite.path}: suite {suite.name}: {HORIZON_TABLE} has {len(rows)} rows, not one")
+    return {**definitions, HORIZON_KEY: dict(zip(columns, rows[0], strict=True))}
 
 
 @dataclass(frozen=True)
@@ -528,8 +555,9 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
 
 
 def _parameter_name(reference: Mapping[str, Any]) -> str:
-    """A GE suite-parameter name for a reference: GE's parser takes identifiers, so dots become `__`."""
-    name = str(reference[DEFINITION_KEY])
+    """A GE suite-parameter name for a reference: GE's parser takes identifiers, so dots become `__` (and `$horizon`,
+    `horizon`)."""
+    name = str(reference[DEFINITION_KEY]).lstrip("$")
     if FIELD_KEY in reference:
         name += f"__{reference[FIELD_KEY]}"
     if APPEND_KEY in reference:

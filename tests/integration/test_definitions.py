@@ -42,10 +42,11 @@ def _failures(suite: Suite, frame: pd.DataFrame, key: str) -> dict[str, tuple[in
 
 
 def test_every_suite_passes_on_the_demo_data(built: Settings) -> None:
+    horizon = query(built, "select * from definitions.data_horizon").iloc[0].to_dict()
     for suite in SUITES.values():
         frame = query(built, f"select * from {suite.model}")
         grain = {"int_leads_lifecycle": "lead_id", "int_workspaces_product_qualified": "workspace_id"}
-        result = run_suite(suite, frame, DOCUMENT, [grain.get(suite.table, frame.columns[0])])
+        result = run_suite(suite, frame, {**DOCUMENT, "$horizon": horizon}, [grain.get(suite.table, frame.columns[0])])
         assert result.success, result.summary()
 
 
