@@ -34,11 +34,13 @@ MODELS_DIR = PROJECT_ROOT / "models"
 
 @dataclass(frozen=True)
 class Mutation:
-    """A broken variant of one model: `original` (which must occur exactly once) replaced by `broken`."""
+    """A broken variant of one model: `original` (which must occur exactly once) replaced by `broken`; `catches`, when
+    given, is (part of) the description of the expectation that must be among the failing ones."""
 
     name: str
     original: str
     broken: str
+    catches: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,7 @@ MRR_MOVEMENTS = Case(
             "month spine past the horizon",
             "max(customer_months.mrr_month), interval",
             "max(customer_months.mrr_month) + interval 1 month, interval",
+            catches="no month starts after the as-of month",
         ),
     ),
 )
@@ -312,28 +315,42 @@ LIFECYCLE = Case(
             "acceptance at the MQL refused",
             "recorded_accepted_at >= conversion_date_starts.acceptable_at",
             "recorded_accepted_at > conversion_date_starts.acceptable_at",
+            catches="a recorded acceptance at or after the lead's MQL or PQL",
         ),
         # L9, converted the day before its MQL, is accepted (at its MQL): a conversion date before the MQL's date.
         Mutation(
             "conversion date not compared",
             "converted_date >= conversion_date_starts.acceptable_date",
             "converted_date is not null",
+            catches="a conversion date (no recorded acceptance) before the date of the lead's MQL",
         ),
         # L1 is sales-qualified when accepted, not when its opportunity reached Discovery.
-        Mutation("qualified at acceptance", "then accepted.recorded_sales_qualified_at", "then accepted.accepted_at"),
+        Mutation(
+            "qualified at acceptance",
+            "then accepted.recorded_sales_qualified_at",
+            "then accepted.accepted_at",
+            catches="qualified when its opportunity first reached a sales-qualified stage",
+        ),
         # L1's won deal leaves it without a won time.
-        Mutation("won read from the lost flag", "qualified.is_won then", "qualified.is_lost then"),
+        Mutation(
+            "won read from the lost flag",
+            "qualified.is_won then",
+            "qualified.is_lost then",
+            catches="whose opportunity moved into the won stage after it qualified is won",
+        ),
         # L6, outbound, goes through the MQL gate; every other lead skips it.
         Mutation(
             "sales-sourced flag flipped",
             "channel is not null as is_sales_sourced",
             "channel is null as is_sales_sourced",
+            catches="a lead flagged sales-sourced came from a sales-sourced channel",
         ),
         # L2, rejected without a reason, carries no reason instead of the unspecified one.
         Mutation(
             "rejection without a reason left empty",
             "else unspecified_rejection_reason.rejection_reason",
             "else qualified.recorded_rejection_reason",
+            catches="every rejected lead carries a reason",
         ),
     ),
 )
@@ -345,7 +362,12 @@ WON = Case(
     raw="opportunities",
     mutations=(
         # Every closed deal counts as won, the lost ones too.
-        Mutation("won read from the closed flag", "opportunities.is_won,", "opportunities.is_closed as is_won,"),
+        Mutation(
+            "won read from the closed flag",
+            "opportunities.is_won,",
+            "opportunities.is_closed as is_won,",
+            catches="every opportunity flagged won is in the won stage",
+        ),
     ),
 )
 
@@ -360,6 +382,7 @@ OPPORTUNITY_TYPES = Case(
             "new business flag flipped",
             "coalesce(opportunity_types.is_new_business, false)",
             "not coalesce(opportunity_types.is_new_business, false)",
+            catches="an opportunity flagged new business is of the new-business type",
         ),
     ),
 )
@@ -375,6 +398,7 @@ CLOSED_LOST_REASONS = Case(
             "unknown reason kept as typed",
             "else unspecified_loss_reason.loss_reason\n",
             "else closed.recorded_loss_reason\n",
+            catches="every lost deal's reason is in the taxonomy",
         ),
     ),
 )
@@ -390,6 +414,7 @@ MRR_EXCLUDED_STATUSES = Case(
             "excluded statuses priced",
             "where subscriptions.subscription_status not in",
             "where true or subscriptions.subscription_status not in",
+            catches="no priced item belongs to a subscription in an excluded status",
         ),
     ),
 )
@@ -523,6 +548,7 @@ def test_each_definition_suite_fails_on_broken_variants_of_its_model(
             if check.asset_key.to_user_string() == case.model
         }
         assert evaluations[case.suite].passed is False, mutation.name
+        assert mutation.catches in str(evaluations[case.suite].metadata["failures"].value), mutation.name
         [failure] = [event for event in result.get_step_failure_events() if event.step_key == case.step]
         assert failure.step_failure_data is not None and failure.step_failure_data.user_failure_data is not None
         description = failure.step_failure_data.user_failure_data.description or ""
