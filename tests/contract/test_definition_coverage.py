@@ -81,7 +81,7 @@ COVERAGE: dict[str, Coverage] = {
     "segments": Coverage(gap="no suite: the models expose no employee count beside the segment to state the bands"),
     "sales_sourced_channels": LIFECYCLE,
     "product_sourced_channels": Coverage(gap="no suite states which team a channel's pipeline is credited to"),
-    "icp": Coverage(gap="no suite: the scored leads expose no industry, size or country beside is_icp"),
+    "icp": Coverage(("icp_definitions",), (broken("icp_definitions"),)),
     "lead_scoring": Coverage(gap=SCORING_GAP),
     "lead_scoring.fit_points": Coverage(gap=SCORING_GAP),
     "lead_scoring.behaviour_points": Coverage(gap=SCORING_GAP),

@@ -355,6 +355,29 @@ LIFECYCLE = Case(
     ),
 )
 
+ICP = Case(
+    suite="icp_definitions",
+    model="intermediate/int_leads_scored",
+    downstream="intermediate/int_leads_lifecycle",
+    raw="leads",
+    mutations=(
+        # Every lead in an ICP industry is flagged as outside it, and every other lead as inside.
+        Mutation(
+            "industry flag flipped",
+            "icp_industries.industry is not null as",
+            "icp_industries.industry is null as",
+            catches="a lead flagged as in an ICP industry is in one",
+        ),
+        # A lead is ICP on its industry alone.
+        Mutation(
+            "ICP on industry alone",
+            "fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp",
+            "fit.is_icp_industry as is_icp",
+            catches="a lead that misses an ICP criterion is not ICP",
+        ),
+    ),
+)
+
 WON = Case(
     suite="won_opportunity_definitions",
     model="intermediate/int_opportunities_classified",
@@ -465,6 +488,7 @@ CASES = (
     MQL,
     FUNNEL,
     LIFECYCLE,
+    ICP,
     PQL,
     SPEED_TO_LEAD,
     RETENTION,
