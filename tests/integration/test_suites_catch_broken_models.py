@@ -35,12 +35,22 @@ MODELS_DIR = PROJECT_ROOT / "models"
 @dataclass(frozen=True)
 class Mutation:
     """A broken variant of one model: `original` (which must occur exactly once) replaced by `broken`; `catches`, when
-    given, is (part of) the description of the expectation that must be among the failing ones."""
+    given, is (part of) the description of the expectation that must be among the failing ones.
+
+    `also` breaks the model elsewhere in the same rebuild, on other rows and other expectations (each with its own
+    `catches`), so independent variants of one model cost one rebuild.
+    """
 
     name: str
     original: str
     broken: str
     catches: str = ""
+    also: tuple[Mutation, ...] = ()
+
+    @property
+    def each(self) -> tuple[Mutation, ...]:
+        """This variant and those applied with it."""
+        return (self, *self.also)
 
 
 @dataclass(frozen=True)
@@ -310,47 +320,52 @@ LIFECYCLE = Case(
     downstream=None,
     raw="leads",
     mutations=(
-        # L7, accepted at the moment of its MQL, is left unaccepted.
+        # L7, accepted at the moment of its MQL, is left unaccepted; and L1's won deal leaves it without a won time.
         Mutation(
             "acceptance at the MQL refused",
             "recorded_accepted_at >= conversion_date_starts.acceptable_at",
             "recorded_accepted_at > conversion_date_starts.acceptable_at",
             catches="a recorded acceptance at or after the lead's MQL or PQL",
+            also=(
+                Mutation(
+                    "won read from the lost flag",
+                    "qualified.is_won then",
+                    "qualified.is_lost then",
+                    catches="whose opportunity moved into the won stage after it qualified is won",
+                ),
+            ),
         ),
-        # L9, converted the day before its MQL, is accepted (at its MQL): a conversion date before the MQL's date.
+        # L9, converted the day before its MQL, is accepted (at its MQL): a conversion date before the MQL's date;
+        # and L1 is sales-qualified when accepted, not when its opportunity reached Discovery.
         Mutation(
             "conversion date not compared",
             "converted_date >= conversion_date_starts.acceptable_date",
             "converted_date is not null",
             catches="a conversion date (no recorded acceptance) before the date of the lead's MQL",
+            also=(
+                Mutation(
+                    "qualified at acceptance",
+                    "then accepted.recorded_sales_qualified_at",
+                    "then accepted.accepted_at",
+                    catches="qualified when its opportunity first reached a sales-qualified stage",
+                ),
+            ),
         ),
-        # L1 is sales-qualified when accepted, not when its opportunity reached Discovery.
-        Mutation(
-            "qualified at acceptance",
-            "then accepted.recorded_sales_qualified_at",
-            "then accepted.accepted_at",
-            catches="qualified when its opportunity first reached a sales-qualified stage",
-        ),
-        # L1's won deal leaves it without a won time.
-        Mutation(
-            "won read from the lost flag",
-            "qualified.is_won then",
-            "qualified.is_lost then",
-            catches="whose opportunity moved into the won stage after it qualified is won",
-        ),
-        # L6, outbound, goes through the MQL gate; every other lead skips it.
+        # L6, outbound, goes through the MQL gate, every other lead skips it; and L2, rejected without a reason,
+        # carries no reason instead of the unspecified one.
         Mutation(
             "sales-sourced flag flipped",
             "channel is not null as is_sales_sourced",
             "channel is null as is_sales_sourced",
             catches="a lead flagged sales-sourced came from a sales-sourced channel",
-        ),
-        # L2, rejected without a reason, carries no reason instead of the unspecified one.
-        Mutation(
-            "rejection without a reason left empty",
-            "else unspecified_rejection_reason.rejection_reason",
-            "else qualified.recorded_rejection_reason",
-            catches="every rejected lead carries a reason",
+            also=(
+                Mutation(
+                    "rejection without a reason left empty",
+                    "else unspecified_rejection_reason.rejection_reason",
+                    "else qualified.recorded_rejection_reason",
+                    catches="every rejected lead carries a reason",
+                ),
+            ),
         ),
     ),
 )
@@ -361,19 +376,21 @@ ICP = Case(
     downstream="intermediate/int_leads_lifecycle",
     raw="leads",
     mutations=(
-        # Every lead in an ICP industry is flagged as outside it, and every other lead as inside.
+        # Every lead in an ICP industry is flagged as outside it, and every other lead as inside; and a lead is ICP on
+        # its industry flag alone.
         Mutation(
             "industry flag flipped",
             "icp_industries.industry is not null as",
             "icp_industries.industry is null as",
             catches="a lead flagged as in an ICP industry is in one",
-        ),
-        # A lead is ICP on its industry alone.
-        Mutation(
-            "ICP on industry alone",
-            "fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp",
-            "fit.is_icp_industry as is_icp",
-            catches="a lead that misses an ICP criterion is not ICP",
+            also=(
+                Mutation(
+                    "ICP on industry alone",
+                    "fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp",
+                    "fit.is_icp_industry as is_icp",
+                    catches="a lead that misses an ICP criterion is not ICP",
+                ),
+            ),
         ),
     ),
 )
@@ -508,8 +525,10 @@ def broken_models(directory: Path, case: Case, mutation: Mutation) -> Path:
     shutil.copytree(MODELS_DIR, models)
     target = models / case.model_file.relative_to(MODELS_DIR)
     sql = target.read_text()
-    assert sql.count(mutation.original) == 1, f"{target.name}: the variant {mutation.name!r} no longer applies"
-    target.write_text(sql.replace(mutation.original, mutation.broken))
+    for each in mutation.each:
+        assert sql.count(each.original) == 1, f"{target.name}: the variant {each.name!r} no longer applies"
+        sql = sql.replace(each.original, each.broken)
+    target.write_text(sql)
     return models
 
 
@@ -572,7 +591,8 @@ def test_each_definition_suite_fails_on_broken_variants_of_its_model(
             if check.asset_key.to_user_string() == case.model
         }
         assert evaluations[case.suite].passed is False, mutation.name
-        assert mutation.catches in str(evaluations[case.suite].metadata["failures"].value), mutation.name
+        failures = str(evaluations[case.suite].metadata["failures"].value)
+        assert all(each.catches in failures for each in mutation.each), mutation.name
         [failure] = [event for event in result.get_step_failure_events() if event.step_key == case.step]
         assert failure.step_failure_data is not None and failure.step_failure_data.user_failure_data is not None
         description = failure.step_failure_data.user_failure_data.description or ""
