@@ -78,7 +78,7 @@ def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where:
 
 def parameter_name(reference: Mapping[str, Any]) -> str:
     """A GE suite-parameter name for a reference: the definition's name, with its field or appended name after `__`."""
-    name = str(reference[DEFINITION_KEY])
+    name = str(reference[DEFINITION_KEY]).lstrip("$")  # `$horizon__as_of_month` -> `horizon__as_of_month`
     if FIELD_KEY in reference:
         name += f"__{reference[FIELD_KEY]}"
     if APPEND_KEY in reference:

@@ -28,6 +28,8 @@ DEFINITION_KEY = "$definition"
 PARAMETER_KEY = "$PARAMETER"
 FIELD_KEY = "$field"
 APPEND_KEY = "$append"
+# `{"$horizon": "as_of_month"}`: a column of this run's data horizon (a warehouse table), read when the suite runs.
+HORIZON_KEY = "$horizon"
 PANDAS_CONDITION_PARSER = "pandas"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -138,6 +140,8 @@ def _with_definition_references(value: Any) -> Any:
     """
     if isinstance(value, list):
         return [_with_definition_references(item) for item in value]
+    if isinstance(value, dict) and set(value) == {HORIZON_KEY} and isinstance(value[HORIZON_KEY], str):
+        return {DEFINITION_KEY: f"{HORIZON_KEY}__{value[HORIZON_KEY]}"}  # looked up under definitions["$horizon"]
     if isinstance(value, dict):
         renamed = {DEFINITION_KEY if key == PARAMETER_KEY else key: item for key, item in value.items()}
         if DEFINITION_KEY in renamed:

@@ -7,6 +7,7 @@ imported only inside the functions that validate: its import costs seconds.
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pipelines.spec.row_conditions import ConditionError, condition_sql
 from pipelines.spec.suite_references import parameter_name, resolve_kwargs, resolve_value
 from pipelines.spec.suite_schema import (
     DEFINITION_KEY,
+    HORIZON_KEY,
     PARAMETER_KEY,
     Suite,
     SuiteError,
@@ -38,6 +40,8 @@ _POSITION = "flywheel_position"
 _CONDITION_PREFIX = "_flywheel_condition_"
 # The query column holding whether a regex expectation's column matches, suffixed with its position.
 _MATCH_PREFIX = "_flywheel_match_"
+# The one-row table of this run's data horizon, which `{"$horizon": ...}` references read.
+HORIZON_TABLE = "definitions.data_horizon"
 # Regex expectations GE does not implement for DuckDB, computed in SQL instead: whether the column must match.
 _REGEX_TYPES: dict[str, bool] = {
     "expect_column_values_to_match_regex": True,
@@ -90,7 +94,8 @@ def run_suite(
     """Validate a frame (rows of the model, e.g. a table changed on purpose in a test) exactly as a build would.
 
     The frame becomes the suite's model table in a private in-memory DuckDB database and the suite runs there with
-    `run_suite_on_table`, the path builds take. The caller's frame is not modified.
+    `run_suite_on_table`, the path builds take. The caller's frame is not modified. A suite that refers to the data
+    horizon needs it given as `definitions["$horizon"]` (a row of `definitions.data_horizon` as a mapping).
     """
     connection = duckdb.connect()
     try:
@@ -121,6 +126,7 @@ def run_suite_on_table(
 
     started = time.perf_counter()
     keys = list(key_columns)
+    definitions = _with_horizon(suite, connection, definitions)
     available = _columns(connection, table)
     missing = [column for column in keys if column not in available]
     if missing:
@@ -220,6 +226,24 @@ def _condition_column(position: int) -> str:
 
 def _match_column(position: int) -> str:
     return f"{_MATCH_PREFIX}{position}"
+
+
+def _with_horizon(
+    suite: Suite, connection: duckdb.DuckDBPyConnection, definitions: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The definitions with this run's data horizon under `$horizon`, read from the warehouse when the suite refers
+    to it and the caller did not give it."""
+    if HORIZON_KEY in definitions or f'"{DEFINITION_KEY}": "{HORIZON_KEY}__' not in json.dumps(suite.expectations):
+        return definitions
+    schema, name = HORIZON_TABLE.split(".")
+    if not _columns(connection, HORIZON_TABLE):
+        raise SuiteError(f"{suite.path}: suite {suite.name} refers to the data horizon, but {HORIZON_TABLE} is missing")
+    cursor = connection.execute(f"select * from {_quote(schema)}.{_quote(name)}")
+    columns = [str(column[0]) for column in cursor.description or []]
+    rows = cursor.fetchall()
+    if len(rows) != 1:
+        raise SuiteError(f"{suite.path}: suite {suite.name}: {HORIZON_TABLE} has {len(rows)} rows, not one")
+    return {**definitions, HORIZON_KEY: dict(zip(columns, rows[0], strict=True))}
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:

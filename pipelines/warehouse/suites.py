@@ -8,7 +8,9 @@ into a suite: `{"$definition": "mql__score_threshold"}` (or GE's own spelling, `
 SQL and the docs name it: its path in the shared-definitions document with `.` written `__` (see
 pipelines/spec/definitions_registry.py). `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field
 from each item of a list of mappings; `"$append": "other_name"` adds the value (or list) of another definition, as in
-a taxonomy plus its catch-all value. A reference that is a whole kwarg value reaches GE as one of its suite
+a taxonomy plus its catch-all value. `{"$horizon": "as_of_month"}` stands for a column of this run's data horizon,
+the one-row warehouse table `definitions.data_horizon` (horizon.py), read when the suite runs: the as-of time is not
+in the definitions file. A reference that is a whole kwarg value reaches GE as one of its suite
 parameters (`{"$PARAMETER": "mql__score_threshold"}`, the value given at validation); one nested deeper is resolved
 in place.
 

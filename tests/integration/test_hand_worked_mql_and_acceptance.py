@@ -268,5 +268,10 @@ def test_the_lifecycle_suite_rejects_an_acceptance_before_any_mql_or_pql(in_utc:
     result = run_suite(suite, late_pql, document, ["lead_id"])
     assert not result.broken, result.summary()
     assert {outcome.description: outcome.sample_keys for outcome in result.outcomes if not outcome.success} == {
-        "every accepted lead that is not sales-sourced was an MQL or a PQL first": ["00QP1"]
+        "every accepted lead that is not sales-sourced was an MQL or a PQL first": ["00QP1"],
+        # stated from the recorded acceptance too: recorded before the PQL, it cannot accept the lead
+        "a recorded acceptance before the lead's MQL and PQL (its creation when sales-sourced) does not accept it": [
+            "00QP1"
+        ],
+        "no lead is accepted before its MQL and PQL (its creation when sales-sourced)": ["00QP1"],
     }

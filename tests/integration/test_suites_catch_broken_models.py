@@ -1,16 +1,17 @@
 """Every definition suite fails on a model that deviates from its definition, and the failure blocks the step.
 
-Each test builds a tiny hand-made input once with the project's models, then builds it again with one model
-replaced by a broken variant (a comparison flipped, a condition dropped, a rank off by one). The variants live here,
-not in `models/`: the model file is copied to a temporary models directory and one exact piece of its SQL is
-replaced. The broken build must fail the suite that states the definition, fail the model's step, skip what is
-downstream, and keep the last good table in place.
+Each tiny hand-made input is built once with the project's models (one good build for every case that shares it),
+then each case builds its model again with a broken variant (a comparison flipped, a condition dropped, a rank off by
+one). The variants live here, not in `models/`: the model file is copied to a temporary models directory and one
+exact piece of its SQL is replaced. The broken build must fail the suite that states the definition, fail the
+model's step, skip what is downstream, and keep the last good table in place (so the next case of the same input
+starts from the good build again).
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from tests.integration import (
     test_mrr_and_retention,
     test_speed_to_lead,
 )
+from tests.integration.test_hand_worked_leads import engagement, lead
 from tests.integration.test_pql_and_rep_revenue import event
 
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -32,11 +34,23 @@ MODELS_DIR = PROJECT_ROOT / "models"
 
 @dataclass(frozen=True)
 class Mutation:
-    """A broken variant of one model: `original` (which must occur exactly once) replaced by `broken`."""
+    """A broken variant of one model: `original` (which must occur exactly once) replaced by `broken`; `catches`, when
+    given, is (part of) the description of the expectation that must be among the failing ones.
+
+    `also` breaks the model elsewhere in the same rebuild, on other rows and other expectations (each with its own
+    `catches`), so independent variants of one model cost one rebuild.
+    """
 
     name: str
     original: str
     broken: str
+    catches: str = ""
+    also: tuple[Mutation, ...] = ()
+
+    @property
+    def each(self) -> tuple[Mutation, ...]:
+        """This variant and those applied with it."""
+        return (self, *self.also)
 
 
 @dataclass(frozen=True)
@@ -46,7 +60,7 @@ class Case:
     suite: str
     model: str  # schema/table, as the asset key
     downstream: str | None  # an asset that reads the model (skipped when the model is blocked), if a cheap one does
-    raw: Mapping[str, list[dict]]
+    raw: str  # the name of its input in INPUTS: cases of one input share one good build
     mutations: tuple[Mutation, ...]
 
     @property
@@ -69,11 +83,29 @@ class Case:
         return self.model.replace("/", "__")
 
 
+WORKSPACES = {
+    "product.events": [
+        # W1: two active users, two activation events: a PQL when the second activation comes.
+        event("e1", "trial_started", "U1", "W1", "2026-01-02 09:00:00"),
+        event("e2", "project_created", "U1", "W1", "2026-01-03 10:00:00"),
+        event("e3", "report_shared", "U2", "W1", "2026-01-04 10:00:00"),
+        # W2: one active user with three activation events: not a PQL.
+        event("e4", "trial_started", "U3", "W2", "2026-01-05 09:00:00"),
+        event("e5", "project_created", "U3", "W2", "2026-01-06 09:00:00"),
+        event("e6", "integration_connected", "U3", "W2", "2026-01-07 09:00:00"),
+        event("e7", "report_shared", "U3", "W2", "2026-01-08 09:00:00"),
+        # W3: two active users, one activation event: not a PQL.
+        event("e8", "signed_up", "U4", "W3", "2026-01-09 09:00:00"),
+        event("e9", "trial_started", "U5", "W3", "2026-01-10 09:00:00"),
+        event("e10", "project_created", "U4", "W3", "2026-01-11 09:00:00"),
+    ]
+}
+
 MQL = Case(
     suite="mql_definitions",
     model="intermediate/int_leads_scored",
     downstream="intermediate/int_leads_lifecycle",
-    raw=test_hand_worked_leads.TABLES,
+    raw="leads",
     mutations=(
         # L2 (fit 0, a demo request makes 40) becomes an MQL: an MQL below the minimum fit.
         Mutation(
@@ -100,23 +132,7 @@ PQL = Case(
     suite="product_qualified_definitions",
     model="intermediate/int_workspaces_product_qualified",
     downstream="intermediate/int_leads_lifecycle",
-    raw={
-        "product.events": [
-            # W1: two active users, two activation events: a PQL when the second activation comes.
-            event("e1", "trial_started", "U1", "W1", "2026-01-02 09:00:00"),
-            event("e2", "project_created", "U1", "W1", "2026-01-03 10:00:00"),
-            event("e3", "report_shared", "U2", "W1", "2026-01-04 10:00:00"),
-            # W2: one active user with three activation events: not a PQL.
-            event("e4", "trial_started", "U3", "W2", "2026-01-05 09:00:00"),
-            event("e5", "project_created", "U3", "W2", "2026-01-06 09:00:00"),
-            event("e6", "integration_connected", "U3", "W2", "2026-01-07 09:00:00"),
-            event("e7", "report_shared", "U3", "W2", "2026-01-08 09:00:00"),
-            # W3: two active users, one activation event: not a PQL.
-            event("e8", "signed_up", "U4", "W3", "2026-01-09 09:00:00"),
-            event("e9", "trial_started", "U5", "W3", "2026-01-10 09:00:00"),
-            event("e10", "project_created", "U4", "W3", "2026-01-11 09:00:00"),
-        ]
-    },
+    raw="leads",
     mutations=(
         # W3 becomes a PQL with one activation event.
         Mutation(
@@ -143,7 +159,7 @@ SPEED_TO_LEAD = Case(
     suite="speed_to_lead_definitions",
     model="marts/fct_speed_to_lead",
     downstream="marts/rpt_speed_to_lead_periods",
-    raw=test_speed_to_lead.TABLES,
+    raw="leads",
     mutations=(
         # 00QA (touched after 30 minutes) is outside the SLA, 00QB (180 minutes) inside it.
         Mutation(
@@ -164,7 +180,7 @@ RETENTION = Case(
     suite="retention_definitions",
     model="marts/rpt_retention_monthly",
     downstream=None,
-    raw=test_mrr_and_retention.TABLES,
+    raw="billing",
     mutations=(
         # The naive logo churn rate counts the starting cohort in its numerator too: above 1.
         Mutation(
@@ -192,7 +208,7 @@ MRR_FACTS = Case(
     suite="mrr_customer_months_mart",
     model="marts/fct_mrr_customer_months",
     downstream="marts/rpt_mrr_movements_monthly",
-    raw=test_mrr_and_retention.TABLES,
+    raw="billing",
     mutations=(
         # A seat reduction shows as a negative contraction.
         Mutation(
@@ -213,13 +229,20 @@ MRR_MOVEMENTS = Case(
     suite="mrr_movements_mart",
     model="marts/rpt_mrr_movements_monthly",
     downstream=None,
-    raw=test_mrr_and_retention.TABLES,
+    raw="billing",
     mutations=(
         # Every customer of the month counts as churned, new ones too: more than were paying at the start.
         Mutation(
             "churned customers not limited to churn movements",
             "count(*) filter (where customer_months.movement = 'churn') as churned_customer_count",
             "count(*) as churned_customer_count",
+        ),
+        # The month spine runs a month past the last month of the customer months, the as-of month.
+        Mutation(
+            "month spine past the horizon",
+            "max(customer_months.mrr_month), interval",
+            "max(customer_months.mrr_month) + interval 1 month, interval",
+            catches="no month starts after the as-of month",
         ),
     ),
 )
@@ -228,7 +251,7 @@ WIN_RATES = Case(
     suite="win_rates_mart",
     model="marts/rpt_win_rates_quarterly",
     downstream=None,
-    raw=test_closed_lost_and_win_rates.TABLES,
+    raw="opportunities",
     mutations=(
         # Won minus lost over closed deals: below 0 where more deals were lost than won.
         Mutation(
@@ -244,7 +267,7 @@ FUNNEL = Case(
     suite="funnel_monthly_mart",
     model="marts/rpt_funnel_monthly",
     downstream=None,
-    raw=test_hand_worked_leads.TABLES,
+    raw="leads",
     mutations=(
         Mutation(
             "lead count negated",
@@ -254,7 +277,246 @@ FUNNEL = Case(
     ),
 )
 
-CASES = (MQL, PQL, SPEED_TO_LEAD, RETENTION, MRR_FACTS, MRR_MOVEMENTS, WIN_RATES, FUNNEL)
+# The hand-worked leads, and four more for the lifecycle (see test_hand_worked_leads for L1-L6):
+LEADS = {
+    **test_hand_worked_leads.TABLES,
+    "salesforce.lead": [
+        *test_hand_worked_leads.TABLES["salesforce.lead"],
+        # L7: fit 50, an MQL at its creation, accepted by the rep at that very moment.
+        lead("00QL7", "Referral", "Software", 100, "United States", "2026-02-02 08:00:00",
+             accepted_date_c="2026-02-02 08:00:00"),
+        # L8: an MQL at its creation at 15:00, converted the same day (a date only): accepted at 15:00.
+        lead("00QL8", "Referral", "Software", 100, "United States", "2026-02-03 15:00:00", is_converted="true",
+             converted_date="2026-02-03"),
+        # L9: fit 20, an MQL at its demo request on Feb 5; converted on Feb 4, the day before: not accepted.
+        lead("00QL9", "Organic Search", "Software", 10, "Germany", "2026-02-01 00:00:00", is_converted="true",
+             converted_date="2026-02-04"),
+        # LA: an MQL at its creation, accepted Jan 30 09:00, when its opportunity O2 reached Discovery: qualified then.
+        lead("00QLA", "Referral", "Software", 100, "United States", "2026-01-20 08:00:00",
+             accepted_date_c="2026-01-30 09:00:00", is_converted="true", converted_date="2026-01-30",
+             converted_opportunity_id="006O2", converted_account_id="001A1"),
+    ],
+    "marketing.engagements": [
+        *test_hand_worked_leads.TABLES["marketing.engagements"],
+        engagement("E10", "00QL9", "demo_request", "2026-02-05 10:00:00"),
+    ],
+    "salesforce.opportunity": [
+        *test_hand_worked_leads.TABLES["salesforce.opportunity"],
+        {"id": "006O2", "account_id": "001A1", "stage_name": "Demo", "amount": 5000, "is_closed": "false",
+         "created_date": "2026-01-26 09:00:00", "close_date": "2026-04-30", "is_won": "false",
+         "lead_source": "Referral"},
+    ],
+    "salesforce.opportunity_history": [
+        *test_hand_worked_leads.TABLES["salesforce.opportunity_history"],
+        {"id": "H4", "opportunity_id": "006O2", "stage_name": "Prospecting", "created_date": "2026-01-26 09:00:00"},
+        {"id": "H5", "opportunity_id": "006O2", "stage_name": "Discovery", "created_date": "2026-01-30 09:00:00"},
+        {"id": "H6", "opportunity_id": "006O2", "stage_name": "Demo", "created_date": "2026-02-06 09:00:00"},
+    ],
+}  # fmt: skip
+
+LIFECYCLE = Case(
+    suite="lead_lifecycle_definitions",
+    model="intermediate/int_leads_lifecycle",
+    downstream=None,
+    raw="leads",
+    mutations=(
+        # L7, accepted at the moment of its MQL, is left unaccepted; and L1's won deal leaves it without a won time.
+        Mutation(
+            "acceptance at the MQL refused",
+            "recorded_accepted_at >= conversion_date_starts.acceptable_at",
+            "recorded_accepted_at > conversion_date_starts.acceptable_at",
+            catches="a recorded acceptance at or after the lead's MQL or PQL",
+            also=(
+                Mutation(
+                    "won read from the lost flag",
+                    "qualified.is_won then",
+                    "qualified.is_lost then",
+                    catches="whose opportunity moved into the won stage after it qualified is won",
+                ),
+            ),
+        ),
+        # L9, converted the day before its MQL, is accepted (at its MQL): a conversion date before the MQL's date;
+        # and L1 is sales-qualified when accepted, not when its opportunity reached Discovery.
+        Mutation(
+            "conversion date not compared",
+            "converted_date >= conversion_date_starts.acceptable_date",
+            "converted_date is not null",
+            catches="a conversion date (no recorded acceptance) before the date of the lead's MQL",
+            also=(
+                Mutation(
+                    "qualified at acceptance",
+                    "then accepted.recorded_sales_qualified_at",
+                    "then accepted.accepted_at",
+                    catches="qualified when its opportunity first reached a sales-qualified stage",
+                ),
+            ),
+        ),
+        # L6, outbound, goes through the MQL gate, every other lead skips it; and L2, rejected without a reason,
+        # carries no reason instead of the unspecified one.
+        Mutation(
+            "sales-sourced flag flipped",
+            "channel is not null as is_sales_sourced",
+            "channel is null as is_sales_sourced",
+            catches="a lead flagged sales-sourced came from a sales-sourced channel",
+            also=(
+                Mutation(
+                    "rejection without a reason left empty",
+                    "else unspecified_rejection_reason.rejection_reason",
+                    "else qualified.recorded_rejection_reason",
+                    catches="every rejected lead carries a reason",
+                ),
+            ),
+        ),
+    ),
+)
+
+ICP = Case(
+    suite="icp_definitions",
+    model="intermediate/int_leads_scored",
+    downstream="intermediate/int_leads_lifecycle",
+    raw="leads",
+    mutations=(
+        # Every lead in an ICP industry is flagged as outside it, and every other lead as inside; and a lead is ICP on
+        # its industry flag alone.
+        Mutation(
+            "industry flag flipped",
+            "icp_industries.industry is not null as",
+            "icp_industries.industry is null as",
+            catches="a lead flagged as in an ICP industry is in one",
+            also=(
+                Mutation(
+                    "ICP on industry alone",
+                    "fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp",
+                    "fit.is_icp_industry as is_icp",
+                    catches="a lead that misses an ICP criterion is not ICP",
+                ),
+            ),
+        ),
+    ),
+)
+
+WON = Case(
+    suite="won_opportunity_definitions",
+    model="intermediate/int_opportunities_classified",
+    downstream="marts/fct_opportunity_outcomes",
+    raw="opportunities",
+    mutations=(
+        # Every closed deal counts as won, the lost ones too.
+        Mutation(
+            "won read from the closed flag",
+            "opportunities.is_won,",
+            "opportunities.is_closed as is_won,",
+            catches="every opportunity flagged won is in the won stage",
+        ),
+    ),
+)
+
+OPPORTUNITY_TYPES = Case(
+    suite="opportunity_type_definitions",
+    model="intermediate/int_opportunities_classified",
+    downstream="marts/fct_opportunity_outcomes",
+    raw="opportunities",
+    mutations=(
+        # Expansions and renewals count as new business, new business does not.
+        Mutation(
+            "new business flag flipped",
+            "coalesce(opportunity_types.is_new_business, false)",
+            "not coalesce(opportunity_types.is_new_business, false)",
+            catches="an opportunity flagged new business is of the new-business type",
+        ),
+    ),
+)
+
+CLOSED_LOST_REASONS = Case(
+    suite="closed_lost_reasons_definitions",
+    model="marts/fct_opportunity_outcomes",
+    downstream="marts/rpt_closed_lost_reasons_quarterly",
+    raw="opportunities",
+    mutations=(
+        # O04's "Budget freeze" reaches the mart as typed instead of as the unspecified reason.
+        Mutation(
+            "unknown reason kept as typed",
+            "else unspecified_loss_reason.loss_reason\n",
+            "else closed.recorded_loss_reason\n",
+            catches="every lost deal's reason is in the taxonomy",
+        ),
+    ),
+)
+
+MRR_EXCLUDED_STATUSES = Case(
+    suite="mrr_excluded_statuses_definitions",
+    model="intermediate/int_subscription_items_priced",
+    downstream="marts/fct_mrr_customer_months",
+    raw="billing",
+    mutations=(
+        # sub_C5, whose first payment never went through, earns MRR.
+        Mutation(
+            "excluded statuses priced",
+            "where subscriptions.subscription_status not in",
+            "where true or subscriptions.subscription_status not in",
+            catches="no priced item belongs to a subscription in an excluded status",
+        ),
+    ),
+)
+
+# The hand-worked MRR company, with one subscription whose first payment never went through (no MRR).
+BILLING = {
+    **test_mrr_and_retention.TABLES,
+    "stripe.subscription": [
+        *test_mrr_and_retention.TABLES["stripe.subscription"],
+        test_mrr_and_retention.subscription(
+            "sub_C5", "cus_C1", "incomplete", "2026-01-12 10:00:00", "2026-01-12 10:00:00"
+        ),
+    ],
+    "stripe.subscription_item": [
+        *test_mrr_and_retention.TABLES["stripe.subscription_item"],
+        test_mrr_and_retention.item("si_C5", "sub_C5", "price_M", 4, "2026-01-12 10:00:00"),
+    ],
+}  # fmt: skip
+
+# The hand-worked opportunities, with one more whose CRM type label ("Upsell") is not a shared type's name.
+OPPORTUNITIES = {
+    **test_closed_lost_and_win_rates.TABLES,
+    "salesforce.opportunity": [
+        *test_closed_lost_and_win_rates.TABLES["salesforce.opportunity"],
+        {**test_closed_lost_and_win_rates.TABLES["salesforce.opportunity"][0], "id": "006O20", "type": "Upsell"},
+    ],
+}
+
+
+def merged(*inputs: Mapping[str, list[dict]]) -> dict[str, list[dict]]:
+    """Hand-worked inputs of different records (no id in common) as one input: the rows of each table, in turn."""
+    tables: dict[str, list[dict]] = {}
+    for tables_of_input in inputs:
+        for table, rows in tables_of_input.items():
+            tables[table] = [*tables.get(table, []), *rows]
+    return tables
+
+
+INPUTS: dict[str, Mapping[str, list[dict]]] = {
+    # The workspaces and the speed-to-lead leads share no record with the hand-worked leads: one good build (of the
+    # lead models every one of them needs) serves their cases too.
+    "leads": merged(LEADS, WORKSPACES, test_speed_to_lead.TABLES),
+    "billing": BILLING,
+    "opportunities": OPPORTUNITIES,
+}
+
+CASES = (
+    MQL,
+    FUNNEL,
+    LIFECYCLE,
+    ICP,
+    PQL,
+    SPEED_TO_LEAD,
+    RETENTION,
+    MRR_FACTS,
+    MRR_MOVEMENTS,
+    MRR_EXCLUDED_STATUSES,
+    WIN_RATES,
+    WON,
+    OPPORTUNITY_TYPES,
+    CLOSED_LOST_REASONS,
+)
 
 
 def broken_models(directory: Path, case: Case, mutation: Mutation) -> Path:
@@ -263,8 +525,10 @@ def broken_models(directory: Path, case: Case, mutation: Mutation) -> Path:
     shutil.copytree(MODELS_DIR, models)
     target = models / case.model_file.relative_to(MODELS_DIR)
     sql = target.read_text()
-    assert sql.count(mutation.original) == 1, f"{target.name}: the variant {mutation.name!r} no longer applies"
-    target.write_text(sql.replace(mutation.original, mutation.broken))
+    for each in mutation.each:
+        assert sql.count(each.original) == 1, f"{target.name}: the variant {each.name!r} no longer applies"
+        sql = sql.replace(each.original, each.broken)
+    target.write_text(sql)
     return models
 
 
@@ -274,21 +538,51 @@ def table_of(settings: Settings, case: Case) -> list[tuple]:
     return [tuple(map(str, row)) for row in frame.itertuples(index=False)]
 
 
+@dataclass(frozen=True)
+class GoodBuild:
+    """One input built once with the project's models, up to every model its cases break."""
+
+    tmp_path: Path
+    raw_dir: Path
+    definitions_file: Path
+    settings: Settings
+
+
+@pytest.fixture(scope="module")
+def good_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], GoodBuild]]:
+    """The good build of an input, made the first time a case of that input asks for it."""
+    builds: dict[str, GoodBuild] = {}
+
+    def build(raw: str) -> GoodBuild:
+        if raw not in builds:
+            cases = [case for case in CASES if case.raw == raw]
+            tmp_path = tmp_path_factory.mktemp(raw)
+            definitions_file = definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES)
+            raw_dir = write_raw(tmp_path / "raw", INPUTS[raw])
+            settings = settings_for(tmp_path, raw_dir, definitions_file=definitions_file)
+            good = materialize(settings, " or ".join(dict.fromkeys(case.selection for case in cases)))
+            assert good.success
+            evaluations = good.get_asset_check_evaluations()
+            assert [check.check_name for check in evaluations if not check.passed] == []
+            assert {case.suite for case in cases} <= {check.check_name for check in evaluations}
+            builds[raw] = GoodBuild(tmp_path, raw_dir, definitions_file, settings)
+        return builds[raw]
+
+    yield build
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.suite for case in CASES])
-def test_each_definition_suite_fails_on_broken_variants_of_its_model(tmp_path: Path, case: Case) -> None:
-    definitions_file = definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES)
-    raw_dir = write_raw(tmp_path / "raw", case.raw)
-    settings = settings_for(tmp_path, raw_dir, definitions_file=definitions_file)
-    good = materialize(settings, case.selection)
-    assert good.success
-    assert [check.check_name for check in good.get_asset_check_evaluations() if not check.passed] == []
-    assert case.suite in {check.check_name for check in good.get_asset_check_evaluations()}
+def test_each_definition_suite_fails_on_broken_variants_of_its_model(
+    good_build: Callable[[str], GoodBuild], case: Case
+) -> None:
+    good = good_build(case.raw)
+    settings, tmp_path = good.settings, good.tmp_path
     last_good = table_of(settings, case)
 
     for position, mutation in enumerate(case.mutations):
-        models_dir = broken_models(tmp_path / f"variant_{position}", case, mutation)
-        result = materialize(settings_for(tmp_path, raw_dir, definitions_file=definitions_file, models_dir=models_dir),
-                             case.rebuild_selection)  # fmt: skip
+        models_dir = broken_models(tmp_path / f"{case.suite}_variant_{position}", case, mutation)
+        result = materialize(settings_for(tmp_path, good.raw_dir, definitions_file=good.definitions_file,
+                                          models_dir=models_dir), case.rebuild_selection)  # fmt: skip
 
         assert not result.success, mutation.name
         evaluations = {
@@ -297,6 +591,8 @@ def test_each_definition_suite_fails_on_broken_variants_of_its_model(tmp_path: P
             if check.asset_key.to_user_string() == case.model
         }
         assert evaluations[case.suite].passed is False, mutation.name
+        failures = str(evaluations[case.suite].metadata["failures"].value)
+        assert all(each.catches in failures for each in mutation.each), mutation.name
         [failure] = [event for event in result.get_step_failure_events() if event.step_key == case.step]
         assert failure.step_failure_data is not None and failure.step_failure_data.user_failure_data is not None
         description = failure.step_failure_data.user_failure_data.description or ""

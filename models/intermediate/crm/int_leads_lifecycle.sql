@@ -9,6 +9,9 @@ description: >-
   (from its creation when it is sales-sourced). A conversion recorded only as a date (no acceptance time) is an
   acceptance when that date, a date in the reporting time zone, is on or after the date there of that moment: the
   lead is accepted at the start of the conversion date (in UTC), or at that moment when it is later the same day.
+  Beside each stage, what the CRM recorded for it (the acceptance time, the conversion date and the UTC times its
+  day starts and ends, the first move of the converted opportunity into a sales-qualified stage and its move into
+  the won stage, from the stage history): the inputs the lifecycle suite states each stage from.
 grain: [lead_id]
 owner: team:revops
 */
@@ -24,6 +27,12 @@ opportunities as (select * from intermediate.int_opportunities_qualified),
 
 workspaces as (select * from intermediate.int_workspaces_product_qualified),
 
+crm_opportunities as (select * from staging.stg_salesforce__opportunities),
+
+stage_changes as (select * from staging.stg_salesforce__opportunity_stage_changes),
+
+opportunity_stages as (select * from definitions.opportunity_stages),
+
 sales_sourced_channels as (select * from definitions.sales_sourced_channels),
 
 reporting as (select * from definitions.reporting),
@@ -34,6 +43,32 @@ unspecified_rejection_reason as (
     select rejection_reasons.rejection_reason
     from rejection_reasons
     where rejection_reasons.is_unspecified
+),
+
+-- the stage history as the CRM recorded it: the first move into a sales-qualified stage (the shared stage or a later
+-- open or won one; an opportunity created in one counts from its creation) and the last move into the won stage of
+-- an opportunity that is won now
+stage_history as (
+    select
+        stage_changes.opportunity_id,
+        min(stage_changes.changed_at) filter (where opportunity_stages.is_sales_qualified) as qualified_changed_at,
+        max(stage_changes.changed_at) filter (where opportunity_stages.is_won) as won_changed_at
+    from stage_changes
+    inner join opportunity_stages on stage_changes.stage_name = opportunity_stages.stage_name
+    group by stage_changes.opportunity_id
+),
+
+stages_reached as (
+    select
+        crm_opportunities.opportunity_id,
+        coalesce(
+            stage_history.qualified_changed_at,
+            case when current_stage.is_sales_qualified then crm_opportunities.created_at end
+        ) as qualified_stage_reached_at,
+        case when current_stage.is_won then stage_history.won_changed_at end as won_stage_reached_at
+    from crm_opportunities
+    left join opportunity_stages as current_stage on crm_opportunities.stage_name = current_stage.stage_name
+    left join stage_history on crm_opportunities.opportunity_id = stage_history.opportunity_id
 ),
 
 recorded as (
@@ -59,13 +94,16 @@ recorded as (
         opportunities.is_lost,
         opportunities.closed_at,
         leads.product_workspace_id,
-        workspaces.pql_at
+        workspaces.pql_at,
+        stages_reached.qualified_stage_reached_at,
+        stages_reached.won_stage_reached_at
     from leads
     inner join classified on leads.lead_id = classified.lead_id
     inner join scored on leads.lead_id = scored.lead_id
     left join sales_sourced_channels on classified.channel = sales_sourced_channels.channel
     left join opportunities on leads.converted_opportunity_id = opportunities.opportunity_id
     left join workspaces on leads.product_workspace_id = workspaces.workspace_id
+    left join stages_reached on leads.converted_opportunity_id = stages_reached.opportunity_id
 ),
 
 acceptable as (
@@ -91,6 +129,10 @@ conversion_date_guesses as (
             (cast(cast(acceptable.converted_date as timestamp) as timestamptz) at time zone reporting.time_zone)
             - cast(acceptable.converted_date as timestamp)
         ) as conversion_midnight_guess_at,
+        cast(acceptable.converted_date + 1 as timestamp) - (
+            (cast(cast(acceptable.converted_date + 1 as timestamp) as timestamptz) at time zone reporting.time_zone)
+            - cast(acceptable.converted_date + 1 as timestamp)
+        ) as next_midnight_guess_at,
         cast(cast(acceptable.acceptable_at as timestamptz) at time zone reporting.time_zone as date) as acceptable_date
     from acceptable
     cross join reporting
@@ -102,7 +144,11 @@ conversion_date_starts as (
         cast(conversion_date_guesses.converted_date as timestamp) - (
             (cast(conversion_date_guesses.conversion_midnight_guess_at as timestamptz) at time zone reporting.time_zone)
             - conversion_date_guesses.conversion_midnight_guess_at
-        ) as conversion_date_starts_at
+        ) as conversion_date_starts_at,
+        cast(conversion_date_guesses.converted_date + 1 as timestamp) - (
+            (cast(conversion_date_guesses.next_midnight_guess_at as timestamptz) at time zone reporting.time_zone)
+            - conversion_date_guesses.next_midnight_guess_at
+        ) as conversion_date_ends_at
     from conversion_date_guesses
     cross join reporting
 ),
@@ -168,7 +214,13 @@ final as (
             and qualified.accepted_at is null
         )
         or (qualified.recorded_sales_qualified_at is not null and qualified.sales_qualified_at is null)
-        as has_stage_out_of_order                                            -- a recorded stage came before its predecessor
+        as has_stage_out_of_order,                                           -- a recorded stage came before its predecessor
+        qualified.recorded_accepted_at,                                      -- acceptance as the rep recorded it (UTC)
+        qualified.converted_date,                                            -- conversion date as recorded (a date in the reporting time zone)
+        qualified.conversion_date_starts_at,                                 -- when the conversion date starts there (UTC)
+        qualified.conversion_date_ends_at,                                   -- when the conversion date ends there (UTC)
+        qualified.qualified_stage_reached_at,                                -- opportunity first in a sales-qualified stage, from its stage history (UTC)
+        qualified.won_stage_reached_at                                       -- won opportunity's last move into the won stage, from its stage history (UTC)
     from qualified
     left join rejection_reasons
         on

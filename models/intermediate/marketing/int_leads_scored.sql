@@ -7,7 +7,8 @@ description: >-
   the lead's creation. The score only rises at an engagement and decays in between, so it is evaluated at the
   lead's creation and at each of its engagements: a lead whose fit alone reaches the threshold is an MQL at its
   creation. Engagements before the creation count (a form fill that created the lead, say): a lead whose score
-  reached the threshold before it was created is an MQL at its creation, with the score it reached.
+  reached the threshold before it was created is an MQL at its creation, with the score it reached. The company's
+  industry, size and country sit beside the ICP flags they decide, so the ICP suite can state each flag from them.
 grain: [lead_id]
 owner: team:marketing
 */
@@ -27,6 +28,9 @@ fit as (
     select
         leads.lead_id,
         leads.created_at,
+        leads.industry,
+        leads.employee_count,
+        leads.country,
         icp_industries.industry is not null as is_icp_industry,
         coalesce(
             leads.employee_count between thresholds.icp__min_employees and thresholds.icp__max_employees, false
@@ -120,6 +124,9 @@ peak as (
 final as (
     select
         fit.lead_id,                                                          -- CRM lead id
+        fit.industry,                                                         -- industry of the lead's company
+        fit.employee_count,                                                   -- employees of the lead's company
+        fit.country,                                                          -- country of the lead's company
         fit.is_icp_industry,                                                  -- industry is in the ICP
         fit.is_icp_company_size,                                              -- employee count is in the ICP range
         fit.is_icp_country,                                                   -- country is in the ICP
