@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from pipelines.docs.templating import replace_generated_block
 from pipelines.spec.definitions_registry import DEFINITIONS, Definition, validation
 from pipelines.spec.settings import PROJECT_ROOT
 
@@ -37,11 +38,7 @@ def definitions_table() -> str:
 
 def render_doc(text: str, table: str) -> str:
     """The document with its generated block replaced."""
-    before, start, rest = text.partition(START)
-    _, end, after = rest.partition(END)
-    if not start or not end:
-        raise ValueError(f"{DOC_FILE.name} needs the markers {START!r} and {END!r}")
-    return f"{before}{START}\n{table}\n{END}{after}"
+    return replace_generated_block(text, table, START, END, DOC_FILE.name)
 
 
 def main() -> int:

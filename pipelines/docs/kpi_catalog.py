@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pipelines.docs.templating import replace_generated_block
 from pipelines.spec.models import Model, load_models
 from pipelines.spec.settings import PROJECT_ROOT
 
@@ -47,12 +48,8 @@ def kpi_catalog(models: list[Model]) -> str:
 
 
 def render_readme(readme: str, catalog: str) -> str:
-    """The README with its catalog block replaced."""
-    before, start, rest = readme.partition(START)
-    _, end, after = rest.partition(END)
-    if not start or not end:
-        raise ValueError(f"{CATALOG_FILE.name} needs the markers {START!r} and {END!r}")
-    return f"{before}{START}\n{catalog}\n{END}{after}"
+    """The KPI catalog document with its catalog block replaced."""
+    return replace_generated_block(readme, catalog, START, END, CATALOG_FILE.name)
 
 
 def main() -> int:

@@ -49,3 +49,12 @@ def environment() -> Environment:
 def render(template: str, **context: Any) -> str:
     """Render `template` (a path under templates/) with `context`."""
     return environment().get_template(template).render(**context)
+
+
+def replace_generated_block(text: str, block: str, start: str, end: str, name: str) -> str:
+    """`text` (a Markdown document named `name`) with the block between its `start` and `end` markers replaced."""
+    before, found_start, rest = text.partition(start)
+    _, found_end, after = rest.partition(end)
+    if not found_start or not found_end:
+        raise ValueError(f"{name} needs the markers {start!r} and {end!r}")
+    return f"{before}{start}\n{block}\n{end}{after}"
