@@ -31,8 +31,8 @@ from pipelines.orchestration.project import (
     refresh_days,
 )
 from pipelines.spec.partitions import DayRange, PartitionError
+from pipelines.spec.project_files import load_project_files, read_sources
 from pipelines.spec.settings import Settings
-from pipelines.spec.sources import load_sources
 from pipelines.warehouse.erasure import ErasureError, record_request, requested_hashes
 from pipelines.warehouse.preflight import PreflightError, preflight
 from pipelines.warehouse.publish import SNAPSHOT_FILE, prune
@@ -130,7 +130,7 @@ def published_line(summary: RunSummary, settings: Settings) -> str:
 
 def partitioned_raw_keys(settings: Settings) -> list[str]:
     """The day-partitioned raw tables, as asset selection strings (`product/events`)."""
-    return [f"{table.source}/{table.name}" for table in load_sources(settings.sources_file) if table.partitioned]
+    return [f"{table.source}/{table.name}" for table in read_sources(settings.sources_file) if table.partitioned]
 
 
 def schema_drift(asset_key: dg.AssetKey, metadata: Mapping[str, dg.MetadataValue]) -> list[str]:
@@ -184,7 +184,7 @@ def check_project(settings: Settings) -> dg.Definitions:
     if problems:
         raise PreflightError(problems)
     try:
-        return build_definitions(settings)
+        return build_definitions(settings, load_project_files(settings))
     except ValueError as error:  # a model, suite, contract or definitions file the build cannot use
         raise PreflightError([_first_line(str(error))]) from error
 
@@ -261,7 +261,7 @@ def run_pipeline(
 def forget(settings: Settings, emails: Sequence[str], lead_ids: Sequence[str], contact_ids: Sequence[str]) -> int:
     """Record an erasure request (keyed hashes only) in the erasure list; returns the number of new entries."""
     requested = requested_hashes(emails, lead_ids, contact_ids)
-    recorded = record_request(settings.erasure_list, load_sources(settings.sources_file), settings.raw_dir, requested)
+    recorded = record_request(settings.erasure_list, read_sources(settings.sources_file), settings.raw_dir, requested)
     rows = ", ".join(f"{table} {count}" for table, count in sorted(recorded.raw_rows.items()) if count) or "none"
     print(f"Recorded {recorded.new_entries} new identifier hash(es) in {settings.erasure_list}")
     print(f"  raw rows identifying the person today: {rows}")

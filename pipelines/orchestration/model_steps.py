@@ -18,10 +18,10 @@ from pipelines.orchestration.guard_checks import VolumeGuard, mart_guard_results
 from pipelines.spec.lineage import Schema, column_lineage
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange
+from pipelines.spec.project_files import read_definitions
 from pipelines.warehouse.audit import AssertionResult, GrainResult, check_grain, keys_kept_elsewhere
 from pipelines.warehouse.build import build_pending, discard_pending, publish_pending
 from pipelines.warehouse.connection import ColumnInfo, table_columns
-from pipelines.warehouse.shared_definitions import load_definitions
 from pipelines.warehouse.suites import Suite, SuiteResult, run_suite_on_table
 
 
@@ -61,7 +61,7 @@ def run_suites(
     """Validate the pending table with every suite of the model, against the definitions in force."""
     if not suites:
         return []
-    document = load_definitions(definitions_path).document
+    document = read_definitions(definitions_path).document
     table = f"{model.schema}.{pending}"
     return [run_suite_on_table(suite, connection, table, document, model.grain) for suite in suites]
 

@@ -13,15 +13,16 @@ from pipelines.orchestration.guard_checks import VolumeGuard
 from pipelines.orchestration.operations import operations_for
 from pipelines.orchestration.report_asset import report_asset
 from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFiles, Warehouse
-from pipelines.spec.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError, load_models
+from pipelines.spec.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError
 from pipelines.spec.partitions import RAW_PARTITION_COLUMN, DayRange
+from pipelines.spec.project_files import ProjectFiles, load_project_files
 from pipelines.spec.settings import Settings
-from pipelines.spec.sources import SourceTable, load_sources
+from pipelines.spec.sources import SourceTable
 from pipelines.warehouse.accounting import with_row_accounting
 from pipelines.warehouse.guards import upstream_tables
 from pipelines.warehouse.publish import KEEP_PUBLISHES, PublishedTable, publish
 from pipelines.warehouse.shared_definitions import late_arrival_days
-from pipelines.warehouse.suites import Suite, SuiteError, load_suites
+from pipelines.warehouse.suites import Suite, SuiteError
 
 BUILD_JOB = "build_everything"
 PUBLISH_KEY = ("published", "bi_snapshot")
@@ -185,13 +186,15 @@ def publish_asset(
     return bi_snapshot
 
 
-def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    """Every asset of the project: raw tables, shared definitions, models, and the BI snapshot of the marts."""
-    sources = load_sources(settings.sources_file)
-    models = load_models(settings.models_dir)
+def build_assets(settings: Settings, files: ProjectFiles | None = None) -> list[dg.AssetsDefinition]:
+    """Every asset of the project: raw tables, shared definitions, models, and the BI snapshot of the marts.
+
+    `files` are the project's files as read for this build (pipelines/spec/project_files.py); read now when not given.
+    """
+    files = files or load_project_files(settings)
+    sources, models, suites = files.sources, files.models, files.suites
     definitions = definitions_assets(settings.definitions_file)
     validate_graph(models, sources, {key.path[-1] for key in definitions.keys})
-    suites = load_suites(settings.expectations_dir)
     validate_suites(suites, models)
     suites_by_model: dict[str, list[Suite]] = {}
     for suite in suites:
@@ -235,19 +238,24 @@ def validate_suites(suites: list[Suite], models: list[Model]) -> None:
                 raise SuiteError(f"{suite.path}: {suite.model} has no column(s) {', '.join(unknown)}")
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
-    """The Dagster definitions: assets with their checks, the build job, and a daily schedule."""
+def build_definitions(settings: Settings, files: ProjectFiles | None = None) -> dg.Definitions:
+    """The Dagster definitions: assets with their checks, the build job, and a daily schedule.
+
+    The project's files are read and validated once (`files`, read now when not given); assets read the definitions
+    again at run time through the cache of pipelines/spec/project_files.py, so an edited file is seen on the next run.
+    """
+    files = files or load_project_files(settings)
     build_job = dg.define_asset_job(
         BUILD_JOB,
         selection=dg.AssetSelection.all(),
         description="Load every raw table, then build every model, in dependency order, in one process.",
     )
-    assets = build_assets(settings)
+    assets = build_assets(settings, files)
     # Freshness checks on the raw assets, the raw files sensor and the run-failure reporter: see operations.py.
     operations = operations_for(
         settings.raw_dir,
         settings.warehouse.parent,
-        load_sources(settings.sources_file),
+        files.sources,
         assets,
         build_job,
         lambda: partition_range_tags(refresh_days(settings)),

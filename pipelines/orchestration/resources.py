@@ -12,14 +12,13 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipelines.orchestration.interrupts import cancel_if_interrupted, interrupted
-from pipelines.spec.sources import load_sources
+from pipelines.spec.project_files import read_definitions, read_sources
 from pipelines.warehouse.horizon import (
     DataHorizon,
     HorizonSettings,
     resolve_horizon,
 )
 from pipelines.warehouse.preflight import is_lock_conflict
-from pipelines.warehouse.shared_definitions import load_definitions
 
 # A single-run backfill policy is what lets one run rebuild a range of days; Dagster 1.13 flags the parameter beta.
 
@@ -100,10 +99,10 @@ class Horizon(dg.ConfigurableResource):
     as_of: str = ""
 
     def resolve(self) -> DataHorizon:
-        document = load_definitions(Path(self.definitions_file)).document
+        document = read_definitions(Path(self.definitions_file)).document
         return resolve_horizon(
             HorizonSettings.from_document(document),
             Path(self.raw_dir),
-            load_sources(Path(self.sources_file)),
+            read_sources(Path(self.sources_file)),
             self.as_of,
         )

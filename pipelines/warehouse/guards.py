@@ -37,9 +37,10 @@ import duckdb
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange
 from pipelines.spec.personal_data import is_personal_column, mask, personal_value_sql
+from pipelines.spec.project_files import read_definitions
 from pipelines.warehouse.connection import qualified, quote, row_count, table_columns
 from pipelines.warehouse.publish import RAW_TABLES_KEY, current_manifest
-from pipelines.warehouse.shared_definitions import DefinitionsError, load_definitions
+from pipelines.warehouse.shared_definitions import DefinitionsError
 
 VOLUME_CHECK = "row_count_did_not_collapse"
 PERSONAL_DATA_CHECK = "no_personal_data"
@@ -57,7 +58,7 @@ def accepted_shrinks(values: Iterable[str]) -> frozenset[str]:
 
 
 def _definition(path: Path, section: str, key: str) -> object:
-    document = load_definitions(path).document
+    document = read_definitions(path).document
     value = document.get(section, {}).get(key) if isinstance(document.get(section), dict) else None
     if value is None:
         raise DefinitionsError(f"{path}: `{section}.{key}` is missing")

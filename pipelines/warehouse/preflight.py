@@ -15,11 +15,10 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from pipelines.spec.project_files import read_definitions, read_sources, read_suites
 from pipelines.spec.settings import Settings
-from pipelines.spec.sources import SourceTable, load_sources
+from pipelines.spec.sources import SourceTable
 from pipelines.warehouse.horizon import HorizonError, HorizonSettings, resolve_horizon
-from pipelines.warehouse.shared_definitions import load_definitions
-from pipelines.warehouse.suites import load_suites
 
 # DuckDB 2.0: `Could not set lock on file "<path>": Conflicting lock is held in <program> (PID <n>) ...`
 _LOCK_CONFLICT = re.compile(r"Could not set lock on file")
@@ -139,15 +138,15 @@ def project_file_problems(settings: Settings) -> tuple[list[str], list[SourceTab
     problems = []
     tables: list[SourceTable] | None = None
     try:
-        load_definitions(settings.definitions_file)
+        read_definitions(settings.definitions_file)
     except (ValueError, OSError, yaml.YAMLError) as error:
         problems.append(_parse_problem(settings.definitions_file, error))
     try:
-        tables = load_sources(settings.sources_file)
+        tables = read_sources(settings.sources_file)
     except (ValueError, OSError, KeyError, TypeError, yaml.YAMLError) as error:
         problems.append(_parse_problem(settings.sources_file, error))
     try:
-        load_suites(settings.expectations_dir)
+        read_suites(settings.expectations_dir)
     except (ValueError, OSError, KeyError, TypeError) as error:
         problems.append(_parse_problem(settings.expectations_dir, error))
     return problems, tables
@@ -156,7 +155,7 @@ def project_file_problems(settings: Settings) -> tuple[list[str], list[SourceTab
 def horizon_problems(settings: Settings, tables: list[SourceTable]) -> list[str]:
     """The data horizon can be resolved: FLYWHEEL_AS_OF parses and lies after `data_horizon.earliest`."""
     try:
-        document = load_definitions(settings.definitions_file).document
+        document = read_definitions(settings.definitions_file).document
         resolve_horizon(HorizonSettings.from_document(document), settings.raw_dir, tables, settings.as_of)
     except HorizonError as error:
         return [str(error)]

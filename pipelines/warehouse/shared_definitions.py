@@ -8,7 +8,6 @@ change makes stale, and BI can read the definitions in force. Great Expectations
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,9 @@ import duckdb
 import pandas as pd
 
 from pipelines.spec.definitions_reader import DefinitionsError as DefinitionsError
-from pipelines.spec.definitions_reader import read_document
 from pipelines.spec.definitions_registry import TABLE_DOCS as TABLE_DOCS
 from pipelines.spec.definitions_registry import definition, threshold_definitions, value_at
-from pipelines.spec.definitions_schema import validate_document
+from pipelines.spec.project_files import DefinitionsDocument, read_definitions
 from pipelines.warehouse.connection import qualified, quote
 
 SCHEMA = "definitions"
@@ -204,14 +202,18 @@ def load_definitions(path: Path) -> SharedDefinitions:
     """Parse and validate the definitions file, failing with the file, line and key of every problem.
 
     Validation is strict (see pipelines/spec/definitions_schema.py): unknown or duplicate keys, NaN or infinite numbers,
-    wrong types and out-of-range values are errors, and nothing is returned to be written while one remains.
+    wrong types and out-of-range values are errors, and nothing is returned to be written while one remains. The file
+    is parsed once per content (pipelines/spec/project_files.py), however many assets of a run read it.
     """
-    text = path.read_text()
-    document, lines = read_document(path, text)
-    validate_document(path, document, lines)
+    return shared_definitions(read_definitions(path))
+
+
+def shared_definitions(definitions: DefinitionsDocument) -> SharedDefinitions:
+    """The validated definitions document as the values and tables the warehouse holds."""
+    document = definitions.document
     return SharedDefinitions(
         version=document["version"],
-        digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+        digest=definitions.digest,
         document=document,
         default_channel=document["channels"]["default"],
         channels={
