@@ -32,7 +32,6 @@ from pipelines.orchestration.model_steps import (
     publish_or_discard,
     upstream_schemas,
 )
-from pipelines.orchestration.operations import RAW_LOAD_RETRIES, file_state, raw_load_retry_seconds, transient_reason
 from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFiles, Warehouse
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange, output_restricted, restrict_to_days
@@ -47,6 +46,7 @@ from pipelines.warehouse.horizon import (
     set_horizon_variables,
     write_data_horizon,
 )
+from pipelines.warehouse.retries import RAW_LOAD_RETRIES, file_state, raw_load_retry_seconds, transient_reason
 from pipelines.warehouse.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.warehouse.shared_definitions import TABLE_DOCS, late_arrival_days, load_definitions, write_definitions
 from pipelines.warehouse.suites import Suite

@@ -22,9 +22,10 @@ import duckdb
 import pytest
 
 from pipelines.cli import INTERRUPTED, main, step_failure_reason
-from pipelines.orchestration import operations, resources
+from pipelines.orchestration import resources
 from pipelines.orchestration.resources import Warehouse
 from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.warehouse import retries
 from pipelines.warehouse.preflight import preflight
 from pipelines.warehouse.publish import SNAPSHOT_FILE
 from tests.conftest import TEST_FIRST_PARTITION_DAY, materialize, settings_for
@@ -255,13 +256,13 @@ def test_a_file_still_being_written_is_retried_and_an_old_broken_one_is_not(
     (raw_dir / "stripe" / "price.csv").unlink()
     half_written = raw_dir / "stripe" / "price.parquet"
     half_written.write_bytes(b"PAR1 not yet a whole Parquet file")
-    monkeypatch.setattr(operations, "RAW_LOAD_RETRY_SECONDS", 0.01)
+    monkeypatch.setattr(retries, "RAW_LOAD_RETRY_SECONDS", 0.01)
     settings = settings_for(tmp_path, raw_dir)
     step = "stripe__price"
 
     fresh = materialize(settings, 'key:"stripe/price"')
     assert not fresh.success
-    assert len(_events(fresh, step, dg.DagsterEventType.STEP_UP_FOR_RETRY)) == operations.RAW_LOAD_RETRIES
+    assert len(_events(fresh, step, dg.DagsterEventType.STEP_UP_FOR_RETRY)) == retries.RAW_LOAD_RETRIES
 
     old = time.time() - 3600
     os.utime(half_written, (old, old))

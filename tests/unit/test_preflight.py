@@ -12,10 +12,10 @@ import pytest
 
 from pipelines.cli import RunSummary
 from pipelines.orchestration.interrupts import cancel_on_interrupt
-from pipelines.orchestration.operations import SETTLE_SECONDS, file_state, transient_reason
 from pipelines.orchestration.resources import Warehouse
 from pipelines.spec.sources import SourceContractError
 from pipelines.warehouse.preflight import is_lock_conflict, lock_holder
+from pipelines.warehouse.retries import SETTLE_SECONDS, file_state, transient_reason
 
 LOCK_ERROR = duckdb.IOException(
     'IO Error: Could not set lock on file "/data/flywheel.duckdb": Conflicting lock is held in '
