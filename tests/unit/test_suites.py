@@ -835,3 +835,33 @@ def test_a_mapping_stated_both_ways_with_pairs_and_a_referenced_condition(tmp_pa
     pairs, default = run_suite(suite, frame, BANDS_AND_CHANNELS, ["lead_id"]).outcomes
     assert (pairs.unexpected_count, pairs.element_count, pairs.sample_keys) == (1, 2, ["C2"])
     assert (default.unexpected_count, default.element_count, default.sample_keys) == (1, 3, ["C4"])
+
+
+@pytest.mark.parametrize(
+    ("ignore_row_if", "unexpected"),
+    [("both_values_are_missing", ["P2", "P4"]), ("either_value_is_missing", ["P4"]), ("neither", ["P2", "P3", "P4"])],
+)
+def test_a_pair_set_check_leaves_out_the_rows_ignore_row_if_names(
+    tmp_path: Path, gx_context: None, ignore_row_if: str, unexpected: list[str]
+) -> None:
+    # P1 is a listed pair; P2 misses its source, P3 both values; P4 pairs a listed source with another channel.
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["P1", "P2", "P3", "P4"],
+            "lead_source_key": ["seo", None, None, "seo"],
+            "channel": ["Organic", "Organic", None, "Outbound"],
+        }
+    )
+    kwargs = {"column_A": "lead_source_key", "column_B": "channel", "ignore_row_if": ignore_row_if}
+    suite = make_suite(
+        tmp_path,
+        [
+            {
+                "type": "expect_column_pair_values_to_be_in_set",
+                "description": "a pair from the mapping",
+                "kwargs": {**kwargs, "value_pairs_set": {"$definition": "channels__lead_sources", "$pairs": True}},
+            }
+        ],
+    )
+    (only,) = run_suite(suite, frame, BANDS_AND_CHANNELS, ["lead_id"]).outcomes
+    assert (only.error, only.sample_keys) == (None, unexpected)
