@@ -14,8 +14,11 @@ from typing import Any
 from pipelines.spec.definitions_registry import path_of
 from pipelines.spec.suite_schema import (
     APPEND_KEY,
+    CONDITION_REFERENCE,
     DEFINITION_KEY,
     FIELD_KEY,
+    PAIRS_KEY,
+    WHERE_KEY,
     Suite,
     SuiteError,
     expectation_label,
@@ -42,7 +45,15 @@ def resolve_value(value: Any, definitions: Mapping[str, Any], where: str) -> Any
         return [resolve_value(item, definitions, where) for item in value]
     if isinstance(value, dict):
         if DEFINITION_KEY in value:
-            found = _lookup(definitions, value[DEFINITION_KEY], value.get(FIELD_KEY), where)
+            found = _lookup(definitions, value[DEFINITION_KEY], None, where)
+            if WHERE_KEY in value:
+                found = _matching_item(found, value[DEFINITION_KEY], value[WHERE_KEY], where)
+                if FIELD_KEY in value:
+                    found = _field_of(found, value[DEFINITION_KEY], value[FIELD_KEY], where)
+            elif FIELD_KEY in value:
+                found = _lookup(definitions, value[DEFINITION_KEY], value[FIELD_KEY], where)
+            if value.get(PAIRS_KEY) is True:
+                found = _pairs(found, value[DEFINITION_KEY], where)
             if APPEND_KEY in value:
                 extra = _lookup(definitions, value[APPEND_KEY], None, where)
                 if not isinstance(found, list):
@@ -76,11 +87,50 @@ def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where:
     return [copy.deepcopy(item[field]) for item in value]
 
 
+def _matching_item(value: Any, name: str, fields: Mapping[str, Any], where: str) -> Any:
+    """The one item of a list of mappings whose fields have the given values."""
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise SuiteError(f"{where}: `{WHERE_KEY}` needs a list of mappings, but definition `{name}` is not one")
+    matching = [item for item in value if all(item.get(key, _MISSING) == wanted for key, wanted in fields.items())]
+    if len(matching) != 1:
+        raise SuiteError(f"{where}: {len(matching)} items of definition `{name}` have {dict(fields)}, not one")
+    return matching[0]
+
+
+def _field_of(item: Mapping[str, Any], name: str, field: str, where: str) -> Any:
+    if field not in item:
+        raise SuiteError(f"{where}: the item {dict(item)} of definition `{name}` has no field `{field}`")
+    return copy.deepcopy(item[field])
+
+
+def _pairs(value: Any, name: str, where: str) -> list[list[Any]]:
+    """A mapping as [key, value] pairs, in the order written."""
+    if not isinstance(value, Mapping):
+        raise SuiteError(f"{where}: `{PAIRS_KEY}` needs a mapping, but definition `{name}` is not one")
+    return [[key, item] for key, item in value.items()]
+
+
+def resolve_condition(condition: str, definitions: Mapping[str, Any], where: str) -> str:
+    """A row condition with each `@name` replaced by the value of that definition as a literal (a mapping by its
+    keys), so a condition can say `channel == @channels__default` or `lead_source_key in @channels__lead_sources`
+    without typing a definition's value into the suite."""
+
+    def literal(match: re.Match[str]) -> str:
+        value = _lookup(definitions, match.group(1), None, where)
+        return repr(list(value) if isinstance(value, Mapping) else value)
+
+    return CONDITION_REFERENCE.sub(literal, condition)
+
+
 def parameter_name(reference: Mapping[str, Any]) -> str:
     """A GE suite-parameter name for a reference: the definition's name, with its field or appended name after `__`."""
     name = str(reference[DEFINITION_KEY]).lstrip("$")  # `$horizon__as_of_month` -> `horizon__as_of_month`
     if FIELD_KEY in reference:
         name += f"__{reference[FIELD_KEY]}"
+    if WHERE_KEY in reference:
+        name += "__where__" + "__".join(f"{key}_{value}" for key, value in reference[WHERE_KEY].items())
+    if PAIRS_KEY in reference:
+        name += "__pairs"
     if APPEND_KEY in reference:
         name += f"__and__{reference[APPEND_KEY]}"
     return re.sub(r"\W", "_", name.replace(".", "__"))

@@ -28,12 +28,21 @@ DEFINITION_KEY = "$definition"
 PARAMETER_KEY = "$PARAMETER"
 FIELD_KEY = "$field"
 APPEND_KEY = "$append"
+# `"$pairs": true`: a mapping as a list of [key, value] pairs (the value set of a column-pair expectation).
+PAIRS_KEY = "$pairs"
+# `"$where": {"name": "SMB"}`: the one item of a list of mappings whose fields have these values (with `$field`, one
+# field of it).
+WHERE_KEY = "$where"
+# `@name` in a row condition: the value of a definition, as a literal (a mapping gives its keys), as pandas' query
+# syntax writes a variable.
+CONDITION_REFERENCE = re.compile(r"(?<![\w@])@([A-Za-z_][A-Za-z0-9_]*)")
 # `{"$horizon": "as_of_month"}`: a column of this run's data horizon (a warehouse table), read when the suite runs.
 HORIZON_KEY = "$horizon"
 PANDAS_CONDITION_PARSER = "pandas"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _MODEL = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+_REFERENCE_KEYS = {DEFINITION_KEY, FIELD_KEY, APPEND_KEY, PAIRS_KEY, WHERE_KEY}
 _COLUMN_KWARGS: tuple[str, ...] = ("column", "column_A", "column_B")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -222,16 +231,21 @@ def _reference_problems(value: Any, path: KeyPath) -> Iterator[Problem]:
         if DEFINITION_KEY not in value and FIELD_KEY not in value:
             for key, item in value.items():
                 yield from _reference_problems(item, (*path, key))
-        elif set(value) - {DEFINITION_KEY, FIELD_KEY, APPEND_KEY} or not isinstance(value.get(DEFINITION_KEY), str):
+        elif set(value) - _REFERENCE_KEYS or not isinstance(value.get(DEFINITION_KEY), str):
             yield Problem(
                 path,
-                f'a reference is {{"{DEFINITION_KEY}": "definition_name"}}, optionally with "{FIELD_KEY}" and '
-                f'"{APPEND_KEY}", not {json.dumps(value)}',
+                f'a reference is {{"{DEFINITION_KEY}": "definition_name"}}, optionally with "{WHERE_KEY}", '
+                f'"{FIELD_KEY}", "{PAIRS_KEY}" and "{APPEND_KEY}", not {json.dumps(value)}',
             )
         else:
             for key, what in ((APPEND_KEY, "the name of a definition"), (FIELD_KEY, "the name of a field")):
                 if key in value and not isinstance(value[key], str):
                     yield Problem((*path, key), f"must be {what}, not {json.dumps(value[key])}")
+            if PAIRS_KEY in value and value[PAIRS_KEY] is not True:
+                yield Problem((*path, PAIRS_KEY), f"must be true, not {json.dumps(value[PAIRS_KEY])}")
+            if WHERE_KEY in value and (not isinstance(value[WHERE_KEY], dict) or not value[WHERE_KEY]):
+                found = json.dumps(value[WHERE_KEY])
+                yield Problem((*path, WHERE_KEY), f"must map field names to the values to find, not {found}")
             for key in (DEFINITION_KEY, APPEND_KEY):
                 if "." in value.get(key, ""):
                     yield Problem(

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.spec.row_conditions import ConditionError, condition_sql
-from pipelines.spec.suite_references import parameter_name, resolve_kwargs, resolve_value
+from pipelines.spec.suite_references import parameter_name, resolve_condition, resolve_kwargs, resolve_value
 from pipelines.spec.suite_schema import (
     DEFINITION_KEY,
     HORIZON_KEY,
@@ -43,6 +43,8 @@ _MATCH_PREFIX = "_flywheel_match_"
 # The one-row table of this run's data horizon, which `{"$horizon": ...}` references read.
 HORIZON_TABLE = "definitions.data_horizon"
 # Regex expectations GE does not implement for DuckDB, computed in SQL instead: whether the column must match.
+# GE's SQL column-pair set check ignores a row condition when it counts the unexpected rows: computed in SQL instead.
+_PAIR_IN_SET = "expect_column_pair_values_to_be_in_set"
 _REGEX_TYPES: dict[str, bool] = {
     "expect_column_values_to_match_regex": True,
     "expect_column_values_to_not_match_regex": False,
@@ -180,10 +182,11 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
 
     A reference that is a whole kwarg value (`"min_value": {"$definition": "mql__score_threshold"}`, or the same with
     `$PARAMETER`) becomes GE's own `{"$PARAMETER": "mql__score_threshold"}`, its value passed at validation; one
-    nested inside a list or object (which GE does not substitute) is resolved in place. A row condition that has no
+    nested inside a list or object (which GE does not substitute) is resolved in place, and so is an `@name` in a
+    row condition. A row condition that has no
     SQL equivalent makes this expectation broken, not the suite file unreadable. A regex expectation, which GE does
     not implement for DuckDB, becomes a true/false column computed with DuckDB's `regexp_matches` (a search, as GE's
-    own regex expectations do) that must be true wherever the column is not null.
+    own regex expectations do) that must be true wherever the column is not null; so does a column-pair set check.
     """
     where = f"{suite.path}: suite {suite.name}: expectation {position + 1} {expectation_label(expectation)}"
     kind = str(expectation["type"])
@@ -205,12 +208,20 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
         del kwargs["regex"]
         kind, kwargs = "expect_column_values_to_be_in_set", {**kwargs, "column": _match_column(position)}
         kwargs["value_set"] = [True]
+    if kind == _PAIR_IN_SET and {"column_A", "column_B", "value_pairs_set"} <= set(kwargs):
+        pairs = resolve_value(expectation["kwargs"]["value_pairs_set"], definitions, where)
+        parameters = {
+            name: value for name, value in parameters.items() if kwargs["value_pairs_set"] != {PARAMETER_KEY: name}
+        }
+        computed[_match_column(position)] = _pair_in_set(kwargs, pairs)
+        kind, kwargs = "expect_column_values_to_be_in_set", {**kwargs, "column": _match_column(position)}
+        kwargs["value_set"] = [True]
     condition = kwargs.pop("row_condition", None)
     kwargs.pop("condition_parser", None)
     if condition is None:
         return _Prepared(kind, kwargs, parameters, computed, None)
     try:
-        sql = condition_sql(str(condition))
+        sql = condition_sql(resolve_condition(str(condition), definitions, where))
     except ConditionError as error:
         return _Prepared(kind, kwargs, parameters, computed, str(error))
     from pipelines.warehouse.ge_duckdb import row_condition_is_true
@@ -218,6 +229,33 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
     kwargs["row_condition"] = row_condition_is_true(_condition_column(position))
     computed[_condition_column(position)] = f"coalesce({sql}, false)"
     return _Prepared(kind, kwargs, parameters, computed, None)
+
+
+def _pair_in_set(kwargs: dict[str, Any], pairs: Sequence[Sequence[Any]]) -> str:
+    """Whether a row's (column_A, column_B) is one of `pairs`, as SQL (null for a row `ignore_row_if` leaves out, so
+    the in-set check skips it); the pair kwargs are taken out of `kwargs`."""
+    first, second = _quote(kwargs.pop("column_A")), _quote(kwargs.pop("column_B"))
+    ignored = {
+        "both_values_are_missing": f"{first} is null and {second} is null",
+        "either_value_is_missing": f"{first} is null or {second} is null",
+        "neither": "false",
+    }[str(kwargs.pop("ignore_row_if", "both_values_are_missing"))]
+    del kwargs["value_pairs_set"]
+    matches = [
+        f"({first} is not distinct from {_sql_literal(a)} and {second} is not distinct from {_sql_literal(b)})"
+        for a, b in pairs
+    ]
+    return f"case when {ignored} then null else {' or '.join(matches) or 'false'} end"
+
+
+def _sql_literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _condition_column(position: int) -> str:

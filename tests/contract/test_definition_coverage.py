@@ -75,12 +75,13 @@ COVERAGE: dict[str, Coverage] = {
         ("definitions_schema",),
         ("tests/unit/test_shared_definitions.py::test_invalid_definitions_fail_naming_the_key",),
     ),
-    "channels": Coverage(
-        gap="no suite: a suite's value set cannot be read from the values of a mapping (channels.lead_sources)"
+    "channels": Coverage(("channel_definitions",), (broken("channel_definitions"),)),
+    "segments": Coverage(("segment_definitions",), (broken("segment_definitions"),)),
+    "sales_sourced_channels": Coverage(
+        ("lead_lifecycle_definitions", "pipeline_source_definitions"),
+        (broken("lead_lifecycle_definitions"), broken("pipeline_source_definitions")),
     ),
-    "segments": Coverage(gap="no suite: the models expose no employee count beside the segment to state the bands"),
-    "sales_sourced_channels": LIFECYCLE,
-    "product_sourced_channels": Coverage(gap="no suite states which team a channel's pipeline is credited to"),
+    "product_sourced_channels": Coverage(("pipeline_source_definitions",), (broken("pipeline_source_definitions"),)),
     "icp": Coverage(("icp_definitions",), (broken("icp_definitions"),)),
     "lead_scoring": Coverage(gap=SCORING_GAP),
     "lead_scoring.fit_points": Coverage(gap=SCORING_GAP),
@@ -101,13 +102,13 @@ COVERAGE: dict[str, Coverage] = {
         ("won_opportunity_definitions", "lead_lifecycle_definitions"),
         (broken("won_opportunity_definitions"), broken("lead_lifecycle_definitions")),
     ),
-    "lost_stage": Coverage(gap="no suite states the lost flag from the stage (the models expose no stage beside it)"),
+    "lost_stage": Coverage(("lost_opportunity_definitions",), (broken("lost_opportunity_definitions"),)),
     "pql": PQL,
-    "pql.trial_start_events": Coverage(gap="the PQL suite states the PQL from the trial window the model computes"),
+    "pql.trial_start_events": PQL,
     "pql.trial_window_days": PQL_WINDOW,
     "pql.min_active_users": PQL,
     "pql.min_activation_events": PQL,
-    "pql.activation_events": Coverage(gap="the PQL suite states the PQL from the activation counts the model computes"),
+    "pql.activation_events": PQL,
     "product_events": Coverage(
         ("grain_is_unique",),
         (
@@ -117,9 +118,7 @@ COVERAGE: dict[str, Coverage] = {
     ),
     "speed_to_lead": Coverage(("speed_to_lead_definitions",), (broken("speed_to_lead_definitions"),)),
     "speed_to_lead.sla_minutes": Coverage(("speed_to_lead_definitions",), (broken("speed_to_lead_definitions"),)),
-    "speed_to_lead.touch_task_types": Coverage(
-        gap="the speed-to-lead suite states the SLA from the first touch the model picks, not which tasks touch"
-    ),
+    "speed_to_lead.touch_task_types": Coverage(("speed_to_lead_definitions",), (broken("speed_to_lead_definitions"),)),
     "funnel": Coverage(gap="no suite states the cohorts' conversion window"),
     "funnel.conversion_window_days": Coverage(gap="no suite states the cohorts' conversion window"),
     "pipeline": Coverage(gap="no suite: the weekly pipeline mart keeps no per-deal days in stage beside the count"),

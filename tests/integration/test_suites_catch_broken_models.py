@@ -98,6 +98,8 @@ WORKSPACES = {
         event("e8", "signed_up", "U4", "W3", "2026-01-09 09:00:00"),
         event("e9", "trial_started", "U5", "W3", "2026-01-10 09:00:00"),
         event("e10", "project_created", "U4", "W3", "2026-01-11 09:00:00"),
+        # W2's project, created the day before its trial started: no trial-start event, so outside its trial.
+        event("e0", "project_created", "U3", "W2", "2026-01-04 09:00:00"),
     ]
 }
 
@@ -139,12 +141,30 @@ PQL = Case(
             "activation minimum dropped",
             "is not null and threshold_reached.activations_reached_at is not null\n                then greatest(",
             "is not null\n                then greatest(",
+            # and W2's trial starts with the project it created before its trial.
+            also=(
+                Mutation(
+                    "trial started by any event",
+                    "    inner join trial_start_events on events.event_name = trial_start_events.event_name\n",
+                    "",
+                    catches="a workspace's trial started with one of the shared trial-start events",
+                ),
+            ),
         ),
         # W2 becomes a PQL with one active user.
         Mutation(
             "active users off by one",
             "where users_ranked.user_rank = thresholds.pql__min_active_users",
             "where users_ranked.user_rank = thresholds.pql__min_active_users - 1",
+            # and W1's first counted activation is its trial start.
+            also=(
+                Mutation(
+                    "every event in the trial counted as activation",
+                    "    inner join activation_events on events_in_trial.event_name = activation_events.event_name\n",
+                    "",
+                    catches="the first event counted as activation is one of the shared activation events",
+                ),
+            ),
         ),
         # W1 (exactly the minimum of both) is left without a PQL.
         Mutation(
@@ -166,6 +186,15 @@ SPEED_TO_LEAD = Case(
             "SLA comparison flipped",
             "measured.minutes_to_first_touch <= measured.speed_to_lead__sla_minutes, false",
             "measured.minutes_to_first_touch >= measured.speed_to_lead__sla_minutes, false",
+            # and 00QA's first touch is a task of a type that is no sales touch (T2, "Other").
+            also=(
+                Mutation(
+                    "every task type a touch",
+                    "    inner join sales_touch_types on tasks.task_type = sales_touch_types.task_type\n",
+                    "",
+                    catches="a first touch that is a task is of a shared sales touch type",
+                ),
+            ),
         ),
         # 00QB, first touched after 180 minutes, is not counted as a breach.
         Mutation(
@@ -295,6 +324,8 @@ LEADS = {
         lead("00QLA", "Referral", "Software", 100, "United States", "2026-01-20 08:00:00",
              accepted_date_c="2026-01-30 09:00:00", is_converted="true", converted_date="2026-01-30",
              converted_opportunity_id="006O2", converted_account_id="001A1"),
+        # LB: a source the channel mapping does not list, and no known size: the default channel, the unknown segment.
+        {**lead("00QLB", "Billboard", "Retail", 0, "Germany", "2026-02-04 08:00:00"), "number_of_employees": None},
     ],
     "marketing.engagements": [
         *test_hand_worked_leads.TABLES["marketing.engagements"],
@@ -459,6 +490,118 @@ MRR_EXCLUDED_STATUSES = Case(
     ),
 )
 
+CHANNELS = Case(
+    suite="channel_definitions",
+    model="intermediate/int_leads_classified",
+    downstream="intermediate/int_leads_lifecycle",
+    raw="leads",
+    mutations=(
+        # Sources matched as typed: "Paid Search" (listed as "paid search") falls in the default channel; and LB's
+        # unlisted source gets a listed channel.
+        Mutation(
+            "source matched as typed",
+            "on lower(trim(leads.lead_source)) = channel_mapping.lead_source_key",
+            "on leads.lead_source = channel_mapping.lead_source_key",
+            catches="a lead whose source is listed is in the channel the mapping gives that source",
+            also=(
+                Mutation(
+                    "unlisted sources in a listed channel",
+                    "coalesce(channel_mapping.channel, default_channel.channel) as channel",
+                    "coalesce(channel_mapping.channel, 'Referral') as channel",
+                    catches="a lead whose source is missing or not listed is in the default channel",
+                ),
+            ),
+        ),
+        # The source the mapping matches keeps its capitals ("Paid Search").
+        Mutation(
+            "source not lowercased",
+            "lower(trim(leads.lead_source)) as lead_source_key",
+            "trim(leads.lead_source) as lead_source_key",
+            catches="the source the mapping matches is lowercased and trimmed",
+        ),
+    ),
+)
+
+SEGMENTS = Case(
+    suite="segment_definitions",
+    model="intermediate/int_leads_classified",
+    downstream="intermediate/int_leads_lifecycle",
+    raw="leads",
+    mutations=(
+        # Every size read 100 lower: L1's 150 employees land in SMB, L3's 100 in no band (the unknown segment).
+        Mutation(
+            "sizes read 100 lower against the lower bound",
+            "leads.employee_count >= segments.min_employees",
+            "leads.employee_count - 100 >= segments.min_employees",
+            catches="a lead in the SMB band has a size within its bounds",
+            also=(
+                Mutation(
+                    "sizes read 100 lower against the upper bound",
+                    "leads.employee_count <= segments.max_employees",
+                    "leads.employee_count - 100 <= segments.max_employees",
+                    catches="a lead in the unknown segment has no known size",
+                ),
+            ),
+        ),
+        # LB, of unknown size, lands in the first band.
+        Mutation(
+            "unknown size in the first band",
+            "coalesce(segments.segment, unknown_segment.segment) as segment",
+            "coalesce(segments.segment, 'SMB') as segment",
+            catches="a lead of unknown size is in the unknown segment",
+        ),
+    ),
+)
+
+PIPELINE_SOURCE = Case(
+    suite="pipeline_source_definitions",
+    model="intermediate/int_opportunities_classified",
+    downstream="marts/fct_opportunity_outcomes",
+    raw="opportunities",
+    mutations=(
+        # O21, from a free trial, is not credited to product; and every deal not from a sales-sourced channel is
+        # credited to sales.
+        Mutation(
+            "product-sourced channels ignored",
+            "            when product_sourced_channels.channel is not null then 'product'\n",
+            "",
+            catches="a deal from a product-sourced channel is credited to product",
+            also=(
+                Mutation(
+                    "sales-sourced test negated",
+                    "when sales_sourced_channels.channel is not null then 'sales'",
+                    "when sales_sourced_channels.channel is null then 'sales'",
+                    catches="a deal credited to sales came from a sales-sourced channel",
+                ),
+            ),
+        ),
+    ),
+)
+
+LOST = Case(
+    suite="lost_opportunity_definitions",
+    model="intermediate/int_opportunities_qualified",
+    downstream="marts/fct_opportunity_outcomes",
+    raw="opportunities",
+    mutations=(
+        # Lost deals are not flagged lost, open and won ones are; and lost deals are flagged won too.
+        Mutation(
+            "lost flag flipped",
+            "coalesce(current_stage.is_lost, false) as is_lost",
+            "coalesce(not current_stage.is_lost, false) as is_lost",
+            catches="an opportunity in the lost stage is flagged lost",
+            also=(
+                Mutation(
+                    "won read from the closed stages",
+                    "coalesce(current_stage.is_won, false) as is_won",
+                    "coalesce(current_stage.is_won or current_stage.is_lost, false) as is_won",
+                    catches="an opportunity flagged won is in the won stage",
+                ),
+            ),
+        ),
+    ),
+)
+
 # The hand-worked MRR company, with one subscription whose first payment never went through (no MRR).
 BILLING = {
     **test_mrr_and_retention.TABLES,
@@ -474,12 +617,19 @@ BILLING = {
     ],
 }  # fmt: skip
 
-# The hand-worked opportunities, with one more whose CRM type label ("Upsell") is not a shared type's name.
+# The hand-worked opportunities, with one more whose CRM type label ("Upsell") is not a shared type's name, and one
+# from a product-sourced channel.
 OPPORTUNITIES = {
     **test_closed_lost_and_win_rates.TABLES,
     "salesforce.opportunity": [
         *test_closed_lost_and_win_rates.TABLES["salesforce.opportunity"],
         {**test_closed_lost_and_win_rates.TABLES["salesforce.opportunity"][0], "id": "006O20", "type": "Upsell"},
+        # O21: an open deal from a free trial (typed with a leading space), a product-sourced channel.
+        {
+            **test_closed_lost_and_win_rates.TABLES["salesforce.opportunity"][15],
+            "id": "006O21",
+            "lead_source": " Free Trial",
+        },
     ],
 }
 
@@ -516,6 +666,10 @@ CASES = (
     WON,
     OPPORTUNITY_TYPES,
     CLOSED_LOST_REASONS,
+    CHANNELS,
+    SEGMENTS,
+    PIPELINE_SOURCE,
+    LOST,
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from pipelines.spec.suite_references import resolve_condition
 from pipelines.warehouse import suite_run, suites
 from pipelines.warehouse.suites import (
     ExpectationOutcome,
@@ -261,6 +262,14 @@ FIRST = "expectations[0]"
             {"expectations": with_expectation(kwargs={"value_set": {"$definition": "a", "$append": DOTTED}})},
             "`mql.score_threshold`: a definition is named as in SQL and the docs",
         ),
+        (
+            {"expectations": with_expectation(kwargs={"value_pairs_set": {"$definition": "a", "$pairs": "yes"}})},
+            f'{SUITE}: {FIRST}.kwargs.value_pairs_set.$pairs: must be true, not "yes"',
+        ),
+        (
+            {"expectations": with_expectation(kwargs={"min_value": {"$definition": "a", "$where": "SMB"}})},
+            f'{SUITE}: {FIRST}.kwargs.min_value.$where: must map field names to the values to find, not "SMB"',
+        ),
     ],
 )
 def test_invalid_suite_files_name_the_file_the_suite_and_the_key(
@@ -334,6 +343,73 @@ def test_definitions_resolve_scalars_lists_and_fields(tmp_path: Path) -> None:
     assert suite.expectations[0]["kwargs"]["scalar"] == {"$definition": "mql__score_threshold"}
     resolved["kwargs"]["value_set"].append("Changed")
     assert definitions == DEFINITIONS
+
+
+BANDS_AND_CHANNELS: dict[str, Any] = {
+    "segments": {
+        "unknown_segment": "Unknown",
+        "bands": [
+            {"name": "SMB", "min_employees": 1, "max_employees": 99},
+            {"name": "Enterprise", "min_employees": 100, "max_employees": None},
+        ],
+    },
+    "channels": {"default": "Unattributed", "lead_sources": {"seo": "Organic", "cold call": "Outbound"}},
+}
+
+
+def test_where_picks_one_item_and_pairs_read_a_mapping(tmp_path: Path) -> None:
+    suite = reference_suite(
+        tmp_path,
+        {
+            "column": "employee_count",
+            "min_value": {"$definition": "segments__bands", "$where": {"name": "SMB"}, "$field": "min_employees"},
+            "max_value": {
+                "$definition": "segments__bands",
+                "$where": {"name": "Enterprise"},
+                "$field": "max_employees",
+            },
+            "band": {"$definition": "segments__bands", "$where": {"name": "SMB", "min_employees": 1}},
+            "value_pairs_set": {"$definition": "channels__lead_sources", "$pairs": True},
+        },
+    )
+    (resolved,) = resolve_kwargs(suite, BANDS_AND_CHANNELS)
+    assert resolved["kwargs"] == {
+        "column": "employee_count",
+        "min_value": 1,
+        "max_value": None,
+        "band": {"name": "SMB", "min_employees": 1, "max_employees": 99},
+        "value_pairs_set": [["seo", "Organic"], ["cold call", "Outbound"]],
+    }
+    # Each band's bound is its own GE suite parameter, so two bands in one suite never share a value.
+    prepared = suite_run._prepare(suite, 0, suite.expectations[0], BANDS_AND_CHANNELS)
+    assert prepared.parameters["segments__bands__min_employees__where__name_SMB"] == 1
+    assert prepared.parameters["channels__lead_sources__pairs"] == [["seo", "Organic"], ["cold call", "Outbound"]]
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        ({"$definition": "segments__bands", "$where": {"name": "Mid"}}, r"0 items of definition `segments__bands`"),
+        ({"$definition": "segments__unknown_segment", "$where": {"name": "SMB"}}, r"`\$where` needs a list of"),
+        ({"$definition": "segments__bands", "$where": {"name": "SMB"}, "$field": "size"}, r"has no field `size`"),
+        ({"$definition": "segments__bands", "$pairs": True}, r"`\$pairs` needs a mapping"),
+    ],
+)
+def test_bad_where_and_pairs_references_say_why(tmp_path: Path, reference: dict[str, Any], message: str) -> None:
+    suite = reference_suite(tmp_path, {"column": "x", "value_set": reference})
+    with pytest.raises(SuiteError, match=message):
+        resolve_kwargs(suite, BANDS_AND_CHANNELS)
+
+
+def test_a_row_condition_reads_definitions_written_with_an_at_sign() -> None:
+    where = "suite.json: suite s: expectation 1"
+    condition = "source.isnull() | (source not in @channels__lead_sources) | (c == @channels__default)"
+    assert resolve_condition(condition, BANDS_AND_CHANNELS, where) == (
+        "source.isnull() | (source not in ['seo', 'cold call']) | (c == 'Unattributed')"
+    )
+    assert resolve_condition("email == 'a@b.com'", BANDS_AND_CHANNELS, where) == "email == 'a@b.com'"
+    with pytest.raises(SuiteError, match=r"unknown definition `channels__defaults`"):
+        resolve_condition("c == @channels__defaults", BANDS_AND_CHANNELS, where)
 
 
 @pytest.mark.parametrize(
@@ -717,3 +793,75 @@ def test_regex_expectations_run_in_sql(tmp_path: Path, gx_context: None) -> None
         ["L02", "L05"],
     )
     assert (no_match.unexpected_count, no_match.element_count, no_match.sample_keys) == (1, 2, ["L05"])
+
+
+def test_a_mapping_stated_both_ways_with_pairs_and_a_referenced_condition(tmp_path: Path, gx_context: None) -> None:
+    # C2's listed source is in the wrong channel, C4's unlisted source in a listed channel; C3 (no source) and C5
+    # (an unlisted source) are in the default channel, C1 in the channel its source maps to.
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["C1", "C2", "C3", "C4", "C5"],
+            "lead_source_key": ["seo", "cold call", None, "tv", "radio"],
+            "channel": ["Organic", "Organic", "Unattributed", "Outbound", "Unattributed"],
+        }
+    )
+    listed = "lead_source_key in @channels__lead_sources"
+    suite = make_suite(
+        tmp_path,
+        [
+            {
+                "type": "expect_column_pair_values_to_be_in_set",
+                "description": "a listed source is in the channel the mapping gives it",
+                "kwargs": {
+                    "column_A": "lead_source_key",
+                    "column_B": "channel",
+                    "value_pairs_set": {"$definition": "channels__lead_sources", "$pairs": True},
+                    "row_condition": listed,
+                    "condition_parser": "pandas",
+                },
+            },
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "description": "a missing or unlisted source is in the default channel",
+                "kwargs": {
+                    "column": "channel",
+                    "value_set": [{"$definition": "channels__default"}],
+                    "row_condition": f"lead_source_key.isnull() | ~({listed})",
+                    "condition_parser": "pandas",
+                },
+            },
+        ],
+    )
+    pairs, default = run_suite(suite, frame, BANDS_AND_CHANNELS, ["lead_id"]).outcomes
+    assert (pairs.unexpected_count, pairs.element_count, pairs.sample_keys) == (1, 2, ["C2"])
+    assert (default.unexpected_count, default.element_count, default.sample_keys) == (1, 3, ["C4"])
+
+
+@pytest.mark.parametrize(
+    ("ignore_row_if", "unexpected"),
+    [("both_values_are_missing", ["P2", "P4"]), ("either_value_is_missing", ["P4"]), ("neither", ["P2", "P3", "P4"])],
+)
+def test_a_pair_set_check_leaves_out_the_rows_ignore_row_if_names(
+    tmp_path: Path, gx_context: None, ignore_row_if: str, unexpected: list[str]
+) -> None:
+    # P1 is a listed pair; P2 misses its source, P3 both values; P4 pairs a listed source with another channel.
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["P1", "P2", "P3", "P4"],
+            "lead_source_key": ["seo", None, None, "seo"],
+            "channel": ["Organic", "Organic", None, "Outbound"],
+        }
+    )
+    kwargs = {"column_A": "lead_source_key", "column_B": "channel", "ignore_row_if": ignore_row_if}
+    suite = make_suite(
+        tmp_path,
+        [
+            {
+                "type": "expect_column_pair_values_to_be_in_set",
+                "description": "a pair from the mapping",
+                "kwargs": {**kwargs, "value_pairs_set": {"$definition": "channels__lead_sources", "$pairs": True}},
+            }
+        ],
+    )
+    (only,) = run_suite(suite, frame, BANDS_AND_CHANNELS, ["lead_id"]).outcomes
+    assert (only.error, only.sample_keys) == (None, unexpected)

@@ -31,7 +31,9 @@ final as (
         leads.lead_id,                                                          -- CRM lead id
         leads.created_at,                                                       -- when the lead was created (UTC)
         leads.lead_source,                                                      -- raw lead source as the CRM records it
+        lower(trim(leads.lead_source)) as lead_source_key,                      -- the lead source as the mapping matches it (lowercased, trimmed); null when missing
         coalesce(channel_mapping.channel, default_channel.channel) as channel,  -- channel from the shared mapping
+        leads.employee_count,                                                   -- employees of the company (null when unknown)
         coalesce(segments.segment, unknown_segment.segment) as segment,         -- size segment from the shared bands
         leads.lead_status,                                                      -- current CRM lead status
         leads.owner_user_id,                                                    -- lead owner (CRM user)

@@ -2,8 +2,9 @@
 name: int_opportunities_classified
 description: >-
   One row per CRM opportunity with the channel, segment and type every team reports it under: the channel from the
-  shared channel mapping of the opportunity's raw lead source, the segment from the shared size bands of the buying
-  account's employees, the type from the shared opportunity types of its CRM type label (a label not listed, free
+  shared channel mapping of the opportunity's raw lead source (and who sourced it by that channel: sales for the shared
+  sales-sourced channels, product for the product-sourced ones, marketing for every other channel), the segment from
+  the shared size bands of the buying account's employees, the type from the shared opportunity types of its CRM type label (a label not listed, free
   text included, is the other type, so what a rep types never reaches a mart).
 grain: [opportunity_id]
 owner: team:revops
@@ -19,6 +20,10 @@ channel_mapping as (select * from definitions.channel_mapping),
 segments as (select * from definitions.segments),
 
 opportunity_types as (select * from definitions.opportunity_types),
+
+sales_sourced_channels as (select * from definitions.sales_sourced_channels),
+
+product_sourced_channels as (select * from definitions.product_sourced_channels),
 
 default_channel as (
     select channel
@@ -54,6 +59,11 @@ final as (
         opportunities.owner_user_id,                                            -- opportunity owner (CRM user)
         opportunities.lead_source,                                              -- raw lead source as the CRM records it
         coalesce(channel_mapping.channel, default_channel.channel) as channel,  -- channel from the shared mapping
+        case
+            when sales_sourced_channels.channel is not null then 'sales'
+            when product_sourced_channels.channel is not null then 'product'
+            else 'marketing'
+        end as pipeline_source,                                                 -- who sourced the deal by its channel: sales (sales-sourced channels), product (product-sourced ones) or marketing
         coalesce(segments.segment, unknown_segment.segment) as segment          -- size segment of the account
     from opportunities
     left join accounts
@@ -69,6 +79,10 @@ final as (
     cross join default_channel
     cross join unknown_segment
     cross join other_type
+    left join sales_sourced_channels
+        on coalesce(channel_mapping.channel, default_channel.channel) = sales_sourced_channels.channel
+    left join product_sourced_channels
+        on coalesce(channel_mapping.channel, default_channel.channel) = product_sourced_channels.channel
 )
 
 select * from final

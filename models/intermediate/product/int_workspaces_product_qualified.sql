@@ -20,7 +20,8 @@ activation_events as (select * from definitions.pql_activation_events),
 trials as (
     select
         events.workspace_id,
-        min(events.occurred_at) as trial_started_at
+        min(events.occurred_at) as trial_started_at,
+        arg_min(events.event_name, events.occurred_at) as trial_start_event_name
     from events
     inner join trial_start_events on events.event_name = trial_start_events.event_name
     where events.workspace_id is not null
@@ -31,6 +32,7 @@ trial_windows as (
     select
         trials.workspace_id,
         trials.trial_started_at,
+        trials.trial_start_event_name,
         trials.trial_started_at + to_days(cast(thresholds.pql__trial_window_days as integer)) as trial_ends_at
     from trials
     cross join thresholds
@@ -75,6 +77,7 @@ users_ranked as (
 activations_ranked as (
     select
         events_in_trial.workspace_id,
+        events_in_trial.event_name,
         events_in_trial.occurred_at,
         row_number() over (
             partition by events_in_trial.workspace_id
@@ -103,7 +106,8 @@ threshold_reached as (
         ) as users_reached_at,
         max(activations_ranked.occurred_at) filter (
             where activations_ranked.activation_rank = thresholds.pql__min_activation_events
-        ) as activations_reached_at
+        ) as activations_reached_at,
+        max(activations_ranked.event_name) filter (where activations_ranked.activation_rank = 1) as first_activation_event_name
     from trial_windows
     cross join thresholds
     left join users_ranked on trial_windows.workspace_id = users_ranked.workspace_id
@@ -115,9 +119,11 @@ final as (
     select
         trial_windows.workspace_id,                                           -- product workspace id
         trial_windows.trial_started_at,                                       -- first trial-start event (UTC)
+        trial_windows.trial_start_event_name,                                 -- the event that started the trial (one of the shared trial-start events)
         trial_windows.trial_ends_at,                                          -- end of the PQL trial window (UTC)
         usage_counts.active_user_count as active_users_in_trial_count,        -- distinct users active in the window
         usage_counts.activation_event_count as activation_events_in_trial_count, -- activation events in the window
+        threshold_reached.first_activation_event_name,                        -- the first event counted as activation in the window (null when none)
         usage_counts.active_user_count >= thresholds.pql__min_active_users as has_min_active_users, -- enough active users for a PQL
         case
             when threshold_reached.users_reached_at is not null and threshold_reached.activations_reached_at is not null

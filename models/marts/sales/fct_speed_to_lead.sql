@@ -86,6 +86,7 @@ touches as (
     select
         tasks.task_id as touch_id,
         'task' as touch_kind,
+        tasks.task_type as touch_task_type,
         tasks.lead_or_contact_id,
         tasks.owner_user_id as touch_user_id,
         coalesce(tasks.completed_at, tasks.created_at) as touched_at
@@ -99,6 +100,7 @@ touches as (
     select
         events.event_id as touch_id,
         'event' as touch_kind,
+        cast(null as varchar) as touch_task_type,
         events.lead_or_contact_id,
         events.owner_user_id as touch_user_id,
         events.starts_at as touched_at
@@ -113,6 +115,7 @@ lead_touches as (
         mql_leads.mql_at,
         touches.touch_id,
         touches.touch_kind,
+        touches.touch_task_type,
         touches.touch_user_id,
         touches.touched_at
     from lead_keys
@@ -127,7 +130,8 @@ first_touches as (
         lead_touches.lead_id,
         lead_touches.touched_at as first_touch_at,
         lead_touches.touch_user_id as first_touch_user_id,
-        lead_touches.touch_kind as first_touch_kind
+        lead_touches.touch_kind as first_touch_kind,
+        lead_touches.touch_task_type as first_touch_task_type
     from lead_touches
     where lead_touches.touched_at >= lead_touches.mql_at
     qualify row_number() over (
@@ -156,6 +160,7 @@ measured as (
         first_touches.first_touch_at,
         first_touches.first_touch_user_id,
         first_touches.first_touch_kind,
+        first_touches.first_touch_task_type,
         (epoch(first_touches.first_touch_at) - epoch(mql_leads.mql_at)) / 60.0 as minutes_to_first_touch,
         coalesce(touches_before_mql.touches_before_mql_count, 0) as touches_before_mql_count,
         (epoch(data_as_of.data_as_of_at) - epoch(mql_leads.mql_at)) / 60.0 as minutes_since_mql,
@@ -186,6 +191,7 @@ final as (
         measured.first_touch_at,                                             -- first sales touch at or after the MQL (UTC); null when none yet
         measured.first_touch_user_id,                                        -- CRM user who made the first touch (may differ from the owner)
         measured.first_touch_kind,                                           -- task (call or e-mail) or event (meeting)
+        measured.first_touch_task_type,                                      -- CRM task type of the first touch when a task (one of the shared touch types); null for a meeting
         measured.minutes_to_first_touch,                                     -- minutes from MQL to first touch; null when never touched
         measured.touches_before_mql_count,                                   -- sales touches before the MQL (they never count as the first touch)
         measured.first_touch_at is not null as is_touched,                   -- touched at or after the MQL

@@ -55,10 +55,6 @@ opportunity_weeks as (select * from intermediate.int_opportunity_weeks_snapshott
 
 classified as (select * from intermediate.int_opportunities_classified),
 
-sales_sourced_channels as (select * from definitions.sales_sourced_channels),
-
-product_sourced_channels as (select * from definitions.product_sourced_channels),
-
 thresholds as (select * from definitions.thresholds),
 
 -- who sourced each deal, by its channel
@@ -68,14 +64,8 @@ sourced_opportunities as (
         classified.segment,
         classified.opportunity_type,
         classified.amount_usd as current_amount_usd,
-        case
-            when sales_sourced_channels.channel is not null then 'sales'
-            when product_sourced_channels.channel is not null then 'product'
-            else 'marketing'
-        end as pipeline_source
+        classified.pipeline_source
     from classified
-    left join sales_sourced_channels on classified.channel = sales_sourced_channels.channel
-    left join product_sourced_channels on classified.channel = product_sourced_channels.channel
 ),
 
 deal_weeks as (
