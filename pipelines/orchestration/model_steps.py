@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.orchestration.guard_checks import VolumeGuard, mart_guard_results
-from pipelines.spec.lineage import Schema, column_lineage
+from pipelines.spec.lineage import ClassifiedLineage, Schema, classified_lineage
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange
 from pipelines.spec.project_files import read_definitions
@@ -160,15 +160,49 @@ def upstream_schemas(connection: duckdb.DuckDBPyConnection, model: Model) -> Sch
     return schemas
 
 
-def lineage_metadata(model: Model, columns: Sequence[str], upstream: Schema) -> dg.TableColumnLineage:
-    lineage = column_lineage(model.body, list(columns), upstream)
-    return dg.TableColumnLineage(
-        deps_by_column={
-            column: [dg.TableColumnDep(asset_key=[schema, table], column_name=name) for schema, table, name in deps]
-            for column, deps in lineage.items()
-            if deps
-        }
-    )
+# The most rows the lineage table shows: a wide model's table stays readable and its metadata small.
+LINEAGE_TABLE_ROWS = 400
+LINEAGE_TABLE_KEY = "column_lineage_table"
+
+
+def lineage_metadata(model: Model, columns: Sequence[str], upstream: Schema) -> dict[str, Any]:
+    """The column lineage of a model from one pass of sqlglot over its SQL, twice: as `dagster/column_lineage`
+    (drawn by Dagster+ only) and as a Markdown table, which the open-source UI shows too."""
+    lineage = classified_lineage(model.body, list(columns), upstream)
+    return {
+        "dagster/column_lineage": dg.TableColumnLineage(
+            deps_by_column={
+                column: [
+                    dg.TableColumnDep(asset_key=[schema, table], column_name=name)
+                    for schema, table, name in sorted(deps)
+                ]
+                for column, deps in lineage.items()
+                if deps
+            }
+        ),
+        LINEAGE_TABLE_KEY: dg.MetadataValue.md(lineage_table(lineage)),
+    }
+
+
+def lineage_table(lineage: ClassifiedLineage, max_rows: int = LINEAGE_TABLE_ROWS) -> str:
+    """One Markdown row per output column and upstream column, in output column order; a column computed from no
+    column says so. Past `max_rows` rows, a last line says how many more there are."""
+    rows: list[str] = []
+    for column, sources in lineage.items():
+        if not sources:
+            rows.append(f"| {column} | none | no upstream column (a literal, `count(*)`) |")
+        rows += [f"| {column} | {'.'.join(source)} | {how} |" for source, how in sorted(sources.items())]
+    lines = [
+        "direct: passed through, maybe renamed or cast; derived: an expression over it; "
+        "aggregated: under an aggregate or window function.",
+        "",
+        "| column | upstream (asset.column) | how |",
+        "|---|---|---|",
+        *rows[:max_rows],
+    ]
+    if len(rows) > max_rows:
+        lines += ["", f"... {len(rows) - max_rows} more rows"]
+    return "\n".join(lines)
 
 
 def materialization_metadata(
@@ -188,5 +222,5 @@ def materialization_metadata(
         ),
     }
     if built:
-        metadata["dagster/column_lineage"] = lineage_metadata(model, [column.name for column in built], upstream)
+        metadata.update(lineage_metadata(model, [column.name for column in built], upstream))
     return metadata

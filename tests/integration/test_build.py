@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from pipelines.cli import RunSummary
+from pipelines.orchestration.model_steps import LINEAGE_TABLE_KEY
 from pipelines.spec.personal_data import email_like_sql, phone_like_sql
 from pipelines.spec.settings import PROJECT_ROOT, Settings
 from pipelines.warehouse.guards import scan_personal_data
@@ -170,6 +171,20 @@ def test_column_lineage_reaches_raw_connector_columns(built: tuple[Settings, Run
     }
     assert roots(funnel, "channel") == {("definitions", "channel_mapping", "channel")}
     assert roots(("staging", "stg_salesforce__leads"), "lead_id") == {("salesforce", "lead", "id")}
+
+
+def test_every_model_materialization_carries_its_lineage_table(built: tuple[Settings, RunSummary]) -> None:
+    """Beside `dagster/column_lineage` (drawn by Dagster+ only), the Markdown table the open-source UI shows."""
+    _, summary = built
+    assert summary.result is not None
+    tables = {
+        tuple(event.asset_key.path): event.materialization.metadata.get(LINEAGE_TABLE_KEY)
+        for event in summary.result.get_asset_materialization_events()
+        if "dagster/column_lineage" in event.materialization.metadata
+    }
+    assert tables and all(table is not None for table in tables.values())
+    leads = tables[("staging", "stg_salesforce__leads")]
+    assert leads is not None and "| lead_id | salesforce.lead.id | direct |" in leads.value.splitlines()
 
 
 def test_a_failed_blocking_check_keeps_the_last_good_table_and_stops_downstream(tmp_path: Path) -> None:
