@@ -63,3 +63,4 @@ def test_fail_fast_stops_at_the_first_failed_step(tmp_path: Path) -> None:
     assert "is_deleted" in stopped.step_errors["salesforce__lead"]
     assert steps_started_after_a_failure(stopped.result) == []
     assert len(stopped.assets_built) < len(carried_on.assets_built) and not stopped.succeeded
+    assert stopped.result.dagster_run.status == dg.DagsterRunStatus.FAILURE
