@@ -5,6 +5,7 @@ The Definitions are built once for the module; `show` reads a tiny warehouse mad
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
@@ -124,10 +125,10 @@ def test_run_passes_select_and_fail_fast_to_the_build(
 
 @pytest.mark.parametrize("command", ["run", "ls", "show", "compile", "refresh", "backfill", "forget"])
 def test_every_command_and_option_has_a_description(command: str) -> None:
-    commands = next(action for action in cli._parser()._actions if isinstance(action, cli.argparse._SubParsersAction))
+    commands = next(action for action in cli._parser()._actions if isinstance(action, argparse._SubParsersAction))
     parser = commands.choices[command]
     assert parser.description and len(parser.description) > 40
-    options = [action for action in parser._actions if not isinstance(action, cli.argparse._HelpAction)]
+    options = [action for action in parser._actions if not isinstance(action, argparse._HelpAction)]
     assert all(action.help for action in options), [action.dest for action in options if not action.help]
 
 
