@@ -1,10 +1,15 @@
 """`flywheel`: the command line of the project.
 
-flywheel run        materialize every asset into the warehouse and print a summary
+flywheel run        materialize every asset (or --select SELECTION) into the warehouse and print a summary
+flywheel ls         list the assets a selection matches
+flywheel show       print a model's SQL and its first rows
+flywheel compile    write every model's SQL and checks as they run
 flywheel refresh    rebuild the latest days of product events (and the late-arrival window) and what reads them
 flywheel backfill   rebuild product events for the days --from .. --to, and everything downstream of them
 flywheel generate   write the deterministic demo data (see `flywheel generate --help`)
 flywheel forget     erase one person (by e-mail, lead id or contact id) now and on every later run
+
+`ls`, `show` and `compile` build nothing; they live in pipelines/project_commands.py.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from pipelines.orchestration.project import (
     partition_range_tags,
     refresh_days,
 )
+from pipelines.orchestration.selection import SelectionError, resolve_selection
+from pipelines.project_commands import COMMANDS as PROJECT_COMMANDS
+from pipelines.project_commands import SELECTION_HELP, add_project_commands, run_project_command
 from pipelines.spec.partitions import DayRange, PartitionError
 from pipelines.spec.project_files import load_project_files, read_sources
 from pipelines.spec.settings import Settings
@@ -194,12 +202,17 @@ def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     days: DayRange | None = None,
     selection: Sequence[str] | None = None,
+    select: str | None = None,
+    fail_fast: bool = False,
 ) -> RunSummary:
-    """Materialize every asset (or the `selection` and everything downstream of it) in one in-process run.
+    """Materialize every asset (or the `selection` and everything downstream of it, or exactly the assets a
+    `select` string matches, see pipelines/orchestration/selection.py) in one in-process run.
 
     Day-partitioned assets (product events) are rebuilt for `days`, by default every day there is. The preflight
-    checks run first: a project that cannot build raises PreflightError and nothing is written. Ctrl-C stops the
-    run within seconds and marks it canceled (see pipelines/orchestration/interrupts.py).
+    checks run first: a project that cannot build raises PreflightError, and a `select` that matches nothing raises
+    SelectionError, before anything is written. Ctrl-C stops the run within seconds and marks it canceled (see
+    pipelines/orchestration/interrupts.py). `fail_fast` stops the run at the first failed step, leaving the steps
+    after it unrun.
     """
     started = time.perf_counter()
     definitions = check_project(settings)
@@ -215,18 +228,26 @@ def run_pipeline(
             .downstream()
             .resolve(definitions.resolve_asset_graph())
         ]
+    if select is not None:
+        asset_selection = resolve_selection(definitions, select)
     log_level = os.environ.get("FLYWHEEL_LOG_LEVEL", "WARNING")
     instance = instance or _instance()
     run_id = str(uuid.uuid4())
     with cancel_on_interrupt() as interruption:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            tags=partition_range_tags(days),
-            asset_selection=asset_selection,
-            run_id=run_id,
-        )
+        try:
+            result = job.execute_in_process(
+                instance=instance,
+                # Raising the first step's error ends the run there: Dagster's in-process way to fail fast.
+                raise_on_error=fail_fast,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                tags=partition_range_tags(days),
+                asset_selection=asset_selection,
+                run_id=run_id,
+            )
+        except Exception:
+            if not fail_fast:
+                raise
+            result = recorded_result(instance, run_id, job)
     run = instance.get_run_by_id(run_id)
     summary = RunSummary(succeeded=result.success, seconds=0.0, result=result)
     summary.canceled = interruption.received or (run is not None and run.status == dg.DagsterRunStatus.CANCELED)
@@ -258,6 +279,15 @@ def run_pipeline(
     return summary
 
 
+def recorded_result(instance: dg.DagsterInstance, run_id: str, job: dg.JobDefinition) -> dg.ExecuteInProcessResult:
+    """The result of a run that stopped by raising its first error, read back from the events the instance kept."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        raise RuntimeError(f"run {run_id} stopped before Dagster recorded it")
+    events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event is not None]
+    return dg.ExecuteInProcessResult(events, run, None, job)
+
+
 def forget(settings: Settings, emails: Sequence[str], lead_ids: Sequence[str], contact_ids: Sequence[str]) -> int:
     """Record an erasure request (keyed hashes only) in the erasure list; returns the number of new entries."""
     requested = requested_hashes(emails, lead_ids, contact_ids)
@@ -280,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     if getattr(arguments, "accept_shrink", None):
         settings = dataclasses.replace(settings, accept_shrink=(*settings.accept_shrink, *arguments.accept_shrink))
+    if arguments.command in PROJECT_COMMANDS:
+        return run_project_command(settings, arguments)
     if arguments.command == "forget":
         stopped = _record_erasure(settings, arguments)
         if stopped is not None:
@@ -297,7 +329,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         selection = refresh_selection(settings)
         print(f"rebuilding product events for {days} and everything downstream of them")
-    return _build(settings, arguments.command, days, selection)
+    return _build(
+        settings,
+        arguments.command,
+        days,
+        selection,
+        select=getattr(arguments, "select", None),
+        fail_fast=getattr(arguments, "fail_fast", False),
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -309,14 +348,33 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "refresh",
         help="rebuild today's product events and the late-arrival days before it, and everything downstream",
+        description="Load and stage the product events of today and of the `product_events.late_arrival_days` "
+        "days before it (UTC), and rebuild every asset downstream of them; the other days stay as they were built.",
     )
     commands.add_parser("generate", help="write deterministic demo data", add_help=False)
     _add_forget_command(commands)
+    add_project_commands(commands)
     return parser
 
 
 def _add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    running = commands.add_parser("run", help="materialize every asset into the warehouse and print a summary")
+    running = commands.add_parser(
+        "run",
+        help="materialize every asset (or a selection) into the warehouse and print a summary",
+        description="Load the raw files, build every model write-audit-publish with its checks, publish the BI "
+        "snapshot and print a summary. Exit code 0 when everything built and passed, 1 when a step or check failed, "
+        "2 when the project cannot build or the selection matches nothing (nothing is written then).",
+    )
+    running.add_argument(
+        "--select",
+        metavar="SELECTION",
+        help=f"build exactly these assets and their checks (see `flywheel ls --select`); {SELECTION_HELP}",
+    )
+    running.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first failed step (a load, a model or a blocking check): the steps after it are not run",
+    )
     running.add_argument(
         "--accept-shrink",
         action="append",
@@ -372,10 +430,20 @@ def _record_erasure(settings: Settings, arguments: argparse.Namespace) -> int | 
     return None
 
 
-def _build(settings: Settings, command: str, days: DayRange | None, selection: Sequence[str] | None) -> int:
+def _build(
+    settings: Settings,
+    command: str,
+    days: DayRange | None,
+    selection: Sequence[str] | None,
+    select: str | None = None,
+    fail_fast: bool = False,
+) -> int:
     """Run the build of a command and print its summary; returns the command's exit code."""
     try:
-        summary = run_pipeline(settings, days=days, selection=selection)
+        summary = run_pipeline(settings, days=days, selection=selection, select=select, fail_fast=fail_fast)
+    except SelectionError as error:
+        print(f"flywheel {command}: {error}; nothing was built", file=sys.stderr)
+        return 2
     except PreflightError as error:
         for problem in error.problems:
             print(f"flywheel {command}: {problem}", file=sys.stderr)
