@@ -53,6 +53,30 @@ def resolve_value(value: Any, definitions: Mapping[str, Any], where: str) -> Any
     return value
 
 
+# a quoted string (kept as written) or `@name`, a definition a row condition compares with
+_CONDITION_TOKEN = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|@([A-Za-z_]\w*)""")
+
+
+def resolve_condition(condition: str, definitions: Mapping[str, Any], where: str) -> str:
+    """A row condition with each `@name` (pandas' spelling of a value from outside the table) replaced by the value of
+    that definition written as a literal: `"leads_count < @minimum_bases__leads"` reads `"leads_count < 10"`.
+
+    Quoted strings are left as written, so an `@` inside one is text. The value must be a number, a string, a boolean
+    or a list of them, as a literal of the condition can be.
+    """
+
+    def literal(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return match.group(1)
+        value = _lookup(definitions, match.group(2), None, where)
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, bool | int | float | str) for item in items):
+            raise SuiteError(f"{where}: row condition: definition `{match.group(2)}` is not a literal: {value!r}")
+        return repr(value)
+
+    return _CONDITION_TOKEN.sub(literal, condition)
+
+
 def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where: str) -> Any:
     """The value of a definition (named by its path with `.` written `__`), or one field of each item; an unknown
     name says which part is missing."""

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.spec.row_conditions import ConditionError, condition_sql
-from pipelines.spec.suite_references import parameter_name, resolve_kwargs, resolve_value
+from pipelines.spec.suite_references import parameter_name, resolve_condition, resolve_kwargs, resolve_value
 from pipelines.spec.suite_schema import (
     DEFINITION_KEY,
     HORIZON_KEY,
@@ -210,8 +210,8 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
     if condition is None:
         return _Prepared(kind, kwargs, parameters, computed, None)
     try:
-        sql = condition_sql(str(condition))
-    except ConditionError as error:
+        sql = condition_sql(resolve_condition(str(condition), definitions, where))
+    except (ConditionError, SuiteError) as error:
         return _Prepared(kind, kwargs, parameters, computed, str(error))
     from pipelines.warehouse.ge_duckdb import row_condition_is_true
 

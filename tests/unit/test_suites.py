@@ -717,3 +717,53 @@ def test_regex_expectations_run_in_sql(tmp_path: Path, gx_context: None) -> None
         ["L02", "L05"],
     )
     assert (no_match.unexpected_count, no_match.element_count, no_match.sample_keys) == (1, 2, ["L05"])
+
+
+def test_a_row_condition_compares_with_a_definition_written_at_name(tmp_path: Path, gx_context: None) -> None:
+    # Leads scoring below the MQL threshold in force (40) carry no MQL: L03 (exactly 40) is not among them, L01 (45)
+    # is only once the threshold is 50.
+    expectations = [
+        {
+            "type": "expect_column_values_to_be_null",
+            "description": "a lead scoring below the threshold is no MQL",
+            "kwargs": {
+                "column": "mql_at",
+                "row_condition": "score_at_mql < @mql__score_threshold",
+                "condition_parser": "pandas",
+            },
+        }
+    ]
+    suite = make_suite(tmp_path, expectations)
+    (passing,) = run_suite(suite, leads(), DEFINITIONS, ["lead_id"]).outcomes
+    assert (passing.success, passing.element_count) == (True, 0)
+    raised = {**DEFINITIONS, "mql": {**DEFINITIONS["mql"], "score_threshold": 50}}
+    (failing_one,) = run_suite(suite, leads(), raised, ["lead_id"]).outcomes
+    assert (failing_one.unexpected_count, failing_one.element_count, failing_one.sample_keys) == (2, 2, ["L01", "L03"])
+
+
+def test_a_row_condition_naming_an_unknown_definition_breaks_its_expectation(tmp_path: Path, gx_context: None) -> None:
+    expectations = [
+        {
+            "type": "expect_column_values_to_be_null",
+            "description": "a condition on a definition that does not exist",
+            "kwargs": {
+                "column": "mql_at",
+                "row_condition": "score_at_mql < @mql__nothing",
+                "condition_parser": "pandas",
+            },
+        }
+    ]
+    result = run_suite(make_suite(tmp_path, expectations), leads(), DEFINITIONS, ["lead_id"])
+    assert result.broken and "unknown definition `mql__nothing`" in str(result.outcomes[0].error)
+
+
+def test_resolve_condition_inlines_definitions_as_literals_and_keeps_quoted_text() -> None:
+    from pipelines.spec.suite_references import resolve_condition
+
+    definitions = {**DEFINITIONS, "minimum_bases": {"leads": 10}}
+    assert resolve_condition("n < @minimum_bases__leads", definitions, "here") == "n < 10"
+    reasons = "r in ['No Budget', 'Not ICP', 'Timing']"
+    assert resolve_condition("r in @rejection_reasons", definitions, "here") == reasons
+    assert resolve_condition("e == 'a@mql__min_fit_score'", definitions, "here") == "e == 'a@mql__min_fit_score'"
+    with pytest.raises(SuiteError, match="`closed_lost_reasons` is not a literal"):
+        resolve_condition("r in @closed_lost_reasons", definitions, "here")
