@@ -62,13 +62,15 @@ def resolve_condition(condition: str, definitions: Mapping[str, Any], where: str
     that definition written as a literal: `"leads_count < @minimum_bases__leads"` reads `"leads_count < 10"`.
 
     Quoted strings are left as written, so an `@` inside one is text. The value must be a number, a string, a boolean
-    or a list of them, as a literal of the condition can be.
+    or a list of them, as a literal of the condition can be; a mapping stands for the list of its keys, as `in` reads
+    a mapping in Python (`activity_type in @lead_scoring__intent_points`).
     """
 
     def literal(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             return match.group(1)
         value = _lookup(definitions, match.group(2), None, where)
+        value = list(value) if isinstance(value, Mapping) else value
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, bool | int | float | str) for item in items):
             raise SuiteError(f"{where}: row condition: definition `{match.group(2)}` is not a literal: {value!r}")

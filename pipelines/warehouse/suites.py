@@ -32,7 +32,8 @@ Row conditions are written in pandas' query syntax, with `"condition_parser": "p
 
 A row condition compares with a definition as pandas' query compares with a variable: `@` before the definition's
 name (`minimum_bases__leads`) stands for its value, written into the condition as a literal (a number, a string, a
-boolean or a list of them) when the suite runs; an `@` inside a quoted string is text.
+boolean or a list of them; a mapping stands for the list of its keys) when the suite runs; an `@` inside a quoted
+string is text.
 
 Under a row condition, `element_count` counts the rows that meet the condition, not the whole table. On SQL a pair
 expectation (`column_A` > `column_B`) cannot judge a row where either value is null: such a row is neither expected

@@ -61,10 +61,17 @@ PQL_WINDOW = Coverage(
 RETENTION = Coverage(("retention_definitions",), (broken("retention_definitions"),))
 OPPORTUNITY_TYPES = Coverage(("opportunity_type_definitions",), (broken("opportunity_type_definitions"),))
 CLOSED_LOST = Coverage(("closed_lost_reasons_definitions",), (broken("closed_lost_reasons_definitions"),))
-SCORING_GAP = (
-    "the MQL suites state the MQL from the fit and peak scores the model computes; no check recomputes the score "
-    "from the points, the ICP criteria and the decay"
+SCORING = Coverage(
+    ("lead_scoring_definitions", "engagement_points_definitions"),
+    (broken("lead_scoring_definitions"), broken("engagement_points_definitions")),
 )
+FIT_POINTS = Coverage(("lead_scoring_definitions",), (broken("lead_scoring_definitions"),))
+ENGAGEMENT_POINTS = Coverage(("engagement_points_definitions",), (broken("engagement_points_definitions"),))
+DECAY_GAP = (
+    "the suites state each engagement's points before decay and the fit score; no check recomputes the decayed score "
+    "at each moment (the models keep no per-moment score to state it from)"
+)
+PIPELINE_AGING = Coverage(("pipeline_aging_definitions",), (broken("pipeline_aging_definitions"),))
 MINIMUM_BASE_GAP = (
     "no check: hand-worked values show ratios below the minimum published as null with the reason "
     "(tests/integration/test_churn_and_minimum_bases.py, test_alignment_scorecard.py)"
@@ -82,12 +89,12 @@ COVERAGE: dict[str, Coverage] = {
     "sales_sourced_channels": LIFECYCLE,
     "product_sourced_channels": Coverage(gap="no suite states which team a channel's pipeline is credited to"),
     "icp": Coverage(("icp_definitions",), (broken("icp_definitions"),)),
-    "lead_scoring": Coverage(gap=SCORING_GAP),
-    "lead_scoring.fit_points": Coverage(gap=SCORING_GAP),
-    "lead_scoring.behaviour_points": Coverage(gap=SCORING_GAP),
-    "lead_scoring.intent_points": Coverage(gap=SCORING_GAP),
-    "lead_scoring.half_life_days": Coverage(gap=SCORING_GAP),
-    "lead_scoring.window_days": Coverage(gap=SCORING_GAP),
+    "lead_scoring": SCORING,
+    "lead_scoring.fit_points": FIT_POINTS,
+    "lead_scoring.behaviour_points": ENGAGEMENT_POINTS,
+    "lead_scoring.intent_points": ENGAGEMENT_POINTS,
+    "lead_scoring.half_life_days": Coverage(gap=DECAY_GAP),
+    "lead_scoring.window_days": Coverage(gap=DECAY_GAP),
     "mql": MQL,
     "mql.score_threshold": MQL,
     "mql.min_fit_score": MQL,
@@ -122,8 +129,8 @@ COVERAGE: dict[str, Coverage] = {
     ),
     "funnel": Coverage(gap="no suite states the cohorts' conversion window"),
     "funnel.conversion_window_days": Coverage(gap="no suite states the cohorts' conversion window"),
-    "pipeline": Coverage(gap="no suite: the weekly pipeline mart keeps no per-deal days in stage beside the count"),
-    "pipeline.stage_aging_days": Coverage(gap="no suite: the weekly pipeline mart keeps no per-deal days in stage"),
+    "pipeline": PIPELINE_AGING,
+    "pipeline.stage_aging_days": PIPELINE_AGING,
     "reporting": Coverage(
         ("assert_prices_are_in_usd", "reporting.time_zone"),
         (

@@ -395,6 +395,86 @@ ICP = Case(
     ),
 )
 
+LEAD_SCORING = Case(
+    suite="lead_scoring_definitions",
+    model="intermediate/int_leads_scored",
+    downstream="intermediate/int_leads_lifecycle",
+    raw="leads",
+    mutations=(
+        # A lead in an ICP country gets the industry's 20 points for it; and the fit score leaves the country out.
+        Mutation(
+            "country points read from the industry points",
+            "then thresholds.lead_scoring__fit_points__country else 0",
+            "then thresholds.lead_scoring__fit_points__industry else 0",
+            catches="a lead in an ICP country has the country fit points",
+            also=(
+                Mutation(
+                    "fit score without the country",
+                    "criteria.industry_fit_points + criteria.company_size_fit_points + criteria.country_fit_points",
+                    "criteria.industry_fit_points + criteria.company_size_fit_points",
+                    catches="no lead's fit score differs from the sum of the fit points of its criteria",
+                ),
+            ),
+        ),
+    ),
+)
+
+ENGAGEMENT_POINTS = Case(
+    suite="engagement_points_definitions",
+    model="intermediate/int_engagements_scored",
+    downstream="intermediate/int_leads_scored",
+    raw="leads",
+    mutations=(
+        # Every engagement scores twice its points; and behaviour and intent trade places.
+        Mutation(
+            "points doubled",
+            "coalesce(engagement_points.points, 0) as points",
+            "2 * coalesce(engagement_points.points, 0) as points",
+            catches="a demo request scores the intent points of its type",
+            also=(
+                Mutation(
+                    "components swapped",
+                    "coalesce(engagement_points.score_component, 'unscored')",
+                    "coalesce(case engagement_points.score_component when 'intent' then 'behaviour' else 'intent' end,"
+                    " 'unscored')",
+                    catches="a behaviour engagement counts as behaviour",
+                ),
+            ),
+        ),
+    ),
+)
+
+PIPELINE_AGING = Case(
+    suite="pipeline_aging_definitions",
+    model="intermediate/int_opportunity_weeks_snapshotted",
+    downstream=None,
+    raw="opportunities",
+    mutations=(
+        # O02, open 36 days in Prospecting, is not aging.
+        Mutation(
+            "aging after twice the aging days",
+            ") > thresholds.pipeline__stage_aging_days,",
+            ") > 2 * thresholds.pipeline__stage_aging_days,",
+            catches="an open deal in its stage longer than the aging days is aging",
+        ),
+        # O09 ages on its 30th day in Prospecting; and O07, won, ages in its won weeks.
+        Mutation(
+            "aging from the aging day itself",
+            ") > thresholds.pipeline__stage_aging_days,",
+            ") >= thresholds.pipeline__stage_aging_days,",
+            catches="a deal in its stage no longer than the aging days is not aging",
+            also=(
+                Mutation(
+                    "closed deals aging",
+                    "not coalesce(in_force_stage.is_won or in_force_stage.is_lost, false)\n            and date_diff(",
+                    "date_diff(",
+                    catches="a deal closed at week end is not aging",
+                ),
+            ),
+        ),
+    ),
+)
+
 WON = Case(
     suite="won_opportunity_definitions",
     model="intermediate/int_opportunities_classified",
@@ -516,6 +596,9 @@ CASES = (
     WON,
     OPPORTUNITY_TYPES,
     CLOSED_LOST_REASONS,
+    LEAD_SCORING,
+    ENGAGEMENT_POINTS,
+    PIPELINE_AGING,
 )
 
 

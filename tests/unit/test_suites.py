@@ -765,5 +765,6 @@ def test_resolve_condition_inlines_definitions_as_literals_and_keeps_quoted_text
     reasons = "r in ['No Budget', 'Not ICP', 'Timing']"
     assert resolve_condition("r in @rejection_reasons", definitions, "here") == reasons
     assert resolve_condition("e == 'a@mql__min_fit_score'", definitions, "here") == "e == 'a@mql__min_fit_score'"
+    assert resolve_condition("m in @mql", definitions, "here") == "m in ['score_threshold', 'min_fit_score']"
     with pytest.raises(SuiteError, match="`closed_lost_reasons` is not a literal"):
         resolve_condition("r in @closed_lost_reasons", definitions, "here")

@@ -59,8 +59,6 @@ sales_sourced_channels as (select * from definitions.sales_sourced_channels),
 
 product_sourced_channels as (select * from definitions.product_sourced_channels),
 
-thresholds as (select * from definitions.thresholds),
-
 -- who sourced each deal, by its channel
 sourced_opportunities as (
     select
@@ -88,14 +86,11 @@ deal_weeks as (
         opportunity_weeks.is_open,
         opportunity_weeks.is_created_week,
         opportunity_weeks.is_open and opportunity_weeks.is_slipped as is_slipped_open,
-        coalesce(
-            opportunity_weeks.is_open and opportunity_weeks.days_in_stage > thresholds.pipeline__stage_aging_days, false
-        ) as is_aging,
+        opportunity_weeks.is_aging,
         coalesce(opportunity_weeks.amount_usd, 0) as amount_usd,
         coalesce(sourced_opportunities.current_amount_usd, 0) as current_amount_usd
     from opportunity_weeks
     inner join sourced_opportunities on opportunity_weeks.opportunity_id = sourced_opportunities.opportunity_id
-    cross join thresholds
 ),
 
 final as (
