@@ -475,6 +475,51 @@ PIPELINE_AGING = Case(
     ),
 )
 
+# In the leads build (LEAD_DEFINITIONS) the window is 30 days and the minimum base 2 leads.
+FUNNEL_COHORTS = Case(
+    suite="funnel_cohorts_definitions",
+    model="marts/rpt_funnel_cohorts_monthly",
+    downstream=None,
+    raw="leads",
+    mutations=(
+        # L1's win, 36 days after its creation and its MQL, is counted; the cohorts of 2 entered leads publish no
+        # acceptance rate; those of 2 accepted leads say their base is below the minimum; those of 1 sales-qualified
+        # lead publish a win rate; those of 1 opportunity give no reason for their missing rate.
+        Mutation(
+            "window doubled",
+            "+ thresholds.funnel__conversion_window_days * interval 1 day as window_ends_at",
+            "+ 2 * thresholds.funnel__conversion_window_days * interval 1 day as window_ends_at",
+            catches="no stage a cohort counts lies past the conversion window",
+            also=(
+                Mutation(
+                    "base at the minimum withheld",
+                    "when cohorts.funnel_entered_count >= greatest(thresholds.minimum_bases__leads, 1)",
+                    "when cohorts.funnel_entered_count > greatest(thresholds.minimum_bases__leads, 1)",
+                    catches="funnel_entered_to_accepted_rate is published on a base at or above the minimum",
+                ),
+                Mutation(
+                    "base at the minimum called below it",
+                    "when cohorts.accepted_count < thresholds.minimum_bases__leads then",
+                    "when cohorts.accepted_count <= thresholds.minimum_bases__leads then",
+                    catches="accepted_to_opportunity_null_reason is empty when accepted_count is at or above",
+                ),
+                Mutation(
+                    "rate published below the minimum",
+                    "when cohorts.sales_qualified_count >= greatest(thresholds.minimum_bases__leads, 1)",
+                    "when cohorts.sales_qualified_count >= 1",
+                    catches="sales_qualified_to_won_rate is not published on a base below the minimum",
+                ),
+                Mutation(
+                    "no reason below the minimum",
+                    "when cohorts.opportunity_count < thresholds.minimum_bases__leads then",
+                    "when cohorts.opportunity_count < 0 then",
+                    catches="opportunity_to_sales_qualified_null_reason gives a reason when opportunity_count is above 0",
+                ),
+            ),
+        ),
+    ),
+)
+
 WON = Case(
     suite="won_opportunity_definitions",
     model="intermediate/int_opportunities_classified",
@@ -599,7 +644,17 @@ CASES = (
     LEAD_SCORING,
     ENGAGEMENT_POINTS,
     PIPELINE_AGING,
+    FUNNEL_COHORTS,
 )
+
+# The definitions of an input's build where they differ from the project's (minimum bases off by default): the
+# leads build has a short conversion window and a minimum of 2 leads, so its cohorts have stages past the window and
+# bases below, at and above the minimum.
+LEAD_DEFINITIONS: Mapping[str, Mapping[str, object]] = {
+    "minimum_bases": {**NO_MINIMUM_BASES, "leads": 2},
+    "funnel": {"conversion_window_days": 30},
+}
+DEFINITIONS_OF: dict[str, Mapping[str, Mapping[str, object]]] = {"leads": LEAD_DEFINITIONS}
 
 
 def broken_models(directory: Path, case: Case, mutation: Mutation) -> Path:
@@ -640,7 +695,9 @@ def good_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[s
         if raw not in builds:
             cases = [case for case in CASES if case.raw == raw]
             tmp_path = tmp_path_factory.mktemp(raw)
-            definitions_file = definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES)
+            definitions_file = definitions_with(
+                tmp_path, **DEFINITIONS_OF.get(raw, {"minimum_bases": NO_MINIMUM_BASES})
+            )
             raw_dir = write_raw(tmp_path / "raw", INPUTS[raw])
             settings = settings_for(tmp_path, raw_dir, definitions_file=definitions_file)
             good = materialize(settings, " or ".join(dict.fromkeys(case.selection for case in cases)))
