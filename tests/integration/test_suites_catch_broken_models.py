@@ -513,7 +513,7 @@ FUNNEL_COHORTS = Case(
                     "no reason below the minimum",
                     "when cohorts.opportunity_count < thresholds.minimum_bases__leads then",
                     "when cohorts.opportunity_count < 0 then",
-                    catches="opportunity_to_sales_qualified_null_reason gives a reason when opportunity_count is above 0",
+                    catches="opportunity_to_sales_qualified_null_reason gives a reason when opportunity_count",
                 ),
             ),
         ),
