@@ -73,11 +73,10 @@ DECAY_GAP = (
 )
 PIPELINE_AGING = Coverage(("pipeline_aging_definitions",), (broken("pipeline_aging_definitions"),))
 FUNNEL_COHORTS = Coverage(("funnel_cohorts_definitions",), (broken("funnel_cohorts_definitions"),))
-MINIMUM_BASE_GAP = (
-    "no check on the customer and revenue ratios: hand-worked values show ratios below the minimum published as null "
-    "with the reason (tests/integration/test_churn_and_minimum_bases.py, test_alignment_scorecard.py); the lead "
-    "minimum is stated on the funnel cohorts (funnel_cohorts_definitions)"
+RETENTION_MINIMUM_BASES = Coverage(
+    ("retention_minimum_bases_definitions",), (broken("retention_minimum_bases_definitions"),)
 )
+UNIT_ECONOMICS = Coverage(("unit_economics_definitions",), (broken("unit_economics_definitions"),))
 
 COVERAGE: dict[str, Coverage] = {
     "version": Coverage(
@@ -141,13 +140,16 @@ COVERAGE: dict[str, Coverage] = {
         ),
     ),
     "mrr": Coverage(("mrr_excluded_statuses_definitions",), (broken("mrr_excluded_statuses_definitions"),)),
-    "unit_economics": Coverage(gap="no suite states the LTV's lifetime cap"),
+    "unit_economics": UNIT_ECONOMICS,
     "churn_eligibility": RETENTION,
     "churn_eligibility.month": RETENTION,
     "churn_eligibility.year": RETENTION,
-    "minimum_bases": FUNNEL_COHORTS,
-    "minimum_bases.customers": Coverage(gap=MINIMUM_BASE_GAP),
-    "minimum_bases.mrr_usd": Coverage(gap=MINIMUM_BASE_GAP),
+    "minimum_bases": Coverage(
+        ("funnel_cohorts_definitions", "retention_minimum_bases_definitions"),
+        (broken("funnel_cohorts_definitions"), broken("retention_minimum_bases_definitions")),
+    ),
+    "minimum_bases.customers": RETENTION_MINIMUM_BASES,
+    "minimum_bases.mrr_usd": RETENTION_MINIMUM_BASES,
     "minimum_bases.leads": FUNNEL_COHORTS,
     "closed_lost_reasons": CLOSED_LOST,
     "unspecified_closed_lost_reason": CLOSED_LOST,

@@ -25,6 +25,7 @@ from tests.integration import (
     test_hand_worked_leads,
     test_mrr_and_retention,
     test_speed_to_lead,
+    test_unit_economics,
 )
 from tests.integration.test_hand_worked_leads import engagement, lead
 from tests.integration.test_pql_and_rep_revenue import event
@@ -520,6 +521,84 @@ FUNNEL_COHORTS = Case(
     ),
 )
 
+# In the unit-economics build (UNIT_ECONOMICS_DEFINITIONS) a customer or revenue ratio needs 2 customers and $500 of
+# starting MRR: SMB starts February with exactly that.
+RETENTION_MINIMUM_BASES = Case(
+    suite="retention_minimum_bases_definitions",
+    model="marts/rpt_retention_monthly",
+    downstream=None,
+    raw="unit_economics",
+    mutations=(
+        # SMB in February (2 customers, $500) publishes no rate; and a single eligible customer gets an honest rate.
+        Mutation(
+            "customer minimum compared strictly",
+            "joined.starting_customer_count >= thresholds.minimum_bases__customers\n",
+            "joined.starting_customer_count > thresholds.minimum_bases__customers\n",
+            catches="nrr is published when the month's starting customers and MRR are at or above both minimums",
+            also=(
+                Mutation(
+                    "eligible minimum ignored",
+                    "joined.eligible_customer_count >= thresholds.minimum_bases__customers as is_eligible_base_enough",
+                    "true as is_eligible_base_enough",
+                    catches="honest_logo_churn_rate is not published when the customers eligible to churn are below",
+                ),
+            ),
+        ),
+        # SMB in March (2 customers, $300) publishes its rates; and the months of one customer give no reason.
+        Mutation(
+            "MRR minimum ignored",
+            "and joined.starting_mrr_usd >= thresholds.minimum_bases__mrr_usd as is_monthly_base_enough",
+            "as is_monthly_base_enough",
+            catches="nrr is not published when the month's starting customers and MRR are below both minimums",
+            also=(
+                Mutation(
+                    "no reason below the minimum",
+                    "when not rates.is_monthly_base_enough then 'base below minimum'",
+                    "when false then 'base below minimum'",
+                    catches="monthly_rates_null_reason gives a reason when the month's starting customers and MRR",
+                ),
+            ),
+        ),
+    ),
+)
+
+UNIT_ECONOMICS = Case(
+    suite="unit_economics_definitions",
+    model="marts/rpt_unit_economics_monthly",
+    downstream=None,
+    raw="unit_economics",
+    mutations=(
+        # The churn-free month lives 120 months; LTV and CAC payback leave the gross margin out.
+        Mutation(
+            "lifetime cap doubled",
+            "then cast(ratios.unit_economics__max_lifetime_months as double)",
+            "then cast(2 * ratios.unit_economics__max_lifetime_months as double)",
+            catches="no expected lifetime is longer than the lifetime cap",
+            also=(
+                Mutation(
+                    "LTV without the gross margin",
+                    "lifetimes.arpa_usd * lifetimes.unit_economics__gross_margin * lifetimes.expected_lifetime_months",
+                    "lifetimes.arpa_usd * lifetimes.expected_lifetime_months",
+                    catches="no LTV differs from ARPA x the gross margin x the expected lifetime",
+                ),
+                Mutation(
+                    "payback without the gross margin",
+                    "then lifetimes.cac_usd / (lifetimes.arpa_usd * lifetimes.unit_economics__gross_margin)",
+                    "then lifetimes.cac_usd / lifetimes.arpa_usd",
+                    catches="no CAC payback differs from CAC / (ARPA x the gross margin)",
+                ),
+            ),
+        ),
+        # A churn rate of 0.31 gives a lifetime of 6.5 months, not 3.25.
+        Mutation(
+            "lifetime doubled below the cap",
+            "else 1.0 / ratios.revenue_churn_rate",
+            "else 2.0 / ratios.revenue_churn_rate",
+            catches="no lifetime differs from 1 / the churn rate where that is within the cap",
+        ),
+    ),
+)
+
 WON = Case(
     suite="won_opportunity_definitions",
     model="intermediate/int_opportunities_classified",
@@ -624,6 +703,7 @@ INPUTS: dict[str, Mapping[str, list[dict]]] = {
     "leads": merged(LEADS, WORKSPACES, test_speed_to_lead.TABLES),
     "billing": BILLING,
     "opportunities": OPPORTUNITIES,
+    "unit_economics": test_unit_economics.TABLES,
 }
 
 CASES = (
@@ -645,6 +725,8 @@ CASES = (
     ENGAGEMENT_POINTS,
     PIPELINE_AGING,
     FUNNEL_COHORTS,
+    RETENTION_MINIMUM_BASES,
+    UNIT_ECONOMICS,
 )
 
 # The definitions of an input's build where they differ from the project's (minimum bases off by default): the
@@ -654,7 +736,14 @@ LEAD_DEFINITIONS: Mapping[str, Mapping[str, object]] = {
     "minimum_bases": {**NO_MINIMUM_BASES, "leads": 2},
     "funnel": {"conversion_window_days": 30},
 }
-DEFINITIONS_OF: dict[str, Mapping[str, Mapping[str, object]]] = {"leads": LEAD_DEFINITIONS}
+# The unit-economics build has minimums its retention months fall below, meet exactly and exceed.
+UNIT_ECONOMICS_DEFINITIONS: Mapping[str, Mapping[str, object]] = {
+    "minimum_bases": {**NO_MINIMUM_BASES, "customers": 2, "mrr_usd": 500},
+}
+DEFINITIONS_OF: dict[str, Mapping[str, Mapping[str, object]]] = {
+    "leads": LEAD_DEFINITIONS,
+    "unit_economics": UNIT_ECONOMICS_DEFINITIONS,
+}
 
 
 def broken_models(directory: Path, case: Case, mutation: Mutation) -> Path:
