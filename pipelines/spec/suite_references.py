@@ -80,8 +80,8 @@ def resolve_condition(condition: str, definitions: Mapping[str, Any], where: str
 
 
 def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where: str) -> Any:
-    """The value of a definition (named by its path with `.` written `__`), or one field of each item; an unknown
-    name says which part is missing."""
+    """The value of a definition (named by its path with `.` written `__`), or one field of each item of a list, or
+    one entry of a mapping; an unknown name says which part is missing."""
     value: Any = definitions
     walked: list[str] = []
     for part in path_of(name).split("."):
@@ -94,8 +94,15 @@ def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where:
         value = found
     if field is None:
         return copy.deepcopy(value)
+    if isinstance(value, Mapping):  # one entry of a mapping: the points of one engagement type, say
+        if field not in value:
+            known = ", ".join(sorted(map(str, value)))
+            raise SuiteError(f"{where}: definition `{name}` has no `{field}` (it has: {known})")
+        return copy.deepcopy(value[field])
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise SuiteError(f"{where}: `{FIELD_KEY}` needs a list of mappings, but definition `{name}` is not one")
+        raise SuiteError(
+            f"{where}: `{FIELD_KEY}` needs a list of mappings or a mapping, but definition `{name}` is neither"
+        )
     lacking = [index for index, item in enumerate(value) if field not in item]
     if lacking:
         raise SuiteError(f"{where}: item(s) {lacking} of definition `{name}` have no field `{field}`")

@@ -7,12 +7,13 @@ into a suite: `{"$definition": "mql__score_threshold"}` (or GE's own spelling, `
 "mql__score_threshold"}`) anywhere in the kwargs (also inside lists) stands for the value of that definition, named as
 SQL and the docs name it: its path in the shared-definitions document with `.` written `__` (see
 pipelines/spec/definitions_registry.py). `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field
-from each item of a list of mappings; `"$append": "other_name"` adds the value (or list) of another definition, as in
-a taxonomy plus its catch-all value. `{"$horizon": "as_of_month"}` stands for a column of this run's data horizon,
-the one-row warehouse table `definitions.data_horizon` (horizon.py), read when the suite runs: the as-of time is not
-in the definitions file. A reference that is a whole kwarg value reaches GE as one of its suite
-parameters (`{"$PARAMETER": "mql__score_threshold"}`, the value given at validation); one nested deeper is resolved
-in place.
+from each item of a list of mappings, and from a mapping the value of that key
+(`{"$definition": "lead_scoring__intent_points", "$field": "demo_request"}`); `"$append": "other_name"` adds the
+value (or list) of another definition, as in a taxonomy plus its catch-all value. `{"$horizon": "as_of_month"}`
+stands for a column of this run's data horizon, the one-row warehouse table `definitions.data_horizon`
+(horizon.py), read when the suite runs: the as-of time is not in the definitions file. A reference that is a whole
+kwarg value reaches GE as one of its suite parameters (`{"$PARAMETER": "mql__score_threshold"}`, the value given at
+validation); one nested deeper is resolved in place.
 
 Suites run on DuckDB's SQL engine through Great Expectations' SQL datasource, on the build's own connection (see
 ge_duckdb.py): the model's rows never leave DuckDB, only counts and a few failing keys do. Nothing here imports

@@ -348,7 +348,8 @@ def test_definitions_resolve_scalars_lists_and_fields(tmp_path: Path) -> None:
             r"unknown definition `sql__threshold`: the definitions document has no `sql`",
         ),
         ({"$definition": "mql__score_threshold__value"}, r"mql__score_threshold has no `value`"),
-        ({"$definition": "mql", "$field": "reason"}, r"`\$field` needs a list of mappings"),
+        ({"$definition": "mql__score_threshold", "$field": "reason"}, r"`\$field` needs a list of mappings"),
+        ({"$definition": "mql", "$field": "reason"}, r"definition `mql` has no `reason` \(it has: min_fit_score"),
         ({"$definition": "closed_lost_reasons", "$field": "owner"}, r"item\(s\) \[0, 1\] .* have no field `owner`"),
     ],
 )
@@ -768,3 +769,13 @@ def test_resolve_condition_inlines_definitions_as_literals_and_keeps_quoted_text
     assert resolve_condition("m in @mql", definitions, "here") == "m in ['score_threshold', 'min_fit_score']"
     with pytest.raises(SuiteError, match="`closed_lost_reasons` is not a literal"):
         resolve_condition("r in @closed_lost_reasons", definitions, "here")
+
+
+def test_a_field_of_a_mapping_definition_is_the_value_of_that_key() -> None:
+    from pipelines.spec.suite_references import resolve_value
+
+    definitions = {**DEFINITIONS, "lead_scoring": {"intent_points": {"demo_request": 40}}}
+    reference = {"$definition": "lead_scoring__intent_points", "$field": "demo_request"}
+    assert resolve_value([reference], definitions, "here") == [40]
+    with pytest.raises(SuiteError, match="`lead_scoring__intent_points` has no `webinar` \\(it has: demo_request\\)"):
+        resolve_value({**reference, "$field": "webinar"}, definitions, "here")

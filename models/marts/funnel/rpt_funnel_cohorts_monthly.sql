@@ -19,8 +19,7 @@ description: >-
   can still rise. Ratios are null when their denominator is 0, or below the shared minimum base of leads
   (definitions.thresholds.minimum_bases__leads: a conversion rate on fewer leads than that is not published), with the reason in
   a *_null_reason column ("base below minimum"); medians and p90s are null when no lead in the row made that
-  step. The most days from a lead's starting event to a stage counted for it sits beside the counts, so a suite
-  can state that no counted stage lies past the window. For counts of each event in the month it happened (same-period, not cohort), see
+  step. For counts of each event in the month it happened (same-period, not cohort), see
   marts.rpt_funnel_monthly.
 grain: [cohort_type, cohort_month, channel, segment, owner_team]
 owner: team:revops
