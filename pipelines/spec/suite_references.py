@@ -14,7 +14,6 @@ from typing import Any
 from pipelines.spec.definitions_registry import path_of
 from pipelines.spec.suite_schema import (
     APPEND_KEY,
-    CONDITION_REFERENCE,
     DEFINITION_KEY,
     FIELD_KEY,
     PAIRS_KEY,
@@ -64,9 +63,35 @@ def resolve_value(value: Any, definitions: Mapping[str, Any], where: str) -> Any
     return value
 
 
+# a quoted string (kept as written) or `@name`, a definition a row condition compares with
+_CONDITION_TOKEN = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|@([A-Za-z_]\w*)""")
+
+
+def resolve_condition(condition: str, definitions: Mapping[str, Any], where: str) -> str:
+    """A row condition with each `@name` (pandas' spelling of a value from outside the table) replaced by the value of
+    that definition written as a literal: `"leads_count < @minimum_bases__leads"` reads `"leads_count < 10"`.
+
+    Quoted strings are left as written, so an `@` inside one is text. The value must be a number, a string, a boolean
+    or a list of them, as a literal of the condition can be; a mapping stands for the list of its keys, as `in` reads
+    a mapping in Python (`activity_type in @lead_scoring__intent_points`).
+    """
+
+    def literal(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return match.group(1)
+        value = _lookup(definitions, match.group(2), None, where)
+        value = list(value) if isinstance(value, Mapping) else value
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, bool | int | float | str) for item in items):
+            raise SuiteError(f"{where}: row condition: definition `{match.group(2)}` is not a literal: {value!r}")
+        return repr(value)
+
+    return _CONDITION_TOKEN.sub(literal, condition)
+
+
 def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where: str) -> Any:
-    """The value of a definition (named by its path with `.` written `__`), or one field of each item; an unknown
-    name says which part is missing."""
+    """The value of a definition (named by its path with `.` written `__`), or one field of each item of a list, or
+    one entry of a mapping; an unknown name says which part is missing."""
     value: Any = definitions
     walked: list[str] = []
     for part in path_of(name).split("."):
@@ -79,8 +104,15 @@ def _lookup(definitions: Mapping[str, Any], name: str, field: str | None, where:
         value = found
     if field is None:
         return copy.deepcopy(value)
+    if isinstance(value, Mapping):  # one entry of a mapping: the points of one engagement type, say
+        if field not in value:
+            known = ", ".join(sorted(map(str, value)))
+            raise SuiteError(f"{where}: definition `{name}` has no `{field}` (it has: {known})")
+        return copy.deepcopy(value[field])
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise SuiteError(f"{where}: `{FIELD_KEY}` needs a list of mappings, but definition `{name}` is not one")
+        raise SuiteError(
+            f"{where}: `{FIELD_KEY}` needs a list of mappings or a mapping, but definition `{name}` is neither"
+        )
     lacking = [index for index, item in enumerate(value) if field not in item]
     if lacking:
         raise SuiteError(f"{where}: item(s) {lacking} of definition `{name}` have no field `{field}`")
@@ -108,18 +140,6 @@ def _pairs(value: Any, name: str, where: str) -> list[list[Any]]:
     if not isinstance(value, Mapping):
         raise SuiteError(f"{where}: `{PAIRS_KEY}` needs a mapping, but definition `{name}` is not one")
     return [[key, item] for key, item in value.items()]
-
-
-def resolve_condition(condition: str, definitions: Mapping[str, Any], where: str) -> str:
-    """A row condition with each `@name` replaced by the value of that definition as a literal (a mapping by its
-    keys), so a condition can say `channel == @channels__default` or `lead_source_key in @channels__lead_sources`
-    without typing a definition's value into the suite."""
-
-    def literal(match: re.Match[str]) -> str:
-        value = _lookup(definitions, match.group(1), None, where)
-        return repr(list(value) if isinstance(value, Mapping) else value)
-
-    return CONDITION_REFERENCE.sub(literal, condition)
 
 
 def parameter_name(reference: Mapping[str, Any]) -> str:

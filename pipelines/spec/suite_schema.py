@@ -33,9 +33,6 @@ PAIRS_KEY = "$pairs"
 # `"$where": {"name": "SMB"}`: the one item of a list of mappings whose fields have these values (with `$field`, one
 # field of it).
 WHERE_KEY = "$where"
-# `@name` in a row condition: the value of a definition, as a literal (a mapping gives its keys), as pandas' query
-# syntax writes a variable.
-CONDITION_REFERENCE = re.compile(r"(?<![\w@])@([A-Za-z_][A-Za-z0-9_]*)")
 # `{"$horizon": "as_of_month"}`: a column of this run's data horizon (a warehouse table), read when the suite runs.
 HORIZON_KEY = "$horizon"
 PANDAS_CONDITION_PARSER = "pandas"

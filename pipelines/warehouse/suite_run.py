@@ -222,7 +222,7 @@ def _prepare(suite: Suite, position: int, expectation: Mapping[str, Any], defini
         return _Prepared(kind, kwargs, parameters, computed, None)
     try:
         sql = condition_sql(resolve_condition(str(condition), definitions, where))
-    except ConditionError as error:
+    except (ConditionError, SuiteError) as error:
         return _Prepared(kind, kwargs, parameters, computed, str(error))
     from pipelines.warehouse.ge_duckdb import row_condition_is_true
 

@@ -7,18 +7,16 @@ into a suite: `{"$definition": "mql__score_threshold"}` (or GE's own spelling, `
 "mql__score_threshold"}`) anywhere in the kwargs (also inside lists) stands for the value of that definition, named as
 SQL and the docs name it: its path in the shared-definitions document with `.` written `__` (see
 pipelines/spec/definitions_registry.py). `{"$definition": "closed_lost_reasons", "$field": "reason"}` picks one field
-from each item of a list of mappings; `"$where": {"name": "SMB"}` picks the one item whose fields have these values
-(with `$field`, that item's field: `{"$definition": "segments__bands", "$where": {"name": "SMB"}, "$field":
-"min_employees"}`); `"$pairs": true` gives a mapping as [key, value] pairs, the `value_pairs_set` of
-`expect_column_pair_values_to_be_in_set` (`{"$definition": "channels__lead_sources", "$pairs": true}`);
-`"$append": "other_name"` adds the value (or list) of another definition, as in a taxonomy plus its catch-all value.
-In a row condition, `@name` stands for the value of a definition as a literal, a mapping for its keys, as pandas'
-query syntax writes a variable (`"channel == @channels__default"`, `"lead_source_key in @channels__lead_sources"`).
-`{"$horizon": "as_of_month"}` stands for a column of this run's data horizon,
-the one-row warehouse table `definitions.data_horizon` (horizon.py), read when the suite runs: the as-of time is not
-in the definitions file. A reference that is a whole kwarg value reaches GE as one of its suite
-parameters (`{"$PARAMETER": "mql__score_threshold"}`, the value given at validation); one nested deeper is resolved
-in place.
+from each item of a list of mappings, and from a mapping the value of that key
+(`{"$definition": "lead_scoring__intent_points", "$field": "demo_request"}`); `"$where": {"name": "SMB"}` picks the
+one item whose fields have these values (with `$field`, that item's field: `{"$definition": "segments__bands",
+"$where": {"name": "SMB"}, "$field": "min_employees"}`); `"$pairs": true` gives a mapping as [key, value] pairs, the
+`value_pairs_set` of `expect_column_pair_values_to_be_in_set` (`{"$definition": "channels__lead_sources", "$pairs":
+true}`); `"$append": "other_name"` adds the value (or list) of another definition, as in a taxonomy plus its
+catch-all value. `{"$horizon": "as_of_month"}` stands for a column of this run's data horizon, the one-row warehouse
+table `definitions.data_horizon` (horizon.py), read when the suite runs: the as-of time is not in the definitions
+file. A reference that is a whole kwarg value reaches GE as one of its suite parameters (`{"$PARAMETER":
+"mql__score_threshold"}`, the value given at validation); one nested deeper is resolved in place.
 
 Suites run on DuckDB's SQL engine through Great Expectations' SQL datasource, on the build's own connection (see
 ge_duckdb.py): the model's rows never leave DuckDB, only counts and a few failing keys do. Nothing here imports
@@ -34,7 +32,12 @@ Row conditions are written in pandas' query syntax, with `"condition_parser": "p
     "row_condition": "accepted_at.notnull() & ~is_won"       # `~` negates a boolean column (null stays excluded)
     "row_condition": "channel == 'Outbound'"                 # string literals in single or double quotes
     "row_condition": "stage in ['Demo', 'Proposal']"
-    "row_condition": "channel in @sales_sourced_channels"    # a definition's value (`@name`)
+    "row_condition": "leads_count < @minimum_bases__leads"  # `@name`: the value of that definition
+
+A row condition compares with a definition as pandas' query compares with a variable: `@` before the definition's
+name (`minimum_bases__leads`) stands for its value, written into the condition as a literal (a number, a string, a
+boolean or a list of them; a mapping stands for the list of its keys: `lead_source_key in @channels__lead_sources`)
+when the suite runs; an `@` inside a quoted string is text.
 
 Under a row condition, `element_count` counts the rows that meet the condition, not the whole table. On SQL a pair
 expectation (`column_A` > `column_B`) cannot judge a row where either value is null: such a row is neither expected

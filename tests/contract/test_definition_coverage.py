@@ -61,14 +61,22 @@ PQL_WINDOW = Coverage(
 RETENTION = Coverage(("retention_definitions",), (broken("retention_definitions"),))
 OPPORTUNITY_TYPES = Coverage(("opportunity_type_definitions",), (broken("opportunity_type_definitions"),))
 CLOSED_LOST = Coverage(("closed_lost_reasons_definitions",), (broken("closed_lost_reasons_definitions"),))
-SCORING_GAP = (
-    "the MQL suites state the MQL from the fit and peak scores the model computes; no check recomputes the score "
-    "from the points, the ICP criteria and the decay"
+SCORING = Coverage(
+    ("lead_scoring_definitions", "engagement_points_definitions"),
+    (broken("lead_scoring_definitions"), broken("engagement_points_definitions")),
 )
-MINIMUM_BASE_GAP = (
-    "no check: hand-worked values show ratios below the minimum published as null with the reason "
-    "(tests/integration/test_churn_and_minimum_bases.py, test_alignment_scorecard.py)"
+FIT_POINTS = Coverage(("lead_scoring_definitions",), (broken("lead_scoring_definitions"),))
+ENGAGEMENT_POINTS = Coverage(("engagement_points_definitions",), (broken("engagement_points_definitions"),))
+DECAY_GAP = (
+    "the suites state each engagement's points before decay and the fit score; no check recomputes the decayed score "
+    "at each moment (the models keep no per-moment score to state it from)"
 )
+PIPELINE_AGING = Coverage(("pipeline_aging_definitions",), (broken("pipeline_aging_definitions"),))
+FUNNEL_COHORTS = Coverage(("funnel_cohorts_definitions",), (broken("funnel_cohorts_definitions"),))
+RETENTION_MINIMUM_BASES = Coverage(
+    ("retention_minimum_bases_definitions",), (broken("retention_minimum_bases_definitions"),)
+)
+UNIT_ECONOMICS = Coverage(("unit_economics_definitions",), (broken("unit_economics_definitions"),))
 
 COVERAGE: dict[str, Coverage] = {
     "version": Coverage(
@@ -83,12 +91,12 @@ COVERAGE: dict[str, Coverage] = {
     ),
     "product_sourced_channels": Coverage(("pipeline_source_definitions",), (broken("pipeline_source_definitions"),)),
     "icp": Coverage(("icp_definitions",), (broken("icp_definitions"),)),
-    "lead_scoring": Coverage(gap=SCORING_GAP),
-    "lead_scoring.fit_points": Coverage(gap=SCORING_GAP),
-    "lead_scoring.behaviour_points": Coverage(gap=SCORING_GAP),
-    "lead_scoring.intent_points": Coverage(gap=SCORING_GAP),
-    "lead_scoring.half_life_days": Coverage(gap=SCORING_GAP),
-    "lead_scoring.window_days": Coverage(gap=SCORING_GAP),
+    "lead_scoring": SCORING,
+    "lead_scoring.fit_points": FIT_POINTS,
+    "lead_scoring.behaviour_points": ENGAGEMENT_POINTS,
+    "lead_scoring.intent_points": ENGAGEMENT_POINTS,
+    "lead_scoring.half_life_days": Coverage(gap=DECAY_GAP),
+    "lead_scoring.window_days": Coverage(gap=DECAY_GAP),
     "mql": MQL,
     "mql.score_threshold": MQL,
     "mql.min_fit_score": MQL,
@@ -119,10 +127,10 @@ COVERAGE: dict[str, Coverage] = {
     "speed_to_lead": Coverage(("speed_to_lead_definitions",), (broken("speed_to_lead_definitions"),)),
     "speed_to_lead.sla_minutes": Coverage(("speed_to_lead_definitions",), (broken("speed_to_lead_definitions"),)),
     "speed_to_lead.touch_task_types": Coverage(("speed_to_lead_definitions",), (broken("speed_to_lead_definitions"),)),
-    "funnel": Coverage(gap="no suite states the cohorts' conversion window"),
-    "funnel.conversion_window_days": Coverage(gap="no suite states the cohorts' conversion window"),
-    "pipeline": Coverage(gap="no suite: the weekly pipeline mart keeps no per-deal days in stage beside the count"),
-    "pipeline.stage_aging_days": Coverage(gap="no suite: the weekly pipeline mart keeps no per-deal days in stage"),
+    "funnel": FUNNEL_COHORTS,
+    "funnel.conversion_window_days": FUNNEL_COHORTS,
+    "pipeline": PIPELINE_AGING,
+    "pipeline.stage_aging_days": PIPELINE_AGING,
     "reporting": Coverage(
         ("assert_prices_are_in_usd", "reporting.time_zone"),
         (
@@ -131,14 +139,17 @@ COVERAGE: dict[str, Coverage] = {
         ),
     ),
     "mrr": Coverage(("mrr_excluded_statuses_definitions",), (broken("mrr_excluded_statuses_definitions"),)),
-    "unit_economics": Coverage(gap="no suite states the LTV's lifetime cap"),
+    "unit_economics": UNIT_ECONOMICS,
     "churn_eligibility": RETENTION,
     "churn_eligibility.month": RETENTION,
     "churn_eligibility.year": RETENTION,
-    "minimum_bases": Coverage(gap=MINIMUM_BASE_GAP),
-    "minimum_bases.customers": Coverage(gap=MINIMUM_BASE_GAP),
-    "minimum_bases.mrr_usd": Coverage(gap=MINIMUM_BASE_GAP),
-    "minimum_bases.leads": Coverage(gap=MINIMUM_BASE_GAP),
+    "minimum_bases": Coverage(
+        ("funnel_cohorts_definitions", "retention_minimum_bases_definitions"),
+        (broken("funnel_cohorts_definitions"), broken("retention_minimum_bases_definitions")),
+    ),
+    "minimum_bases.customers": RETENTION_MINIMUM_BASES,
+    "minimum_bases.mrr_usd": RETENTION_MINIMUM_BASES,
+    "minimum_bases.leads": FUNNEL_COHORTS,
     "closed_lost_reasons": CLOSED_LOST,
     "unspecified_closed_lost_reason": CLOSED_LOST,
     "data_horizon": Coverage(

@@ -63,7 +63,7 @@ def opportunity(opportunity_id: str, kind: str, stage: str, reason: str | None =
         "stage_name": stage,
         "amount": 10000,
         "created_date": "2026-01-05 10:00:00",
-        "close_date": "2026-02-04",
+        "close_date": "2026-01-09",
         "is_closed": "true",
         "is_won": str(stage == "Closed Won").lower(),
         "lead_source": "Paid Search",

@@ -25,6 +25,7 @@ from tests.integration import (
     test_hand_worked_leads,
     test_mrr_and_retention,
     test_speed_to_lead,
+    test_unit_economics,
 )
 from tests.integration.test_hand_worked_leads import engagement, lead
 from tests.integration.test_pql_and_rep_revenue import event
@@ -426,6 +427,209 @@ ICP = Case(
     ),
 )
 
+LEAD_SCORING = Case(
+    suite="lead_scoring_definitions",
+    model="intermediate/int_leads_scored",
+    downstream="intermediate/int_leads_lifecycle",
+    raw="leads",
+    mutations=(
+        # A lead in an ICP country gets the industry's 20 points for it; and the fit score leaves the country out.
+        Mutation(
+            "country points read from the industry points",
+            "then thresholds.lead_scoring__fit_points__country else 0",
+            "then thresholds.lead_scoring__fit_points__industry else 0",
+            catches="a lead in an ICP country has the country fit points",
+            also=(
+                Mutation(
+                    "fit score without the country",
+                    "criteria.industry_fit_points + criteria.company_size_fit_points + criteria.country_fit_points",
+                    "criteria.industry_fit_points + criteria.company_size_fit_points",
+                    catches="no lead's fit score differs from the sum of the fit points of its criteria",
+                ),
+            ),
+        ),
+    ),
+)
+
+ENGAGEMENT_POINTS = Case(
+    suite="engagement_points_definitions",
+    model="intermediate/int_engagements_scored",
+    downstream="intermediate/int_leads_scored",
+    raw="leads",
+    mutations=(
+        # Every engagement scores twice its points; and behaviour and intent trade places.
+        Mutation(
+            "points doubled",
+            "coalesce(engagement_points.points, 0) as points",
+            "2 * coalesce(engagement_points.points, 0) as points",
+            catches="a demo request scores the intent points of its type",
+            also=(
+                Mutation(
+                    "components swapped",
+                    "coalesce(engagement_points.score_component, 'unscored')",
+                    "coalesce(case engagement_points.score_component when 'intent' then 'behaviour' else 'intent' end,"
+                    " 'unscored')",
+                    catches="a behaviour engagement counts as behaviour",
+                ),
+            ),
+        ),
+    ),
+)
+
+PIPELINE_AGING = Case(
+    suite="pipeline_aging_definitions",
+    model="intermediate/int_opportunity_weeks_snapshotted",
+    downstream=None,
+    raw="opportunities",
+    mutations=(
+        # O02, open 36 days in Prospecting, is not aging.
+        Mutation(
+            "aging after twice the aging days",
+            ") > thresholds.pipeline__stage_aging_days,",
+            ") > 2 * thresholds.pipeline__stage_aging_days,",
+            catches="an open deal in its stage longer than the aging days is aging",
+        ),
+        # O09 ages on its 30th day in Prospecting; and O07, won, ages in its won weeks.
+        Mutation(
+            "aging from the aging day itself",
+            ") > thresholds.pipeline__stage_aging_days,",
+            ") >= thresholds.pipeline__stage_aging_days,",
+            catches="a deal in its stage no longer than the aging days is not aging",
+            also=(
+                Mutation(
+                    "closed deals aging",
+                    "not coalesce(in_force_stage.is_won or in_force_stage.is_lost, false)\n            and date_diff(",
+                    "date_diff(",
+                    catches="a deal closed at week end is not aging",
+                ),
+            ),
+        ),
+    ),
+)
+
+# In the leads build (LEAD_DEFINITIONS) the window is 30 days and the minimum base 2 leads.
+FUNNEL_COHORTS = Case(
+    suite="funnel_cohorts_definitions",
+    model="marts/rpt_funnel_cohorts_monthly",
+    downstream=None,
+    raw="leads",
+    mutations=(
+        # L1's win, 36 days after its creation and its MQL, is counted; the cohorts of 2 entered leads publish no
+        # acceptance rate; those of 2 accepted leads say their base is below the minimum; those of 1 sales-qualified
+        # lead publish a win rate; those of 1 opportunity give no reason for their missing rate.
+        Mutation(
+            "window doubled",
+            "+ thresholds.funnel__conversion_window_days * interval 1 day as window_ends_at",
+            "+ 2 * thresholds.funnel__conversion_window_days * interval 1 day as window_ends_at",
+            catches="no stage a cohort counts lies past the conversion window",
+            also=(
+                Mutation(
+                    "base at the minimum withheld",
+                    "when cohorts.funnel_entered_count >= greatest(thresholds.minimum_bases__leads, 1)",
+                    "when cohorts.funnel_entered_count > greatest(thresholds.minimum_bases__leads, 1)",
+                    catches="funnel_entered_to_accepted_rate is published on a base at or above the minimum",
+                ),
+                Mutation(
+                    "base at the minimum called below it",
+                    "when cohorts.accepted_count < thresholds.minimum_bases__leads then",
+                    "when cohorts.accepted_count <= thresholds.minimum_bases__leads then",
+                    catches="accepted_to_opportunity_null_reason is empty when accepted_count is at or above",
+                ),
+                Mutation(
+                    "rate published below the minimum",
+                    "when cohorts.sales_qualified_count >= greatest(thresholds.minimum_bases__leads, 1)",
+                    "when cohorts.sales_qualified_count >= 1",
+                    catches="sales_qualified_to_won_rate is not published on a base below the minimum",
+                ),
+                Mutation(
+                    "no reason below the minimum",
+                    "when cohorts.opportunity_count < thresholds.minimum_bases__leads then",
+                    "when cohorts.opportunity_count < 0 then",
+                    catches="opportunity_to_sales_qualified_null_reason gives a reason when opportunity_count",
+                ),
+            ),
+        ),
+    ),
+)
+
+# In the unit-economics build (UNIT_ECONOMICS_DEFINITIONS) a customer or revenue ratio needs 2 customers and $500 of
+# starting MRR: SMB starts February with exactly that.
+RETENTION_MINIMUM_BASES = Case(
+    suite="retention_minimum_bases_definitions",
+    model="marts/rpt_retention_monthly",
+    downstream=None,
+    raw="unit_economics",
+    mutations=(
+        # SMB in February (2 customers, $500) publishes no rate; and a single eligible customer gets an honest rate.
+        Mutation(
+            "customer minimum compared strictly",
+            "joined.starting_customer_count >= thresholds.minimum_bases__customers\n",
+            "joined.starting_customer_count > thresholds.minimum_bases__customers\n",
+            catches="nrr is published when the month's starting customers and MRR are at or above both minimums",
+            also=(
+                Mutation(
+                    "eligible minimum ignored",
+                    "joined.eligible_customer_count >= thresholds.minimum_bases__customers as is_eligible_base_enough",
+                    "true as is_eligible_base_enough",
+                    catches="honest_logo_churn_rate is not published when the customers eligible to churn are below",
+                ),
+            ),
+        ),
+        # SMB in March (2 customers, $300) publishes its rates; and the months of one customer give no reason.
+        Mutation(
+            "MRR minimum ignored",
+            "and joined.starting_mrr_usd >= thresholds.minimum_bases__mrr_usd as is_monthly_base_enough",
+            "as is_monthly_base_enough",
+            catches="nrr is not published when the month's starting customers and MRR are below both minimums",
+            also=(
+                Mutation(
+                    "no reason below the minimum",
+                    "when not rates.is_monthly_base_enough then 'base below minimum'",
+                    "when false then 'base below minimum'",
+                    catches="monthly_rates_null_reason gives a reason when the month's starting customers and MRR",
+                ),
+            ),
+        ),
+    ),
+)
+
+UNIT_ECONOMICS = Case(
+    suite="unit_economics_definitions",
+    model="marts/rpt_unit_economics_monthly",
+    downstream=None,
+    raw="unit_economics",
+    mutations=(
+        # The churn-free month lives 120 months; LTV and CAC payback leave the gross margin out.
+        Mutation(
+            "lifetime cap doubled",
+            "then cast(ratios.unit_economics__max_lifetime_months as double)",
+            "then cast(2 * ratios.unit_economics__max_lifetime_months as double)",
+            catches="no expected lifetime is longer than the lifetime cap",
+            also=(
+                Mutation(
+                    "LTV without the gross margin",
+                    "lifetimes.arpa_usd * lifetimes.unit_economics__gross_margin * lifetimes.expected_lifetime_months",
+                    "lifetimes.arpa_usd * lifetimes.expected_lifetime_months",
+                    catches="no LTV differs from ARPA x the gross margin x the expected lifetime",
+                ),
+                Mutation(
+                    "payback without the gross margin",
+                    "then lifetimes.cac_usd / (lifetimes.arpa_usd * lifetimes.unit_economics__gross_margin)",
+                    "then lifetimes.cac_usd / lifetimes.arpa_usd",
+                    catches="no CAC payback differs from CAC / (ARPA x the gross margin)",
+                ),
+            ),
+        ),
+        # A churn rate of 0.31 gives a lifetime of 6.5 months, not 3.25.
+        Mutation(
+            "lifetime doubled below the cap",
+            "else 1.0 / ratios.revenue_churn_rate",
+            "else 2.0 / ratios.revenue_churn_rate",
+            catches="no lifetime differs from 1 / the churn rate where that is within the cap",
+        ),
+    ),
+)
+
 WON = Case(
     suite="won_opportunity_definitions",
     model="intermediate/int_opportunities_classified",
@@ -649,6 +853,7 @@ INPUTS: dict[str, Mapping[str, list[dict]]] = {
     "leads": merged(LEADS, WORKSPACES, test_speed_to_lead.TABLES),
     "billing": BILLING,
     "opportunities": OPPORTUNITIES,
+    "unit_economics": test_unit_economics.TABLES,
 }
 
 CASES = (
@@ -670,7 +875,29 @@ CASES = (
     SEGMENTS,
     PIPELINE_SOURCE,
     LOST,
+    LEAD_SCORING,
+    ENGAGEMENT_POINTS,
+    PIPELINE_AGING,
+    FUNNEL_COHORTS,
+    RETENTION_MINIMUM_BASES,
+    UNIT_ECONOMICS,
 )
+
+# The definitions of an input's build where they differ from the project's (minimum bases off by default): the
+# leads build has a short conversion window and a minimum of 2 leads, so its cohorts have stages past the window and
+# bases below, at and above the minimum.
+LEAD_DEFINITIONS: Mapping[str, Mapping[str, object]] = {
+    "minimum_bases": {**NO_MINIMUM_BASES, "leads": 2},
+    "funnel": {"conversion_window_days": 30},
+}
+# The unit-economics build has minimums its retention months fall below, meet exactly and exceed.
+UNIT_ECONOMICS_DEFINITIONS: Mapping[str, Mapping[str, object]] = {
+    "minimum_bases": {**NO_MINIMUM_BASES, "customers": 2, "mrr_usd": 500},
+}
+DEFINITIONS_OF: dict[str, Mapping[str, Mapping[str, object]]] = {
+    "leads": LEAD_DEFINITIONS,
+    "unit_economics": UNIT_ECONOMICS_DEFINITIONS,
+}
 
 
 def broken_models(directory: Path, case: Case, mutation: Mutation) -> Path:
@@ -711,7 +938,9 @@ def good_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[s
         if raw not in builds:
             cases = [case for case in CASES if case.raw == raw]
             tmp_path = tmp_path_factory.mktemp(raw)
-            definitions_file = definitions_with(tmp_path, minimum_bases=NO_MINIMUM_BASES)
+            definitions_file = definitions_with(
+                tmp_path, **DEFINITIONS_OF.get(raw, {"minimum_bases": NO_MINIMUM_BASES})
+            )
             raw_dir = write_raw(tmp_path / "raw", INPUTS[raw])
             settings = settings_for(tmp_path, raw_dir, definitions_file=definitions_file)
             good = materialize(settings, " or ".join(dict.fromkeys(case.selection for case in cases)))

@@ -424,7 +424,8 @@ def test_a_row_condition_reads_definitions_written_with_an_at_sign() -> None:
             r"unknown definition `sql__threshold`: the definitions document has no `sql`",
         ),
         ({"$definition": "mql__score_threshold__value"}, r"mql__score_threshold has no `value`"),
-        ({"$definition": "mql", "$field": "reason"}, r"`\$field` needs a list of mappings"),
+        ({"$definition": "mql__score_threshold", "$field": "reason"}, r"`\$field` needs a list of mappings"),
+        ({"$definition": "mql", "$field": "reason"}, r"definition `mql` has no `reason` \(it has: min_fit_score"),
         ({"$definition": "closed_lost_reasons", "$field": "owner"}, r"item\(s\) \[0, 1\] .* have no field `owner`"),
     ],
 )
@@ -865,3 +866,64 @@ def test_a_pair_set_check_leaves_out_the_rows_ignore_row_if_names(
     )
     (only,) = run_suite(suite, frame, BANDS_AND_CHANNELS, ["lead_id"]).outcomes
     assert (only.error, only.sample_keys) == (None, unexpected)
+
+
+def test_a_row_condition_compares_with_a_definition_written_at_name(tmp_path: Path, gx_context: None) -> None:
+    # Leads scoring below the MQL threshold in force (40) carry no MQL: L03 (exactly 40) is not among them, L01 (45)
+    # is only once the threshold is 50.
+    expectations = [
+        {
+            "type": "expect_column_values_to_be_null",
+            "description": "a lead scoring below the threshold is no MQL",
+            "kwargs": {
+                "column": "mql_at",
+                "row_condition": "score_at_mql < @mql__score_threshold",
+                "condition_parser": "pandas",
+            },
+        }
+    ]
+    suite = make_suite(tmp_path, expectations)
+    (passing,) = run_suite(suite, leads(), DEFINITIONS, ["lead_id"]).outcomes
+    assert (passing.success, passing.element_count) == (True, 0)
+    raised = {**DEFINITIONS, "mql": {**DEFINITIONS["mql"], "score_threshold": 50}}
+    (failing_one,) = run_suite(suite, leads(), raised, ["lead_id"]).outcomes
+    assert (failing_one.unexpected_count, failing_one.element_count, failing_one.sample_keys) == (2, 2, ["L01", "L03"])
+
+
+def test_a_row_condition_naming_an_unknown_definition_breaks_its_expectation(tmp_path: Path, gx_context: None) -> None:
+    expectations = [
+        {
+            "type": "expect_column_values_to_be_null",
+            "description": "a condition on a definition that does not exist",
+            "kwargs": {
+                "column": "mql_at",
+                "row_condition": "score_at_mql < @mql__nothing",
+                "condition_parser": "pandas",
+            },
+        }
+    ]
+    result = run_suite(make_suite(tmp_path, expectations), leads(), DEFINITIONS, ["lead_id"])
+    assert result.broken and "unknown definition `mql__nothing`" in str(result.outcomes[0].error)
+
+
+def test_resolve_condition_inlines_definitions_as_literals_and_keeps_quoted_text() -> None:
+    from pipelines.spec.suite_references import resolve_condition
+
+    definitions = {**DEFINITIONS, "minimum_bases": {"leads": 10}}
+    assert resolve_condition("n < @minimum_bases__leads", definitions, "here") == "n < 10"
+    reasons = "r in ['No Budget', 'Not ICP', 'Timing']"
+    assert resolve_condition("r in @rejection_reasons", definitions, "here") == reasons
+    assert resolve_condition("e == 'a@mql__min_fit_score'", definitions, "here") == "e == 'a@mql__min_fit_score'"
+    assert resolve_condition("m in @mql", definitions, "here") == "m in ['score_threshold', 'min_fit_score']"
+    with pytest.raises(SuiteError, match="`closed_lost_reasons` is not a literal"):
+        resolve_condition("r in @closed_lost_reasons", definitions, "here")
+
+
+def test_a_field_of_a_mapping_definition_is_the_value_of_that_key() -> None:
+    from pipelines.spec.suite_references import resolve_value
+
+    definitions = {**DEFINITIONS, "lead_scoring": {"intent_points": {"demo_request": 40}}}
+    reference = {"$definition": "lead_scoring__intent_points", "$field": "demo_request"}
+    assert resolve_value([reference], definitions, "here") == [40]
+    with pytest.raises(SuiteError, match="`lead_scoring__intent_points` has no `webinar` \\(it has: demo_request\\)"):
+        resolve_value({**reference, "$field": "webinar"}, definitions, "here")

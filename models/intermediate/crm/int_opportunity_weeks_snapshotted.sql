@@ -10,7 +10,9 @@ description: >-
   opportunity's current values). An opportunity's last row carries its current values: the CRM record is the truth
   as of the data, the history only fills the weeks before. Also: how long the deal had sat in that stage at the end
   of the week (at the latest data moment in the latest week), and whether its close date was pushed later during
-  the week (slipped). A deal lost and later reopened has rows in its lost weeks (not open) and open rows after.
+  the week (slipped), and whether an open deal had sat in its stage longer than the shared
+  pipeline__stage_aging_days (aging). A deal lost and later reopened has rows in its lost weeks (not open) and open
+  rows after.
 grain: [opportunity_id, week_start]
 owner: team:sales
 */
@@ -27,6 +29,8 @@ opportunity_stages as (select * from definitions.opportunity_stages),
 horizon as (select * from definitions.data_horizon),
 
 reporting as (select * from definitions.reporting),
+
+thresholds as (select * from definitions.thresholds),
 
 -- the opportunities with a creation time: a week row needs the week it starts from
 created_opportunities as (
@@ -307,11 +311,21 @@ final as (
             'day',
             cast(cast(weekly_states_compared.stage_entered_at as timestamptz) at time zone reporting.time_zone as date),
             least(weekly_states_compared.week_start + 6, data_as_of.as_of_date)
-        ) as days_in_stage                                                      -- whole days in that stage at week end (at the latest data date in the latest week); null when unknown
+        ) as days_in_stage,                                                     -- whole days in that stage at week end (at the latest data date in the latest week); null when unknown
+        coalesce(
+            not coalesce(in_force_stage.is_won or in_force_stage.is_lost, false)
+            and date_diff(
+                'day',
+                cast(cast(weekly_states_compared.stage_entered_at as timestamptz) at time zone reporting.time_zone as date),
+                least(weekly_states_compared.week_start + 6, data_as_of.as_of_date)
+            ) > thresholds.pipeline__stage_aging_days,
+            false
+        ) as is_aging                                                           -- open at week end and in its stage longer than pipeline__stage_aging_days (not when days_in_stage is unknown)
     from weekly_states_compared
     left join opportunity_stages as in_force_stage on weekly_states_compared.stage_name = in_force_stage.stage_name
     cross join data_as_of
     cross join reporting
+    cross join thresholds
 )
 
 select * from final

@@ -8,7 +8,8 @@ description: >-
   lead's creation and at each of its engagements: a lead whose fit alone reaches the threshold is an MQL at its
   creation. Engagements before the creation count (a form fill that created the lead, say): a lead whose score
   reached the threshold before it was created is an MQL at its creation, with the score it reached. The company's
-  industry, size and country sit beside the ICP flags they decide, so the ICP suite can state each flag from them.
+  industry, size and country sit beside the ICP flags they decide, so the ICP suite can state each flag from them,
+  and the fit points of each criterion beside the fit score they add up to.
 grain: [lead_id]
 owner: team:marketing
 */
@@ -24,7 +25,7 @@ icp_industries as (select * from definitions.icp_industries),
 
 icp_countries as (select * from definitions.icp_countries),
 
-fit as (
+criteria as (
     select
         leads.lead_id,
         leads.created_at,
@@ -36,19 +37,28 @@ fit as (
             leads.employee_count between thresholds.icp__min_employees and thresholds.icp__max_employees, false
         ) as is_icp_company_size,
         icp_countries.country is not null as is_icp_country,
-        (case when icp_industries.industry is not null then thresholds.lead_scoring__fit_points__industry else 0 end)
-        + (
-            case
-                when leads.employee_count between thresholds.icp__min_employees and thresholds.icp__max_employees
-                    then thresholds.lead_scoring__fit_points__company_size
-                else 0
-            end
-        )
-        + (case when icp_countries.country is not null then thresholds.lead_scoring__fit_points__country else 0 end) as fit_score
+        case
+            when icp_industries.industry is not null then thresholds.lead_scoring__fit_points__industry else 0
+        end as industry_fit_points,
+        case
+            when leads.employee_count between thresholds.icp__min_employees and thresholds.icp__max_employees
+                then thresholds.lead_scoring__fit_points__company_size
+            else 0
+        end as company_size_fit_points,
+        case
+            when icp_countries.country is not null then thresholds.lead_scoring__fit_points__country else 0
+        end as country_fit_points
     from leads
     cross join thresholds
     left join icp_industries on leads.industry = icp_industries.industry
     left join icp_countries on leads.country = icp_countries.country
+),
+
+fit as (
+    select
+        criteria.*,
+        criteria.industry_fit_points + criteria.company_size_fit_points + criteria.country_fit_points as fit_score
+    from criteria
 ),
 
 moments as (
@@ -131,7 +141,10 @@ final as (
         fit.is_icp_company_size,                                              -- employee count is in the ICP range
         fit.is_icp_country,                                                   -- country is in the ICP
         fit.is_icp_industry and fit.is_icp_company_size and fit.is_icp_country as is_icp, -- meets every ICP criterion
-        fit.fit_score,                                                        -- fit points from the ICP criteria met
+        fit.industry_fit_points,                                              -- fit points for the industry (0 outside the ICP)
+        fit.company_size_fit_points,                                          -- fit points for the size (0 outside the ICP range)
+        fit.country_fit_points,                                               -- fit points for the country (0 outside the ICP)
+        fit.fit_score,                                                        -- fit points from the ICP criteria met: the sum of the three
         fit.fit_score >= thresholds.mql__min_fit_score as meets_mql_min_fit,   -- fit score is at least the MQL minimum fit
         peak.peak_score,                                                      -- highest score the lead ever had
         first_qualifying.score_at_qualification as score_at_mql,              -- the score when it first reached the threshold

@@ -225,7 +225,18 @@ stage_days as (
         end as days_sales_qualified_to_won,
         case
             when won.is_won then (epoch(won.won_at) - epoch(won.cohort_started_at)) / 86400.0
-        end as days_to_won
+        end as days_to_won,
+        (
+            epoch(greatest(
+                case when won.is_funnel_entered then won.funnel_entered_at end,
+                case when won.is_mql then won.mql_at end,
+                case when won.is_accepted then won.accepted_at end,
+                case when won.is_opportunity then won.opportunity_created_at end,
+                case when won.is_sales_qualified then won.sales_qualified_at end,
+                case when won.is_won then won.won_at end
+            ))
+            - epoch(won.cohort_started_at)
+        ) / 86400.0 as days_to_last_counted_stage
     from won
 ),
 
@@ -255,7 +266,8 @@ cohorts as (
         quantile_cont(stage_days.days_sales_qualified_to_won, 0.5) as median_days_sales_qualified_to_won,
         quantile_cont(stage_days.days_sales_qualified_to_won, 0.9) as p90_days_sales_qualified_to_won,
         quantile_cont(stage_days.days_to_won, 0.5) as median_days_to_won,
-        quantile_cont(stage_days.days_to_won, 0.9) as p90_days_to_won
+        quantile_cont(stage_days.days_to_won, 0.9) as p90_days_to_won,
+        max(stage_days.days_to_last_counted_stage) as max_days_to_counted_stage
     from stage_days
     group by
         stage_days.cohort_type,
@@ -370,6 +382,7 @@ final as (
         cohorts.p90_days_sales_qualified_to_won,                             -- 90th percentile of the same days
         cohorts.median_days_to_won,                                          -- median days from the starting event to won; null when none won
         cohorts.p90_days_to_won,                                             -- 90th percentile of the same days
+        cohorts.max_days_to_counted_stage,                                   -- the most fractional days from a lead's starting event to a stage the cohort counts for it (never past the window); null when none counted
         cohort_windows.window_ends_at as cohort_window_ends_at,              -- when the window of the month's last possible member closes (UTC; the month ends at midnight in the reporting time zone)
         data_as_of.latest_created_at as data_as_of_at,                       -- the latest lead creation in the data: the reference for maturity
         coalesce(

@@ -55,8 +55,6 @@ opportunity_weeks as (select * from intermediate.int_opportunity_weeks_snapshott
 
 classified as (select * from intermediate.int_opportunities_classified),
 
-thresholds as (select * from definitions.thresholds),
-
 -- who sourced each deal, by its channel
 sourced_opportunities as (
     select
@@ -78,14 +76,11 @@ deal_weeks as (
         opportunity_weeks.is_open,
         opportunity_weeks.is_created_week,
         opportunity_weeks.is_open and opportunity_weeks.is_slipped as is_slipped_open,
-        coalesce(
-            opportunity_weeks.is_open and opportunity_weeks.days_in_stage > thresholds.pipeline__stage_aging_days, false
-        ) as is_aging,
+        opportunity_weeks.is_aging,
         coalesce(opportunity_weeks.amount_usd, 0) as amount_usd,
         coalesce(sourced_opportunities.current_amount_usd, 0) as current_amount_usd
     from opportunity_weeks
     inner join sourced_opportunities on opportunity_weeks.opportunity_id = sourced_opportunities.opportunity_id
-    cross join thresholds
 ),
 
 final as (
