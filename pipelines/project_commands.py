@@ -113,7 +113,8 @@ def find_model(models: list[Model], name: str) -> Model:
 
 
 def show_model(settings: Settings, name: str, limit: int) -> int:
-    """`flywheel show`: the model's SQL as it runs, then its first `limit` rows; 1 when it is not built yet."""
+    """`flywheel show`: the model's SQL as it runs, then its first `limit` rows in grain order; 1 when it is not
+    built yet."""
     if limit < 0:
         raise SelectionError(f"--limit must be 0 or more, not {limit}")
     model = find_model(load_project_files(settings).models, name)
@@ -122,7 +123,7 @@ def show_model(settings: Settings, name: str, limit: int) -> int:
     print()
     build = f"flywheel run --select +{model.name}"
     try:
-        rows = preview_rows(settings.warehouse, model.schema, model.name, limit, build)
+        rows = preview_rows(settings.warehouse, model.schema, model.name, limit, build, order_by=model.grain)
     except PreviewError as error:
         print(f"flywheel show: {error}", file=sys.stderr)
         return 1

@@ -7,20 +7,24 @@ PreviewError with one line that says what to do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from pipelines.warehouse.connection import qualified
+from pipelines.warehouse.connection import qualified, quote
 
 
 class PreviewError(ValueError):
     """A table that cannot be previewed: the message is one line, naming the command that builds it."""
 
 
-def preview_rows(warehouse: Path, schema: str, table: str, limit: int, build_command: str) -> pd.DataFrame:
-    """The first `limit` rows of `schema.table`; PreviewError naming `build_command` when it is not built yet."""
+def preview_rows(
+    warehouse: Path, schema: str, table: str, limit: int, build_command: str, order_by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The first `limit` rows of `schema.table` in `order_by` order (the model's grain, so the same table always
+    previews the same rows); PreviewError naming `build_command` when it is not built yet."""
     if not warehouse.exists():
         raise PreviewError(f"no warehouse at {warehouse} yet: run `{build_command}` to build {schema}.{table}")
     try:
@@ -35,4 +39,7 @@ def preview_rows(warehouse: Path, schema: str, table: str, limit: int, build_com
         ).fetchone()
         if not found or not found[0]:
             raise PreviewError(f"{schema}.{table} is not in {warehouse} yet: run `{build_command}` to build it")
-        return connection.execute(f"select * from {qualified(schema, table)} limit ?", [limit]).df()
+        present = {row[0] for row in connection.execute(f"describe {qualified(schema, table)}").fetchall()}
+        keys = [quote(column) for column in order_by if column in present]  # a table older than its model's grain
+        order = f" order by {', '.join(keys)}" if keys else ""
+        return connection.execute(f"select * from {qualified(schema, table)}{order} limit ?", [limit]).df()

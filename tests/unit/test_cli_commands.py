@@ -21,6 +21,7 @@ from pipelines.spec.models import load_models
 from pipelines.spec.settings import Settings
 from pipelines.spec.sources import load_sources
 from pipelines.warehouse.accounting import ACCOUNTING_CHECK
+from pipelines.warehouse.preview import preview_rows
 
 SETTINGS = Settings.from_env()
 
@@ -218,3 +219,16 @@ def test_show_reads_the_warehouse_read_only(tiny_warehouse: Path, capsys: pytest
 def test_keys_and_names_combine_with_dagster_operators(definitions: dg.Definitions) -> None:
     selected = resolve_selection(definitions, "salesforce/lead or account or (kind:sql and stg_salesforce__leads)")
     assert names(selected) == ["salesforce/account", "salesforce/lead", "staging/stg_salesforce__leads"]
+
+
+def test_a_preview_shows_the_rows_in_grain_order(tmp_path: Path) -> None:
+    """The same table previews the same rows: rows stored out of order come back by the grain."""
+    path = tmp_path / "flywheel.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            "create schema marts; create table marts.t as "
+            "select * from (values ('2026-03-01', 'b', 3), ('2026-01-01', 'z', 1), ('2026-01-01', 'a', 2)) "
+            "as rows(month, channel, leads)"
+        )
+    rows = preview_rows(path, "marts", "t", 2, "flywheel run", order_by=("month", "channel", "segment"))
+    assert rows.values.tolist() == [["2026-01-01", "a", 2], ["2026-01-01", "z", 1]]
