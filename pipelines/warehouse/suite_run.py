@@ -7,7 +7,6 @@ imported only inside the functions that validate: its import costs seconds.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -271,7 +270,7 @@ def _with_horizon(
 ) -> Mapping[str, Any]:
     """The definitions with this run's data horizon under `$horizon`, read from the warehouse when the suite refers
     to it and the caller did not give it."""
-    if HORIZON_KEY in definitions or f'"{DEFINITION_KEY}": "{HORIZON_KEY}__' not in json.dumps(suite.expectations):
+    if HORIZON_KEY in definitions or not _refers_to_horizon(suite.expectations):
         return definitions
     schema, name = HORIZON_TABLE.split(".")
     if not _columns(connection, HORIZON_TABLE):
@@ -282,6 +281,17 @@ def _with_horizon(
     if len(rows) != 1:
         raise SuiteError(f"{suite.path}: suite {suite.name}: {HORIZON_TABLE} has {len(rows)} rows, not one")
     return {**definitions, HORIZON_KEY: dict(zip(columns, rows[0], strict=True))}
+
+
+def _refers_to_horizon(value: Any) -> bool:
+    """Whether a reference anywhere inside `value` reads the data horizon (`{"$horizon": ...}` as loaded)."""
+    if isinstance(value, list | tuple):
+        return any(_refers_to_horizon(item) for item in value)
+    if isinstance(value, dict):
+        if str(value.get(DEFINITION_KEY, "")).startswith(f"{HORIZON_KEY}__"):
+            return True
+        return any(_refers_to_horizon(item) for item in value.values())
+    return False
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
