@@ -1,8 +1,9 @@
 """The table of shared definitions in docs/definitions.md, generated from the registry so it cannot drift.
 
-`python -m pipelines.docs.definitions_doc` (run by `make docs`) rewrites the block between the markers; a contract
-test fails when the file is out of date. Each row is one definition of pipelines/spec/definitions_registry.py: the
-name SQL, suites and docs use, its key in definitions.yml, where models read it, how it is validated, what it means.
+`python -m pipelines.docs.definitions_doc` (run by `make markdown-docs`) rewrites the block between the markers; a
+contract test fails when the file is out of date. Each row is one definition of
+pipelines/spec/definitions_registry.py: the name SQL, suites and docs use, its key in definitions.yml, where models
+read it, how it is validated, what it means.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from pipelines.spec.definitions_registry import DEFINITIONS, Definition, validat
 from pipelines.spec.settings import PROJECT_ROOT
 
 DOC_FILE = PROJECT_ROOT / "docs" / "definitions.md"
-START = "<!-- definitions:start (generated from pipelines/spec/definitions_registry.py by `make docs`; do not edit) -->"
+START = (
+    "<!-- definitions:start (generated from pipelines/spec/definitions_registry.py by `make markdown-docs`;"
+    " do not edit) -->"
+)
 END = "<!-- definitions:end -->"
 
 

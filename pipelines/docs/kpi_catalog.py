@@ -16,7 +16,7 @@ from pipelines.spec.settings import PROJECT_ROOT
 
 # The KPI catalog lives in docs/, linked from the README.
 CATALOG_FILE = PROJECT_ROOT / "docs" / "kpi_catalog.md"
-START = "<!-- kpi-catalog:start (generated from model headers by `make docs`; do not edit) -->"
+START = "<!-- kpi-catalog:start (generated from model headers by `make markdown-docs`; do not edit) -->"
 END = "<!-- kpi-catalog:end -->"
 FIELDS = ("formula", "numerator", "denominator", "grain", "filters", "owner")
 

@@ -110,4 +110,4 @@ def test_models_read_thresholds_by_their_registry_name() -> None:
 
 def test_docs_definitions_table_is_up_to_date() -> None:
     text = DOC_FILE.read_text()
-    assert render_doc(text, definitions_table()) == text, "run `make docs` to regenerate docs/definitions.md"
+    assert render_doc(text, definitions_table()) == text, "run `make markdown-docs` to regenerate docs/definitions.md"

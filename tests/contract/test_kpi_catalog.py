@@ -25,7 +25,7 @@ def test_every_report_model_lists_its_kpis_with_formula_grain_and_owner() -> Non
 
 def test_readme_catalog_is_up_to_date() -> None:
     readme = CATALOG_FILE.read_text()
-    assert render_readme(readme, kpi_catalog(MODELS)) == readme, "run `make docs` to regenerate the KPI catalog"
+    assert render_readme(readme, kpi_catalog(MODELS)) == readme, "`make markdown-docs` regenerates the KPI catalog"
 
 
 def test_a_kpi_without_numerator_or_denominator_omits_the_key() -> None:
