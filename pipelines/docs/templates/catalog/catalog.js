@@ -132,21 +132,34 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
 
   // --- The lineage graph -------------------------------------------------------------------------------------------
 
-  const BOX_WIDTH = 270;
+  const CHAR_WIDTH = 7.6; // of the graph's 12.5px monospace font, bold included
+  const MIN_BOX = 170;
+  const MAX_BOX = 400;
+  const MIN_SCALE = 0.8; // a graph wider than the page is drawn smaller, down to this
   const ROW_HEIGHT = 19;
   const HEAD_HEIGHT = 26;
   const GAP_X = 90;
   const GAP_Y = 22;
   const PAD = 12;
-  const MAX_CHARS = 36;
 
   function tableOf(column) {
     const parts = column.split(".");
     return parts[0] + "." + parts[1];
   }
 
-  function shortened(text) {
-    return text.length <= MAX_CHARS ? text : text.slice(0, MAX_CHARS - 1) + "\u2026";
+  /* Text that fits a box `box` pixels wide, cut with an ellipsis when longer. */
+  function shortened(text, box) {
+    const room = Math.floor((box - 18) / CHAR_WIDTH);
+    return text.length <= room ? text : text.slice(0, room - 1) + "\u2026";
+  }
+
+  /* The width of a lane's boxes: its longest table or column name, within bounds. */
+  function laneWidth(lane) {
+    const lengths = lane.flatMap((table) => [
+      table.name.length,
+      ...table.columns.map((column) => column.length - table.name.length - 1),
+    ]);
+    return Math.min(MAX_BOX, Math.max(MIN_BOX, Math.ceil(Math.max(...lengths) * CHAR_WIDTH + 18)));
   }
 
   /* Edges by the column they end at (up) and start from (down). */
@@ -162,7 +175,7 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
   }
 
   /* Follow the edges from the start columns, one step at a time, up to `depth` steps; `end` is the index in an
-     edge of the column reached (0: upstream, 1: downstream). */
+     edge of the column reached (0: upstream, 1: downstream). Returns how many columns it reached. */
   function walk(starts, links, end, depth, nodes, edges) {
     const seen = new Set(starts);
     let frontier = starts.slice();
@@ -180,14 +193,15 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
       }
       frontier = next;
     }
+    return seen.size - starts.length;
   }
 
   function neighbourhood(links, starts, depth, direction) {
     const nodes = new Set(starts);
     const edges = new Map();
-    if (direction !== "down") walk(starts, links.up, 0, depth, nodes, edges);
-    if (direction !== "up") walk(starts, links.down, 1, depth, nodes, edges);
-    return { nodes: Array.from(nodes), edges: Array.from(edges.values()).sort() };
+    const upstream = direction !== "down" ? walk(starts, links.up, 0, depth, nodes, edges) : 0;
+    const downstream = direction !== "up" ? walk(starts, links.down, 1, depth, nodes, edges) : 0;
+    return { nodes: Array.from(nodes), edges: Array.from(edges.values()).sort(), upstream, downstream };
   }
 
   /* Tables in lanes, left to right: a table's lane is one more than the furthest lane of the tables feeding it. */
@@ -200,8 +214,8 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
     }
     for (const table of tables.values()) {
       const declared = (data.tables[table.name] || { columns: [] }).columns;
-      const place = (column) => declared.indexOf(column.slice(table.name.length + 1));
-      table.columns.sort((a, b) => place(a) - place(b));
+      const position = (column) => declared.indexOf(column.slice(table.name.length + 1));
+      table.columns.sort((a, b) => position(a) - position(b));
     }
     const feeding = new Map();
     for (const edge of hood.edges) {
@@ -240,7 +254,9 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
     const laneHeights = lanes.map((lane) => lane.reduce((sum, table) => sum + tableHeight(table) + GAP_Y, -GAP_Y));
     const height = Math.max(...laneHeights, 0);
     const rows = new Map();
+    let left = PAD;
     lanes.forEach((lane, index) => {
+      const width = laneWidth(lane);
       for (const table of lane) {
         const feeders = hood.edges.filter((edge) => tableOf(edge[1]) === table.name && rows.has(edge[0]));
         const ys = feeders.map((edge) => rows.get(edge[0]).y);
@@ -249,16 +265,17 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
       lane.sort((a, b) => a.order - b.order || (a.name < b.name ? -1 : 1));
       let top = PAD + (height - laneHeights[index]) / 2;
       for (const table of lane) {
-        table.x = PAD + index * (BOX_WIDTH + GAP_X);
+        table.x = left;
         table.y = top;
+        table.width = width;
         table.columns.forEach((column, row) => {
-          rows.set(column, { x: table.x, y: top + HEAD_HEIGHT + row * ROW_HEIGHT + ROW_HEIGHT / 2 });
+          rows.set(column, { x: left, right: left + width, y: top + HEAD_HEIGHT + row * ROW_HEIGHT + ROW_HEIGHT / 2 });
         });
         top += tableHeight(table) + GAP_Y;
       }
+      left += width + GAP_X;
     });
-    const width = PAD * 2 + lanes.length * BOX_WIDTH + Math.max(lanes.length - 1, 0) * GAP_X;
-    return { rows: rows, width: width, height: height + PAD * 2 };
+    return { rows: rows, width: left - GAP_X + PAD, height: height + PAD * 2 };
   }
 
   function svg(tag, attributes, text) {
@@ -268,10 +285,10 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
     return node;
   }
 
-  function drawEdge(canvas, edge, rows) {
-    const from = rows.get(edge[0]);
-    const to = rows.get(edge[1]);
-    const x1 = from.x + BOX_WIDTH;
+  function drawEdge(canvas, edge, layout) {
+    const from = layout.rows.get(edge[0]);
+    const to = layout.rows.get(edge[1]);
+    const x1 = from.right;
     const bend = GAP_X / 2;
     const path = svg("path", {
       class: "edge " + edge[2],
@@ -282,11 +299,13 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
   }
 
   function drawTable(canvas, data, table, focus, open) {
+    const box = table.width;
     const info = data.tables[table.name] || { layer: "raw", href: "" };
     const group = svg("g", { class: "table layer-" + info.layer });
-    group.appendChild(svg("rect", { class: "box", x: table.x, y: table.y, width: BOX_WIDTH, height: tableHeight(table), rx: 5 }));
-    group.appendChild(svg("rect", { class: "head", x: table.x, y: table.y, width: BOX_WIDTH, height: HEAD_HEIGHT, rx: 5 }));
-    const title = svg("text", { class: "head-text", x: table.x + 8, y: table.y + 17 }, shortened(table.name));
+    const corner = { x: table.x, y: table.y, width: box, rx: 5 };
+    group.appendChild(svg("rect", { class: "box", ...corner, height: tableHeight(table) }));
+    group.appendChild(svg("rect", { class: "head", ...corner, height: HEAD_HEIGHT }));
+    const title = svg("text", { class: "head-text", x: table.x + 8, y: table.y + 17 }, shortened(table.name, box));
     const head = info.href ? svg("a", { href: root + info.href }) : group;
     head.appendChild(svg("title", {}, table.name + " (" + info.layer + ")"));
     head.appendChild(title);
@@ -295,8 +314,8 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
       const y = table.y + HEAD_HEIGHT + row * ROW_HEIGHT;
       const name = column.slice(table.name.length + 1);
       const item = svg("g", { class: "row" + (focus.has(column) ? " focus" : ""), tabindex: 0 });
-      item.appendChild(svg("rect", { x: table.x + 1, y: y, width: BOX_WIDTH - 2, height: ROW_HEIGHT }));
-      item.appendChild(svg("text", { x: table.x + 10, y: y + 14 }, shortened(name)));
+      item.appendChild(svg("rect", { x: table.x + 1, y: y, width: box - 2, height: ROW_HEIGHT }));
+      item.appendChild(svg("text", { x: table.x + 10, y: y + 14 }, shortened(name, box)));
       item.appendChild(svg("title", {}, column + ": click to follow it"));
       item.addEventListener("click", () => open("column", column));
       item.addEventListener("keydown", (event) => event.key === "Enter" && open("column", column));
@@ -318,14 +337,11 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
     }
   }
 
-  function summary(focusName, hood, starts) {
-    const started = new Set(starts);
-    const upstream = new Set(hood.edges.map((edge) => edge[0]).filter((column) => !started.has(column)));
-    const downstream = new Set(hood.edges.map((edge) => edge[1]).filter((column) => !started.has(column)));
+  function summary(focusName, hood) {
     const tables = new Set(hood.nodes.map(tableOf));
     return (
-      focusName + ": " + upstream.size + " upstream and " + downstream.size + " downstream columns, " +
-      hood.edges.length + " edges, " + tables.size + " tables."
+      `${focusName}: ${hood.upstream} upstream and ${hood.downstream} downstream columns, ` +
+      `${hood.edges.length} edges, ${tables.size} tables.`
     );
   }
 
@@ -364,12 +380,17 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
     const hood = neighbourhood(links, starts, depth, view.direction);
     const lanes = lanesOf(data, hood);
     const layout = place(lanes, hood);
-    const canvas = svg("svg", { width: layout.width, height: layout.height, viewBox: `0 0 ${layout.width} ${layout.height}` });
-    hood.edges.forEach((edge) => drawEdge(canvas, edge, layout.rows));
+    const scale = Math.min(1, Math.max(MIN_SCALE, (graph.clientWidth - 12) / layout.width));
+    const canvas = svg("svg", {
+      width: Math.round(layout.width * scale),
+      height: Math.round(layout.height * scale),
+      viewBox: `0 0 ${layout.width} ${layout.height}`,
+    });
+    hood.edges.forEach((edge) => drawEdge(canvas, edge, layout));
     const focus = new Set(starts);
     lanes.forEach((lane) => lane.forEach((table) => drawTable(canvas, data, table, focus, open)));
     graph.replaceChildren(canvas);
-    note.textContent = summary(view.name, hood, starts);
+    note.textContent = summary(view.name, hood);
     listEdges(hood.edges);
   }
 
