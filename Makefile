@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run refresh test lint format typecheck ui seeds validate docs catalog snapshot bench clean
+.PHONY: install run refresh test lint format typecheck ui seeds validate docs catalog screenshots snapshot bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ docs: $(STAMP)
 
 catalog: $(STAMP)
 	$(BIN)/python -m pipelines.docs.html_catalog
+
+# Not part of `make test`: needs Chromium (Debian's, installed when missing) and a demo build (made when missing).
+screenshots: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pipelines.docs.screenshots
 
 # Benchmarks are not part of `make test` (a smoke version is); LARGE=1 adds the large scale.
 bench: $(STAMP)
