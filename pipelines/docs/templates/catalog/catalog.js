@@ -121,7 +121,10 @@ URL parameters, in the query (?q=mql) or the hash (#q=mql), so a link or a scree
       }
     });
     document.addEventListener("click", (event) => {
-      if (!panel.contains(event.target) && event.target !== box) panel.hidden = true;
+      // a click outside the results closes them, and so does following a result (it may be on this page)
+      if ((!panel.contains(event.target) && event.target !== box) || event.target.closest("#search-results a")) {
+        panel.hidden = true;
+      }
     });
     const query = params().get("q");
     if (query) {
