@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run refresh test lint format typecheck ui seeds validate docs markdown-docs snapshot bench clean
+.PHONY: install run refresh test lint format typecheck ui seeds validate docs markdown-docs screenshots snapshot bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ markdown-docs: $(STAMP)
 	$(BIN)/python -m pipelines.docs.kpi_catalog
 	$(BIN)/python -m pipelines.docs.definitions_doc
 	$(BIN)/python -m pipelines.docs.headline
+
+# Not part of `make test`: needs Chromium (Debian's, installed when missing) and a demo build (made when missing).
+screenshots: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pipelines.docs.screenshots
 
 # Benchmarks are not part of `make test` (a smoke version is); LARGE=1 adds the large scale.
 bench: $(STAMP)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.spec.lineage import Schema, column_lineage
+from pipelines.spec.lineage import ClassifiedLineage, Schema, classified_lineage
 from pipelines.spec.models import DEFINITIONS_SCHEMA, LAYERS, Model
 from pipelines.spec.sources import SourceTable
 from pipelines.warehouse.suites import Suite
@@ -31,6 +31,8 @@ class Catalog:
     definition_columns: dict[str, list[tuple[str, str]]]  # table -> [(column, type)]
     project_root: Path
     lineage: dict[Ref, dict[str, list[ColumnRef]]] = field(default_factory=dict)
+    # the same lineage with how each upstream column feeds the output column (direct, derived, aggregated)
+    lineage_kinds: dict[Ref, ClassifiedLineage] = field(default_factory=dict)
     lineage_errors: dict[Ref, str] = field(default_factory=dict)
 
     @property
@@ -71,13 +73,16 @@ def _upstream_schemas(catalog: Catalog, model: Model) -> Schema:
 
 
 def compute_lineage(catalog: Catalog) -> None:
-    """Fill `catalog.lineage`, or `catalog.lineage_errors` for a model sqlglot cannot follow."""
+    """Fill `catalog.lineage` and `catalog.lineage_kinds`, or `catalog.lineage_errors` for a model sqlglot cannot
+    follow."""
     for model in catalog.models:
         key = (model.schema, model.name)
         try:
-            catalog.lineage[key] = column_lineage(
+            kinds = classified_lineage(
                 model.body, [column.name for column in model.columns], _upstream_schemas(catalog, model)
             )
+            catalog.lineage_kinds[key] = kinds
+            catalog.lineage[key] = {column: sorted(sources) for column, sources in kinds.items()}
         except Exception as error:  # sqlglot raises many kinds; the page says lineage is unavailable and why
             catalog.lineage_errors[key] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.docs.catalog_facts import Catalog, ColumnRef, Ref, origins
+from pipelines.docs.catalog_graph import graph_link, table_graph_link
 from pipelines.spec.definitions_registry import Definition, definitions_in, validation
 from pipelines.spec.models import DEFINITIONS_SCHEMA, LAYERS, Model
 from pipelines.warehouse.accounting import ACCOUNTING_CHECK
@@ -175,6 +176,8 @@ def model_page(catalog: Catalog, model: Model, definition_keys: DefinitionKeys) 
         "kpi_fields": [name for name in KPI_FIELDS if any(kpi.get(name) not in (None, "") for kpi in kpis)],
         "lineage_error": catalog.lineage_errors.get(key),
         "columns": [(column, _lineage(catalog, model, column.name)) for column in model.columns],
+        "graph_links": {column.name: graph_link((*key, column.name), 1) for column in model.columns},
+        "table_graph": table_graph_link(key, 1),
         "upstream": [ref_link(catalog, ref.key, 1) for ref in upstream],
         "downstream": [ref_link(catalog, (other.schema, other.name), 1) for other in catalog.downstream(key)],
         "checks": checks(catalog, model),
@@ -285,7 +288,8 @@ def sources_page(catalog: Catalog) -> dict[str, Any]:
     readers = {
         table.key: [ref_link(catalog, (m.schema, m.name), 0) for m in catalog.downstream(table.key)] for table in tables
     }
-    return {"tables": tables, "readers": readers}
+    graphs = {table.key: table_graph_link(table.key, 0) for table in tables}
+    return {"tables": tables, "readers": readers, "graphs": graphs}
 
 
 def definitions_page(catalog: Catalog, definition_keys: DefinitionKeys) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """The docs catalog: a static HTML site of every model, raw table and definitions table, generated from the files.
 
-`python -m pipelines.docs.html_catalog [--out DIR]` writes `index.html`, `sources.html`, `definitions.html` and one
-page per model under `models/`. Everything comes from the model headers and SQL, the source contracts, the
-definitions file, the Great Expectations suites and docs/definitions.md, so the catalog cannot drift from the
-code; no warehouse is needed. The pages are plain HTML with inline CSS (no JavaScript, nothing fetched),
-readable offline, and the output is deterministic: the same files give the same bytes.
+`python -m pipelines.docs.html_catalog [--out DIR]` writes `index.html`, `sources.html`, `definitions.html`,
+`lineage.html` (the interactive column-lineage graph) and one page per model under `models/`, with the scripts they
+share: `catalog.js` (the search box on every page and the graph), `search-index.js` and `lineage-data.js` (their
+data). Everything comes from the model headers and SQL, the source contracts, the definitions file, the Great
+Expectations suites and docs/definitions.md, so the catalog cannot drift from the code; no warehouse is needed.
+The pages are plain HTML with inline CSS and one small hand-written script (nothing fetched, no library), readable
+offline and without the script, and the output is deterministic: the same files give the same bytes.
 
 This module reads the files into a `Catalog` (catalog_facts.py) and writes the pages; catalog_pages.py gathers what
 each page shows, and the Jinja2 templates in templates/catalog/ hold the markup.
@@ -15,11 +17,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 
 from pipelines.docs import catalog_pages
 from pipelines.docs.catalog_facts import Catalog, compute_lineage
+from pipelines.docs.catalog_graph import GRAPH_DATA_FILE, GRAPH_DATA_VARIABLE, GRAPH_PAGE, lineage_graph, script
 from pipelines.docs.catalog_pages import MODEL_PAGES
+from pipelines.docs.catalog_search import SEARCH_INDEX_FILE, SEARCH_INDEX_VARIABLE, search_index
 from pipelines.docs.templating import render as render_template
 from pipelines.spec.definitions_registry import definitions_in
 from pipelines.spec.models import load_models
@@ -30,6 +35,7 @@ from pipelines.warehouse.shared_definitions import load_definitions
 from pipelines.warehouse.suites import load_suites
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "catalog"
+SCRIPT_FILE = "catalog.js"  # the search box and the lineage graph, shipped as written (templates/catalog/catalog.js)
 
 
 def _dtype(value: object) -> str:
@@ -92,7 +98,7 @@ def _definition_rows(table: str) -> list[tuple[str, str]]:
 
 
 def render(catalog: Catalog) -> dict[str, str]:
-    """Every page of the catalog: relative path -> HTML."""
+    """Every file of the catalog: relative path -> HTML, or the scripts and data the pages load."""
     keys = {table: _definition_rows(table) for table in catalog_pages.definition_tables(catalog)}
     pages = {
         "index.html": render_template("catalog/index.html", **catalog_pages.index_page(catalog)),
@@ -100,6 +106,10 @@ def render(catalog: Catalog) -> dict[str, str]:
         "definitions.html": render_template(
             "catalog/definitions.html", **catalog_pages.definitions_page(catalog, keys)
         ),
+        GRAPH_PAGE: render_template("catalog/lineage.html"),
+        GRAPH_DATA_FILE: script(GRAPH_DATA_VARIABLE, lineage_graph(catalog)),
+        SEARCH_INDEX_FILE: script(SEARCH_INDEX_VARIABLE, search_index(catalog)),
+        SCRIPT_FILE: (resources.files("pipelines.docs") / "templates" / "catalog" / SCRIPT_FILE).read_text("utf-8"),
     }
     for model in catalog.models:
         context = catalog_pages.model_page(catalog, model, keys)
@@ -145,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.definitions_file,
         settings.expectations_dir,
     )
-    print(f"docs catalog: {len(written)} pages written to {args.out} (open {args.out / 'index.html'})")
+    print(f"docs catalog: {len(written)} files written to {args.out} (open {args.out / 'index.html'})")
     return 0
 
 
