@@ -11,7 +11,7 @@ compared with their tables before (pipelines/warehouse/mart_changes.py) and the 
 HTML page (pipelines/docs/definition_preview_page.py), with the checks that would fail.
 
 Exit code 0 when every check passes with the candidate, 1 when some would fail, 2 when the candidate or the project
-cannot be used (nothing is built then).
+cannot be used (nothing is built then), 130 when stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.cli import RunSummary, check_project, run_pipeline
+from pipelines.cli import INTERRUPTED, RunSummary, check_project, run_pipeline
 from pipelines.docs.definition_preview_page import PAGE_FILE, PreviewReport, render_html, render_text
 from pipelines.docs.report import REPORT_GROUP
 from pipelines.orchestration.project import PUBLISH_GROUP
@@ -37,7 +37,13 @@ from pipelines.spec.definitions_reader import DefinitionsError
 from pipelines.spec.models import Model
 from pipelines.spec.project_files import load_project_files, read_definitions
 from pipelines.spec.settings import PROJECT_ROOT, Settings
-from pipelines.warehouse.mart_changes import WarehouseCopyError, compare_table, copy_warehouse, snapshot_tables
+from pipelines.warehouse.mart_changes import (
+    WarehouseCopyError,
+    add_empty_tables,
+    compare_table,
+    copy_warehouse,
+    snapshot_tables,
+)
 from pipelines.warehouse.preflight import PreflightError
 from pipelines.warehouse.publish import CURRENT_MANIFEST, PARQUET_DIR
 from pipelines.warehouse.shared_definitions import load_definitions
@@ -110,7 +116,11 @@ def preview(
         report.seconds = time.perf_counter() - started
         return report, None
     files = load_project_files(settings)
-    report.selection = selection_for(readers_of(changes, files.models, files.suites))
+    readers = readers_of(changes, files.models, files.suites)
+    if readers.empty:  # a definition nothing reads (yet): nothing can move
+        report.seconds = time.perf_counter() - started
+        return report, None
+    report.selection = selection_for(readers)
     instance = instance or dg.DagsterInstance.ephemeral()  # the UI's history records real builds only
     with tempfile.TemporaryDirectory(prefix="flywheel-preview-") as folder:
         scratch = scratch_settings(settings, Path(folder), candidate.resolve())
@@ -119,8 +129,10 @@ def preview(
         keys = resolve_selection(check_project(scratch), report.selection)
         selected_marts = [(key.path[0], key.path[-1]) for key in keys if key.path[0] == MARTS]
         before = Path(folder) / "before.duckdb"
-        snapshot_tables(scratch.warehouse, before, selected_marts)
+        copied = snapshot_tables(scratch.warehouse, before, selected_marts)
         summary = run_pipeline(scratch, instance=instance, select=report.selection)
+        first_built = [mart for mart in selected_marts if mart not in copied and "/".join(mart) in summary.assets_built]
+        add_empty_tables(before, scratch.warehouse, first_built)
         _fill_report(report, summary, files.models, selected_marts, before, scratch.warehouse)
     report.seconds = time.perf_counter() - started
     return report, summary
@@ -211,4 +223,6 @@ def main(argv: Sequence[str] | None = None, prog: str = "flywheel preview") -> i
         print("flywheel preview: nothing was built", file=sys.stderr)
         return 2
     print(render_text(report, write_page(report, arguments.out)))
+    if summary is not None and summary.canceled:
+        return INTERRUPTED
     return 1 if summary is not None and (summary.checks_failed or summary.failed_steps) else 0

@@ -82,6 +82,9 @@ def render_text(report: PreviewReport, page: Path | None = None) -> str:
         return "\n".join(lines + ([f"  page:          {page}"] if page else []))
     lines.append(f"  changed definitions ({len(report.changes)}):")
     lines += [f"    {c.name}: {value_text(c.before, 60)} -> {value_text(c.after, 60)}" for c in report.changes]
+    if report.selection is None:
+        lines.append("  no asset reads them: nothing to rebuild, every mart stays as it is")
+        return "\n".join(lines + ([f"  page:          {page}"] if page else []))
     built = "a fresh build of the current definitions, then " if report.fresh_build else ""
     lines.append(f"  rebuilt in a scratch warehouse ({built}{len(report.assets_rebuilt)} assets): {report.selection}")
     lines.append(f"  checks that would fail: {len(report.checks_failed)}")

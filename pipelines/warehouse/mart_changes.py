@@ -75,6 +75,19 @@ def snapshot_tables(source: Path, target: Path, tables: Sequence[tuple[str, str]
     return copied
 
 
+def add_empty_tables(target: Path, source: Path, tables: Sequence[tuple[str, str]]) -> None:
+    """Add to `target` an empty table shaped like each of `tables` in `source`: what a table built for the first
+    time is compared with, so all its rows count as added."""
+    with duckdb.connect(str(target)) as connection:
+        connection.execute(f"attach {_literal(source)} as {AFTER} (read_only)")
+        for schema, table in tables:
+            connection.execute(f"create schema if not exists {quote(schema)}")
+            connection.execute(
+                f"create table {qualified(schema, table)} as select * from {AFTER}.{qualified(schema, table)} limit 0"
+            )
+        connection.execute(f"detach {AFTER}")
+
+
 @dataclass(frozen=True)
 class KpiCell:
     """A KPI in one month and segment (either may be None when the table has no such column) that moved.

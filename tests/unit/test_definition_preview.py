@@ -4,6 +4,7 @@ and the candidates that stop before anything is built (unchanged, invalid)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,11 @@ import yaml
 
 from pipelines import cli
 from pipelines.cli import RunSummary
-from pipelines.definition_preview import _fill_report, selection_for
+from pipelines.definition_preview import _fill_report, preview, selection_for
 from pipelines.docs.definition_preview_page import PreviewReport, render_html, render_text
 from pipelines.orchestration.project import build_definitions
 from pipelines.orchestration.selection import resolve_selection
+from pipelines.spec import definition_readers
 from pipelines.spec.definition_readers import changed_definitions, readers_of
 from pipelines.spec.project_files import load_project_files
 from pipelines.spec.settings import Settings
@@ -80,6 +82,7 @@ def test_the_selection_rebuilds_the_readers_and_downstream_but_never_publishes()
 def test_failed_checks_and_marts_kept_are_reported(tmp_path: Path) -> None:
     changes = changed_definitions(FILES.definitions.document, _candidate("mql.score_threshold", 55))
     report = PreviewReport(candidate=tmp_path / "candidate.yml", current=SETTINGS.definitions_file, changes=changes)
+    report.selection = 'key:"marts/fct_speed_to_lead"'
     summary = RunSummary(
         succeeded=False,
         seconds=1.0,
@@ -120,3 +123,14 @@ def test_an_invalid_candidate_fails_fast_naming_the_key(tmp_path: Path, capsys: 
     errors = capsys.readouterr().err
     assert "mql.score_threshold" in errors and "nothing was built" in errors
     assert not (tmp_path / "out").exists()
+
+
+def test_a_change_nothing_reads_rebuilds_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(definition_readers, "PYTHON_READERS", {})  # as if no raw load read the redaction label
+    candidate = _write(tmp_path / "candidate.yml", _candidate("personal_data.redacted_label", "[removed]"))
+    missing = dataclasses.replace(SETTINGS, warehouse=tmp_path / "no_warehouse" / "flywheel.duckdb")
+    report, summary = preview(missing, candidate)
+    assert summary is None and report.selection is None
+    assert [change.name for change in report.changes] == ["personal_data__redacted_label"]
+    assert "no asset reads them" in render_text(report) and "No asset reads them" in render_html(report)
+    assert not (tmp_path / "no_warehouse").exists()

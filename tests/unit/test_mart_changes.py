@@ -6,7 +6,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.mart_changes import compare_table, copy_warehouse, month_and_segment, snapshot_tables
+from pipelines.warehouse.mart_changes import (
+    add_empty_tables,
+    compare_table,
+    copy_warehouse,
+    month_and_segment,
+    snapshot_tables,
+)
 
 GRAIN = ("month", "segment", "channel")
 CREATE = (
@@ -94,3 +100,14 @@ def test_a_ratio_in_usd_is_not_summed(tmp_path: Path) -> None:
     (kpi,) = compare_table(before, after, "marts", "rpt_x", GRAIN, ["mql_count"], ratios={"mql_count"}).kpis
     assert not kpi.additive and kpi.total_before is None
     assert [(cell.month, cell.before, cell.rows_changed) for cell in kpi.cells] == [("2026-09-01", None, 1)]
+
+
+def test_a_table_built_for_the_first_time_has_every_row_added(tmp_path: Path) -> None:
+    after = _warehouse(tmp_path / "after.duckdb", BEFORE_ROWS)
+    before, empty = tmp_path / "before.duckdb", tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()  # a warehouse without the table yet
+    assert snapshot_tables(empty, before, [("marts", "rpt_x")]) == []
+    add_empty_tables(before, after, [("marts", "rpt_x")])
+    change = compare_table(before, after, "marts", "rpt_x", GRAIN, ["mql_count"])
+    assert (change.rows_before, change.added, change.removed, change.changed) == (0, 4, 0, 0)
+    assert change.kpis[0].total_after == 25
