@@ -8,6 +8,7 @@ flywheel refresh    rebuild the latest days of product events (and the late-arri
 flywheel backfill   rebuild product events for the days --from .. --to, and everything downstream of them
 flywheel generate   write the deterministic demo data (see `flywheel generate --help`)
 flywheel forget     erase one person (by e-mail, lead id or contact id) now and on every later run
+flywheel preview    what a candidate definitions file would change, built in a scratch warehouse
 
 `ls`, `show` and `compile` build nothing; they live in pipelines/project_commands.py.
 """
@@ -305,6 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flywheel_demo.cli import main as generate
 
         return generate(rest, prog="flywheel generate")
+    if arguments.command == "preview":
+        from pipelines.definition_preview import main as preview
+
+        return preview(rest, prog="flywheel preview")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = Settings.from_env()
@@ -352,6 +357,11 @@ def _parser() -> argparse.ArgumentParser:
         "days before it (UTC), and rebuild every asset downstream of them; the other days stay as they were built.",
     )
     commands.add_parser("generate", help="write deterministic demo data", add_help=False)
+    commands.add_parser(
+        "preview",
+        help="show what a candidate definitions file would change, built in a scratch warehouse",
+        add_help=False,
+    )
     _add_forget_command(commands)
     add_project_commands(commands)
     return parser

@@ -154,3 +154,24 @@ def parameter_name(reference: Mapping[str, Any]) -> str:
     if APPEND_KEY in reference:
         name += f"__and__{reference[APPEND_KEY]}"
     return re.sub(r"\W", "_", name.replace(".", "__"))
+
+
+def referenced_definitions(suite: Suite) -> set[str]:
+    """The definition names a suite references: in `$definition` and `$append` (at any depth of its kwargs) and as
+    `@name` in row conditions. The data horizon's columns (`$horizon__...`) are not definitions and are left out."""
+    names: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            names.update(str(value[key]) for key in (DEFINITION_KEY, APPEND_KEY) if isinstance(value.get(key), str))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, str):
+            names.update(match.group(2) for match in _CONDITION_TOKEN.finditer(value) if match.group(2))
+
+    for expectation in suite.expectations:
+        walk(expectation["kwargs"])
+    return {name for name in names if not name.startswith("$")}
