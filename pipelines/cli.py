@@ -37,6 +37,16 @@ from pipelines.orchestration.project import (
     refresh_days,
 )
 from pipelines.orchestration.selection import SelectionError, resolve_selection
+from pipelines.progress import (
+    ProgressDisplay,
+    add_progress_option,
+    check_docs,
+    check_failure_reasons,
+    check_names,
+    first_line,
+    following,
+)
+from pipelines.progress import step_failure_reason as step_failure_reason
 from pipelines.project_commands import COMMANDS as PROJECT_COMMANDS
 from pipelines.project_commands import SELECTION_HELP, add_project_commands, run_project_command
 from pipelines.spec.partitions import DayRange, PartitionError
@@ -59,6 +69,8 @@ class RunSummary:
     assets_built: list[str] = field(default_factory=list)
     checks_passed: list[str] = field(default_factory=list)
     checks_failed: list[str] = field(default_factory=list)
+    # Why each failed check failed (severity, what it found, its counts), by `asset:check`.
+    check_reasons: dict[str, str] = field(default_factory=dict)
     failed_steps: list[str] = field(default_factory=list)
     # Why each failed step failed: the first line of its error.
     step_errors: dict[str, str] = field(default_factory=dict)
@@ -82,7 +94,10 @@ class RunSummary:
             f"  checks passed: {len(self.checks_passed)}",
             f"  checks failed: {len(self.checks_failed)}",
         ]
-        lines += [f"    - {name}" for name in self.checks_failed]
+        lines += [
+            f"    - {name}: {self.check_reasons[name]}" if name in self.check_reasons else f"    - {name}"
+            for name in self.checks_failed
+        ]
         lines += [f"  schema drift:  {drift}" for drift in self.schema_drift]
         if self.model_build_seconds:
             ratio = self.model_check_seconds / self.model_build_seconds
@@ -156,37 +171,6 @@ def refresh_selection(settings: Settings) -> list[str]:
     return [*partitioned_raw_keys(settings), "definitions/data_horizon"]
 
 
-def step_failure_reason(event: dg.DagsterEvent) -> str:
-    """One line saying why a step failed: a `dg.Failure`'s description, else the innermost error's first line."""
-    data = event.step_failure_data
-    if data is None:
-        return _first_line(event.message or "")
-    if data.user_failure_data is not None and data.user_failure_data.description:
-        return _first_line(data.user_failure_data.description)
-    if getattr(data.error_source, "value", None) == "INTERRUPT":
-        return "interrupted (Ctrl-C)"
-    error = data.error
-    while error is not None and error.cause is not None:
-        error = error.cause
-    return _first_line(error.message if error is not None else event.message or "")
-
-
-def _first_line(text: str) -> str:
-    """The first line of a message; a first line that announces a list (ends with `:`) keeps the list on it, so
-    `1 blocking asset check failed ...:` names the asset and the check."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if not lines:
-        return ""
-    if lines[0].endswith(":") and len(lines) > 1:
-        listed = []
-        for line in lines[1:]:
-            if line.startswith("Stack Trace") or line.startswith("File "):
-                break
-            listed.append(line)
-        return " ".join([lines[0], "; ".join(listed)]) if listed else lines[0]
-    return lines[0]
-
-
 def check_project(settings: Settings) -> dg.Definitions:
     """The project's definitions, after the preflight checks; raises PreflightError, before anything is written."""
     problems = preflight(settings)
@@ -195,7 +179,7 @@ def check_project(settings: Settings) -> dg.Definitions:
     try:
         return build_definitions(settings, load_project_files(settings))
     except ValueError as error:  # a model, suite, contract or definitions file the build cannot use
-        raise PreflightError([_first_line(str(error))]) from error
+        raise PreflightError([first_line(str(error))]) from error
 
 
 def run_pipeline(
@@ -205,6 +189,7 @@ def run_pipeline(
     selection: Sequence[str] | None = None,
     select: str | None = None,
     fail_fast: bool = False,
+    progress: ProgressDisplay | None = None,
 ) -> RunSummary:
     """Materialize every asset (or the `selection` and everything downstream of it, or exactly the assets a
     `select` string matches, see pipelines/orchestration/selection.py) in one in-process run.
@@ -213,7 +198,7 @@ def run_pipeline(
     checks run first: a project that cannot build raises PreflightError, and a `select` that matches nothing raises
     SelectionError, before anything is written. Ctrl-C stops the run within seconds and marks it canceled (see
     pipelines/orchestration/interrupts.py). `fail_fast` stops the run at the first failed step, leaving the steps
-    after it unrun.
+    after it unrun. `progress` is called with every event of the run as it happens (see pipelines/progress.py).
     """
     started = time.perf_counter()
     definitions = check_project(settings)
@@ -234,7 +219,7 @@ def run_pipeline(
     log_level = os.environ.get("FLYWHEEL_LOG_LEVEL", "WARNING")
     instance = instance or _instance()
     run_id = str(uuid.uuid4())
-    with cancel_on_interrupt() as interruption:
+    with cancel_on_interrupt() as interruption, following(instance, run_id, progress):
         try:
             result = job.execute_in_process(
                 instance=instance,
@@ -265,9 +250,8 @@ def run_pipeline(
         if "build_seconds" in metadata and "check_seconds" in metadata:
             summary.model_build_seconds += float(metadata["build_seconds"].value)  # type: ignore[arg-type]
             summary.model_check_seconds += float(metadata["check_seconds"].value)  # type: ignore[arg-type]
-    for evaluation in result.get_asset_check_evaluations():
-        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-        (summary.checks_passed if evaluation.passed else summary.checks_failed).append(name)
+    summary.checks_passed, summary.checks_failed = check_names(result.get_asset_check_evaluations())
+    summary.check_reasons = check_failure_reasons(result.get_asset_check_evaluations(), check_docs(definitions))
     failures = result.get_step_failure_events()
     summary.failed_steps = [event.step_key or "?" for event in failures]
     summary.step_errors = {event.step_key or "?": step_failure_reason(event) for event in failures}
@@ -341,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         selection,
         select=getattr(arguments, "select", None),
         fail_fast=getattr(arguments, "fail_fast", False),
+        progress=None if arguments.no_progress else ProgressDisplay(sys.stdout),
     )
 
 
@@ -350,12 +335,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_run_command(commands)
     _add_backfill_command(commands)
-    commands.add_parser(
+    refreshing = commands.add_parser(
         "refresh",
         help="rebuild today's product events and the late-arrival days before it, and everything downstream",
         description="Load and stage the product events of today and of the `product_events.late_arrival_days` "
         "days before it (UTC), and rebuild every asset downstream of them; the other days stay as they were built.",
     )
+    add_progress_option(refreshing)
     commands.add_parser("generate", help="write deterministic demo data", add_help=False)
     commands.add_parser(
         "preview",
@@ -385,6 +371,7 @@ def _add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         action="store_true",
         help="stop at the first failed step (a load, a model or a blocking check): the steps after it are not run",
     )
+    add_progress_option(running)
     running.add_argument(
         "--accept-shrink",
         action="append",
@@ -407,6 +394,7 @@ def _add_backfill_command(commands: argparse._SubParsersAction[argparse.Argument
     )
     backfilling.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
     backfilling.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    add_progress_option(backfilling)
 
 
 def _add_forget_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -425,6 +413,7 @@ def _add_forget_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
     forgetting.add_argument(
         "--no-run", action="store_true", help="only record the request; the next `make run` applies it"
     )
+    add_progress_option(forgetting)
 
 
 def _record_erasure(settings: Settings, arguments: argparse.Namespace) -> int | None:
@@ -447,10 +436,13 @@ def _build(
     selection: Sequence[str] | None,
     select: str | None = None,
     fail_fast: bool = False,
+    progress: ProgressDisplay | None = None,
 ) -> int:
-    """Run the build of a command and print its summary; returns the command's exit code."""
+    """Run the build of a command, showing its `progress`, and print its summary; returns the exit code."""
     try:
-        summary = run_pipeline(settings, days=days, selection=selection, select=select, fail_fast=fail_fast)
+        summary = run_pipeline(
+            settings, days=days, selection=selection, select=select, fail_fast=fail_fast, progress=progress
+        )
     except SelectionError as error:
         print(f"flywheel {command}: {error}; nothing was built", file=sys.stderr)
         return 2

@@ -129,7 +129,7 @@ def test_an_unusable_as_of_time_stops_the_run_before_anything_is_written(tmp_pat
 
 def test_a_failed_blocking_check_names_its_asset_and_check_on_the_summary_line() -> None:
     """Dagster's message lists the failed checks below its first line; the summary keeps them on one line."""
-    from pipelines.cli import _first_line
+    from pipelines.progress import first_line as _first_line
 
     message = (
         "dagster._core.errors.DagsterAssetCheckFailedError: 1 blocking asset check failed with ERROR severity:\n"
