@@ -26,13 +26,13 @@ thresholds as (select * from definitions.thresholds),
 rounding as (select 1e-6 as tolerance_points),
 
 engagements as (
-    -- every scored engagement of a lead, with the points its activity type earns before decay
+    -- every engagement of a lead, with the points its activity type earns before decay (none for a type not scored)
     select
         staged_engagements.lead_id,
         staged_engagements.occurred_at,
-        engagement_points.points
+        coalesce(engagement_points.points, 0) as points
     from staged_engagements
-    inner join engagement_points on staged_engagements.activity_type = engagement_points.activity_type
+    left join engagement_points on staged_engagements.activity_type = engagement_points.activity_type
 ),
 
 moments as (
@@ -60,10 +60,10 @@ engagement_ages as (
 ),
 
 moment_scores as (
+    -- the score at each moment of the leads whose fit meets the minimum: no other lead can qualify
     select
         scored_leads.lead_id,
         engagement_ages.evaluated_at,
-        scored_leads.fit_score >= thresholds.mql__min_fit_score as meets_min_fit,
         scored_leads.fit_score + coalesce(
             sum(engagement_ages.points * power(0.5, engagement_ages.age_days / thresholds.lead_scoring__half_life_days))
                 filter (where engagement_ages.age_days between 0 and thresholds.lead_scoring__window_days),
@@ -72,11 +72,8 @@ moment_scores as (
     from engagement_ages
     inner join scored_leads on engagement_ages.lead_id = scored_leads.lead_id
     cross join thresholds
-    group by
-        scored_leads.lead_id,
-        engagement_ages.evaluated_at,
-        scored_leads.fit_score,
-        thresholds.mql__min_fit_score
+    where scored_leads.fit_score >= thresholds.mql__min_fit_score
+    group by scored_leads.lead_id, engagement_ages.evaluated_at, scored_leads.fit_score
 ),
 
 reached as (
@@ -95,7 +92,6 @@ reached as (
     from moment_scores
     cross join thresholds
     cross join rounding
-    where moment_scores.meets_min_fit
     group by moment_scores.lead_id
 ),
 
