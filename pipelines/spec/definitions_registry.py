@@ -149,8 +149,14 @@ DEFINITIONS: tuple[Definition, ...] = (
         _in("engagement_points", "activity_type", "score_component", "points"),
         "Intent points per marketing engagement type (pricing-page visit, demo request).",
     ),
-    _threshold("lead_scoring.half_life_days", "Engagement points halve every this many days."),
-    _threshold("lead_scoring.window_days", "Engagements older than this many days count zero points."),
+    _threshold(
+        "lead_scoring.half_life_days",
+        "Engagement points halve every this many days of the engagement's age (fractions of a day count).",
+    ),
+    _threshold(
+        "lead_scoring.window_days",
+        "An engagement counts while it is at most this many days old (exactly this old still counts), then zero.",
+    ),
     _threshold(
         "mql.score_threshold",
         "A lead is an MQL from the first moment its fit plus decayed engagement points reach this score.",

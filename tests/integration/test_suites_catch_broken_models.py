@@ -1,4 +1,5 @@
-"""Every definition suite fails on a model that deviates from its definition, and the failure blocks the step.
+"""Every definition suite (or check of a model's check file) fails on a model that deviates from its definition, and
+the failure blocks the step.
 
 Each tiny hand-made input is built once with the project's models (one good build for every case that shares it),
 then each case builds its model again with a broken variant (a comparison flipped, a condition dropped, a rank off by
@@ -56,7 +57,8 @@ class Mutation:
 
 @dataclass(frozen=True)
 class Case:
-    """One definition suite, the model it validates, the input it is built on, and the variants it must catch."""
+    """One definition suite (or check of a model's check file), the model it validates, the input it is built on, and
+    the variants it must catch."""
 
     suite: str
     model: str  # schema/table, as the asset key
@@ -307,6 +309,14 @@ FUNNEL = Case(
     ),
 )
 
+
+def engagements_at(lead_id: str, at: str, *activities: str) -> list[dict]:
+    """Engagements of one lead at one moment, one per activity, with ids made of the lead, the day and the order."""
+    return [
+        engagement(f"E{lead_id}{at[:10]}_{order}", lead_id, activity, at) for order, activity in enumerate(activities)
+    ]
+
+
 # The hand-worked leads, and four more for the lifecycle (see test_hand_worked_leads for L1-L6):
 LEADS = {
     **test_hand_worked_leads.TABLES,
@@ -327,10 +337,27 @@ LEADS = {
              converted_opportunity_id="006O2", converted_account_id="001A1"),
         # LB: a source the channel mapping does not list, and no known size: the default channel, the unknown segment.
         {**lead("00QLB", "Billboard", "Retail", 0, "Germany", "2026-02-04 08:00:00"), "number_of_employees": None},
+        # LC, LD, LE: fit 20 (industry only), and 35 at their creation (a form fill, an e-mail click and a web visit
+        # then: 15 points), in months no other lead is created or qualified in.
+        # LC: 91 days later a pricing visit and two web visits (19) make 39: the first three, past the 90-day window,
+        # count zero. Never an MQL (40.83 if they counted).
+        lead("00QLC", "Organic Search", "Software", 10, "Germany", "2025-06-02 00:00:00"),
+        # LD: 45 days later two web visits and an e-mail click (7) make 32.3, the first three halved one and a half
+        # times (5.3). Never an MQL, though 42 without decay.
+        lead("00QLD", "Organic Search", "Software", 10, "Germany", "2025-05-01 00:00:00"),
+        # LE: exactly 90 days later a pricing visit and two web visits make 39 + the first three, at exactly the
+        # window's edge, halved three times (1.875): an MQL then, with 40.875.
+        lead("00QLE", "Organic Search", "Software", 10, "Germany", "2025-07-01 00:00:00"),
     ],
     "marketing.engagements": [
         *test_hand_worked_leads.TABLES["marketing.engagements"],
         engagement("E10", "00QL9", "demo_request", "2026-02-05 10:00:00"),
+        *engagements_at("00QLC", "2025-06-02 00:00:00", "form_fill", "email_click", "web_visit"),
+        *engagements_at("00QLC", "2025-09-01 00:00:00", "pricing_page_visit", "web_visit", "web_visit"),
+        *engagements_at("00QLD", "2025-05-01 00:00:00", "form_fill", "email_click", "web_visit"),
+        *engagements_at("00QLD", "2025-06-15 00:00:00", "web_visit", "web_visit", "email_click"),
+        *engagements_at("00QLE", "2025-07-01 00:00:00", "form_fill", "email_click", "web_visit"),
+        *engagements_at("00QLE", "2025-09-29 00:00:00", "pricing_page_visit", "web_visit", "web_visit"),
     ],
     "salesforce.opportunity": [
         *test_hand_worked_leads.TABLES["salesforce.opportunity"],
@@ -398,6 +425,56 @@ LIFECYCLE = Case(
                     catches="every rejected lead carries a reason",
                 ),
             ),
+        ),
+    ),
+)
+
+# The decayed score at each moment, recomputed from the staged engagements (int_leads_scored.checks.sql).
+DECAY = Case(
+    suite="assert_mql_follows_the_decayed_lead_score",
+    model="intermediate/int_leads_scored",
+    downstream="intermediate/int_leads_lifecycle",
+    raw="leads",
+    mutations=(
+        # LD (32.3 with decay, 42 without) becomes an MQL; and LE, which reaches the threshold only with engagements
+        # exactly 90 days old, is left without one.
+        Mutation(
+            "decay dropped",
+            "power(\n                    0.5,",
+            "power(\n                    1.0,",
+            catches="00QLD | an MQL whose recomputed score never reached the threshold",
+            also=(
+                Mutation(
+                    "window compared strictly",
+                    "<= thresholds.lead_scoring__window_days * 86400",
+                    "< thresholds.lead_scoring__window_days * 86400",
+                    catches="00QLE | no MQL though its recomputed score reached the threshold",
+                ),
+            ),
+        ),
+        # L4's pricing visit makes 41 with points halving every 60 days: an MQL an hour early; and LC counts its
+        # engagements 91 days old (40.83).
+        Mutation(
+            "half-life doubled",
+            "/ (thresholds.lead_scoring__half_life_days * 86400)",
+            "/ (2 * thresholds.lead_scoring__half_life_days * 86400)",
+            catches="00QL4 | an MQL before its recomputed score reached the threshold",
+            also=(
+                Mutation(
+                    "window doubled",
+                    "<= thresholds.lead_scoring__window_days * 86400",
+                    "<= 2 * thresholds.lead_scoring__window_days * 86400",
+                    catches="00QLC | an MQL whose recomputed score never reached the threshold",
+                ),
+            ),
+        ),
+        # LC counts its engagements 91 days old.
+        Mutation(
+            "window ignored",
+            "\n            and epoch(moments.evaluated_at) - epoch(engagements.occurred_at)"
+            " <= thresholds.lead_scoring__window_days * 86400",
+            "",
+            catches="00QLC | an MQL whose recomputed score never reached the threshold",
         ),
     ),
 )
@@ -858,6 +935,7 @@ INPUTS: dict[str, Mapping[str, list[dict]]] = {
 
 CASES = (
     MQL,
+    DECAY,
     FUNNEL,
     LIFECYCLE,
     ICP,
@@ -974,7 +1052,9 @@ def test_each_definition_suite_fails_on_broken_variants_of_its_model(
             if check.asset_key.to_user_string() == case.model
         }
         assert evaluations[case.suite].passed is False, mutation.name
-        failures = str(evaluations[case.suite].metadata["failures"].value)
+        metadata = evaluations[case.suite].metadata
+        # a suite lists the expectations that failed; a check of a check file, some of the rows that break it
+        failures = str(metadata["failures" if "failures" in metadata else "samples"].value)
         assert all(each.catches in failures for each in mutation.each), mutation.name
         [failure] = [event for event in result.get_step_failure_events() if event.step_key == case.step]
         assert failure.step_failure_data is not None and failure.step_failure_data.user_failure_data is not None
