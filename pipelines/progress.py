@@ -139,13 +139,13 @@ class ProgressDisplay:
         """Write the line of a step that has ended."""
         step = self.steps.setdefault(step_key, StepProgress(step_key))
         self.outcomes[step_key] = outcome
-        if step_key in self.running:
-            self.running.remove(step_key)
+        self.running = [running for running in self.running if running != step_key]  # a retried step started twice
         seconds = f"{timestamp - step.started:6.1f} s" if step.started is not None else " " * 8
         parts = [f"{self.count_text()} {outcome:<7} {step.label:<48} {seconds}", step.checks_text()]
         line = "  ".join(part for part in parts if part).rstrip()
-        colour = GREEN if outcome == "ok" and not step.checks_failed else RED if outcome == "FAILED" else YELLOW
-        self.write_line(line + (f"\n        {reason}" if reason and outcome == "FAILED" else ""), colour)
+        clean = outcome == "ok" and not (step.checks_failed or step.checks_warned)
+        colour = GREEN if clean else RED if outcome == "FAILED" else YELLOW
+        self.write_line(line + (f"\n        {reason}" if reason else ""), colour)
         self.show_status()
 
     def count_text(self) -> str:

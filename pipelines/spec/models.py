@@ -319,8 +319,8 @@ def check_files(models_dir: Path) -> list[Path]:
     return [path for layer in LAYERS for path in sorted((models_dir / layer).rglob("*" + CHECKS_SUFFIX))]
 
 
-def load_models(models_dir: Path) -> list[Model]:
-    """Every model under `models_dir`, in a stable order (by layer, then path).
+def load_models(models_dir: Path, load: Callable[[Path, Path], Model] = load_model) -> list[Model]:
+    """Every model under `models_dir`, in a stable order (by layer, then path), each read by `load`.
 
     A check file whose model does not exist is an error: its checks would otherwise never run.
     """
@@ -334,4 +334,4 @@ def load_models(models_dir: Path) -> list[Model]:
     ]
     if orphans:
         raise ModelError(f"check files without a model file beside them: {', '.join(orphans)}")
-    return [load_model(path, models_dir) for path in paths]
+    return [load(path, models_dir) for path in paths]

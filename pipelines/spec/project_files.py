@@ -11,11 +11,16 @@ So the files are read through one cache, keyed by the file's path and the digest
 the digest of every suite file in it). One run reads each file once; a long-lived process (`dagster dev`) still sees
 an edited file on the next read, because its digest changed. An invalid file is never cached: every read reports the
 same errors as the first, from the same strict schemas.
+
+Models are cached one file at a time, by their place under the models folder and their text (and their check file's):
+editing one model parses that model again, not the fifty others, and a copy of the models folder with one model
+changed (a scratch project, a test's broken variant) parses only that one.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +29,7 @@ from typing import Any, TypeVar
 
 from pipelines.spec.definitions_reader import read_document
 from pipelines.spec.definitions_schema import validate_document
-from pipelines.spec.models import Model, load_models
+from pipelines.spec.models import Model, checks_path, load_model, load_models
 from pipelines.spec.settings import Settings
 from pipelines.spec.sources import SourceTable, load_sources
 from pipelines.spec.suite_schema import Suite, load_suites
@@ -44,6 +49,23 @@ def _cached(kind: str, path: Path, digest: str, read: Callable[[], T]) -> T:
     value = read()
     _READ[key] = (digest, value)
     return value
+
+
+# (place under the models folder, model text, check file text) -> the model as parsed there; bounded, oldest first out.
+_MODELS: dict[tuple[str, str, str | None], Model] = {}
+_MODELS_KEPT = 2000
+
+
+def read_model(path: Path, models_dir: Path) -> Model:
+    """One model file and its check file (pipelines/spec/models.py), parsed once per content and place."""
+    checks = checks_path(path)
+    key = (path.relative_to(models_dir).as_posix(), path.read_text(), checks.read_text() if checks.exists() else None)
+    known = _MODELS.get(key)
+    if known is None:
+        known = _MODELS[key] = load_model(path, models_dir)
+        while len(_MODELS) > _MODELS_KEPT:
+            del _MODELS[next(iter(_MODELS))]
+    return known if known.path == path else dataclasses.replace(known, path=path)
 
 
 @dataclass(frozen=True)
@@ -105,7 +127,7 @@ def load_project_files(settings: Settings) -> ProjectFiles:
     """Read and validate every file of the project once; the first invalid one raises, with the same message as its
     own reader gives (a ValueError: ModelError, SuiteError, DefinitionsError or a contract error)."""
     sources = read_sources(settings.sources_file)
-    models = load_models(settings.models_dir)
+    models = load_models(settings.models_dir, read_model)
     definitions = read_definitions(settings.definitions_file)
     suites = read_suites(settings.expectations_dir)
     return ProjectFiles(settings=settings, sources=sources, models=models, definitions=definitions, suites=suites)

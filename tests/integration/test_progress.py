@@ -152,3 +152,30 @@ def test_a_terminal_is_told_from_a_pipe_and_a_broken_stream_never_fails_the_run(
         broken(entry)  # no exception reaches Dagster
     broken.close()
     assert broken.broken
+
+
+def test_a_step_whose_upstream_failed_is_a_not_run_line_with_the_reason(failed_run: tuple[int, str, Any]) -> None:
+    """Dagster says so in a log message, not an event: the display still counts the step as done (here a fourth
+    step after the three the run planned)."""
+    output = io.StringIO()
+    display = ProgressDisplay(output, live=False)
+    for entry in failed_run[2]:
+        display(entry)
+    display(
+        dg.EventLogEntry(
+            error_info=None,
+            level="ERROR",
+            user_message="Dependencies for step intermediate__int_leads_scored failed: "
+            "['staging__stg_salesforce__leads']. Not executing.",
+            run_id=failed_run[2][0].run_id,
+            timestamp=failed_run[2][-1].timestamp,
+            step_key="intermediate__int_leads_scored",
+        )
+    )
+    display.close()
+    lines = output.getvalue().splitlines()
+    assert lines[-3:] == [
+        "[4/3] not run intermediate__int_leads_scored",
+        "        an upstream step failed",
+        "steps done: 4 of 3 (1 failed, 1 not run, 2 ok)",
+    ]

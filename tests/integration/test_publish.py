@@ -1,9 +1,10 @@
 """Publishing for BI: readers are never blocked by a refresh and never see a half-updated set of marts.
 
 The concurrency test builds the warehouse from the seeds, starts a reader process that queries the published marts
-in a loop (tests/integration/publish_reader.py, which imports nothing from Flywheel), runs a full refresh in this
-process meanwhile, and checks the reader's report: no error, every read saw one publish id across all marts, and
-reads went on during the refresh.
+in a loop (tests/integration/publish_reader.py, which imports nothing from Flywheel), rebuilds every mart and
+publishes them again in this process meanwhile, and checks the reader's report: no error, every read saw one publish
+id across all marts, and reads went on during the refresh. (Readers only see what is published: the refresh rebuilds
+what they read, the marts, and not the raw loads and models upstream, which add time and nothing a reader sees.)
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ SEEDS = PROJECT_ROOT / "seeds"
 READER = Path(__file__).with_name("publish_reader.py")
 
 # The query a leadership dashboard runs in the SQLAlchemy test: the monthly alignment scorecard.
+# What the concurrency test refreshes: every mart, then the publish of all of them.
+REFRESH = f'group:marts or key:"{"/".join(PUBLISH_KEY)}"'
+
 BI_QUERY = """
 select month, sum(new_mrr_usd) as new_mrr_usd, sum(mql_count) as mql_count, publish_id
 from marts.rpt_alignment_scorecard_monthly
@@ -49,7 +53,7 @@ def mart_names(settings: Settings) -> list[str]:
 
 @pytest.fixture(scope="module")
 def published(demo_build: tuple[Settings, RunSummary]) -> Settings:
-    """The session's full build of the seeds, which ends by publishing; the refresh test rebuilds it in place."""
+    """The session's full build of the seeds, which ends by publishing; the refresh test rebuilds its marts in place."""
     settings, summary = demo_build
     assert summary.succeeded
     return settings
@@ -92,7 +96,9 @@ def test_snapshot_holds_every_mart_and_the_definitions_under_one_publish_id(publ
     assert (published.published_dir / "parquet" / "current").resolve().name == publish_id
 
 
-def test_readers_never_fail_nor_see_a_mixed_set_while_a_full_refresh_runs(published: Settings, tmp_path: Path) -> None:
+def test_readers_never_fail_nor_see_a_mixed_set_while_the_marts_are_refreshed(
+    published: Settings, tmp_path: Path
+) -> None:
     first_id = snapshot_publish_id(published)
     stop, report_file = tmp_path / "stop", tmp_path / "report.json"
     reader = subprocess.Popen(
@@ -108,7 +114,7 @@ def test_readers_never_fail_nor_see_a_mixed_set_while_a_full_refresh_runs(publis
         time.sleep(2)  # let the reader get going on the first publish
         assert reader.poll() is None, "the reader died before the refresh"
         refresh_started = time.time()
-        result = materialize(published)
+        result = materialize(published, REFRESH)
         refresh_ended = time.time()
         assert result.success
         time.sleep(1)  # and read the new publish for a while

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from pipelines.orchestration import model_steps
 from pipelines.orchestration.model_steps import LINEAGE_TABLE_KEY, lineage_metadata, lineage_table
 from pipelines.spec.lineage import ClassifiedLineage, Schema
-from pipelines.spec.models import load_models
+from pipelines.spec.models import Model, load_models
 from pipelines.spec.settings import Settings
 from pipelines.spec.sources import load_sources
 
@@ -40,13 +43,18 @@ def test_a_wide_model_is_cut_and_says_how_many_rows_are_left_out() -> None:
     assert rows[5:] == ["", "... 2 more rows"]
 
 
-def test_a_project_model_carries_its_lineage_table_as_markdown() -> None:
-    """stg_marketing__ad_spend_days, read by hand: it casts and renames each raw column, upper-cases the currency
-    and turns missing counts into 0; the raw table has the columns of its contract."""
+def _ad_spend_days() -> tuple[Model, Schema]:
+    """stg_marketing__ad_spend_days and the schema of the raw table it reads, with the columns of its contract."""
     settings = Settings.from_env()
     model = next(model for model in load_models(settings.models_dir) if model.name == "stg_marketing__ad_spend_days")
     raw = next(table for table in load_sources(settings.sources_file) if table.key == ("marketing", "ad_spend"))
-    upstream: Schema = {"marketing": {"ad_spend": {column.name: column.type for column in raw.columns}}}
+    return model, {"marketing": {"ad_spend": {column.name: column.type for column in raw.columns}}}
+
+
+def test_a_project_model_carries_its_lineage_table_as_markdown() -> None:
+    """stg_marketing__ad_spend_days, read by hand: it casts and renames each raw column, upper-cases the currency
+    and turns missing counts into 0; the raw table has the columns of its contract."""
+    model, upstream = _ad_spend_days()
     metadata = lineage_metadata(model, [column.name for column in model.columns], upstream)
     assert _rows(metadata[LINEAGE_TABLE_KEY].value) == [
         "| spend_date | marketing.ad_spend.date | direct |",
@@ -62,3 +70,29 @@ def test_a_project_model_carries_its_lineage_table_as_markdown() -> None:
         "| clicks_count | marketing.ad_spend.clicks | derived |",
     ]
     assert "dagster/column_lineage" in metadata
+
+
+def test_the_lineage_of_the_same_sql_over_the_same_upstream_columns_is_worked_out_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model, upstream = _ad_spend_days()
+    passes: list[str] = []
+
+    def counted(sql: str, columns: list[str], schema: Schema) -> ClassifiedLineage:
+        passes.append(sql)
+        return {column: {} for column in columns}
+
+    monkeypatch.setattr(model_steps, "classified_lineage", counted)
+    model_steps.known_lineage.cache_clear()
+    try:
+        columns = [column.name for column in model.columns]
+        first = lineage_metadata(model, columns, upstream)
+        assert lineage_metadata(model, columns, upstream) == first
+        assert len(passes) == 1
+        # A changed upstream column (another type) or another set of output columns is worked out again.
+        retyped: Schema = {"marketing": {"ad_spend": {**upstream["marketing"]["ad_spend"], "spend": "DOUBLE"}}}
+        lineage_metadata(model, columns, retyped)
+        lineage_metadata(model, columns[:3], upstream)
+        assert len(passes) == 3
+    finally:
+        model_steps.known_lineage.cache_clear()  # the counted results must not reach a later build

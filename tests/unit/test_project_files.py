@@ -12,7 +12,8 @@ import pytest
 
 import pipelines.spec.project_files as project_files
 import pipelines.spec.suite_schema as suite_schema
-from pipelines.spec.project_files import load_project_files, read_definitions, read_sources, read_suites
+from pipelines.spec.models import checks_path, load_models
+from pipelines.spec.project_files import load_project_files, read_definitions, read_model, read_sources, read_suites
 from pipelines.spec.settings import PROJECT_ROOT, Settings
 from pipelines.warehouse.guards import max_row_drop_share, redacted_label
 from pipelines.warehouse.shared_definitions import DefinitionsError, late_arrival_days, load_definitions
@@ -176,3 +177,37 @@ def test_a_run_parses_the_definitions_once_and_the_next_run_sees_an_edit(tmp_pat
     assert parses["definitions.yml"] == 2
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert connection.execute("select mql__score_threshold from definitions.thresholds").fetchall() == [(41,)]
+
+
+def test_a_model_is_parsed_again_only_when_its_file_or_its_check_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    load_model = project_files.load_model
+
+    def counted_load_model(path: Path, models_dir: Path) -> Any:
+        parsed.append(path.name)
+        return load_model(path, models_dir)
+
+    monkeypatch.setattr(project_files, "load_model", counted_load_model)
+    monkeypatch.setattr(project_files, "_MODELS", {})
+    models = tmp_path / "models"
+    shutil.copytree(PROJECT_ROOT / "models", models)
+    first = load_models(models, read_model)
+    assert first == load_models(models) and len(parsed) == len(first)
+    assert load_models(models, read_model) == first and len(parsed) == len(first)
+
+    # A copy of the folder with one model edited and another's check file edited: only those two are parsed.
+    variant = tmp_path / "variant"
+    shutil.copytree(models, variant)
+    funnel = variant / "marts" / "funnel" / "rpt_funnel_monthly.sql"
+    funnel.write_text(funnel.read_text() + "\n-- edited\n")
+    checked = next(model for model in first if model.assertions and model.name != "rpt_funnel_monthly")
+    check_file = checks_path(variant / checked.path.relative_to(models))
+    check_file.write_text(check_file.read_text() + "\n")
+    parsed.clear()
+    read = load_models(variant, read_model)
+    assert sorted(parsed) == sorted(["rpt_funnel_monthly.sql", checked.path.name])
+    # What the cache gives is what parsing the copy gives: the models of the copy, at their paths in it.
+    assert read == load_models(variant)
+    assert all(model.path.is_relative_to(variant) for model in read)
