@@ -387,6 +387,7 @@ def test_the_edge_cases_leave_every_other_record_as_it_was(monkeypatch: pytest.M
     scale = SCALES["tiny"]
     with_edges = generate_tables(scale, 7)
     monkeypatch.setattr(simulation, "add_edge_cases", lambda *args: None)
+    monkeypatch.setattr(simulation, "lead_edge_cases", lambda rng, table, n_leads: table)
     without = generate_tables(scale, 7)
     changed = {key for key in with_edges if not with_edges[key].equals(without[key])}
     edged = {("salesforce", t) for t in ("lead", "opportunity", "opportunity_history")}
