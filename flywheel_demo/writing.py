@@ -211,7 +211,7 @@ def generate_and_write(
     monthly = scale.monthly_events and fmt == "parquet"
     bar = _Progress(0, enabled=progress)
     workers = max(1, workers)
-    pool = ThreadPoolExecutor(max_workers=workers + monthly)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers - 1 + monthly))
     planned: list[Future[int]] = []
     writing: list[Future[tuple[TableKey, int, list[Path]]]] = []
 
@@ -241,12 +241,19 @@ def generate_and_write(
         return key, rows, written
 
     class Writers:
-        """The simulation's sink: each table is written in a thread while the simulation goes on, but at most
-        `workers` of them at once (the simulation waits for a writer before it hands on the next)."""
+        """The simulation's sink. With one worker the simulation writes each table itself before it goes on (a
+        writer thread beside it mostly contends for the GIL: formatting holds it, and so does much of the
+        simulation); with more, `workers - 1` threads write while the simulation goes on, and it waits for one of
+        them before it hands on the next table."""
 
         def put(self, key: TableKey, table: Table) -> None:
-            self.wait_for(workers - 1)
             bar.grow(len(next(iter(table.values()))))
+            if workers == 1:
+                written: Future[tuple[TableKey, int, list[Path]]] = Future()
+                written.set_result(write_one(key, table))
+                writing.append(written)
+                return
+            self.wait_for(workers - 2)
             writing.append(pool.submit(write_one, key, table))
 
         def drain(self) -> None:
