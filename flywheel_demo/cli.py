@@ -33,7 +33,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m flywheel_demo") -
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     parser.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default: csv)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    parser.add_argument("--workers", type=int, default=1, help="threads formatting and writing tables (default: 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="1: the simulation writes each table itself; N > 1: N - 1 writer threads beside it (default: 1)",
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     counts, paths = generate_and_write(

@@ -26,7 +26,8 @@ def stale_duplicates(
 ) -> tuple[Table, np.ndarray]:
     """Append older copies of a few rows (same id, earlier `_fivetran_synced`), as re-syncs leave behind.
 
-    Returns the table and the positions of the appended rows' originals, so callers can make the copies stale.
+    Returns the table and the positions of the appended rows' originals, so callers can make the copies stale. The
+    columns move from `table` into the returned table (`table` is left empty), so a big table is never held twice.
     """
     n = len(table["id"])
     pool = np.arange(n) if eligible is None else np.flatnonzero(eligible)
@@ -34,10 +35,16 @@ def stale_duplicates(
     if k == 0:
         return table, np.empty(0, dtype=np.int64)
     rows = np.sort(rng.choice(pool, size=k, replace=False))
-    out = {col: np.concatenate([values, values[rows]]) for col, values in table.items()}
-    synced = out["_fivetran_synced"]
     created = table.get("created_date", table.get("created"))
-    floor = created[rows] if created is not None else synced[n:] - 30 * DAY
+    floor = created[rows] if created is not None else None
+    out = {}
+    for col in list(table):
+        values = table.pop(col)
+        out[col] = np.concatenate([values, values[rows]])
+        del values
+    synced = out["_fivetran_synced"]
+    if floor is None:
+        floor = synced[n:] - 30 * DAY
     back = rng.uniform(1 * HOUR, 20 * DAY, k)
     synced[n:] = np.maximum(synced[n:] - back, floor + (synced[n:] - floor) * 0.25)
     return out, rows

@@ -38,11 +38,14 @@ def _like(column: np.ndarray, values: Sequence[object] | np.ndarray) -> np.ndarr
 
 
 def _append_rows(table: Table, template: np.ndarray, overrides: dict[str, Sequence[object] | np.ndarray]) -> Table:
-    """The table plus copies of its rows `template`, with the columns in `overrides` replaced."""
+    """The table plus copies of its rows `template`, with the columns in `overrides` replaced. The columns move from
+    `table` into the result (`table` is left empty), so the lead table is never held twice."""
     out: Table = {}
-    for name, column in table.items():
+    for name in list(table):
+        column = table.pop(name)
         added = _like(column, overrides[name]) if name in overrides else column[template]
         out[name] = np.concatenate([column, added])
+        del column
     return out
 
 
@@ -272,22 +275,28 @@ def _pre_launch_spend(rng: np.random.Generator, ad_spend: Table) -> Table:
     return _append_rows(ad_spend, template, overrides)
 
 
-def add_edge_cases(
-    rng: np.random.Generator,
-    tables: dict[TableKey, Table],
-    users: Users,
-    counts: tuple[int, int, int],
-) -> None:
-    """Apply every edge case to the finished tables (see the module docstring). `counts` are the numbers of
-    leads, opportunities and subscriptions before their stale re-synced copies (the rows an edge may change)."""
-    n_leads, n_opportunities, n_subs = counts
-    lead_key, opp_key, sub_key = ("salesforce", "lead"), ("salesforce", "opportunity"), ("stripe", "subscription")
-    leads = tables[lead_key]
+def lead_edge_cases(rng: np.random.Generator, leads: Table, n_leads: int) -> Table:
+    """The lead table with its edge cases (see the module docstring): the first draws of the edge cases' generator,
+    then `add_edge_cases`. `n_leads` is the number of leads before their stale re-synced copies (the rows an edge
+    may change)."""
     _recycle_rejected_leads(rng, leads, n_leads)
     added = len(leads["id"])
     leads = _shared_opportunity_leads(rng, leads, n_leads, 100_000 + n_leads)
     next_id = 100_000 + n_leads + len(leads["id"]) - added
-    tables[lead_key] = _month_end_leads(rng, leads, n_leads, next_id)
+    return _month_end_leads(rng, leads, n_leads, next_id)
+
+
+def add_edge_cases(
+    rng: np.random.Generator,
+    tables: dict[TableKey, Table],
+    users: Users,
+    counts: tuple[int, int],
+) -> None:
+    """Apply the other edge cases to the finished opportunity, stage history, subscription, subscription item and ad
+    spend tables, drawing from the edge cases' generator after `lead_edge_cases`. `counts` are the numbers of
+    opportunities and subscriptions before their stale re-synced copies (the rows an edge may change)."""
+    n_opportunities, n_subs = counts
+    opp_key, sub_key = ("salesforce", "opportunity"), ("stripe", "subscription")
     _reassign_won_deals(rng, tables[opp_key], users, n_opportunities)
     _wins_without_a_user(rng, tables[opp_key], tables[("salesforce", "opportunity_history")], n_opportunities)
     _cancel_annual_plans_mid_term(rng, tables[sub_key], tables[("stripe", "subscription_item")], n_subs)

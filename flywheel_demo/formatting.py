@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,19 @@ import pyarrow.compute as pc
 from flywheel_demo.contract import BOOL, DATE, DECIMAL, FLOAT, INT, SORT_KEY, TS, Table, TableKey, output_tables
 from flywheel_demo.text import bytes_text, calendar_text
 
+BLOCK_ROWS = 1024 * 1024  # rows formatted at a time: Parquet's default row group, so a block is one row group
+
 
 def to_arrow(key: TableKey, table: Table) -> pa.Table:
-    """Format a table to its output representation and sort it by primary key (stale copies first).
+    """Format a table to its output representation and sort it by primary key (stale copies first): the blocks of
+    `arrow_blocks` as one Arrow table. `table` is left empty."""
+    return pa.concat_tables(list(arrow_blocks(key, table)))
+
+
+def arrow_blocks(key: TableKey, table: Table, block_rows: int = BLOCK_ROWS) -> Iterator[pa.Table]:
+    """The formatted table, sorted by primary key (stale copies first), as consecutive Arrow tables of `block_rows`
+    rows: a writer that writes each block before asking for the next never holds the whole table as Arrow (at
+    `large` the lead table alone is 4 GB of Arrow text). `table` is left empty once the last block is out.
 
     Timestamps, dates and booleans become text ('YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD', 'true'/'false', as connector
     CSV fixtures have them); numbers stay numeric; nulls stay null (written as empty strings in CSV).
@@ -24,21 +35,17 @@ def to_arrow(key: TableKey, table: Table) -> pa.Table:
     if set(names) != set(table) - {SORT_KEY}:
         raise ValueError(f"{key}: columns {sorted((set(table) - {SORT_KEY}) ^ set(names))} do not match the contract")
     if sort_key is None:  # small tables with random ids: let Arrow sort the text
-        out = pa.table([_arrow_column(table[name], kind) for name, kind in spec], names=names)
-        return out.sort_by([(k, "ascending") for k in contract.sort_columns])
+        out = pa.table([_arrow_column(table.pop(name), kind) for name, kind in spec], names=names)
+        yield out.sort_by([(k, "ascending") for k in contract.sort_columns])
+        return
     # Large tables carry a numeric key in primary-key order: sort in numpy before building Arrow arrays, then by the
-    # version order (np.lexsort sorts by its last key first).
+    # version order (np.lexsort sorts by its last key first). Each block's rows are gathered in numpy (a copy of 8 or
+    # 15 bytes a value; a reference for object columns) before they become text.
     order = np.lexsort((*[table[name] for name in reversed(contract.versions)], sort_key))
-    # Numbers, times and fixed-width ids are reordered in numpy before they become text (a gather of 8 or 15 bytes);
-    # object columns are converted first and reordered with Arrow's take (fancy-indexing them costs a refcount each).
-    take = pa.array(order)
-    columns = []
-    for name, kind in spec:
-        values = np.asarray(table[name])
-        columns.append(
-            _arrow_column(values, kind).take(take) if values.dtype == object else _arrow_column(values[order], kind)
-        )
-    return pa.table(columns, names=names)
+    for start in range(0, max(len(order), 1), block_rows):
+        rows = order[start : start + block_rows]
+        yield pa.table([_arrow_column(np.asarray(table[name])[rows], kind) for name, kind in spec], names=names)
+    table.clear()
 
 
 def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
@@ -79,16 +86,25 @@ def _csv_text(column: pa.Array) -> pa.Array:
     return pc.if_else(needs, quoted, column)
 
 
-def write_csv(table: pa.Table, path: Path, chunk_rows: int = 1_000_000) -> None:
-    """Write CSV with a header, minimal quoting, empty fields for nulls and '\\n' line ends, in bounded chunks."""
+def write_csv(blocks: Iterable[pa.Table], path: Path, chunk_rows: int = 1_000_000) -> None:
+    """Write CSV with a header, minimal quoting, empty fields for nulls and '\\n' line ends: the rows of `blocks` (one
+    table, or a table's consecutive blocks) in bounded chunks."""
     with path.open("wb") as handle:
-        handle.write((",".join(table.column_names) + "\n").encode())
-        for offset in range(0, table.num_rows, chunk_rows):
-            part = table.slice(offset, chunk_rows).combine_chunks()
-            fields = [_csv_text(part.column(i).chunk(0)) for i in range(part.num_columns)]
-            line = pc.binary_join_element_wise(*fields, ",", null_handling="replace", null_replacement="")
-            lines = pc.binary_join_element_wise(line, "", "\n")
-            if isinstance(lines, pa.ChunkedArray):
-                lines = lines.combine_chunks()
-            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
-            handle.write(memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
+        header = False
+        for table in blocks:
+            if not header:
+                handle.write((",".join(table.column_names) + "\n").encode())
+                header = True
+            for offset in range(0, table.num_rows, chunk_rows):
+                handle.write(_csv_lines(table.slice(offset, chunk_rows).combine_chunks()))
+
+
+def _csv_lines(part: pa.Table) -> memoryview:
+    """The CSV lines of a table of one chunk, as bytes."""
+    fields = [_csv_text(part.column(i).chunk(0)) for i in range(part.num_columns)]
+    line = pc.binary_join_element_wise(*fields, ",", null_handling="replace", null_replacement="")
+    lines = pc.binary_join_element_wise(line, "", "\n")
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+    return memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])]

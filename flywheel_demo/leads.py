@@ -100,6 +100,17 @@ class Leads:
     status: np.ndarray
     owner: np.ndarray
 
+    def release_profiles(self) -> None:
+        """Drop what only the tables built before the lead table and the lead table itself read (who the leads are,
+        their attribution, scores and statuses), keeping the lifecycle the later tables need: the lead table holds
+        copies of them, and at `large` the two together do not fit in memory beside the rest of the simulation."""
+        empty = np.empty(0)
+        for name in ("raw_source", "campaign", "campaign_id", "company", "domain", "first", "last", "email"):
+            setattr(self, name, empty)
+        for name in ("title", "fit", "intent", "forced_mql", "fast_mql", "workspace", "mql", "reason", "status"):
+            setattr(self, name, empty)
+        self.utm, self.firmo = (empty, empty, empty), {}
+
 
 def gen_leads(scale: Scale, rng: np.random.Generator, users: Users, ads: AdSpend) -> Leads:
     """Simulate the top of the funnel: who arrives when, who becomes MQL, gets worked, accepted and converted.
@@ -382,7 +393,8 @@ def lead_table(
     contact_ids: np.ndarray,
     opportunity_ids: np.ndarray,
 ) -> Table:
-    """The lead table; the converted_* ids are passed in (None for leads that did not convert)."""
+    """The lead table; the converted_* ids are passed in (None for leads that did not convert). It takes the leads'
+    profile arrays over (`Leads.release_profiles`): only the lifecycle is left for the tables built after it."""
     n = leads.n
     f = leads.firmo
     converted = np.isfinite(leads.converted)
@@ -428,6 +440,8 @@ def lead_table(
         "_fivetran_synced": sync_times(rng, last_change),
         "_fivetran_deleted": np.zeros(n, dtype=bool),
     }
+    del f
+    leads.release_profiles()  # the table holds them now (copies, once the stale copies are appended)
     # Connector mess: merged-away duplicates (soft-deleted), a few hard deletes, stale re-synced copies.
     candidates = np.flatnonzero(~converted)
     deleted = rng.choice(candidates, size=min(len(candidates), round(0.006 * n)), replace=False)

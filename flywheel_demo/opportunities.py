@@ -42,19 +42,31 @@ class Opportunities:
 def build_opportunities(rng: np.random.Generator, users: Users, accounts: Accounts, deals: Deals) -> Opportunities:
     """Current opportunity rows and one history row per stage change, close-date push or reopen (drawing from `rng`
     in this order: history events, history sync times, loss reasons, opportunity sync times, connector mess)."""
-    order = np.argsort(deals.created, kind="stable")
+    order, position = opportunity_order(deals)
     d = Deals(**{name: getattr(deals, name)[order] for name in Deals.__dataclass_fields__})
     n = len(d.created)
-    ids = seq_ids("006", 30_000 + np.arange(n))
+    ids = opportunity_ids(n)
     events = _stage_events(rng, d)
     history = _history_table(rng, d, ids, users, events)
     last_row = np.full(n, -1)
     last_row[events.opp] = np.arange(len(events.opp))  # rows are sorted by time within an opportunity
     table = _opportunity_table(rng, d, ids, users, accounts, events.stage_now, events.time[last_row])
     table = _connector_mess(rng, d, table, history, events, last_row)
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n)
     return Opportunities(d, ids, table, history, events.stage_now, position)
+
+
+def opportunity_order(deals: Deals) -> tuple[np.ndarray, np.ndarray]:
+    """Opportunities are numbered in order of creation: the deals in that order, and each deal's position in it.
+    Known without drawing anything, so the tables that name opportunities can be built before them."""
+    order = np.argsort(deals.created, kind="stable")
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return order, position
+
+
+def opportunity_ids(n: int) -> np.ndarray:
+    """The ids of the first `n` opportunities, in order of creation."""
+    return seq_ids("006", 30_000 + np.arange(n))
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +15,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flywheel_demo.calendar import DAY, MONTH_STARTS, Scale
-from flywheel_demo.contract import EVENTS, SORT_KEY, TableKey, output_tables
-from flywheel_demo.formatting import to_arrow, write_csv
+from flywheel_demo.contract import EVENTS, SORT_KEY, Table, TableKey, output_tables
+from flywheel_demo.formatting import arrow_blocks, write_csv
 from flywheel_demo.product import EventColumns, EventPlan, event_arrow
 from flywheel_demo.simulation import simulate
 
@@ -107,22 +107,38 @@ def write_tables(
     """Write `<out>/<source>/<table>.csv` (or `.parquet`; product events as Parquet: `<out>/product/events/` with a
     file per day); returns the written paths."""
     paths = []
-    for (source, name), table in tables.items():
+    for key, table in tables.items():
         if not isinstance(table, pa.Table):
             table = pa.Table.from_pandas(table, preserve_index=False)
-        folder = out / source
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_other_forms(folder, (source, name), fmt)
-        if (source, name) == EVENTS and fmt == "parquet":
-            paths += write_event_days(table, folder / name)
-            continue
-        path = folder / f"{name}.{fmt}"
-        if fmt == "csv":
-            write_csv(table, path)
-        else:
-            pq.write_table(table, path, **PARQUET_OPTIONS)
-        paths.append(path)
+        paths += write_blocks(key, [table], out, fmt)
     return paths
+
+
+def write_blocks(key: TableKey, blocks: Iterable[pa.Table], out: Path, fmt: str = "csv") -> list[Path]:
+    """Write one table given as consecutive blocks of rows (see `formatting.arrow_blocks`), each written before the
+    next is asked for: as `<out>/<source>/<table>.csv` or `.parquet` (one row group per block of Parquet's default
+    size, so the file is the one `pq.write_table` writes for the whole table), product events as Parquet as a
+    folder with a file per day. Returns the written paths."""
+    source, name = key
+    folder = out / source
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_other_forms(folder, key, fmt)
+    if key == EVENTS and fmt == "parquet":
+        return write_event_days(pa.concat_tables(list(blocks)), folder / name)
+    path = folder / f"{name}.{fmt}"
+    if fmt == "csv":
+        write_csv(blocks, path)
+        return [path]
+    writer: pq.ParquetWriter | None = None
+    try:
+        for block in blocks:
+            if writer is None:
+                writer = pq.ParquetWriter(path, block.schema, **PARQUET_OPTIONS)
+            writer.write_table(block)
+    finally:
+        if writer is not None:
+            writer.close()
+    return [path]
 
 
 def _remove_other_forms(folder: Path, key: TableKey, fmt: str) -> None:
@@ -176,23 +192,28 @@ class _Progress:
 def generate_and_write(
     scale: Scale, seed: int, out: Path, fmt: str = "csv", progress: bool = True, workers: int = 1
 ) -> tuple[dict[TableKey, int], list[Path]]:
-    """Simulate, then format and write each table as soon as it is ready (in `workers` threads, largest first).
+    """Simulate, and format and write each table as soon as the simulation hands it on (in `workers` threads).
 
-    Writes the same files as `write_tables(generate_tables(...))`, holding fewer formatted tables in memory at once.
+    Writes the same files as `write_tables(generate_tables(...))`, holding at most `workers` finished tables beside
+    the simulation's state: the simulation waits for a writer before it hands on the next table (and for all of
+    them around the lead table, the biggest), and a writer formats and writes a table a block of rows at a time,
+    emptying it at the end (at `large` the tables do not fit in memory together, nor a big one twice).
     Product events of a `monthly_events` scale written as Parquet are drawn and written month by month in a thread
-    of their own, started as soon as billing is simulated: that work is numpy on numbers and Arrow, which release
+    of their own, started as soon as the lead table is written: that work is numpy on numbers and Arrow, which release
     the GIL, so it runs beside the rest of the simulation and the formatting of the other tables (which hold the
     GIL: more `workers` help little there, see benchmarks/results.md).
     Returns rows per table and the written paths.
     """
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     if progress:
         print(f"simulating {scale.name} (seed {seed}) ...", file=sys.stderr, flush=True)
     monthly = scale.monthly_events and fmt == "parquet"
     bar = _Progress(0, enabled=progress)
-    pool = ThreadPoolExecutor(max_workers=max(1, workers) + monthly)
+    workers = max(1, workers)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers - 1 + monthly))
     planned: list[Future[int]] = []
+    writing: list[Future[tuple[TableKey, int, list[Path]]]] = []
 
     def monthly_events(plan: EventPlan) -> int:
         folder = out / EVENTS[0]
@@ -204,28 +225,59 @@ def generate_and_write(
         bar.grow(plan.expected_rows)
         planned.append(pool.submit(monthly_events, plan))
 
+    def write_one(key: TableKey, table: Table | pa.Table) -> tuple[TableKey, int, list[Path]]:
+        rows = 0
+
+        def counted(blocks: Iterable[pa.Table]) -> Iterator[pa.Table]:
+            nonlocal rows
+            for block in blocks:
+                rows += block.num_rows
+                bar.update(block.num_rows, f"{key[0]}.{key[1]}")
+                yield block
+
+        blocks = [table] if isinstance(table, pa.Table) else arrow_blocks(key, table)
+        del table
+        written = write_blocks(key, counted(blocks), out, fmt)
+        return key, rows, written
+
+    class Writers:
+        """The simulation's sink. With one worker the simulation writes each table itself before it goes on (a
+        writer thread beside it mostly contends for the GIL: formatting holds it, and so does much of the
+        simulation); with more, `workers - 1` threads write while the simulation goes on, and it waits for one of
+        them before it hands on the next table."""
+
+        def put(self, key: TableKey, table: Table) -> None:
+            bar.grow(len(next(iter(table.values()))))
+            if workers == 1:
+                written: Future[tuple[TableKey, int, list[Path]]] = Future()
+                written.set_result(write_one(key, table))
+                writing.append(written)
+                return
+            self.wait_for(workers - 2)
+            writing.append(pool.submit(write_one, key, table))
+
+        def drain(self) -> None:
+            self.wait_for(0)
+
+        def wait_for(self, busy: int) -> None:
+            """Wait until at most `busy` tables are still being written."""
+            while sum(not future.done() for future in writing) > busy:
+                wait(writing, return_when=FIRST_COMPLETED)
+
+    sizes: dict[TableKey, int] = {}
     paths: list[Path] = []
     try:
-        tables, plan = simulate(scale, seed, on_plan=start_events if monthly else None)
-        arrow_events: pa.Table | None = None
+        _, plan = simulate(scale, seed, on_plan=start_events if monthly else None, sink=Writers())
         if plan is not None and not monthly:  # one CSV file sorted by primary key: all events at once
-            events = plan.all()
-            tables[EVENTS] = {name: events[name] for name in ("timestamp", "received_at", SORT_KEY)}
-            arrow_events = event_arrow(events, plan.workspaces)
-            del events
-        sizes = {key: len(next(iter(table.values()))) for key, table in tables.items()}
-        bar.grow(sum(sizes.values()))
-
-        def one(key: TableKey) -> tuple[TableKey, list[Path]]:
-            table = tables.pop(key)
-            arrow = arrow_events if key == EVENTS and arrow_events is not None else to_arrow(key, table)
-            return key, write_tables({key: arrow}, out, fmt)
-
-        for key, written in pool.map(one, sorted(sizes, key=lambda k: -sizes[k])):
+            arrow_events = event_arrow(plan.all(), plan.workspaces)
+            bar.grow(arrow_events.num_rows)
+            writing.append(pool.submit(write_one, EVENTS, arrow_events))
+        for future in writing:
+            key, rows, written = future.result()
+            sizes[key] = rows
             paths += written
-            bar.update(sizes[key], f"{key[0]}.{key[1]}")
-        for future in planned:
-            sizes[EVENTS] = future.result()
+        for drawn in planned:
+            sizes[EVENTS] = drawn.result()
             paths += sorted((out / EVENTS[0] / EVENTS[1]).glob("*.parquet"))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

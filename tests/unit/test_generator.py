@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 
@@ -16,10 +17,10 @@ from flywheel_demo.calendar import FAR_FUTURE, MONTH_STARTS, SCALES
 from flywheel_demo.cli import main
 from flywheel_demo.contract import DATE, DECIMAL, INT, TS, kind_of, output_tables
 from flywheel_demo.edge_cases import ICP_EMPLOYEES, ICP_INDUSTRIES, PRE_LAUNCH_DAYS
-from flywheel_demo.formatting import to_arrow
+from flywheel_demo.formatting import arrow_blocks, to_arrow
 from flywheel_demo.simulation import generate, generate_tables
 from flywheel_demo.text import bytes_text, calendar_text
-from flywheel_demo.writing import write_tables
+from flywheel_demo.writing import generate_and_write, write_tables
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = yaml.safe_load((REPO / "models" / "sources.yml").read_text())
@@ -225,6 +226,48 @@ def test_columns_that_do_not_match_the_contract_are_refused() -> None:
         to_arrow(("stripe", "price"), {"id": np.array(["price_1"], dtype=object)})
 
 
+def test_a_table_is_formatted_in_blocks_that_make_the_whole_table_and_is_emptied() -> None:
+    """A writer formats a big table a block of rows at a time, so it never holds the whole table as Arrow."""
+    tables, _ = simulation.simulate(SCALES["tiny"], 5)
+    key = ("salesforce", "lead")
+    copy = {name: values.copy() for name, values in tables[key].items()}
+    blocks = list(arrow_blocks(key, tables[key], block_rows=64))
+    assert len(blocks) > 2 and all(block.num_rows == 64 for block in blocks[:-1])
+    assert pa.concat_tables(blocks).equals(to_arrow(key, copy))
+    assert tables[key] == {} and copy == {}
+
+
+class _Recorder:
+    """A sink that keeps what the simulation hands on, in order, and when it waits for the writers."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def put(self, key: tuple[str, str], table: dict[str, np.ndarray]) -> None:
+        self.calls.append(f"{key[0]}.{key[1]}")
+
+    def drain(self) -> None:
+        self.calls.append("drain")
+
+
+def test_the_simulation_hands_every_table_on_as_soon_as_it_is_final_and_keeps_none() -> None:
+    sink = _Recorder()
+    tables, plan = simulation.simulate(SCALES["tiny"], 42, sink=sink)
+    assert tables == {} and plan is not None  # tiny draws its product events month by month
+    put = [call for call in sink.calls if call != "drain"]
+    assert sorted(put) == sorted(f"{s}.{t}" for s, t in output_tables() if (s, t) != ("product", "events"))
+    # The lead table, the biggest, is written alone: nothing else is being written while it is.
+    lead = sink.calls.index("salesforce.lead")
+    assert sink.calls[lead - 1] == "drain" and sink.calls[lead + 1] == "drain"
+
+
+def test_writing_each_table_as_it_is_made_writes_the_files_of_the_whole_tables(tmp_path: Path) -> None:
+    streamed, whole = tmp_path / "streamed", tmp_path / "whole"
+    generate_and_write(DYNAMICS_SCALE, 11, streamed, "csv", progress=False, workers=2)
+    write_tables(generate_tables(DYNAMICS_SCALE, 11), whole, "csv")
+    assert _files(streamed) == _files(whole)
+
+
 @pytest.fixture(scope="module")
 def tiny_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny_parquet")
@@ -387,6 +430,7 @@ def test_the_edge_cases_leave_every_other_record_as_it_was(monkeypatch: pytest.M
     scale = SCALES["tiny"]
     with_edges = generate_tables(scale, 7)
     monkeypatch.setattr(simulation, "add_edge_cases", lambda *args: None)
+    monkeypatch.setattr(simulation, "lead_edge_cases", lambda rng, table, n_leads: table)
     without = generate_tables(scale, 7)
     changed = {key for key in with_edges if not with_edges[key].equals(without[key])}
     edged = {("salesforce", t) for t in ("lead", "opportunity", "opportunity_history")}
