@@ -442,13 +442,19 @@ def lead_table(
     }
     del f
     leads.release_profiles()  # the table holds them now (copies, once the stale copies are appended)
-    # Connector mess: merged-away duplicates (soft-deleted), a few hard deletes, stale re-synced copies.
+    return _with_connector_mess(rng, table, leads.created, converted)
+
+
+def _with_connector_mess(rng: np.random.Generator, table: Table, created: np.ndarray, converted: np.ndarray) -> Table:
+    """The lead table with the connector's mess: merged-away duplicates (soft-deleted), a few hard deletes, and stale
+    re-synced copies appended."""
+    n = len(converted)
     candidates = np.flatnonzero(~converted)
     deleted = rng.choice(candidates, size=min(len(candidates), round(0.006 * n)), replace=False)
     table["is_deleted"][deleted] = True
     table["status"][deleted] = "Disqualified"
     table["rejection_reason_c"][deleted] = "Duplicate"
-    table["rejected_date_c"][deleted] = np.fmax(table["rejected_date_c"][deleted], leads.created[deleted] + DAY)
+    table["rejected_date_c"][deleted] = np.fmax(table["rejected_date_c"][deleted], created[deleted] + DAY)
     table["rejected_date_c"][deleted] = np.minimum(table["rejected_date_c"][deleted], T1 - HOUR)
     table["system_modstamp"][deleted] = np.fmax(table["system_modstamp"][deleted], table["rejected_date_c"][deleted])
     table["_fivetran_synced"][deleted] = sync_times(rng, table["system_modstamp"][deleted])

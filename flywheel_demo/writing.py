@@ -203,6 +203,9 @@ def generate_and_write(
     the GIL, so it runs beside the rest of the simulation and the formatting of the other tables (which hold the
     GIL: more `workers` help little there, see benchmarks/results.md).
     Returns rows per table and the written paths.
+
+    Size: the writers, the event thread and the simulation's sink are closures over one run's pool, futures and
+    progress bar; split apart they would pass all of them around.
     """
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
