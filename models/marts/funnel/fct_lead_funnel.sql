@@ -76,7 +76,7 @@ final as (
         (epoch(staged.mql_at) - epoch(staged.created_at)) / 86400.0 as days_created_to_mql, -- fractional days from creation to MQL; null when either is missing
         (epoch(staged.funnel_entered_at) - epoch(staged.created_at)) / 86400.0
         as days_created_to_funnel_entered,                                   -- fractional days from creation to entering the funnel (to acceptance for sales-sourced leads)
-        (epoch(staged.accepted_at) - epoch(staged.mql_at)) / 86400.0 as days_mql_to_accepted, -- fractional days from MQL to acceptance; null for sales-sourced leads
+        (epoch(staged.accepted_at) - epoch(staged.mql_at)) / 86400.0 as days_mql_to_accepted, -- fractional days from MQL to acceptance, negative when sales accepted the lead as a PQL before its MQL; null for sales-sourced leads
         (epoch(staged.opportunity_created_at) - epoch(staged.accepted_at)) / 86400.0
         as days_accepted_to_opportunity,                                     -- fractional days from acceptance to the opportunity's creation
         (epoch(staged.sales_qualified_at) - epoch(staged.opportunity_created_at)) / 86400.0
