@@ -134,7 +134,7 @@ HEADLINES: tuple[Headline, ...] = (
         "Closed-lost",
         "rpt_closed_lost_reasons_quarterly",
         """select any_value(close_quarter) as quarter,
-            string_agg(loss_reason || ' (' || lost_amount_usd || ')', '|' order by loss_reason_rank) as reasons
+            list({'reason': loss_reason, 'amount': lost_amount_usd} order by loss_reason_rank) as reasons
         from marts.rpt_closed_lost_reasons_quarterly
         where is_top_3 and close_quarter = (
             select max(close_quarter) from marts.rpt_closed_lost_reasons_quarterly
@@ -200,13 +200,9 @@ def _quarter(value: date) -> str:
     return f"Q{(value.month - 1) // 3 + 1} {value.year}"
 
 
-def _reasons(value: str) -> str:
-    """`Price (898700.0)|No Decision (...)` as `Price ($0.90M), No Decision (...)`."""
-    named = []
-    for item in value.split("|"):
-        reason, _, amount = item.rpartition(" (")
-        named.append(f"{reason} ({_usd(amount.rstrip(')'))})")
-    return ", ".join(named)
+def _reasons(value: list[dict[str, Any]]) -> str:
+    """The top reasons as `Price ($0.90M), No Decision ($0.73M), ...`."""
+    return ", ".join(f"{item['reason']} ({_usd(item['amount'])})" for item in value)
 
 
 FILTERS = {"usd": _usd, "pct": _pct, "number": _number, "count": _count, "quarter": _quarter, "reasons": _reasons}
