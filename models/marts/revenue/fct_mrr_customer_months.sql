@@ -7,9 +7,17 @@ description: >-
   the latest month, which is still running). Rows run from the customer's first paying month to the latest month
   in the billing data (the month of its latest recorded event, never the clock); months after a churn in which the
   customer pays nothing and paid nothing the month before are left out, so every row is a paying month or a churn
-  month. Movement - new: the first month with MRR > 0; churn: MRR = 0 after a month with MRR > 0 (the row carries
+  month. Currencies: an item's MRR is converted to the reporting currency at its month's rate
+  (intermediate.int_exchange_rates_monthly, by definitions.fx.rate_rule); an item whose currency has no rate for the
+  month is left out of that month's MRR and listed in intermediate.int_subscription_items_unconverted (a warning check counts
+  them), so a missing rate shows there, and in this table as a drop (a contraction or churn) until it is filled.
+  For a customer paying in both months, the change is split the way finance teams bridge MRR: expansion or
+  contraction is the change in each currency at this month's rate (constant currency), and fx_mrr_usd the rest
+  (the previous month's amount x the change of the rate); a customer whose only change is the rate is unchanged.
+  New, churned and reactivation MRR are at their own month's rate (churned MRR is the previous month's MRR), with
+  no fx. Movement - new: the first month with MRR > 0; churn: MRR = 0 after a month with MRR > 0 (the row carries
   MRR 0); reactivation: MRR > 0 after a month with MRR = 0, once the customer has paid before; expansion /
-  contraction: MRR up / down between two paying months; unchanged: the same MRR. The calendar starts at the first
+  contraction: MRR at constant currency up / down between two paying months; unchanged: neither. The calendar starts at the first
   paying month in the data, so no customer's history starts before it (the playbook's calendar is fixed to start
   in 2018 and would call a customer paying since before then new in its first calendar month). Churn eligibility
   (definitions.churn_eligibility): a customer paying at the start of the month is eligible to churn in it when
@@ -27,6 +35,8 @@ owner: team:revops
 with
 
 item_periods as (select * from intermediate.int_subscription_items_priced),
+
+rates as (select * from intermediate.int_exchange_rates_monthly),
 
 subscriptions as (select * from staging.stg_stripe__subscriptions),
 
@@ -71,7 +81,8 @@ data_as_of as (
 local_item_periods as (
     select
         item_periods.customer_id,
-        item_periods.mrr_usd,
+        item_periods.currency,
+        item_periods.mrr_amount,
         item_periods.seat_quantity,
         item_periods.billing_interval,
         item_periods.cycle_months,
@@ -119,7 +130,10 @@ item_months as (
     select
         month_closes.mrr_month,
         local_item_periods.customer_id,
-        local_item_periods.mrr_usd,
+        local_item_periods.currency,
+        local_item_periods.mrr_amount,
+        rates.rate_to_reporting,
+        cast(local_item_periods.mrr_amount * rates.rate_to_reporting as decimal(18, 4)) as mrr_usd,
         local_item_periods.seat_quantity,
         local_item_periods.billing_interval,
         -- whether this item's contract lets it end in the month after this one
@@ -142,7 +156,48 @@ item_months as (
                 local_item_periods.period_ended_local is null
                 or local_item_periods.period_ended_local > month_closes.closes_local
             )
+    -- an item whose currency has no rate for the month is left out (intermediate.int_subscription_items_unconverted lists it)
+    inner join rates
+        on local_item_periods.currency = rates.currency and month_closes.mrr_month = rates.rate_month
     left join churn_eligibility on local_item_periods.billing_interval = churn_eligibility.billing_interval
+),
+
+customer_currency_months as (
+    select
+        item_months.customer_id,
+        item_months.mrr_month,
+        item_months.currency,
+        sum(item_months.mrr_amount) as mrr_amount,
+        min(item_months.rate_to_reporting) as rate_to_reporting
+    from item_months
+    group by item_months.customer_id, item_months.mrr_month, item_months.currency
+),
+
+-- the change of a customer's MRR at this month's rates (constant currency): per currency, the change in the
+-- currency x this month's rate (the previous month's rate when this month has none for a currency it stopped paying
+-- in); what is left of the change in USD is the exchange-rate effect (previous amount x the change of the rate)
+constant_currency_changes as (
+    select
+        coalesce(this_month.customer_id, previous_month.customer_id) as customer_id,
+        coalesce(this_month.mrr_month, cast(previous_month.mrr_month + interval 1 month as date)) as mrr_month,
+        sum(
+            cast(
+                (coalesce(this_month.mrr_amount, 0) - coalesce(previous_month.mrr_amount, 0))
+                * coalesce(this_month.rate_to_reporting, next_rates.rate_to_reporting, previous_month.rate_to_reporting)
+                as decimal(18, 4)
+            )
+        ) as constant_currency_change_usd
+    from customer_currency_months as this_month
+    full outer join customer_currency_months as previous_month
+        on
+            this_month.customer_id = previous_month.customer_id
+            and this_month.currency = previous_month.currency
+            and previous_month.mrr_month = this_month.mrr_month - interval 1 month
+    left join rates as next_rates
+        on
+            previous_month.currency = next_rates.currency
+            and next_rates.rate_month = previous_month.mrr_month + interval 1 month
+    group by 1, 2
 ),
 
 customer_months_paid as (
@@ -211,15 +266,20 @@ classified as (
     select
         with_previous.*,
         with_previous.mrr_usd - with_previous.previous_mrr_usd as mrr_change_usd,
+        coalesce(constant_currency_changes.constant_currency_change_usd, 0) as constant_currency_change_usd,
         case
             when with_previous.mrr_usd > 0 and with_previous.mrr_month = with_previous.first_paid_month then 'new'
             when with_previous.mrr_usd = 0 and with_previous.previous_mrr_usd > 0 then 'churn'
             when with_previous.mrr_usd > 0 and with_previous.previous_mrr_usd = 0 then 'reactivation'
-            when with_previous.mrr_usd > with_previous.previous_mrr_usd then 'expansion'
-            when with_previous.mrr_usd < with_previous.previous_mrr_usd then 'contraction'
+            when coalesce(constant_currency_changes.constant_currency_change_usd, 0) > 0 then 'expansion'
+            when coalesce(constant_currency_changes.constant_currency_change_usd, 0) < 0 then 'contraction'
             else 'unchanged'
         end as movement
     from with_previous
+    left join constant_currency_changes
+        on
+            with_previous.customer_id = constant_currency_changes.customer_id
+            and with_previous.mrr_month = constant_currency_changes.mrr_month
     where with_previous.mrr_usd > 0 or with_previous.previous_mrr_usd > 0
 ),
 
@@ -252,21 +312,26 @@ final as (
         coalesce(classified.billing_interval, classified.previous_billing_interval) as billing_interval, -- month, year or mixed (several intervals); a churn month shows the interval that ended
         classified.previous_mrr_usd,                                                  -- MRR at the close of the previous month (0 when not paying)
         classified.previous_seats,                                                    -- seats at the close of the previous month
-        classified.mrr_change_usd,                                                    -- mrr_usd - previous_mrr_usd
+        classified.mrr_change_usd,                                                    -- mrr_usd - previous_mrr_usd (the movement + fx_mrr_usd)
         classified.movement,                                                          -- new, expansion, contraction, churn, reactivation or unchanged (see the description)
         case when classified.movement = 'new' then classified.mrr_usd else 0 end as new_mrr_usd, -- MRR of a new customer (0 otherwise)
         case
-            when classified.movement = 'expansion' then classified.mrr_change_usd else 0
-        end as expansion_mrr_usd,                                                     -- MRR gained by a paying customer (positive; 0 otherwise)
+            when classified.movement = 'expansion' then classified.constant_currency_change_usd else 0
+        end as expansion_mrr_usd,                                                     -- MRR gained by a paying customer, at this month's rates (positive; 0 otherwise)
         case
-            when classified.movement = 'contraction' then -classified.mrr_change_usd else 0
-        end as contraction_mrr_usd,                                                   -- MRR lost by a customer still paying (positive; 0 otherwise)
+            when classified.movement = 'contraction' then -classified.constant_currency_change_usd else 0
+        end as contraction_mrr_usd,                                                   -- MRR lost by a customer still paying, at this month's rates (positive; 0 otherwise)
         case
             when classified.movement = 'churn' then classified.previous_mrr_usd else 0
         end as churned_mrr_usd,                                                       -- MRR lost by a churning customer (positive; 0 otherwise)
         case
             when classified.movement = 'reactivation' then classified.mrr_usd else 0
         end as reactivation_mrr_usd,                                                  -- MRR of a customer paying again after a churn (0 otherwise)
+        case
+            when classified.movement in ('expansion', 'contraction', 'unchanged')
+                then classified.mrr_change_usd - classified.constant_currency_change_usd
+            else 0
+        end as fx_mrr_usd,                                                            -- change caused by exchange rates for a customer paying in both months: previous amount x (rate now - rate before); 0 for new, churn and reactivation
         classified.previous_mrr_usd > 0 as is_paying_at_start,                        -- paid at the close of the previous month (in the month's retention cohort)
         classified.previous_mrr_usd > 0
         and coalesce(classified.previous_may_churn_next_month, false) as is_contract_end_month, -- paying at the start and every item it paid for may end this month by its contract (definitions.churn_eligibility: monthly any month, annual only in its term-end month)
