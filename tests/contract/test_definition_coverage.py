@@ -139,7 +139,7 @@ COVERAGE: dict[str, Coverage] = {
     "reporting": Coverage(
         ("assert_every_amount_has_an_exchange_rate", "reporting.time_zone"),
         (
-            "tests/integration/test_mrr_currencies.py::test_a_month_without_a_rate_is_left_out_and_listed",
+            "tests/integration/test_mrr_fx_and_discounts.py::test_a_month_without_a_rate_is_left_out_and_listed",
             "tests/contract/test_reporting_time_zone.py::test_the_guards_see_a_utc_bucket_and_a_literal_zone",
         ),
     ),
