@@ -33,6 +33,8 @@ STRIPE_FIXTURES = {
     "price": "price_data.csv",
     "subscription": "subscription_data.csv",
     "subscription_item": "subscription_item_data.csv",
+    "coupon": "coupon_data.csv",
+    "subscription_discount": "subscription_discount_data.csv",
 }
 
 
@@ -75,6 +77,8 @@ def test_fivetran_fixtures_build_through_staging(reference_dir: Path, tmp_path: 
         "stg_stripe__prices",
         "stg_stripe__subscriptions",
         "stg_stripe__subscription_items",
+        "stg_stripe__coupons",
+        "stg_stripe__subscription_discounts",
     ]
     selection = " or ".join([f'key:"{key}"' for key in tables] + [f'key:"staging/{name}"' for name in staging])
 
@@ -106,6 +110,12 @@ def test_fivetran_fixtures_build_through_staging(reference_dir: Path, tmp_path: 
         # Amounts in minor units: the 2999-cent fixture price is 29.99.
         price = connection.execute("select unit_amount from staging.stg_stripe__prices where price_id = 'price_2'")
         assert float(price.fetchone()[0]) == pytest.approx(29.99)
+        # Coupons: test-mode ones quarantined, amounts off in major units, percent-off ones without an amount.
+        coupons = dict(connection.execute("select coupon_id, amount_off from staging.stg_stripe__coupons").fetchall())
+        assert "coupon_3" not in coupons and float(coupons["coupon_1"]) == pytest.approx(10.0)
+        assert coupons["coupon_2"] is None
+        discounts = connection.execute("select count(*) from staging.stg_stripe__subscription_discounts").fetchone()
+        assert discounts == (3,)
 
 
 def test_history_mode_opportunity_fixture_is_rejected_by_name(reference_dir: Path, tmp_path: Path) -> None:
