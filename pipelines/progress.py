@@ -295,6 +295,15 @@ def check_names(evaluations: Iterable[dg.AssetCheckEvaluation]) -> tuple[list[st
     return passed, failed
 
 
+def warned_check_names(evaluations: Iterable[dg.AssetCheckEvaluation]) -> set[str]:
+    """The failed checks of severity warn, as `asset:check`: findings to report, not failures of the build."""
+    return {
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        for evaluation in evaluations
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    }
+
+
 def check_failure_reasons(
     evaluations: Iterable[dg.AssetCheckEvaluation], docs: Mapping[tuple[str, str], str]
 ) -> dict[str, str]:

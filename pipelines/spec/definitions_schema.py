@@ -314,6 +314,28 @@ class OpportunityTypes(Section):
                 owner.setdefault(normalized, (type_index, label_index))
 
 
+class Reconciliation(Section):
+    billing_window_days: WholeNonNegative  # the models add it to a date as whole days
+    min_mrr_usd_for_crm: NonNegative
+    amount_tolerance_share: Share
+    segment_min_arr_usd: Annotated[dict[Name, NonNegative], Field(min_length=1)]
+
+    def problems(self) -> Iterator[Problem]:
+        if 0 not in self.segment_min_arr_usd.values():
+            yield Problem(
+                ("segment_min_arr_usd",),
+                "one segment must start at 0, or a customer paying less than every minimum implies no segment",
+            )
+        minimums: dict[float, str] = {}
+        for segment, minimum in self.segment_min_arr_usd.items():
+            if minimum in minimums:
+                yield Problem(
+                    ("segment_min_arr_usd", segment),
+                    f"starts at {minimum:g} like {minimums[minimum]}: one of their bands would be empty",
+                )
+            minimums.setdefault(minimum, segment)
+
+
 class PersonalData(Section):
     redacted_label: Name
 
@@ -361,6 +383,7 @@ class DefinitionsFile(Section):
     data_horizon: DataHorizon
     volume_guard: VolumeGuard
     opportunity_types: OpportunityTypes
+    reconciliation: Reconciliation
     personal_data: PersonalData
     contracts: Contracts
 
@@ -438,6 +461,13 @@ class DefinitionsFile(Section):
                 yield Problem(
                     ("mrr", "excluded_subscription_statuses", index),
                     f"{status!r} is not a Stripe subscription status (contracts.stripe_subscription_statuses)",
+                )
+        bands = [band.name for band in self.segments.bands]
+        for segment in self.reconciliation.segment_min_arr_usd:
+            if segment not in bands:
+                yield Problem(
+                    ("reconciliation", "segment_min_arr_usd", segment),
+                    f"is not a segment of segments.bands ({', '.join(bands)})",
                 )
         for interval in self.churn_eligibility:
             if interval not in self.contracts.stripe_billing_intervals:
