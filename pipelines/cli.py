@@ -42,10 +42,9 @@ from pipelines.progress import (
     add_progress_option,
     check_docs,
     check_failure_reasons,
-    check_names,
+    check_outcomes,
     first_line,
     following,
-    warned_check_names,
 )
 from pipelines.progress import step_failure_reason as step_failure_reason
 from pipelines.project_commands import COMMANDS as PROJECT_COMMANDS
@@ -214,12 +213,9 @@ def run_pipeline(
         days = DayRange.parse(keys[0], keys[-1])
     asset_selection = None
     if selection:
-        asset_selection = [
-            key
-            for key in dg.AssetSelection.from_coercible(list(selection))
-            .downstream()
-            .resolve(definitions.resolve_asset_graph())
-        ]
+        asset_selection = list(
+            dg.AssetSelection.from_coercible(list(selection)).downstream().resolve(definitions.resolve_asset_graph())
+        )
     if select is not None:
         asset_selection = resolve_selection(definitions, select)
     log_level = os.environ.get("FLYWHEEL_LOG_LEVEL", "WARNING")
@@ -256,10 +252,9 @@ def run_pipeline(
         if "build_seconds" in metadata and "check_seconds" in metadata:
             summary.model_build_seconds += float(metadata["build_seconds"].value)  # type: ignore[arg-type]
             summary.model_check_seconds += float(metadata["check_seconds"].value)  # type: ignore[arg-type]
-    summary.checks_passed, failed = check_names(result.get_asset_check_evaluations())
-    warned = warned_check_names(result.get_asset_check_evaluations())
-    summary.checks_failed = [name for name in failed if name not in warned]
-    summary.checks_warned = [name for name in failed if name in warned]
+    summary.checks_passed, summary.checks_failed, summary.checks_warned = check_outcomes(
+        list(result.get_asset_check_evaluations())
+    )
     summary.check_reasons = check_failure_reasons(result.get_asset_check_evaluations(), check_docs(definitions))
     failures = result.get_step_failure_events()
     summary.failed_steps = [event.step_key or "?" for event in failures]

@@ -133,6 +133,8 @@ won_without_billing as (
         deal_customers.account_id,
         deal_customers.customer_id,
         deal_customers.subscription_id,
+        deal_customers.closed_date,
+        deal_customers.billing_started_date,
         deal_customers.amount_usd as crm_amount_usd,
         cast(null as decimal(18, 4)) as billing_arr_usd,
         cast(null as varchar) as crm_segment,
@@ -160,6 +162,8 @@ amount_mismatch as (
         deal_customers.account_id,
         deal_customers.customer_id,
         deal_customers.subscription_id,
+        deal_customers.closed_date,
+        deal_customers.billing_started_date,
         deal_customers.amount_usd as crm_amount_usd,
         cast(12 * deal_customers.first_mrr_usd as decimal(18, 4)) as billing_arr_usd,
         cast(null as varchar) as crm_segment,
@@ -186,8 +190,10 @@ billing_without_crm as (
         billed_customers.crm_account_id as account_id,
         billed_customers.customer_id,
         billed_customers.subscription_id,
+        cast(null as date) as closed_date,
+        billed_customers.billing_started_date,
         cast(null as double) as crm_amount_usd,
-        cast(null as decimal(18, 4)) as billing_arr_usd,
+        cast(12 * billed_customers.peak_mrr_usd as decimal(18, 4)) as billing_arr_usd,
         cast(null as varchar) as crm_segment,
         cast(null as varchar) as billing_segment,
         case
@@ -229,6 +235,8 @@ segment_mismatch as (
         latest_segments.account_id,
         latest_segments.customer_id,
         billed_customers.subscription_id,
+        cast(null as date) as closed_date,
+        billed_customers.billing_started_date,
         cast(null as double) as crm_amount_usd,
         latest_segments.billing_arr_usd,
         latest_segments.crm_segment,
@@ -266,8 +274,10 @@ final as (
         findings.account_id,                            -- CRM account of the deal, or the one the billing customer names (null when none)
         findings.customer_id,                           -- billing customer (for won_without_billing: the account's customer that began paying nearest the close, outside the window; null when none)
         findings.subscription_id,                       -- the customer's subscription it began paying with
+        findings.closed_date,                           -- the deal's close date (deal findings; reporting time zone)
+        findings.billing_started_date,                  -- the customer's first paying start (reporting time zone; null without a customer)
         findings.crm_amount_usd,                        -- amount of the deal in the CRM, an annual contract value (deal findings)
-        findings.billing_arr_usd,                       -- ARR billing shows: 12 x first MRR (amount_mismatch) or 12 x latest MRR (segment_mismatch); null otherwise
+        findings.billing_arr_usd,                       -- ARR billing shows: 12 x first MRR (amount_mismatch), 12 x highest MRR (billing_without_crm), 12 x latest MRR (segment_mismatch); null for won_without_billing
         findings.crm_segment,                           -- segment of the CRM account by employees (segment_mismatch)
         findings.billing_segment,                       -- segment whose ARR band holds billing_arr_usd (segment_mismatch)
         findings.finding_detail                         -- what disagrees, in words, with the values compared

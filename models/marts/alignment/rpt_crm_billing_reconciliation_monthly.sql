@@ -42,16 +42,19 @@ months_seen as (
     select findings.finding_month from findings
 ),
 
+as_of as (
+    select cast(date_trunc('month', cast(horizon.as_of_at as timestamptz) at time zone reporting.time_zone) as date)
+        as as_of_month
+    from horizon
+    cross join reporting
+),
+
 calendar_bounds as (
     select
         min(months_seen.month_start) as first_month,
-        cast(
-            date_trunc('month', cast(min(horizon.as_of_at) as timestamptz) at time zone min(reporting.time_zone))
-            as date
-        ) as last_month
+        min(as_of.as_of_month) as last_month
     from months_seen
-    cross join horizon
-    cross join reporting
+    cross join as_of
 ),
 
 calendar as (
