@@ -17,6 +17,7 @@ from flywheel_demo.calendar import DAY, Scale
 from flywheel_demo.connector import stale_duplicates
 from flywheel_demo.contacts import finish_contacts, gen_contacts
 from flywheel_demo.contract import EVENTS, Table, TableKey, output_tables
+from flywheel_demo.crm_links import break_crm_links
 from flywheel_demo.deals import NewBusiness, gen_new_business, merge_deals
 from flywheel_demo.edge_cases import add_edge_cases, lead_edge_cases
 from flywheel_demo.engagements import gen_engagements
@@ -115,7 +116,7 @@ def simulate(
     add_edge_cases(r[16], edged, users, (len(opps.ids), n_live))
     for key in list(edged):
         emit(key, edged.pop(key))
-    emit(("stripe", "customer"), customers)
+    emit(("stripe", "customer"), break_crm_links(seed, customers))
     emit(("stripe", "price"), billing.prices)
     emit(("salesforce", "task"), gen_tasks(r[12], users, leads, lead_ids, opps, contacts.ids, accounts))
     emit(("salesforce", "event"), gen_events(r[13], users, opps, contacts.ids, accounts))

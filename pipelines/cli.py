@@ -42,7 +42,7 @@ from pipelines.progress import (
     add_progress_option,
     check_docs,
     check_failure_reasons,
-    check_names,
+    check_outcomes,
     first_line,
     following,
 )
@@ -69,6 +69,8 @@ class RunSummary:
     assets_built: list[str] = field(default_factory=list)
     checks_passed: list[str] = field(default_factory=list)
     checks_failed: list[str] = field(default_factory=list)
+    # Failed checks of severity warn: reported, but they neither block nor fail the build.
+    checks_warned: list[str] = field(default_factory=list)
     # Why each failed check failed (severity, what it found, its counts), by `asset:check`.
     check_reasons: dict[str, str] = field(default_factory=dict)
     failed_steps: list[str] = field(default_factory=list)
@@ -98,6 +100,9 @@ class RunSummary:
             f"    - {name}: {self.check_reasons[name]}" if name in self.check_reasons else f"    - {name}"
             for name in self.checks_failed
         ]
+        if self.checks_warned:
+            lines.append(f"  checks warned: {len(self.checks_warned)}")
+            lines += [f"    - {name}: {self.check_reasons.get(name, '[WARN]')}" for name in self.checks_warned]
         lines += [f"  schema drift:  {drift}" for drift in self.schema_drift]
         if self.model_build_seconds:
             ratio = self.model_check_seconds / self.model_build_seconds
@@ -208,12 +213,9 @@ def run_pipeline(
         days = DayRange.parse(keys[0], keys[-1])
     asset_selection = None
     if selection:
-        asset_selection = [
-            key
-            for key in dg.AssetSelection.from_coercible(list(selection))
-            .downstream()
-            .resolve(definitions.resolve_asset_graph())
-        ]
+        asset_selection = list(
+            dg.AssetSelection.from_coercible(list(selection)).downstream().resolve(definitions.resolve_asset_graph())
+        )
     if select is not None:
         asset_selection = resolve_selection(definitions, select)
     log_level = os.environ.get("FLYWHEEL_LOG_LEVEL", "WARNING")
@@ -250,7 +252,9 @@ def run_pipeline(
         if "build_seconds" in metadata and "check_seconds" in metadata:
             summary.model_build_seconds += float(metadata["build_seconds"].value)  # type: ignore[arg-type]
             summary.model_check_seconds += float(metadata["check_seconds"].value)  # type: ignore[arg-type]
-    summary.checks_passed, summary.checks_failed = check_names(result.get_asset_check_evaluations())
+    summary.checks_passed, summary.checks_failed, summary.checks_warned = check_outcomes(
+        list(result.get_asset_check_evaluations())
+    )
     summary.check_reasons = check_failure_reasons(result.get_asset_check_evaluations(), check_docs(definitions))
     failures = result.get_step_failure_events()
     summary.failed_steps = [event.step_key or "?" for event in failures]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -293,6 +293,22 @@ def check_names(evaluations: Iterable[dg.AssetCheckEvaluation]) -> tuple[list[st
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         (passed if evaluation.passed else failed).append(name)
     return passed, failed
+
+
+def warned_check_names(evaluations: Iterable[dg.AssetCheckEvaluation]) -> set[str]:
+    """The failed checks of severity warn, as `asset:check`: findings to report, not failures of the build."""
+    return {
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        for evaluation in evaluations
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    }
+
+
+def check_outcomes(evaluations: Sequence[dg.AssetCheckEvaluation]) -> tuple[list[str], list[str], list[str]]:
+    """The checks of a run that passed, failed, and failed with severity warn (warned: reported, not failures)."""
+    passed, failed = check_names(evaluations)
+    warned = warned_check_names(evaluations)
+    return passed, [name for name in failed if name not in warned], [name for name in failed if name in warned]
 
 
 def check_failure_reasons(

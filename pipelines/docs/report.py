@@ -45,6 +45,8 @@ REPORT_TABLES = (
     ("marts", "rpt_speed_to_lead_periods"),
     ("marts", "rpt_unit_economics_monthly"),
     ("marts", "rpt_closed_lost_reasons_quarterly"),
+    ("marts", "rpt_crm_billing_reconciliation_monthly"),
+    ("marts", "fct_crm_billing_findings"),
     ("definitions", "thresholds"),
 )
 TREND_MONTHS = 24
@@ -87,7 +89,10 @@ SECTIONS = (
     ("speed-to-lead", "Speed-to-lead SLA"),
     ("cac-payback", "CAC payback by channel"),
     ("closed-lost", "Closed-lost reasons"),
+    ("reconciliation", "CRM-billing reconciliation"),
 )
+# The findings the reconciliation section lists: the ones with the most money at stake.
+TOP_FINDINGS = 5
 
 
 class ReportError(RuntimeError):
@@ -312,6 +317,35 @@ def _closed_lost(connection: duckdb.DuckDBPyConnection, month: date) -> tuple[da
     return (quarter.date() if hasattr(quarter, "date") else quarter), rows
 
 
+def _reconciliation(connection: duckdb.DuckDBPyConnection, month: date) -> tuple[list[tuple], list[tuple]]:
+    """Findings per type (in `month`, and all of them: a finding stays open until its source is fixed, and a segment
+    finding is dated by the running month), and the TOP_FINDINGS with the most money at stake (the billed ARR, else
+    the CRM amount), newest first among equals."""
+    counts = _rows(
+        connection,
+        """
+        select finding_type, sum(finding_count) filter (where finding_month = ?), sum(finding_count)
+        from marts.rpt_crm_billing_reconciliation_monthly
+        group by finding_type order by finding_type
+        """,
+        [month],
+    )
+    top = _rows(
+        connection,
+        """
+        select finding_type, coalesce(opportunity_id, customer_id), finding_detail,
+               coalesce(billing_arr_usd, crm_amount_usd)
+        from marts.fct_crm_billing_findings
+        order by coalesce(billing_arr_usd, crm_amount_usd) desc nulls last, finding_month desc, finding_id
+        limit ?
+        """,
+        [TOP_FINDINGS],
+    )
+    return [(kind, int(in_month or 0), int(total or 0)) for kind, in_month, total in counts], [
+        (kind, record, detail, format_value(at_stake, "usd")) for kind, record, detail, at_stake in top
+    ]
+
+
 def _scorecard(connection: duckdb.DuckDBPyConnection, month: date) -> tuple[list[str], list[tuple]]:
     columns = ["segment", *(column for column, _, _ in SCORECARD_COLUMNS), *sorted(set(NULL_REASONS.values()))]
     cursor = connection.execute(
@@ -420,6 +454,7 @@ def render_report(connection: duckdb.DuckDBPyConnection) -> Report:
         svgs = {anchor: Markup(charts.svg(figure)) for anchor, figure in figures.items()}
         key_png = charts.png(figures["mrr-waterfall"])
     segments, scorecard = _scorecard_table(columns, scorecard_rows)
+    finding_counts, top_findings = _reconciliation(connection, month)
     page = render_template(
         "report/report.html",
         month_label=_month_label(month),
@@ -429,6 +464,8 @@ def render_report(connection: duckdb.DuckDBPyConnection) -> Report:
         scorecard=scorecard,
         trend_months=TREND_MONTHS,
         cac_payback_months=CAC_PAYBACK_MONTHS,
+        finding_counts=finding_counts,
+        top_findings=top_findings,
     )
     return Report(
         html=page,

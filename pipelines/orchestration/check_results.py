@@ -69,8 +69,21 @@ def assertion_check_result(assertion: AssertionResult) -> dg.AssetCheckResult:
         check_name=assertion.name,
         passed=assertion.passed,
         severity=dg.AssetCheckSeverity.ERROR if assertion.blocking else dg.AssetCheckSeverity.WARN,
-        metadata={"evaluated": True, "violating_rows": assertion.violation_count, "samples": assertion.samples},
+        metadata={
+            "evaluated": True,
+            "violating_rows": assertion.violation_count,
+            "samples": assertion.samples,
+            **_violation_counts(assertion),
+        },
     )
+
+
+def _violation_counts(assertion: AssertionResult) -> dict[str, dg.MetadataValue]:
+    """The breaking rows per value of the check's `count_by` column, one metadata value each, so the Dagster UI shows
+    them beside the check (`violating_rows_by_finding_type`: {"amount_mismatch": 3, ...}); none without `count_by`."""
+    if assertion.count_by is None:
+        return {}
+    return {f"violating_rows_by_{assertion.count_by}": dg.MetadataValue.json(assertion.counts)}
 
 
 def grain_check_results(grain: GrainResult) -> list[dg.AssetCheckResult]:

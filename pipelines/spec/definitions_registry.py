@@ -93,6 +93,10 @@ TABLE_DOCS: dict[str, str] = {
         "The data horizon of the run: the earliest and latest dates a raw row may carry, and the as-of time "
         "(FLYWHEEL_AS_OF, else the latest connector sync) the marts' month spines end at."
     ),
+    "reconciliation_segment_arr_bands": (
+        "The ARR band of each segment as billing implies it: from min_arr_usd (inclusive) to max_arr_usd (exclusive; "
+        "NULL = no upper bound)."
+    ),
     "opportunity_types": (
         "Which deal type each CRM opportunity type label counts as (lowercased, trimmed), and whether it is new "
         "business; NULL = the type of a label not listed."
@@ -303,6 +307,23 @@ DEFINITIONS: tuple[Definition, ...] = (
         "opportunity_types.types",
         _in("opportunity_types", "label_key", "opportunity_type"),
         "The deal types, each with the CRM labels that count as it, matched ignoring case and surrounding spaces.",
+    ),
+    _threshold(
+        "reconciliation.billing_window_days",
+        "A won new-business deal matches billing that began paying at most this many days before or after its close.",
+    ),
+    _threshold(
+        "reconciliation.min_mrr_usd_for_crm",
+        "A billing customer without a CRM account is a finding once its MRR reached this (below: self-serve).",
+    ),
+    _threshold(
+        "reconciliation.amount_tolerance_share",
+        "A won deal's amount may differ from 12 x its customer's first MRR by this share of the amount.",
+    ),
+    _listed(
+        "reconciliation.segment_min_arr_usd",
+        _in("reconciliation_segment_arr_bands", "segment", "min_arr_usd", "max_arr_usd"),
+        "The lowest ARR (inclusive) of each segment as billing implies it; a band runs to the next segment's minimum.",
     ),
     _listed(
         "personal_data.redacted_label",

@@ -4,6 +4,9 @@ Strict means: no unknown keys (a misspelled optional key would otherwise vanish)
 number, `true` is not 1), no NaN or infinity, and ranges that make sense (no negative SLA, a share within 0..1, whole
 numbers where counts are meant). The rules across keys catch definitions that are each valid but cannot work
 together: a minimum fit score no lead can reach, overlapping segment bands, a stage that is not a stage.
+
+Size: one short model per section of definitions.yml plus the rules across sections, which need every section at
+hand; it reads as the file's schema top to bottom, and splitting it by section would scatter the cross-key rules.
 """
 
 from __future__ import annotations
@@ -326,6 +329,28 @@ class OpportunityTypes(Section):
                 owner.setdefault(normalized, (type_index, label_index))
 
 
+class Reconciliation(Section):
+    billing_window_days: WholeNonNegative  # the models add it to a date as whole days
+    min_mrr_usd_for_crm: NonNegative
+    amount_tolerance_share: Share
+    segment_min_arr_usd: Annotated[dict[Name, NonNegative], Field(min_length=1)]
+
+    def problems(self) -> Iterator[Problem]:
+        if 0 not in self.segment_min_arr_usd.values():
+            yield Problem(
+                ("segment_min_arr_usd",),
+                "one segment must start at 0, or a customer paying less than every minimum implies no segment",
+            )
+        minimums: dict[float, str] = {}
+        for segment, minimum in self.segment_min_arr_usd.items():
+            if minimum in minimums:
+                yield Problem(
+                    ("segment_min_arr_usd", segment),
+                    f"starts at {minimum:g} like {minimums[minimum]}: one of their bands would be empty",
+                )
+            minimums.setdefault(minimum, segment)
+
+
 class PersonalData(Section):
     redacted_label: Name
 
@@ -374,6 +399,7 @@ class DefinitionsFile(Section):
     data_horizon: DataHorizon
     volume_guard: VolumeGuard
     opportunity_types: OpportunityTypes
+    reconciliation: Reconciliation
     personal_data: PersonalData
     contracts: Contracts
 
@@ -456,6 +482,14 @@ class DefinitionsFile(Section):
                 yield Problem(
                     ("mrr", "excluded_subscription_statuses", index),
                     f"{status!r} is not a Stripe subscription status (contracts.stripe_subscription_statuses)",
+                )
+        bands = [band.name for band in self.segments.bands]
+        broken_bands = any(True for _ in self.segments.problems())  # reported there; a renamed band is not two faults
+        for segment in self.reconciliation.segment_min_arr_usd:
+            if segment not in bands and not broken_bands:
+                yield Problem(
+                    ("reconciliation", "segment_min_arr_usd", segment),
+                    f"is not a segment of segments.bands ({', '.join(bands)})",
                 )
         for interval in self.churn_eligibility:
             if interval not in self.contracts.stripe_billing_intervals:

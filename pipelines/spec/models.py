@@ -66,6 +66,9 @@ _HEADER = re.compile(r"\A\s*/\*(?P<body>.*?)\*/", re.DOTALL)
 CHECKS_SUFFIX = ".checks.sql"
 _CHECK_HEADER = re.compile(r"^/\*(?P<body>.*?)\*/", re.DOTALL | re.MULTILINE)
 CHECK_KEYS: tuple[str, ...] = ("name", "severity", "description")
+# Optional: a column of the breaking rows whose values the check's result counts (`count_by: finding_type`), so a
+# warning that lists many kinds of rows shows how many of each kind without opening the table.
+CHECK_OPTIONAL_KEYS: tuple[str, ...] = ("count_by",)
 BLOCKING_SEVERITY = "error"
 CHECK_SEVERITIES: tuple[str, ...] = (BLOCKING_SEVERITY, "warn")
 
@@ -107,6 +110,8 @@ class Assertion:
     upstream: tuple[TableRef, ...]
     # `error`: a failure rolls the publish back and blocks downstream assets; `warn`: a failure is only reported.
     severity: str = BLOCKING_SEVERITY
+    # A column of the breaking rows whose values the result counts (None: only the total).
+    count_by: str | None = None
     # For a day-partitioned model: the SQL that checks only the days a partial rebuild wrote, given those days and
     # the lookback (see pipelines/spec/partitions.py). None: `sql` is evaluated as it is.
     sql_for_days: Callable[[DayRange, int], str] | None = field(default=None, compare=False, repr=False)
@@ -247,8 +252,11 @@ def split_checks(text: str, path: Path) -> list[tuple[dict[str, Any], str]]:
 def parse_check(header: dict[str, Any], sql: str, path: Path) -> Assertion:
     """One check of a check file: its header validated, its SQL parsed as a single query."""
     name = str(header.get("name"))
-    if set(header) != set(CHECK_KEYS):
-        raise ModelError(f"{path}: check {name} needs exactly the keys {', '.join(CHECK_KEYS)}, has {sorted(header)}")
+    if not set(CHECK_KEYS) <= set(header) <= set(CHECK_KEYS + CHECK_OPTIONAL_KEYS):
+        raise ModelError(
+            f"{path}: check {name} needs exactly the keys {', '.join(CHECK_KEYS)} (optionally "
+            f"{', '.join(CHECK_OPTIONAL_KEYS)}), has {sorted(header)}"
+        )
     if not re.fullmatch(r"assert_[a-z0-9_]+", name):
         raise ModelError(f"{path}: check {name} must be named assert_<condition> in snake_case")
     if header["severity"] not in CHECK_SEVERITIES:
@@ -265,6 +273,7 @@ def parse_check(header: dict[str, Any], sql: str, path: Path) -> Assertion:
         sql=sql,
         upstream=upstream_tables(statements[0]),
         severity=str(header["severity"]),
+        count_by=str(header["count_by"]) if "count_by" in header else None,
     )
 
 

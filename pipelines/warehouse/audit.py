@@ -6,7 +6,7 @@ A model is built into a pending table (pipelines/warehouse/build.py); these chec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -74,6 +74,9 @@ class AssertionResult:
     samples: list[str]
     # Whether a failure rolls the publish back (severity `error`) rather than only being reported (`warn`).
     blocking: bool = True
+    # The check's `count_by` column and how many breaking rows carry each of its values (empty without one).
+    count_by: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -91,4 +94,14 @@ def evaluate_assertion(
         violation_count=len(violations),
         samples=[" | ".join(str(value) for value in row) for row in violations[:5]],
         blocking=assertion.blocking,
+        count_by=assertion.count_by,
+        counts=count_violations(connection, sql, assertion.count_by) if assertion.count_by else {},
     )
+
+
+def count_violations(connection: duckdb.DuckDBPyConnection, sql: str, column: str) -> dict[str, int]:
+    """How many breaking rows carry each value of a column (all of them, not only the first 1000), by value."""
+    rows = connection.execute(
+        f"select cast({quote(column)} as varchar), count(*) from ({sql}) as violations group by 1 order by 1"
+    ).fetchall()
+    return {str(value): int(count) for value, count in rows}

@@ -76,6 +76,7 @@ class SharedDefinitions:
             ),
             "opportunity_types": _opportunity_types(document["opportunity_types"]),
             "closed_lost_reasons": _closed_lost_reasons(document),
+            "reconciliation_segment_arr_bands": _segment_arr_bands(document["reconciliation"]["segment_min_arr_usd"]),
         }
 
 
@@ -191,6 +192,19 @@ def _closed_lost_reasons(document: dict[str, Any]) -> pd.DataFrame:
         ]
         + [{"loss_reason": unspecified, "loss_reason_bucket": unspecified, "is_unspecified": True}]
     )
+
+
+def _segment_arr_bands(minimums: dict[str, float]) -> pd.DataFrame:
+    """Each segment's ARR band, from its minimum (inclusive) to the next segment's minimum (exclusive; NULL = none)."""
+    ordered = sorted(minimums.items(), key=lambda item: item[1])
+    upper = [minimum for _, minimum in ordered[1:]] + [None]
+    return pd.DataFrame(
+        [
+            {"segment": segment, "min_arr_usd": float(minimum), "max_arr_usd": None if end is None else float(end)}
+            for (segment, minimum), end in zip(ordered, upper, strict=True)
+        ],
+        columns=["segment", "min_arr_usd", "max_arr_usd"],
+    ).astype({"max_arr_usd": "float64"})
 
 
 def _thresholds(document: dict[str, Any]) -> dict[str, float | int]:

@@ -476,6 +476,74 @@ ALIGNMENT_SCORECARD = Case(
     ),
 )
 
+# The unit-economics company's deals and customers: three won deals billed at another amount than the CRM's, two
+# customers whose CRM segment is not the one their ARR implies. A finding type capitalised, the billing segment
+# lowercased, the billed ARR read from the CRM amount (no longer apart), the segment months a year late.
+CRM_BILLING_FINDINGS = Case(
+    suite="crm_billing_findings_mart",
+    model="marts/fct_crm_billing_findings",
+    downstream="marts/rpt_crm_billing_reconciliation_monthly",
+    raw="unit_economics",
+    mutations=(
+        Mutation(
+            "finding type capitalised",
+            "'segment_mismatch' as finding_type,",
+            "'SEGMENT_MISMATCH' as finding_type,",
+            catches="every finding is of one of the four finding types",
+            also=(
+                Mutation(
+                    "billing segment lowercased",
+                    "arr_bands.segment as billing_segment,",
+                    "lower(arr_bands.segment) as billing_segment,",
+                    catches="a billing segment is one of the shared size bands",
+                ),
+                Mutation(
+                    "billed ARR read from the CRM",
+                    "cast(12 * deal_customers.first_mrr_usd as decimal(18, 4)) as billing_arr_usd,",
+                    "cast(deal_customers.amount_usd as decimal(18, 4)) as billing_arr_usd,",
+                    catches="an amount mismatch is more than reconciliation__amount_tolerance_share of the amount",
+                ),
+                Mutation(
+                    "segment months a year late",
+                    "latest_segments.mrr_month as finding_month,",
+                    "cast(latest_segments.mrr_month + interval 1 year as date) as finding_month,",
+                    catches="no month starts after the as-of month",
+                ),
+            ),
+        ),
+    ),
+)
+
+CRM_BILLING_RECONCILIATION = Case(
+    suite="crm_billing_reconciliation_mart",
+    model="marts/rpt_crm_billing_reconciliation_monthly",
+    downstream=None,
+    raw="unit_economics",
+    mutations=(
+        # Counts negated; a finding type misspelled; the month spine a year past the as-of month.
+        Mutation(
+            "counts negated",
+            "coalesce(counted.finding_count, 0) as finding_count",
+            "coalesce(-counted.finding_count, 0) as finding_count",
+            catches="finding counts are not negative",
+            also=(
+                Mutation(
+                    "finding type misspelled",
+                    "('segment_mismatch')",
+                    "('Segment_Mismatch')",
+                    catches="every row is of one of the four finding types",
+                ),
+                Mutation(
+                    "spine a year late",
+                    "min(as_of.as_of_month) as last_month",
+                    "cast(min(as_of.as_of_month) + interval 1 year as date) as last_month",
+                    catches="no month starts after the as-of month",
+                ),
+            ),
+        ),
+    ),
+)
+
 CASES = (
     LEAD_FUNNEL,
     DEFINITION_DRIFT,
@@ -490,6 +558,8 @@ CASES = (
     PQL_REVENUE,
     UNIT_ECONOMICS_SEGMENTS,
     ALIGNMENT_SCORECARD,
+    CRM_BILLING_FINDINGS,
+    CRM_BILLING_RECONCILIATION,
 )
 
 

@@ -276,6 +276,24 @@ MQL_BLOCK = "mql:\n  score_threshold: 40\n  min_fit_score: 20\n"
             "opportunity_types.types[2].name",
             "'Expansion' names two types",
         ),
+        (
+            "segment_min_arr_usd: {SMB: 0,",
+            "segment_min_arr_usd: {Small: 0,",
+            "reconciliation.segment_min_arr_usd.Small",
+            "is not a segment of segments.bands",
+        ),
+        (
+            "segment_min_arr_usd: {SMB: 0,",
+            "segment_min_arr_usd: {SMB: 100,",
+            "reconciliation.segment_min_arr_usd",
+            "one segment must start at 0",
+        ),
+        (
+            "Mid-Market: 20000, Enterprise: 100000}",
+            "Mid-Market: 100000, Enterprise: 100000}",
+            "reconciliation.segment_min_arr_usd.Enterprise",
+            "starts at 100000 like Mid-Market",
+        ),
     ],
 )
 def test_each_fault_names_the_key_and_its_line(tmp_path: Path, old: str, new: str, key: str, message: str) -> None:
