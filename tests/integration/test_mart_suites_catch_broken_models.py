@@ -476,6 +476,44 @@ ALIGNMENT_SCORECARD = Case(
     ),
 )
 
+# The hand-worked billing months (test_billing_monthly.py) in the billing build: the collection rate inverted
+# (February: 400 / 300); a reason given on months of up to $400 invoiced while the rate is still published
+# (February, March); refunds added to what was collected (March: 300 + 300); the calendar runs a year past the data.
+BILLING_MONTHLY = Case(
+    suite="billing_mart",
+    model="marts/rpt_billing_monthly",
+    downstream=None,
+    raw="billing",
+    mutations=(
+        Mutation(
+            "collection rate inverted",
+            "then invoice_months.invoiced_collected_amount / invoice_months.invoiced_amount",
+            "then invoice_months.invoiced_amount / invoice_months.invoiced_collected_amount",
+            catches="the collection rate is between 0 and 1",
+            also=(
+                Mutation(
+                    "a reason on small months",
+                    "when coalesce(invoice_months.invoiced_amount, 0) = 0 then 'nothing invoiced'",
+                    "when coalesce(invoice_months.invoiced_amount, 0) <= 400 then 'nothing invoiced'",
+                    catches="collection_rate is null when collection_rate_null_reason gives a reason",
+                ),
+                Mutation(
+                    "refunds added to collections",
+                    "        - coalesce(refund_months.refunded_amount, 0) as net_collected_amount,",
+                    "        + coalesce(refund_months.refunded_amount, 0) as net_collected_amount,",
+                    catches="net collected is at most collected",
+                ),
+                Mutation(
+                    "calendar a year past the data",
+                    "least(max(event_keys.billing_month), min(as_of.as_of_month)) as last_month",
+                    "cast(max(event_keys.billing_month) + interval 1 year as date) as last_month",
+                    catches="no month starts after the as-of month",
+                ),
+            ),
+        ),
+    ),
+)
+
 CASES = (
     LEAD_FUNNEL,
     DEFINITION_DRIFT,
@@ -490,6 +528,7 @@ CASES = (
     PQL_REVENUE,
     UNIT_ECONOMICS_SEGMENTS,
     ALIGNMENT_SCORECARD,
+    BILLING_MONTHLY,
 )
 
 
