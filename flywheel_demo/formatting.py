@@ -54,6 +54,8 @@ def _arrow_column(values: np.ndarray, kind: str) -> pa.Array:
         return calendar_text(values, kind)
     if kind == BOOL:
         return pc.cast(pa.array(np.asarray(values, dtype=bool)), pa.string())
+    if kind == FLOAT and values.dtype.kind == "U":  # numbers formatted by the simulation (more than two decimals)
+        return pa.array(values.astype(object), type=pa.string())
     if kind == DECIMAL:
         kind = INT if np.asarray(values).dtype.kind in "iu" else FLOAT
     if kind in (INT, FLOAT):

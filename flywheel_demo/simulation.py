@@ -19,6 +19,7 @@ from flywheel_demo.contract import EVENTS, Table, TableKey, output_tables
 from flywheel_demo.deals import NewBusiness, gen_new_business, merge_deals
 from flywheel_demo.edge_cases import add_edge_cases, lead_edge_cases
 from flywheel_demo.engagements import gen_engagements
+from flywheel_demo.exchange_rates import gen_exchange_rates
 from flywheel_demo.formatting import to_arrow
 from flywheel_demo.leads import Leads, gen_leads, lead_table
 from flywheel_demo.opportunities import build_opportunities, opportunity_ids, opportunity_order
@@ -115,6 +116,7 @@ def simulate(
         emit(key, edged.pop(key))
     emit(("stripe", "customer"), customers)
     emit(("stripe", "price"), billing.prices)
+    emit(("finance", "exchange_rate"), gen_exchange_rates(seed))
     emit(("salesforce", "task"), gen_tasks(r[12], users, leads, lead_ids, opps, contacts.ids, accounts))
     emit(("salesforce", "event"), gen_events(r[13], users, opps, contacts.ids, accounts))
     if plan is None:

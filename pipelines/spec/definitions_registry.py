@@ -85,6 +85,8 @@ TABLE_DOCS: dict[str, str] = {
         "The reporting currency, the label of a record without an owner or team, and the time zone every month, week "
         "and quarter is counted in, in a single row."
     ),
+    "fx_rate_rule": "Which rate converts a month's amounts in another currency (month_start, month_average or budget).",
+    "fx_budget_rates": "The fixed budget rate of each currency into the reporting currency (rule `budget`).",
     "mrr_excluded_statuses": "Billing subscription statuses that never earned money and carry no MRR.",
     "data_horizon": (
         "The data horizon of the run: the earliest and latest dates a raw row may carry, and the as-of time "
@@ -222,6 +224,16 @@ DEFINITIONS: tuple[Definition, ...] = (
         "reporting.time_zone",
         _in("reporting", "time_zone"),
         "The company's time zone (an IANA name): months, weeks and quarters start at midnight there.",
+    ),
+    _listed(
+        "fx.rate_rule",
+        _in("fx_rate_rule", "rate_rule"),
+        "Which daily rate (or budget rate) converts a month's amounts: month_start, month_average or budget.",
+    ),
+    _listed(
+        "fx.budget_rates",
+        _in("fx_budget_rates", "currency", "rate_to_reporting"),
+        "Units of the reporting currency per unit of each currency under the budget rule, the same every month.",
     ),
     _listed(
         "mrr.excluded_subscription_statuses",

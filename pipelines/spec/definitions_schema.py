@@ -242,6 +242,17 @@ class Reporting(Section):
     time_zone: Annotated[str, AfterValidator(_time_zone)]
 
 
+class Fx(Section):
+    rate_rule: Literal["month_start", "month_average", "budget"]
+    budget_rates: dict[Name, Positive]
+
+    def problems(self) -> Iterator[Problem]:
+        # Checked here rather than as a typed key, so the message names the code instead of the key's type.
+        for code in self.budget_rates:
+            if not re.fullmatch(r"[A-Z]{3}", code):
+                yield Problem(("budget_rates", code), "must be a three-letter ISO currency code in capitals, like EUR")
+
+
 class Mrr(Section):
     excluded_subscription_statuses: Names
 
@@ -352,6 +363,7 @@ class DefinitionsFile(Section):
     funnel: Funnel
     pipeline: Pipeline
     reporting: Reporting
+    fx: Fx
     mrr: Mrr
     unit_economics: UnitEconomics
     churn_eligibility: dict[Name, Literal["every_month", "term_end_month"]]
@@ -431,6 +443,11 @@ class DefinitionsFile(Section):
             yield Problem(
                 ("unspecified_closed_lost_reason",),
                 "must not be one of closed_lost_reasons: it counts the losses without a listed reason",
+            )
+        if self.reporting.currency in self.fx.budget_rates:
+            yield Problem(
+                ("fx", "budget_rates", self.reporting.currency),
+                "is the reporting currency (reporting.currency), which always converts at 1",
             )
         statuses = self.contracts.stripe_subscription_statuses
         for index, status in enumerate(self.mrr.excluded_subscription_statuses):

@@ -66,6 +66,8 @@ class SharedDefinitions:
             "sales_touch_types": _single_column("task_type", document["speed_to_lead"]["touch_task_types"]),
             "churn_eligibility": _churn_eligibility(document["churn_eligibility"]),
             "reporting": pd.DataFrame([{column: document["reporting"][column] for column in REPORTING_COLUMNS}]),
+            "fx_rate_rule": pd.DataFrame({"rate_rule": pd.Series([document["fx"]["rate_rule"]], dtype="string")}),
+            "fx_budget_rates": _budget_rates(document["fx"]["budget_rates"]),
             "mrr_excluded_statuses": _single_column(
                 "subscription_status", document["mrr"]["excluded_subscription_statuses"]
             ),
@@ -138,6 +140,16 @@ def _opportunity_stages(document: dict[str, Any]) -> pd.DataFrame:
             }
             for order, stage in enumerate(stages)
         ]
+    )
+
+
+def _budget_rates(rates: dict[str, float]) -> pd.DataFrame:
+    """The budget rate of each currency, typed even when none is listed (the rule may not be `budget`)."""
+    return pd.DataFrame(
+        {
+            "currency": pd.Series(sorted(rates), dtype="string"),
+            "rate_to_reporting": pd.Series([float(rates[code]) for code in sorted(rates)], dtype="float64"),
+        }
     )
 
 

@@ -24,6 +24,7 @@ from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 from tests.integration import (
     test_billing_monthly,
     test_closed_lost_and_win_rates,
+    test_exchange_rates,
     test_hand_worked_leads,
     test_mrr_and_retention,
     test_speed_to_lead,
@@ -899,7 +900,33 @@ BILLING = {
         *test_mrr_and_retention.TABLES["stripe.subscription_item"],
         test_mrr_and_retention.item("si_C5", "sub_C5", "price_M", 4, "2026-01-12 10:00:00"),
     ],
+    # the hand-worked rate feed, without its sync times (the billing data's own as-of time stands)
+    "finance.exchange_rate": [
+        {key: value for key, value in row.items() if key != "_fivetran_synced"} for row in test_exchange_rates.RATES
+    ],
 }  # fmt: skip
+
+EXCHANGE_RATES = Case(
+    suite="assert_monthly_rates_follow_the_rate_rule",
+    model="intermediate/int_exchange_rates_monthly",
+    downstream=None,
+    raw="billing",
+    mutations=(
+        # month_start takes the earliest candidate: EUR February at 01-01's 1.10 instead of 01-30's 1.14.
+        Mutation(
+            "earliest candidate rate",
+            "order by month_start_candidates.rate_date desc",
+            "order by month_start_candidates.rate_date asc",
+            catches="EUR",
+        ),
+        # a daily rate stands for the month two after its own: EUR February has none, EUR May gets 03-31's.
+        Mutation(
+            "stale rates carried on",
+            "cast(date_trunc('month', foreign_rates.rate_date) + interval 1 month as date) as rate_month,",
+            "cast(date_trunc('month', foreign_rates.rate_date) + interval 2 month as date) as rate_month,",
+        ),
+    ),
+)
 
 # The hand-worked opportunities, with one more whose CRM type label ("Upsell") is not a shared type's name, and one
 # from a product-sourced channel.
@@ -958,6 +985,7 @@ CASES = (
     MRR_FACTS,
     MRR_MOVEMENTS,
     MRR_EXCLUDED_STATUSES,
+    EXCHANGE_RATES,
     WIN_RATES,
     WON,
     OPPORTUNITY_TYPES,

@@ -78,6 +78,10 @@ def test_project_definitions_load() -> None:
         ({"icp.max_employees": 10}, "icp.max_employees: must be >= icp.min_employees"),
         ({"contracts.earliest_timestamp": "last tuesday"}, "contracts.earliest_timestamp: must be a timestamp"),
         ({"closed_lost_reasons": [{"reason": "Price"}]}, r"closed_lost_reasons\[0\].bucket: missing"),
+        ({"fx.rate_rule": "month_end"}, "fx.rate_rule: must be one of"),
+        ({"fx.budget_rates": {"EUR": 0}}, "fx.budget_rates.EUR: must be > 0"),
+        ({"fx.budget_rates": {"USD": 1.0}}, "fx.budget_rates.USD: is the reporting currency"),
+        ({"fx.budget_rates": {"eur": 1.1}}, "must be a three-letter ISO currency code"),
         (
             {"lead_scoring.intent_points": {"demo_request": "lots"}},
             "lead_scoring.intent_points.demo_request: must be a number",
