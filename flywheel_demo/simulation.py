@@ -21,6 +21,7 @@ from flywheel_demo.edge_cases import add_edge_cases, lead_edge_cases
 from flywheel_demo.engagements import gen_engagements
 from flywheel_demo.exchange_rates import gen_exchange_rates
 from flywheel_demo.formatting import to_arrow
+from flywheel_demo.invoices import gen_invoices
 from flywheel_demo.leads import Leads, gen_leads, lead_table
 from flywheel_demo.opportunities import build_opportunities, opportunity_ids, opportunity_order
 from flywheel_demo.product import EventPlan, event_arrow, gen_product_events, plan_product_events
@@ -80,6 +81,8 @@ def simulate(
     nb_opportunity_ids = opportunity_ids(len(deals.created))[opportunity_order(deals)[1][: len(nb.deals.created)]]
     n_live = len(billing.subscriptions["id"])
     subs, customers = _stripe_tables(r[8], billing, nb_opportunity_ids)
+    for name, billed in gen_invoices(seed, subs, n_live, billing.items, billing.prices).items():
+        emit(("stripe", name), billed)
     has_deal = np.zeros(accounts.n, dtype=bool)
     has_deal[deals.account] = True
     emit(("salesforce", "user"), users.table)
