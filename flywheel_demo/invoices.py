@@ -20,7 +20,7 @@ import numpy as np
 
 from flywheel_demo.calendar import DAY, HOUR, MINUTE, T1, add_months, months_between
 from flywheel_demo.connector import sync_times
-from flywheel_demo.contract import Table
+from flywheel_demo.contract import Table, TableKey
 from flywheel_demo.sampling import group_offsets, or_null
 from flywheel_demo.text import object_array, seq_ids, tokens
 
@@ -115,10 +115,12 @@ def _payments(rng: np.random.Generator, finalized: np.ndarray, past_due_latest: 
     return _Payments(first_at, first_fails, retry_at, written_off, uncollectible_at)
 
 
-def gen_invoices(seed: int, subscriptions: Table, n: int, items: Table, prices: Table) -> dict[str, Table]:
-    """The invoice, invoice_line_item, charge and refund tables of the first `n` rows of the subscription table
-    (its stale re-synced copies follow them), from its item versions and prices."""
+def gen_invoices(seed: int, tables: dict[TableKey, Table], n: int, prices: Table) -> dict[TableKey, Table]:
+    """The invoice, invoice_line_item, charge and refund tables of the first `n` rows of the finished subscription
+    table (its stale re-synced copies follow them; an annual plan cancelled mid-term is billed no more), from the
+    subscription items' versions and the prices."""
     rng = np.random.default_rng([seed, STREAM])
+    subscriptions, items = tables[("stripe", "subscription")], tables[("stripe", "subscription_item")]
     first_item = _price_rows(prices, items["price_id"])
     yearly = prices["recurring_interval"][first_item] == "year"
     interval_of_sub = np.ones(n, dtype=np.int64)
@@ -135,13 +137,15 @@ def gen_invoices(seed: int, subscriptions: Table, n: int, items: Table, prices: 
     payments = _payments(rng, finalized, past_due & (total > 0))
     invoice_ids = tokens(rng, len(total), "in_", 24)
     charges = _charge_table(rng, invoice_ids, cycles, subscriptions, total, prices["currency"][price], payments)
-    tables = {
-        "invoice": _invoice_table(rng, invoice_ids, cycles, subscriptions, total, prices, price, payments),
-        "invoice_line_item": _line_table(rng, invoice_ids, cycles, subscriptions, items, version, total, prices, price),
-        "charge": charges,
+    billed = {
+        ("stripe", "invoice"): _invoice_table(rng, invoice_ids, cycles, subscriptions, total, prices, price, payments),
+        ("stripe", "invoice_line_item"): _line_table(
+            rng, invoice_ids, cycles, subscriptions, items, version, total, prices, price
+        ),
+        ("stripe", "charge"): charges,
     }
-    tables["refund"] = _refund_table(rng, charges)
-    return tables
+    billed[("stripe", "refund")] = _refund_table(rng, charges)
+    return billed
 
 
 def _paid_at(total: np.ndarray, payments: _Payments) -> np.ndarray:

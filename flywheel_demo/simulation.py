@@ -65,8 +65,7 @@ def simulate(
         else:
             sink.put(key, table)
 
-    root = np.random.default_rng(seed)
-    r = root.spawn(17)  # r[16]: the edge cases, so they leave every other draw as it was
+    r = np.random.default_rng(seed).spawn(17)  # r[16]: the edge cases, so they leave every other draw as it was
     users = gen_users(scale, r[0])
     ads = gen_ad_spend(scale, r[1])
     leads = gen_leads(scale, r[2], users, ads)
@@ -81,8 +80,6 @@ def simulate(
     nb_opportunity_ids = opportunity_ids(len(deals.created))[opportunity_order(deals)[1][: len(nb.deals.created)]]
     n_live = len(billing.subscriptions["id"])
     subs, customers = _stripe_tables(r[8], billing, nb_opportunity_ids)
-    for name, billed in gen_invoices(seed, subs, n_live, billing.items, billing.prices).items():
-        emit(("stripe", name), billed)
     has_deal = np.zeros(accounts.n, dtype=bool)
     has_deal[deals.account] = True
     emit(("salesforce", "user"), users.table)
@@ -115,6 +112,7 @@ def simulate(
         ("marketing", "ad_spend"): ads.table,
     }
     add_edge_cases(r[16], edged, users, (len(opps.ids), n_live))
+    edged |= gen_invoices(seed, edged, n_live, billing.prices)  # billing as the edge cases left it
     for key in list(edged):
         emit(key, edged.pop(key))
     emit(("stripe", "customer"), customers)
