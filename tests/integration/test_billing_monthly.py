@@ -1,34 +1,39 @@
 """Four Stripe customers' invoices, charges and refunds worked through by hand: billed and collected revenue per month.
 
 Prices: Monthly $100 per seat per month (10000 cents); Annual $1,200 per seat per year (120000 cents), i.e. $100 per
-seat per month of MRR. Every invoice is in USD and finalized when created (no finalization time synced, so the
-invoiced time is its creation; one invoice carries status_transitions_finalized_at to show that it wins).
+seat per month of MRR. Invoices are finalized when created (no finalization time synced, so the invoiced time is
+the creation; one invoice carries status_transitions_finalized_at to show that it wins). Exchange rates (rule
+month_start, the shared default): EUR 1.10 on 2026-02-01 and 1.20 on 2026-03-01; no GBP rate; USD converts at 1.
 
 - C1 (1 monthly seat from 2026-01-05): invoices of $100 on Jan 5, Feb 5 and Mar 5, each paid by a charge the same
-  day; a draft of $100 created Mar 31 (not billed). A test-mode invoice of $999 on Mar 6 with its test-mode charge
-  and a refund of that charge: all left out.
+  day; a draft of $100 created Mar 31 (not billed); a one-off invoice of GBP 50 on Mar 12, still open: GBP has no
+  rate, so it is left out of March and counted among the events without a rate. A test-mode invoice of $999 on
+  Mar 6 with its test-mode charge and a refund of that charge: all left out.
 - C2 (2 monthly seats from 2026-01-20, $200): Jan 20 paid the same day; a void invoice of $50 (Jan 25, not billed);
-  Feb 20: the charge fails that day ($200), the retry succeeds on Mar 2; Mar 20: still open (no charge yet).
+  Feb 20: the charge fails that day ($200), the retry succeeds on Mar 2; Mar 20: still open (no charge yet). A
+  one-off invoice of EUR 100 on Feb 10, paid that day: $110 invoiced and collected in February (1.10).
 - C3 (1 annual seat from 2026-01-10): one invoice of $1,200 on Jan 10 (finalized 09:00, created the day before),
   paid Jan 10; $300 of it refunded on Mar 15.
 - C4 (1 monthly seat from 2026-02-01, cancelled on 2026-03-05): Feb 1 invoice of $100, its charge fails that day,
   written off as uncollectible on Mar 5.
 
-Per month (invoiced by the invoice's month; collected and failed by the charge's month; refunds by the refund's):
+Per month, in USD (invoiced by the invoice's month; collected and failed by the charge's; refunds by the refund's):
 
-| month   | invoiced        | collected  | failed     | refunded | net  | uncollectible | open   | MRR               |
-| 2026-01 | 3: 100+200+1200 | 3: 1500    | 0          | 0        | 1500 | 0             | 0      | 100+200+100       |
-| 2026-02 | 3: 100+200+100  | 1: 100     | 2: 200+100 | 0        | 100  | 0             | 0      | 100+200+100+100   |
-| 2026-03 | 2: 100+200      | 2: 100+200 | 0          | 1: 300   | 0    | 1: 100        | 1: 200 | 100+200+100       |
+| month   | invoiced           | collected  | failed     | refunded | net  | uncollectible | open   | MRR             |
+| 2026-01 | 3: 100+200+1200    | 3: 1500    | 0          | 0        | 1500 | 0             | 0      | 100+200+100     |
+| 2026-02 | 4: 100+200+100+110 | 2: 100+110 | 2: 200+100 | 0        | 210  | 0             | 0      | 100+200+100+100 |
+| 2026-03 | 2: 100+200         | 2: 100+200 | 0          | 1: 300   | 0    | 1: 100        | 1: 200 | 100+200+100     |
 
 Collection rate (collected so far on the month's invoices / invoiced): January 1500/1500 = 1; February (100 + 200
-collected in March on C2's February invoice) / 400 = 0.75; March 100/300 = 1/3.
+collected in March on C2's February invoice + 110) / 510 = 410/510; March 100/300 = 1/3. March has one event
+without a rate (the GBP invoice).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 
 from pipelines.spec.settings import Settings
@@ -44,22 +49,30 @@ def invoice(invoice_id: str, customer: str, cents: int, created: str, status: st
         "customer_id": customer,
         "subscription_id": f"sub_{customer.removeprefix('cus_')}",
         "currency": "usd",
+        **extra,
         "status": status,
         "total": cents,
         "amount_paid": cents if status == "paid" else 0,
         "created": created,
         "livemode": extra.pop("livemode", "true"),
         "is_deleted": "false",
-        **extra,
     }
 
 
-def charge(charge_id: str, invoice_id: str, cents: int, created: str, status: str, livemode: str = "true") -> dict:
+def charge(
+    charge_id: str,
+    invoice_id: str,
+    cents: int,
+    created: str,
+    status: str,
+    livemode: str = "true",
+    currency: str = "usd",
+) -> dict:
     return {
         "id": charge_id,
         "invoice_id": invoice_id,
         "amount": cents,
-        "currency": "usd",
+        "currency": currency,
         "status": status,
         "created": created,
         "livemode": livemode,
@@ -113,6 +126,8 @@ TABLES = {
         invoice("in_C1_04", "cus_C1", 10000, "2026-03-31 10:00:00", "draft"),
         invoice("in_C1_test", "cus_C1", 99900, "2026-03-06 10:00:00", "paid", livemode="false"),
         invoice("in_C2_01", "cus_C2", 20000, "2026-01-20 10:00:00", "paid"),
+        invoice("in_C2_eur", "cus_C2", 10000, "2026-02-10 10:00:00", "paid", currency="eur", subscription_id=None),
+        invoice("in_C1_gbp", "cus_C1", 5000, "2026-03-12 10:00:00", "open", currency="GBP", subscription_id=None),
         invoice("in_C2_void", "cus_C2", 5000, "2026-01-25 10:00:00", "void",
                 status_transitions_voided_at="2026-01-26 10:00:00"),
         invoice("in_C2_02", "cus_C2", 20000, "2026-02-20 10:00:00", "paid", attempt_count=2),
@@ -128,10 +143,15 @@ TABLES = {
         charge("ch_C1_03", "in_C1_03", 10000, "2026-03-05 11:00:00", "succeeded"),
         charge("ch_C1_test", "in_C1_test", 99900, "2026-03-06 11:00:00", "succeeded", livemode="false"),
         charge("ch_C2_01", "in_C2_01", 20000, "2026-01-20 11:00:00", "succeeded"),
+        charge("ch_C2_eur", "in_C2_eur", 10000, "2026-02-10 11:00:00", "succeeded", currency="eur"),
         charge("ch_C2_02a", "in_C2_02", 20000, "2026-02-20 11:00:00", "failed"),
         charge("ch_C2_02b", "in_C2_02", 20000, "2026-03-02 11:00:00", "succeeded"),
         charge("ch_C3_01", "in_C3_01", 120000, "2026-01-10 09:30:00", "succeeded"),
         charge("ch_C4_01", "in_C4_01", 10000, "2026-02-01 11:00:00", "failed"),
+    ],
+    "finance.exchange_rate": [
+        {"date": "2026-02-01", "currency": "EUR", "rate": 1.10},
+        {"date": "2026-03-01", "currency": "eur", "rate": 1.20},
     ],
     "stripe.refund": [
         {"id": "re_C3", "charge_id": "ch_C3_01", "amount": 30000, "currency": "usd", "status": "succeeded",
@@ -167,25 +187,27 @@ def months(settings: Settings) -> dict[str, dict[str, object]]:
 def test_invoiced_collected_failed_and_refunded_of_every_month(built: Settings) -> None:
     rows = months(built)
     assert list(rows) == ["2026-01", "2026-02", "2026-03"]
-    columns = ("invoiced_count", "invoiced_amount", "collected_charge_count", "collected_amount",
-               "failed_charge_count", "failed_charge_amount", "refund_count", "refunded_amount",
-               "net_collected_amount", "uncollectible_invoice_count", "uncollectible_amount", "open_invoice_count",
-               "open_amount", "mrr_usd")  # fmt: skip
+    columns = ("invoiced_count", "invoiced_usd", "collected_charge_count", "collected_usd", "failed_charge_count",
+               "failed_charge_usd", "refund_count", "refunded_usd", "net_collected_usd",
+               "uncollectible_invoice_count", "uncollectible_usd", "open_invoice_count", "open_usd", "mrr_usd",
+               "no_rate_event_count")  # fmt: skip
     expected = {
-        "2026-01": (3, 1500, 3, 1500, 0, 0, 0, 0, 1500, 0, 0, 0, 0, 400),
-        "2026-02": (3, 400, 1, 100, 2, 300, 0, 0, 100, 0, 0, 0, 0, 500),
-        "2026-03": (2, 300, 2, 300, 0, 0, 1, 300, 0, 1, 100, 1, 200, 400),
+        "2026-01": (3, 1500, 3, 1500, 0, 0, 0, 0, 1500, 0, 0, 0, 0, 400, 0),
+        "2026-02": (4, 510, 2, 210, 2, 300, 0, 0, 210, 0, 0, 0, 0, 500, 0),
+        "2026-03": (2, 300, 2, 300, 0, 0, 1, 300, 0, 1, 100, 1, 200, 400, 1),
     }
-    assert {month: tuple(float(row[column]) for column in columns) for month, row in rows.items()} == {
-        month: tuple(float(value) for value in values) for month, values in expected.items()
+    actual = {month: tuple(float(row[column]) for column in columns) for month, row in rows.items()}
+    assert actual == {
+        month: pytest.approx(tuple(float(value) for value in values)) for month, values in expected.items()
     }
-    assert {row["currency"] for row in rows.values()} == {"USD"}
+    assert [row["no_rate_currencies"] for row in rows.values()][2] == "GBP"
+    assert [pd.isna(row["no_rate_currencies"]) for row in rows.values()] == [True, True, False]
 
 
 def test_collection_rate_counts_what_the_months_invoices_collected_later(built: Settings) -> None:
     rows = months(built)
     rates = {month: row["collection_rate"] for month, row in rows.items()}
-    assert rates == pytest.approx({"2026-01": 1.0, "2026-02": 0.75, "2026-03": 1 / 3})
+    assert rates == pytest.approx({"2026-01": 1.0, "2026-02": 410 / 510, "2026-03": 1 / 3})
     assert all(row["collection_rate_null_reason"] is None for row in rows.values())
 
 
@@ -208,3 +230,10 @@ def test_invoices_carry_first_invoice_refunds_and_billed_flags(built: Settings) 
     c2 = frame.loc["in_C2_02"]
     assert (c2["failed_charge_count"], float(c2["amount_failed"]), float(c2["amount_collected"])) == (1, 200, 200)
     assert str(c2["collected_at"]) == "2026-03-02 11:00:00" and c2["subscription_id"] == "sub_C2"
+    # In the reporting currency at the invoice month's rate: EUR 100 at 1.10; GBP has no rate, and says so.
+    assert (frame.loc["in_C2_eur", "currency"], float(frame.loc["in_C2_eur", "total_usd"])) == (
+        "EUR",
+        pytest.approx(110),
+    )
+    gbp = frame.loc["in_C1_gbp"]
+    assert pd.isna(gbp["total_usd"]) and gbp["fx_null_reason"] == "no exchange rate for GBP in its month"

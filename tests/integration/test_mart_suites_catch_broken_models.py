@@ -487,26 +487,26 @@ BILLING_MONTHLY = Case(
     mutations=(
         Mutation(
             "collection rate inverted",
-            "then invoice_months.invoiced_collected_amount / invoice_months.invoiced_amount",
-            "then invoice_months.invoiced_amount / invoice_months.invoiced_collected_amount",
+            "then month_totals.invoiced_collected_usd / month_totals.invoiced_usd",
+            "then month_totals.invoiced_usd / month_totals.invoiced_collected_usd",
             catches="the collection rate is between 0 and 1",
             also=(
                 Mutation(
                     "a reason on small months",
-                    "when coalesce(invoice_months.invoiced_amount, 0) = 0 then 'nothing invoiced'",
-                    "when coalesce(invoice_months.invoiced_amount, 0) <= 400 then 'nothing invoiced'",
+                    "when coalesce(month_totals.invoiced_usd, 0) = 0 then 'nothing invoiced'",
+                    "when coalesce(month_totals.invoiced_usd, 0) <= 400 then 'nothing invoiced'",
                     catches="collection_rate is null when collection_rate_null_reason gives a reason",
                 ),
                 Mutation(
                     "refunds added to collections",
-                    "        - coalesce(refund_months.refunded_amount, 0) as net_collected_amount,",
-                    "        + coalesce(refund_months.refunded_amount, 0) as net_collected_amount,",
+                    "        - coalesce(month_totals.refunded_usd, 0) as net_collected_usd,",
+                    "        + coalesce(month_totals.refunded_usd, 0) as net_collected_usd,",
                     catches="net collected is at most collected",
                 ),
                 Mutation(
                     "calendar a year past the data",
-                    "least(max(event_keys.billing_month), min(as_of.as_of_month)) as last_month",
-                    "cast(max(event_keys.billing_month) + interval 1 year as date) as last_month",
+                    "least(max(month_totals.billing_month), min(as_of.as_of_month)) as last_month",
+                    "cast(max(month_totals.billing_month) + interval 1 year as date) as last_month",
                     catches="no month starts after the as-of month",
                 ),
             ),

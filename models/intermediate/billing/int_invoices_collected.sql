@@ -10,7 +10,10 @@ description: >-
   refunded: the succeeded refunds of its charges (refund rows of test-mode charges find no live charge and are
   left out). The customer's first invoice is its earliest billed invoice with a total above zero (ties broken by
   invoice id). The CRM account is metadata.salesforce_account_id of the Stripe customer. Amounts are in the
-  invoice's currency. Months are months of the reporting time zone (definitions.reporting).
+  invoice's currency, and in the reporting currency (the `_usd` columns) at the rate of the invoice's month
+  (intermediate.int_exchange_rates_monthly, chosen by definitions.fx.rate_rule); an invoice whose currency has no
+  rate in its month has null `_usd` amounts and says why in fx_null_reason. Months are months of the reporting time
+  zone (definitions.reporting).
 grain: [invoice_id]
 owner: team:success
 */
@@ -23,6 +26,8 @@ charges as (select * from staging.stg_stripe__charges),
 refunds as (select * from staging.stg_stripe__refunds),
 
 customers as (select * from staging.stg_stripe__customers),
+
+exchange_rates as (select * from intermediate.int_exchange_rates_monthly),
 
 reporting as (select * from definitions.reporting),
 
@@ -52,8 +57,24 @@ billed as (
     select
         invoices.*,
         invoices.invoice_status in ('open', 'paid', 'uncollectible') as is_billed,
-        coalesce(invoices.finalized_at, invoices.created_at) as invoiced_at
+        coalesce(invoices.finalized_at, invoices.created_at) as invoiced_at,
+        cast(
+            date_trunc(
+                'month',
+                cast(coalesce(invoices.finalized_at, invoices.created_at) as timestamptz) at time zone reporting.time_zone
+            ) as date
+        ) as invoice_month
     from invoices
+    cross join reporting
+),
+
+converted as (
+    select
+        billed.*,
+        exchange_rates.rate_to_reporting
+    from billed
+    left join exchange_rates
+        on billed.currency = exchange_rates.currency and billed.invoice_month = exchange_rates.rate_month
 ),
 
 first_invoices as (
@@ -68,38 +89,44 @@ first_invoices as (
 
 final as (
     select
-        billed.invoice_id,                                                        -- billing invoice id
-        billed.customer_id,                                                       -- billing customer
+        converted.invoice_id,                                                     -- billing invoice id
+        converted.customer_id,                                                    -- billing customer
         customers.crm_account_id as account_id,                                   -- CRM account (Stripe metadata.salesforce_account_id); null for self-serve customers
-        billed.subscription_id,                                                   -- subscription billed; null for a one-off invoice
-        billed.invoice_status,                                                    -- draft, open, paid, uncollectible or void
-        billed.billing_reason,                                                    -- why it was created: subscription_cycle, subscription_create, manual, ...
-        billed.is_billed,                                                         -- finalized and not voided (open, paid or uncollectible): counts as billed
+        converted.subscription_id,                                                -- subscription billed; null for a one-off invoice
+        converted.invoice_status,                                                 -- draft, open, paid, uncollectible or void
+        converted.billing_reason,                                                 -- why it was created: subscription_cycle, subscription_create, manual, ...
+        converted.is_billed,                                                      -- finalized and not voided (open, paid or uncollectible): counts as billed
         first_invoices.invoice_id is not null as is_first_invoice,                -- the customer's first billed invoice with a total above zero
-        billed.currency,                                                          -- ISO currency code of the invoice
-        billed.invoiced_at,                                                       -- when it was finalized (its creation when the finalization time is not synced; UTC)
-        cast(
-            date_trunc('month', cast(billed.invoiced_at as timestamptz) at time zone reporting.time_zone) as date
-        ) as invoice_month,                                                       -- month it was invoiced in (reporting time zone)
-        billed.due_at,                                                            -- when payment is due (UTC)
-        billed.marked_uncollectible_at,                                           -- when it was written off as uncollectible (UTC)
-        billed.period_started_at,                                                 -- start of the invoice's period (UTC)
-        billed.period_ended_at,                                                   -- end of the invoice's period (UTC)
-        billed.total,                                                             -- amount billed, in the invoice's currency
-        billed.amount_paid,                                                       -- amount Stripe records as paid, in the invoice's currency
+        converted.currency,                                                       -- ISO currency code of the invoice
+        converted.invoiced_at,                                                    -- when it was finalized (its creation when the finalization time is not synced; UTC)
+        converted.invoice_month,                                                  -- month it was invoiced in (reporting time zone)
+        converted.due_at,                                                         -- when payment is due (UTC)
+        converted.marked_uncollectible_at,                                        -- when it was written off as uncollectible (UTC)
+        converted.period_started_at,                                              -- start of the invoice's period (UTC)
+        converted.period_ended_at,                                                -- end of the invoice's period (UTC)
+        converted.total,                                                          -- amount billed, in the invoice's currency
+        converted.amount_paid,                                                    -- amount Stripe records as paid, in the invoice's currency
         coalesce(invoice_charges.amount_collected, 0) as amount_collected,        -- sum of its succeeded charges, in the invoice's currency
         coalesce(invoice_charges.failed_charge_count, 0) as failed_charge_count,  -- its failed payment attempts
         coalesce(invoice_charges.amount_failed, 0) as amount_failed,              -- sum of its failed payment attempts, in the invoice's currency
         coalesce(invoice_refunds.amount_refunded, 0) as amount_refunded,          -- sum of the succeeded refunds of its charges, in the invoice's currency
         coalesce(invoice_charges.amount_collected, 0)
         - coalesce(invoice_refunds.amount_refunded, 0) as amount_net_collected,   -- collected minus refunded, in the invoice's currency
-        invoice_charges.collected_at                                              -- its first succeeded charge (UTC); null while unpaid
-    from billed
-    cross join reporting
-    left join customers on billed.customer_id = customers.customer_id
-    left join first_invoices on billed.invoice_id = first_invoices.invoice_id
-    left join invoice_charges on billed.invoice_id = invoice_charges.invoice_id
-    left join invoice_refunds on billed.invoice_id = invoice_refunds.invoice_id
+        invoice_charges.collected_at,                                             -- its first succeeded charge (UTC); null while unpaid
+        converted.rate_to_reporting,                                              -- units of the reporting currency per unit of the invoice's currency in its month; null: no rate
+        converted.total * converted.rate_to_reporting as total_usd,                  -- amount billed in the reporting currency (null without a rate)
+        coalesce(invoice_charges.amount_collected, 0) * converted.rate_to_reporting as amount_collected_usd, -- collected, in the reporting currency at the invoice month's rate
+        coalesce(invoice_refunds.amount_refunded, 0) * converted.rate_to_reporting as amount_refunded_usd, -- refunded, in the reporting currency at the invoice month's rate
+        (coalesce(invoice_charges.amount_collected, 0) - coalesce(invoice_refunds.amount_refunded, 0))
+        * converted.rate_to_reporting as amount_net_collected_usd,                -- collected minus refunded, in the reporting currency at the invoice month's rate
+        case
+            when converted.rate_to_reporting is null then 'no exchange rate for ' || converted.currency || ' in its month'
+        end as fx_null_reason                                                     -- why the _usd amounts are null; null when converted
+    from converted
+    left join customers on converted.customer_id = customers.customer_id
+    left join first_invoices on converted.invoice_id = first_invoices.invoice_id
+    left join invoice_charges on converted.invoice_id = invoice_charges.invoice_id
+    left join invoice_refunds on converted.invoice_id = invoice_refunds.invoice_id
 )
 
 select * from final

@@ -1,48 +1,45 @@
 /*
 name: assert_invoiced_matches_invoices
 severity: error
-description: Invoices and the amount invoiced over every month and currency equal the billed invoices of intermediate.int_invoices_collected.
+description: Invoices and the amount invoiced over every month equal the billed invoices of intermediate.int_invoices_collected that have an exchange rate, in the reporting currency.
 */
 select report.invoiced_count, facts.invoiced_count as facts_invoiced_count,
-    report.invoiced_amount, facts.invoiced_amount as facts_invoiced_amount
+    report.invoiced_usd, facts.invoiced_usd as facts_invoiced_usd
 from (
-    select coalesce(sum(invoiced_count), 0) as invoiced_count, coalesce(sum(invoiced_amount), 0) as invoiced_amount
+    select coalesce(sum(invoiced_count), 0) as invoiced_count, coalesce(sum(invoiced_usd), 0) as invoiced_usd
     from marts.rpt_billing_monthly
 ) as report
 cross join (
-    select count(*) as invoiced_count, coalesce(sum(total), 0) as invoiced_amount
+    select count(*) as invoiced_count, coalesce(sum(total_usd), 0) as invoiced_usd
     from intermediate.int_invoices_collected
-    where is_billed
+    where is_billed and total_usd is not null
 ) as facts
-where report.invoiced_count <> facts.invoiced_count or abs(report.invoiced_amount - facts.invoiced_amount) > 0.005;
+where report.invoiced_count <> facts.invoiced_count or abs(report.invoiced_usd - facts.invoiced_usd) > 0.005;
 
 /*
-name: assert_collected_and_refunded_match_payments
+name: assert_every_billing_event_is_counted
 severity: error
-description: The amounts collected, failed and refunded over every month equal the succeeded and failed live charges and the succeeded refunds of live charges in staging.
+description: Every billed invoice, write-off, succeeded or failed live charge and succeeded refund of a live charge is counted once over the months, in its measure or among the events without an exchange rate.
 */
-select report.collected_amount, facts.collected_amount as facts_collected_amount,
-    report.failed_charge_amount, facts.failed_charge_amount as facts_failed_charge_amount,
-    report.refunded_amount, refunds.refunded_amount as facts_refunded_amount
+select report.event_count, facts.event_count as facts_event_count
 from (
     select
-        coalesce(sum(collected_amount), 0) as collected_amount,
-        coalesce(sum(failed_charge_amount), 0) as failed_charge_amount,
-        coalesce(sum(refunded_amount), 0) as refunded_amount
+        coalesce(sum(
+            invoiced_count + uncollectible_invoice_count + collected_charge_count + failed_charge_count + refund_count
+            + no_rate_event_count
+        ), 0) as event_count
     from marts.rpt_billing_monthly
 ) as report
 cross join (
     select
-        coalesce(sum(amount) filter (where charge_status = 'succeeded'), 0) as collected_amount,
-        coalesce(sum(amount) filter (where charge_status = 'failed'), 0) as failed_charge_amount
-    from staging.stg_stripe__charges
+        (select count(*) from intermediate.int_invoices_collected where is_billed)
+        + (select count(*) from intermediate.int_invoices_collected where invoice_status = 'uncollectible')
+        + (select count(*) from staging.stg_stripe__charges where charge_status in ('succeeded', 'failed'))
+        + (
+            select count(*)
+            from staging.stg_stripe__refunds
+            inner join staging.stg_stripe__charges on stg_stripe__refunds.charge_id = stg_stripe__charges.charge_id
+            where stg_stripe__refunds.refund_status = 'succeeded'
+        ) as event_count
 ) as facts
-cross join (
-    select coalesce(sum(refunds.amount), 0) as refunded_amount
-    from staging.stg_stripe__refunds as refunds
-    inner join staging.stg_stripe__charges as charges on refunds.charge_id = charges.charge_id
-    where refunds.refund_status = 'succeeded'
-) as refunds
-where abs(report.collected_amount - facts.collected_amount) > 0.005
-    or abs(report.failed_charge_amount - facts.failed_charge_amount) > 0.005
-    or abs(report.refunded_amount - refunds.refunded_amount) > 0.005;
+where report.event_count <> facts.event_count;
