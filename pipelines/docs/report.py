@@ -45,6 +45,7 @@ REPORT_TABLES = (
     ("marts", "rpt_speed_to_lead_periods"),
     ("marts", "rpt_unit_economics_monthly"),
     ("marts", "rpt_closed_lost_reasons_quarterly"),
+    ("marts", "rpt_billing_monthly"),
     ("definitions", "thresholds"),
 )
 TREND_MONTHS = 24
@@ -87,6 +88,7 @@ SECTIONS = (
     ("speed-to-lead", "Speed-to-lead SLA"),
     ("cac-payback", "CAC payback by channel"),
     ("closed-lost", "Closed-lost reasons"),
+    ("billing", "Billed and collected"),
 )
 
 
@@ -253,6 +255,24 @@ def _speed_to_lead(connection: duckdb.DuckDBPyConnection, month: date) -> list[t
     ]
 
 
+def _billing(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple[date, float, float, float, int]]:
+    """Per month of the trend: invoiced, net collected and MRR (USD), and the failed payment attempts, as the billing
+    mart has them (no KPI recomputed)."""
+    return [
+        (row[0], float(row[1]), float(row[2]), float(row[3]), int(row[4]))
+        for row in _rows(
+            connection,
+            """
+            select billing_month, invoiced_usd, net_collected_usd, mrr_usd, failed_charge_count
+            from marts.rpt_billing_monthly
+            where billing_month <= ? and billing_month > ?
+            order by billing_month
+            """,
+            [month, _add_months(month, -TREND_MONTHS)],
+        )
+    ]
+
+
 def _cac_payback(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple[str, float, str]]:
     """CAC payback of each paid channel over the twelve months ending with `month`.
 
@@ -357,6 +377,7 @@ def _figures(connection: duckdb.DuckDBPyConnection, month: date) -> dict[str, Fi
     speed = _speed_to_lead(connection, month)
     first_payback_month = _add_months(month, 1 - CAC_PAYBACK_MONTHS)
     quarter, reasons = _closed_lost(connection, month)
+    billing = _billing(connection, month)
     quarter_label = f"Q{(quarter.month - 1) // 3 + 1} {quarter.year}" if quarter else "no complete quarter"
     return {
         "funnel": charts.funnel_chart(stages, funnel_caption),
@@ -390,6 +411,17 @@ def _figures(connection: duckdb.DuckDBPyConnection, month: date) -> dict[str, Fi
             f"Top closed-lost reasons by lost amount, {quarter_label}",
             lambda value: charts.usd_axis(value, 0),
             "lost amount (USD)",
+        ),
+        "billing": charts.line_chart(
+            [row[0] for row in billing],
+            [
+                ("Invoiced", [row[1] for row in billing], COLORS["primary"]),
+                ("Net collected", [row[2] for row in billing], COLORS["secondary"]),
+                ("MRR", [row[3] for row in billing], COLORS["muted"]),
+            ],
+            "Invoiced, net collected and MRR (USD), with failed payment attempts",
+            percent=False,
+            bars=("Failed charges", [row[4] for row in billing]),
         ),
     }
 
