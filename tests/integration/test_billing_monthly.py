@@ -36,7 +36,9 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from pipelines.spec.settings import Settings
+from pipelines.spec.settings import PROJECT_ROOT, Settings
+from pipelines.warehouse.shared_definitions import load_definitions
+from pipelines.warehouse.suites import load_suites, run_suite
 from tests.conftest import materialize, settings_for
 from tests.fixtures import query, write_raw
 
@@ -237,3 +239,23 @@ def test_invoices_carry_first_invoice_refunds_and_billed_flags(built: Settings) 
     )
     gbp = frame.loc["in_C1_gbp"]
     assert pd.isna(gbp["total_usd"]) and gbp["fx_null_reason"] == "no exchange rate for GBP in its month"
+
+
+def test_contract_suites_catch_statuses_and_amounts_stripe_does_not_send(built: Settings) -> None:
+    """The staged invoices, charges and refunds pass their contract suites; one bad row each fails them."""
+    document = load_definitions(PROJECT_ROOT / "definitions.yml").document
+    suites = {suite.name: suite for suite in load_suites(PROJECT_ROOT / "expectations")}
+    cases = {
+        "invoice_contract": ("stg_stripe__invoices", "invoice_id", {"invoice_status": "refunded", "amount_paid": 1e6}),
+        "charge_contract": ("stg_stripe__charges", "charge_id", {"charge_status": "disputed", "amount_refunded": 1e6}),
+        "refund_contract": ("stg_stripe__refunds", "refund_id", {"refund_status": "reversed", "charge_id": None}),
+    }
+    for name, (table, key, broken) in cases.items():
+        frame = query(built, f"select * from staging.{table} order by {key}")
+        assert run_suite(suites[name], frame, document, [key]).success, name
+        for column, value in broken.items():
+            frame[column] = frame[column].astype(object)
+            frame.loc[0, column] = value
+        result = run_suite(suites[name], frame, document, [key])
+        failed = {outcome.description for outcome in result.outcomes if not outcome.success}
+        assert not result.broken and len(failed) == len(broken), (name, failed)
