@@ -87,6 +87,7 @@ TABLE_DOCS: dict[str, str] = {
     ),
     "fx_rate_rule": "Which rate converts a month's amounts in another currency (month_start, month_average or budget).",
     "fx_budget_rates": "The fixed budget rate of each currency into the reporting currency (rule `budget`).",
+    "mrr_discounts": "Whether MRR is net of discounts (net) or list price x seats (gross), in a single row.",
     "mrr_excluded_statuses": "Billing subscription statuses that never earned money and carry no MRR.",
     "data_horizon": (
         "The data horizon of the run: the earliest and latest dates a raw row may carry, and the as-of time "
@@ -239,6 +240,11 @@ DEFINITIONS: tuple[Definition, ...] = (
         "mrr.excluded_subscription_statuses",
         _in("mrr_excluded_statuses", "subscription_status"),
         "Subscription statuses that never earned money and carry no MRR.",
+    ),
+    _listed(
+        "mrr.discounts",
+        _in("mrr_discounts", "discounts"),
+        "Whether MRR is net of the discounts in force at each month's close (net, as Stripe counts) or gross.",
     ),
     _threshold("unit_economics.gross_margin", "The share of revenue left after the cost of serving it, used in LTV."),
     _threshold(

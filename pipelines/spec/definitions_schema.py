@@ -255,6 +255,7 @@ class Fx(Section):
 
 class Mrr(Section):
     excluded_subscription_statuses: Names
+    discounts: Literal["net", "gross"] = "net"
 
 
 class UnitEconomics(Section):

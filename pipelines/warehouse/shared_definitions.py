@@ -71,6 +71,9 @@ class SharedDefinitions:
             "mrr_excluded_statuses": _single_column(
                 "subscription_status", document["mrr"]["excluded_subscription_statuses"]
             ),
+            "mrr_discounts": pd.DataFrame(
+                {"discounts": pd.Series([document["mrr"].get("discounts", "net")], dtype="string")}
+            ),
             "opportunity_types": _opportunity_types(document["opportunity_types"]),
             "closed_lost_reasons": _closed_lost_reasons(document),
         }

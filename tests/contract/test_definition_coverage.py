@@ -137,16 +137,17 @@ COVERAGE: dict[str, Coverage] = {
     "pipeline": PIPELINE_AGING,
     "pipeline.stage_aging_days": PIPELINE_AGING,
     "reporting": Coverage(
-        ("assert_prices_are_in_usd", "reporting.time_zone"),
+        ("assert_every_amount_has_an_exchange_rate", "reporting.time_zone"),
         (
-            "tests/integration/test_mrr_and_retention.py::test_a_price_in_another_currency_stops_the_mrr_models",
+            "tests/integration/test_mrr_fx_and_discounts.py::test_a_month_without_a_rate_is_left_out_and_listed",
             "tests/contract/test_reporting_time_zone.py::test_the_guards_see_a_utc_bucket_and_a_literal_zone",
         ),
     ),
     "fx": Coverage(
-        ("assert_monthly_rates_follow_the_rate_rule",),
+        ("assert_monthly_rates_follow_the_rate_rule", "assert_fx_is_the_rate_change_on_previous_mrr"),
         (
             broken("assert_monthly_rates_follow_the_rate_rule"),
+            broken("assert_fx_is_the_rate_change_on_previous_mrr"),
             "tests/integration/test_exchange_rates.py::test_month_start_takes_the_first_days_rate_else_the_last_of_the_month_before",
         ),
     ),

@@ -247,8 +247,8 @@ MRR_FACTS = Case(
         # A seat reduction shows as a negative contraction.
         Mutation(
             "contraction sign flipped",
-            "when classified.movement = 'contraction' then -classified.mrr_change_usd else 0",
-            "when classified.movement = 'contraction' then classified.mrr_change_usd else 0",
+            "when classified.movement = 'contraction' then -classified.constant_currency_change_usd else 0",
+            "when classified.movement = 'contraction' then classified.constant_currency_change_usd else 0",
         ),
         # A churning customer loses more MRR than it paid.
         Mutation(
@@ -905,6 +905,69 @@ BILLING = {
         {key: value for key, value in row.items() if key != "_fivetran_synced"} for row in test_exchange_rates.RATES
     ],
 }  # fmt: skip
+# E1 pays in EUR (month_start rates Jan 1.10, Feb 1.14, Mar 1.20): 2 seats at EUR 100 from 2026-01-10, 3 from
+# 2026-03-15. February: fx 200 x 0.04 = 8. March: expansion 100 x 1.20 = 120, fx 200 x 0.06 = 12.
+BILLING["stripe.price"] = [*BILLING["stripe.price"], test_mrr_and_retention.price("price_E", 10000, "month", "eur")]
+BILLING["stripe.customer"] = [
+    *BILLING["stripe.customer"],
+    test_mrr_and_retention.customer("cus_E1", None, "2026-01-10 09:00:00"),
+]
+BILLING["stripe.subscription"] = [
+    *BILLING["stripe.subscription"],
+    test_mrr_and_retention.subscription("sub_E1", "cus_E1", "active", "2026-01-10 10:00:00", "2026-03-01 10:00:00"),
+]
+BILLING["stripe.subscription_item"] = [
+    *BILLING["stripe.subscription_item"],
+    test_mrr_and_retention.item("si_E1", "sub_E1", "price_E", 2, "2026-01-10 10:00:00",
+                                _fivetran_start="2026-01-10 10:00:00", _fivetran_end="2026-03-15 12:00:00",
+                                _fivetran_active="false"),
+    test_mrr_and_retention.item("si_E1", "sub_E1", "price_E", 3, "2026-01-10 10:00:00",
+                                _fivetran_start="2026-03-15 12:00:00", _fivetran_end=test_mrr_and_retention.FOREVER,
+                                _fivetran_active="true"),
+]  # fmt: skip
+
+MRR_FX = Case(
+    suite="assert_fx_is_the_rate_change_on_previous_mrr",
+    model="marts/fct_mrr_customer_months",
+    downstream="marts/rpt_mrr_movements_monthly",
+    raw="billing",
+    mutations=(
+        # E1's expansion at February's rate: March's fx becomes 300 x 0.06 = 18 instead of 200 x 0.06 = 12.
+        Mutation(
+            "expansion at the previous month's rate",
+            "* coalesce(this_month.rate_to_reporting, next_rates.rate_to_reporting, previous_month.rate_to_reporting)",
+            "* coalesce(previous_month.rate_to_reporting, this_month.rate_to_reporting)",
+            catches="cus_E1",
+        ),
+    ),
+)
+
+MRR_FX_IDENTITY = Case(
+    suite="assert_mrr_change_is_its_movement_plus_fx",
+    model="marts/fct_mrr_customer_months",
+    downstream="marts/rpt_mrr_movements_monthly",
+    raw="billing",
+    mutations=(
+        # E1's rate change is left out of its movements: February's 8 goes missing from the bridge.
+        Mutation(
+            "fx dropped",
+            "then classified.mrr_change_usd - classified.constant_currency_change_usd",
+            "then 0",
+            catches="cus_E1",
+        ),
+    ),
+)
+
+MRR_BRIDGE_FX = Case(
+    suite="assert_mrr_movements_add_up",
+    model="marts/rpt_mrr_movements_monthly",
+    downstream=None,
+    raw="billing",
+    mutations=(
+        # the bridge leaves fx out: starting + movements no longer reach ending in E1's months
+        Mutation("fx left out of the bridge", "sum(customer_months.fx_mrr_usd) as fx_mrr_usd", "0 as fx_mrr_usd"),
+    ),
+)
 
 EXCHANGE_RATES = Case(
     suite="assert_monthly_rates_follow_the_rate_rule",
@@ -986,6 +1049,9 @@ CASES = (
     MRR_MOVEMENTS,
     MRR_EXCLUDED_STATUSES,
     EXCHANGE_RATES,
+    MRR_FX,
+    MRR_FX_IDENTITY,
+    MRR_BRIDGE_FX,
     WIN_RATES,
     WON,
     OPPORTUNITY_TYPES,

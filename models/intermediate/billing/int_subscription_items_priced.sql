@@ -12,8 +12,9 @@ description: >-
   customers; items inherit it through their subscription). Subscriptions that never became paying (incomplete,
   incomplete_expired) and one-time prices earn no MRR and are left out, as are versions whose paying period is
   empty. Discounts: the source contract holds no coupon or discount table, so MRR is list price x seats. Currency:
-  MRR is only converted to USD for USD prices; a price in another currency has a null mrr_usd and fails the blocking
-  assertion below (there is no exchange-rate table to convert it with). The customer's CRM account is
+  mrr_amount is in the price's currency; marts.fct_mrr_customer_months converts it month by month with
+  intermediate.int_exchange_rates_monthly (a price in a currency with no rate for a month is listed in
+  intermediate.int_subscription_items_unconverted). The customer's CRM account is
   metadata.salesforce_account_id of the Stripe customer.
 grain: [subscription_item_id, valid_from]
 owner: team:success*/
@@ -26,8 +27,6 @@ subscriptions as (select * from staging.stg_stripe__subscriptions),
 prices as (select * from staging.stg_stripe__prices),
 
 customers as (select * from staging.stg_stripe__customers),
-
-reporting as (select * from definitions.reporting),
 
 excluded_statuses as (select * from definitions.mrr_excluded_statuses),
 
@@ -124,14 +123,10 @@ final as (
         priced.seat_quantity,                                         -- seats billed in this version
         priced.unit_amount,                                           -- price per seat per billing cycle, in the currency
         priced.mrr_amount,                                            -- seats x unit amount / cycle months, in the currency
-        case
-            when priced.currency = reporting.currency then priced.mrr_amount
-        end as mrr_usd,                                               -- MRR in USD; null when the price is not in USD (blocked by assert_prices_are_in_usd)
         priced.paid_started_at,                                       -- when the subscription's paid life began (start, or trial end) (UTC); anchors the contract term
         priced.period_started_at,                                     -- when this version began earning MRR (UTC)
         priced.period_ended_at                                        -- when it stopped earning MRR (UTC); null while it still does
     from priced
-    cross join reporting
     where priced.period_ended_at is null or priced.period_ended_at > priced.period_started_at
 )
 

@@ -22,6 +22,9 @@ description: >-
   lifetime, the lifetime being 1 / the segment's monthly revenue churn rate (pooled over the 12 months ending with
   the month from marts.rpt_retention_monthly: (churned + contraction MRR) / starting MRR), capped at
   unit_economics__max_lifetime_months (definitions.thresholds), so a churn-free year gives the cap, not an infinite LTV.
+  MRR billed in another currency is in USD at its month's rate (marts.fct_mrr_customer_months): ARPA is new MRR at
+  the first paying month's rate, and the churn rate leaves the exchange-rate effect out (constant currency, as in
+  marts.rpt_retention_monthly).
   Channels without ad spend show spend and CAC 0 (their new customers cost no paid media); a paid channel
   (is_paid_channel) is one some ad spend in the data maps to. Every ratio is null when
   its denominator is 0, with the reason in a *_null_reason column. Rows: every month from the first to the last

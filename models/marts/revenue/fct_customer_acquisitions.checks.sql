@@ -20,12 +20,13 @@ where abs(acquisitions.new_mrr_usd - facts.new_mrr_usd) > 0.005
 name: assert_12_month_bridge_adds_up
 severity: error
 description: >-
-  In a complete 12-month window, MRR 12 months on = new + expansion + reactivation - contraction - churned MRR.
+  In a complete 12-month window, MRR 12 months on = new + expansion + reactivation - contraction - churned + fx
+  MRR.
 */
 select customer_id, new_mrr_usd, mrr_12_month_usd
 from marts.fct_customer_acquisitions
 where is_12_month_window_complete
     and abs(
         new_mrr_usd + expansion_12_month_mrr_usd + reactivation_12_month_mrr_usd
-        - contraction_12_month_mrr_usd - churned_12_month_mrr_usd - mrr_12_month_usd
+        - contraction_12_month_mrr_usd - churned_12_month_mrr_usd + fx_12_month_mrr_usd - mrr_12_month_usd
     ) > 0.005;

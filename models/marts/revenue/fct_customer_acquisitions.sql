@@ -17,7 +17,8 @@ description: >-
   is the 12 months after the first paying month (first_paid_month + 1 .. first_paid_month + 12); it is complete
   when first_paid_month + 12 months is at or before the latest month of the billing data, and the 12-month columns
   are null until then. In a complete window MRR 12 months on = new + expansion + reactivation - contraction -
-  churned MRR of the window.
+  churned + fx MRR of the window (fx: the change exchange rates made to the MRR of a customer billed in another
+  currency, see marts.fct_mrr_customer_months).
 grain: [customer_id]
 owner: team:revops*/
 with
@@ -149,6 +150,7 @@ window_movements as (
         coalesce(sum(customer_months.contraction_mrr_usd), 0) as contraction_mrr_usd,
         coalesce(sum(customer_months.churned_mrr_usd), 0) as churned_mrr_usd,
         coalesce(sum(customer_months.reactivation_mrr_usd), 0) as reactivation_mrr_usd,
+        coalesce(sum(customer_months.fx_mrr_usd), 0) as fx_mrr_usd,
         count(customer_months.mrr_month) filter (where customer_months.movement = 'churn') as churn_count,
         coalesce(
             max(customer_months.mrr_usd) filter (
@@ -236,6 +238,10 @@ final as (
             when cast(sourced.first_paid_month + interval 12 month as date) <= data_bounds.last_mrr_month
                 then window_movements.reactivation_mrr_usd
         end as reactivation_12_month_mrr_usd,                                         -- reactivation MRR in the 12-month window (null until complete)
+        case
+            when cast(sourced.first_paid_month + interval 12 month as date) <= data_bounds.last_mrr_month
+                then window_movements.fx_mrr_usd
+        end as fx_12_month_mrr_usd,                                                   -- MRR change caused by exchange rates in the 12-month window (signed; null until complete)
         case
             when cast(sourced.first_paid_month + interval 12 month as date) <= data_bounds.last_mrr_month
                 then window_movements.churn_count > 0

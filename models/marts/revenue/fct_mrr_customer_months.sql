@@ -7,9 +7,23 @@ description: >-
   the latest month, which is still running). Rows run from the customer's first paying month to the latest month
   in the billing data (the month of its latest recorded event, never the clock); months after a churn in which the
   customer pays nothing and paid nothing the month before are left out, so every row is a paying month or a churn
-  month. Movement - new: the first month with MRR > 0; churn: MRR = 0 after a month with MRR > 0 (the row carries
+  month. Currencies: an item's MRR is converted to the reporting currency at its month's rate
+  (intermediate.int_exchange_rates_monthly, by definitions.fx.rate_rule); an item whose currency has no rate for the
+  month is left out of that month's MRR and listed in intermediate.int_subscription_items_unconverted (a warning check counts
+  them), so a missing rate shows there, and in this table as a drop (a contraction or churn) until it is filled.
+  For a customer paying in both months, the change is split the way finance teams bridge MRR: expansion or
+  contraction is the change in each currency at this month's rate (constant currency), and fx_mrr_usd the rest
+  (the previous month's amount x the change of the rate); a customer whose only change is the rate is unchanged.
+  New, churned and reactivation MRR are at their own month's rate (churned MRR is the previous month's MRR), with
+  no fx. Discounts (intermediate.int_subscription_discounts_applied): the coupons in force on a subscription at the
+  month's close take their percent of its list MRR and their monthly amount off, never more than its MRR; with
+  definitions.mrr.discounts net (the default; Stripe's own MRR counts discounts the same way) MRR is list MRR less
+  them, so a discount starting mid-life is a contraction, one ending an expansion, and a 100%-off subscription
+  carries no MRR (a customer paying nothing is not paying: it is new in its first month with MRR > 0, and churns
+  when its MRR falls to 0); with gross MRR is list price x seats and discount_mrr_usd only shows them.
+  Movement - new: the first month with MRR > 0; churn: MRR = 0 after a month with MRR > 0 (the row carries
   MRR 0); reactivation: MRR > 0 after a month with MRR = 0, once the customer has paid before; expansion /
-  contraction: MRR up / down between two paying months; unchanged: the same MRR. The calendar starts at the first
+  contraction: MRR at constant currency up / down between two paying months; unchanged: neither. The calendar starts at the first
   paying month in the data, so no customer's history starts before it (the playbook's calendar is fixed to start
   in 2018 and would call a customer paying since before then new in its first calendar month). Churn eligibility
   (definitions.churn_eligibility): a customer paying at the start of the month is eligible to churn in it when
@@ -27,6 +41,12 @@ owner: team:revops
 with
 
 item_periods as (select * from intermediate.int_subscription_items_priced),
+
+rates as (select * from intermediate.int_exchange_rates_monthly),
+
+discounts as (select * from intermediate.int_subscription_discounts_applied),
+
+mrr_discounts as (select * from definitions.mrr_discounts),
 
 subscriptions as (select * from staging.stg_stripe__subscriptions),
 
@@ -71,7 +91,9 @@ data_as_of as (
 local_item_periods as (
     select
         item_periods.customer_id,
-        item_periods.mrr_usd,
+        item_periods.subscription_id,
+        item_periods.currency,
+        item_periods.mrr_amount,
         item_periods.seat_quantity,
         item_periods.billing_interval,
         item_periods.cycle_months,
@@ -118,8 +140,12 @@ month_closes as (
 item_months as (
     select
         month_closes.mrr_month,
+        month_closes.closes_local,
         local_item_periods.customer_id,
-        local_item_periods.mrr_usd,
+        local_item_periods.subscription_id,
+        local_item_periods.currency,
+        local_item_periods.mrr_amount,
+        rates.rate_to_reporting,
         local_item_periods.seat_quantity,
         local_item_periods.billing_interval,
         -- whether this item's contract lets it end in the month after this one
@@ -142,14 +168,133 @@ item_months as (
                 local_item_periods.period_ended_local is null
                 or local_item_periods.period_ended_local > month_closes.closes_local
             )
+    -- an item whose currency has no rate for the month is left out (intermediate.int_subscription_items_unconverted lists it)
+    inner join rates
+        on local_item_periods.currency = rates.currency and month_closes.mrr_month = rates.rate_month
     left join churn_eligibility on local_item_periods.billing_interval = churn_eligibility.billing_interval
+),
+
+local_discounts as (
+    select
+        discounts.subscription_id,
+        discounts.percent_off,
+        discounts.monthly_amount_off,
+        cast(discounts.applies_from as timestamptz) at time zone reporting.time_zone as applies_from_local,
+        cast(discounts.applies_until as timestamptz) at time zone reporting.time_zone as applies_until_local
+    from discounts
+    cross join reporting
+),
+
+-- each subscription's MRR at the month's close, in its currency (a subscription bills its items in one currency)
+subscription_months as (
+    select
+        item_months.customer_id,
+        item_months.subscription_id,
+        item_months.mrr_month,
+        item_months.currency,
+        min(item_months.closes_local) as closes_local,
+        min(item_months.rate_to_reporting) as rate_to_reporting,
+        sum(item_months.mrr_amount) as list_amount
+    from item_months
+    group by item_months.customer_id, item_months.subscription_id, item_months.mrr_month, item_months.currency
+),
+
+-- the discounts in force at the month's close: percents of the list MRR plus amounts off, never more than the MRR
+subscription_discounts as (
+    select
+        subscription_months.subscription_id,
+        subscription_months.mrr_month,
+        cast(
+            least(
+                subscription_months.list_amount,
+                coalesce(sum(subscription_months.list_amount * local_discounts.percent_off / 100), 0)
+                + coalesce(sum(local_discounts.monthly_amount_off), 0)
+            ) as decimal(18, 4)
+        ) as discount_amount
+    from subscription_months
+    inner join local_discounts
+        on
+            subscription_months.subscription_id = local_discounts.subscription_id
+            and local_discounts.applies_from_local <= subscription_months.closes_local
+            and (
+                local_discounts.applies_until_local is null
+                or local_discounts.applies_until_local > subscription_months.closes_local
+            )
+    group by subscription_months.subscription_id, subscription_months.mrr_month, subscription_months.list_amount
+),
+
+-- MRR net of the discounts, or list MRR, as definitions.mrr.discounts says
+subscription_amounts as (
+    select
+        subscription_months.*,
+        coalesce(subscription_discounts.discount_amount, 0) as discount_amount,
+        subscription_months.list_amount
+        - case when mrr_discounts.discounts = 'net' then coalesce(subscription_discounts.discount_amount, 0) else 0 end
+        as mrr_amount
+    from subscription_months
+    left join subscription_discounts
+        on
+            subscription_months.subscription_id = subscription_discounts.subscription_id
+            and subscription_months.mrr_month = subscription_discounts.mrr_month
+    cross join mrr_discounts
+),
+
+customer_currency_months as (
+    select
+        subscription_amounts.customer_id,
+        subscription_amounts.mrr_month,
+        subscription_amounts.currency,
+        sum(subscription_amounts.mrr_amount) as mrr_amount,
+        min(subscription_amounts.rate_to_reporting) as rate_to_reporting
+    from subscription_amounts
+    group by subscription_amounts.customer_id, subscription_amounts.mrr_month, subscription_amounts.currency
+),
+
+customer_month_amounts as (
+    select
+        subscription_amounts.customer_id,
+        subscription_amounts.mrr_month,
+        sum(cast(subscription_amounts.mrr_amount * subscription_amounts.rate_to_reporting as decimal(18, 4)))
+            as mrr_usd,
+        sum(cast(subscription_amounts.discount_amount * subscription_amounts.rate_to_reporting as decimal(18, 4)))
+            as discount_mrr_usd
+    from subscription_amounts
+    group by subscription_amounts.customer_id, subscription_amounts.mrr_month
+),
+
+-- the change of a customer's MRR at this month's rates (constant currency): per currency, the change in the
+-- currency x this month's rate (the previous month's rate when this month has none for a currency it stopped paying
+-- in); what is left of the change in USD is the exchange-rate effect (previous amount x the change of the rate)
+constant_currency_changes as (
+    select
+        coalesce(this_month.customer_id, previous_month.customer_id) as customer_id,
+        coalesce(this_month.mrr_month, cast(previous_month.mrr_month + interval 1 month as date)) as mrr_month,
+        sum(
+            cast(
+                (coalesce(this_month.mrr_amount, 0) - coalesce(previous_month.mrr_amount, 0))
+                * coalesce(this_month.rate_to_reporting, next_rates.rate_to_reporting, previous_month.rate_to_reporting)
+                as decimal(18, 4)
+            )
+        ) as constant_currency_change_usd
+    from customer_currency_months as this_month
+    full outer join customer_currency_months as previous_month
+        on
+            this_month.customer_id = previous_month.customer_id
+            and this_month.currency = previous_month.currency
+            and previous_month.mrr_month = this_month.mrr_month - interval 1 month
+    left join rates as next_rates
+        on
+            previous_month.currency = next_rates.currency
+            and next_rates.rate_month = previous_month.mrr_month + interval 1 month
+    group by 1, 2
 ),
 
 customer_months_paid as (
     select
         item_months.customer_id,
         item_months.mrr_month,
-        sum(item_months.mrr_usd) as mrr_usd,
+        min(customer_month_amounts.mrr_usd) as mrr_usd,
+        min(customer_month_amounts.discount_mrr_usd) as discount_mrr_usd,
         cast(sum(item_months.seat_quantity) as bigint) as seats,
         case
             when count(distinct item_months.billing_interval) = 1 then min(item_months.billing_interval)
@@ -157,6 +302,10 @@ customer_months_paid as (
         end as billing_interval,
         bool_and(item_months.may_end_next_month) as may_churn_next_month
     from item_months
+    inner join customer_month_amounts
+        on
+            item_months.customer_id = customer_month_amounts.customer_id
+            and item_months.mrr_month = customer_month_amounts.mrr_month
     group by item_months.customer_id, item_months.mrr_month
 ),
 
@@ -176,6 +325,7 @@ customer_spine as (
         customer_first_months.first_paid_month,
         calendar.mrr_month,
         coalesce(customer_months_paid.mrr_usd, 0) as mrr_usd,
+        coalesce(customer_months_paid.discount_mrr_usd, 0) as discount_mrr_usd,
         coalesce(customer_months_paid.seats, 0) as seats,
         customer_months_paid.billing_interval,
         customer_months_paid.may_churn_next_month
@@ -211,15 +361,20 @@ classified as (
     select
         with_previous.*,
         with_previous.mrr_usd - with_previous.previous_mrr_usd as mrr_change_usd,
+        coalesce(constant_currency_changes.constant_currency_change_usd, 0) as constant_currency_change_usd,
         case
             when with_previous.mrr_usd > 0 and with_previous.mrr_month = with_previous.first_paid_month then 'new'
             when with_previous.mrr_usd = 0 and with_previous.previous_mrr_usd > 0 then 'churn'
             when with_previous.mrr_usd > 0 and with_previous.previous_mrr_usd = 0 then 'reactivation'
-            when with_previous.mrr_usd > with_previous.previous_mrr_usd then 'expansion'
-            when with_previous.mrr_usd < with_previous.previous_mrr_usd then 'contraction'
+            when coalesce(constant_currency_changes.constant_currency_change_usd, 0) > 0 then 'expansion'
+            when coalesce(constant_currency_changes.constant_currency_change_usd, 0) < 0 then 'contraction'
             else 'unchanged'
         end as movement
     from with_previous
+    left join constant_currency_changes
+        on
+            with_previous.customer_id = constant_currency_changes.customer_id
+            and with_previous.mrr_month = constant_currency_changes.mrr_month
     where with_previous.mrr_usd > 0 or with_previous.previous_mrr_usd > 0
 ),
 
@@ -247,26 +402,32 @@ final as (
         customers.crm_account_id as account_id,                                       -- CRM account (Stripe metadata.salesforce_account_id); null for self-serve customers
         coalesce(account_segments.segment, unknown_segment.segment) as segment,       -- size segment of the CRM account from the shared bands; the unknown segment when not tied to a known account
         classified.first_paid_month,                                                  -- the customer's first month with MRR > 0 (its new month)
-        classified.mrr_usd,                                                           -- MRR in USD at the close of the month (0 in a churn month)
+        classified.mrr_usd,                                                           -- MRR in USD at the close of the month (0 in a churn month), net of discounts when definitions.mrr.discounts is net
+        classified.discount_mrr_usd,                                                  -- discounts in force at the close of the month, in USD (taken off mrr_usd when definitions.mrr.discounts is net)
         classified.seats,                                                             -- seats (item quantities) billed at the close of the month (0 in a churn month)
         coalesce(classified.billing_interval, classified.previous_billing_interval) as billing_interval, -- month, year or mixed (several intervals); a churn month shows the interval that ended
         classified.previous_mrr_usd,                                                  -- MRR at the close of the previous month (0 when not paying)
         classified.previous_seats,                                                    -- seats at the close of the previous month
-        classified.mrr_change_usd,                                                    -- mrr_usd - previous_mrr_usd
+        classified.mrr_change_usd,                                                    -- mrr_usd - previous_mrr_usd (the movement + fx_mrr_usd)
         classified.movement,                                                          -- new, expansion, contraction, churn, reactivation or unchanged (see the description)
         case when classified.movement = 'new' then classified.mrr_usd else 0 end as new_mrr_usd, -- MRR of a new customer (0 otherwise)
         case
-            when classified.movement = 'expansion' then classified.mrr_change_usd else 0
-        end as expansion_mrr_usd,                                                     -- MRR gained by a paying customer (positive; 0 otherwise)
+            when classified.movement = 'expansion' then classified.constant_currency_change_usd else 0
+        end as expansion_mrr_usd,                                                     -- MRR gained by a paying customer, at this month's rates (positive; 0 otherwise)
         case
-            when classified.movement = 'contraction' then -classified.mrr_change_usd else 0
-        end as contraction_mrr_usd,                                                   -- MRR lost by a customer still paying (positive; 0 otherwise)
+            when classified.movement = 'contraction' then -classified.constant_currency_change_usd else 0
+        end as contraction_mrr_usd,                                                   -- MRR lost by a customer still paying, at this month's rates (positive; 0 otherwise)
         case
             when classified.movement = 'churn' then classified.previous_mrr_usd else 0
         end as churned_mrr_usd,                                                       -- MRR lost by a churning customer (positive; 0 otherwise)
         case
             when classified.movement = 'reactivation' then classified.mrr_usd else 0
         end as reactivation_mrr_usd,                                                  -- MRR of a customer paying again after a churn (0 otherwise)
+        case
+            when classified.movement in ('expansion', 'contraction', 'unchanged')
+                then classified.mrr_change_usd - classified.constant_currency_change_usd
+            else 0
+        end as fx_mrr_usd,                                                            -- change caused by exchange rates for a customer paying in both months: previous amount x (rate now - rate before); 0 for new, churn and reactivation
         classified.previous_mrr_usd > 0 as is_paying_at_start,                        -- paid at the close of the previous month (in the month's retention cohort)
         classified.previous_mrr_usd > 0
         and coalesce(classified.previous_may_churn_next_month, false) as is_contract_end_month, -- paying at the start and every item it paid for may end this month by its contract (definitions.churn_eligibility: monthly any month, annual only in its term-end month)

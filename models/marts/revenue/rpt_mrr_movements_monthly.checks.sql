@@ -4,11 +4,11 @@ severity: error
 description: >-
   The month's movements carry the fact table's MRR from one month to the next: for every month and segment, the
   MRR of marts.fct_mrr_customer_months in the previous month + new + expansion - contraction - churned +
-  reactivation = its MRR in the month.
+  reactivation + fx = its MRR in the month.
 */
 select report.mrr_month, report.segment, previous_facts.mrr_usd as previous_fact_mrr_usd, report.new_mrr_usd,
     report.expansion_mrr_usd, report.contraction_mrr_usd, report.churned_mrr_usd, report.reactivation_mrr_usd,
-    facts.mrr_usd as fact_mrr_usd
+    report.fx_mrr_usd, facts.mrr_usd as fact_mrr_usd
 from marts.rpt_mrr_movements_monthly as report
 left join (
     select mrr_month, segment, sum(mrr_usd) as mrr_usd from marts.fct_mrr_customer_months group by all
@@ -20,7 +20,7 @@ left join (
     on previous_facts.mrr_month = report.mrr_month - interval 1 month and report.segment = previous_facts.segment
 where abs(
     coalesce(previous_facts.mrr_usd, 0) + report.new_mrr_usd + report.expansion_mrr_usd
-    - report.contraction_mrr_usd - report.churned_mrr_usd + report.reactivation_mrr_usd
+    - report.contraction_mrr_usd - report.churned_mrr_usd + report.reactivation_mrr_usd + report.fx_mrr_usd
     - coalesce(facts.mrr_usd, 0)
 ) > 0.005;
 

@@ -3,8 +3,11 @@ name: rpt_mrr_movements_monthly
 description: >-
   The MRR bridge per month and segment: MRR at the start of the month (the close of the previous month), the new,
   expansion, contraction, churned and reactivation MRR of the month (the dbt MRR playbook's movements, see
-  marts.fct_mrr_customer_months), and MRR at the close of the month, so that starting + new + expansion -
-  contraction - churned + reactivation = ending on every row. One row for every month from the first paying month
+  marts.fct_mrr_customer_months), the change caused by exchange rates (fx), and MRR at the close of the month, so
+  that starting + new + expansion - contraction - churned + reactivation + fx = ending on every row. Amounts in
+  other currencies are converted at their month's rate: starting MRR at the previous month's, everything else at
+  this month's; fx is what the rate change did to the MRR of customers paying in both months (their previous
+  amount x (rate now - rate before)), kept apart from expansion and contraction, which are at constant currency. One row for every month from the first paying month
   to the latest month of the billing data and every segment of the shared definitions (zeros when a segment has
   no customers). A customer stays in the segment of its CRM account in every month.
 grain: [mrr_month, segment]
@@ -34,12 +37,18 @@ kpis:
     formula: sum of the MRR of customers paying again this month after a month paying nothing
     grain: month x segment
     owner: team:success
+  - name: fx_mrr_usd
+    formula: >-
+      sum over customers paying in this and the previous month and over their currencies of the previous month's
+      MRR in the currency x (this month's rate - the previous month's rate); 0 when every amount is in USD
+    grain: month x segment
+    owner: team:revops
   - name: ending_mrr_usd
     formula: sum of mrr_usd of the customers at the close of the month
     grain: month x segment
     owner: team:revops
   - name: net_new_mrr_usd
-    formula: ending_mrr_usd - starting_mrr_usd (= new + expansion - contraction - churned + reactivation)
+    formula: ending_mrr_usd - starting_mrr_usd (= new + expansion - contraction - churned + reactivation + fx)
     grain: month x segment
     owner: team:revops
   - name: new_customer_count
@@ -81,6 +90,7 @@ movements as (
         sum(customer_months.contraction_mrr_usd) as contraction_mrr_usd,
         sum(customer_months.churned_mrr_usd) as churned_mrr_usd,
         sum(customer_months.reactivation_mrr_usd) as reactivation_mrr_usd,
+        sum(customer_months.fx_mrr_usd) as fx_mrr_usd,
         sum(customer_months.mrr_usd) as ending_mrr_usd,
         count(*) filter (where customer_months.is_paying_at_start) as starting_customer_count,
         count(*) filter (where customer_months.movement = 'new') as new_customer_count,
@@ -103,6 +113,7 @@ final as (
         coalesce(movements.contraction_mrr_usd, 0) as contraction_mrr_usd,            -- MRR lost by customers still paying (positive amount)
         coalesce(movements.churned_mrr_usd, 0) as churned_mrr_usd,                    -- previous MRR of customers who stopped paying (positive amount)
         coalesce(movements.reactivation_mrr_usd, 0) as reactivation_mrr_usd,          -- MRR of customers paying again after a churn
+        coalesce(movements.fx_mrr_usd, 0) as fx_mrr_usd,                              -- MRR change caused by exchange rates (customers paying in both months; signed)
         coalesce(movements.ending_mrr_usd, 0) as ending_mrr_usd,                      -- MRR in USD at the close of the month
         coalesce(movements.ending_mrr_usd, 0) - coalesce(movements.starting_mrr_usd, 0) as net_new_mrr_usd, -- ending - starting MRR
         coalesce(movements.starting_customer_count, 0) as starting_customer_count,    -- customers paying at the close of the previous month

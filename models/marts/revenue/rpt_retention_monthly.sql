@@ -18,7 +18,10 @@ description: >-
   minimum_bases__customers customers paying at the start and minimum_bases__mrr_usd of starting MRR; the honest rate
   at least minimum_bases__customers eligible customers; the trailing-12-month rates both minimums on the customers
   paying 12 months earlier), with the reason in a *_null_reason column ("base below minimum"). A customer stays
-  in the segment of its CRM account.
+  in the segment of its CRM account. Currencies: the monthly NRR, GRR and revenue churn leave the exchange-rate
+  effect out (fx_mrr_usd of the fact): their expansion, contraction and churn are at constant currency against a
+  starting MRR at the previous month's rates, so a currency swing is not read as retention; the trailing-12-month
+  rates compare MRR now and 12 months earlier, each at its own month's rate, so they include it.
 grain: [mrr_month, segment]
 owner: team:success
 kpis:

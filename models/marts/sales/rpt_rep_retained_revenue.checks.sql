@@ -41,7 +41,8 @@ name: assert_counts_are_consistent
 severity: error
 description: >-
   Churned customers never exceed mature customers, mature customers never exceed customers closed, deals never
-  exceed customers, and in every row retained MRR = mature new + expansion + reactivation - contraction - churned.
+  exceed customers, and in every row retained MRR = mature new + expansion + reactivation - contraction - churned
+  + fx.
 */
 select closing_rep_user_id, close_month
 from marts.rpt_rep_retained_revenue
@@ -51,5 +52,5 @@ where churned_customer_12_month_count > mature_customer_count
     or mature_new_mrr_usd > new_mrr_closed_usd + 0.005
     or abs(
         mature_new_mrr_usd + expansion_12_month_mrr_usd + reactivation_12_month_mrr_usd
-        - contraction_12_month_mrr_usd - churned_12_month_mrr_usd - retained_12_month_mrr_usd
+        - contraction_12_month_mrr_usd - churned_12_month_mrr_usd + fx_12_month_mrr_usd - retained_12_month_mrr_usd
     ) > 0.005;

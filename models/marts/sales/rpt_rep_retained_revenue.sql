@@ -79,6 +79,7 @@ rep_months as (
         coalesce(sum(acquisitions.contraction_12_month_mrr_usd), 0) as contraction_12_month_mrr_usd,
         coalesce(sum(acquisitions.churned_12_month_mrr_usd), 0) as churned_12_month_mrr_usd,
         coalesce(sum(acquisitions.reactivation_12_month_mrr_usd), 0) as reactivation_12_month_mrr_usd,
+        coalesce(sum(acquisitions.fx_12_month_mrr_usd), 0) as fx_12_month_mrr_usd,
         coalesce(sum(acquisitions.mrr_12_month_usd), 0) as retained_12_month_mrr_usd,
         count(*) filter (where acquisitions.has_churned_12_month) as churned_customer_12_month_count
     from acquisitions
@@ -104,6 +105,7 @@ final as (
         rep_months.contraction_12_month_mrr_usd,                                      -- contraction MRR in their 12-month windows (positive; 0 when none)
         rep_months.churned_12_month_mrr_usd,                                          -- churned MRR in their 12-month windows (positive; 0 when none)
         rep_months.reactivation_12_month_mrr_usd,                                     -- reactivation MRR in their 12-month windows (0 when none)
+        rep_months.fx_12_month_mrr_usd,                                               -- MRR change caused by exchange rates in their 12-month windows (signed; 0 when none)
         rep_months.retained_12_month_mrr_usd,                                         -- their MRR 12 months after the first paying month (0 when none is mature)
         rep_months.churned_customer_12_month_count,                                   -- customers with a complete window that churned at least once in it
         case
