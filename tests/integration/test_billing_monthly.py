@@ -170,7 +170,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
     result = materialize(settings, SELECTION)
     assert result.success
-    assert all(check.passed for check in result.get_asset_check_evaluations())
+    # the GBP invoice has no rate: the warning fails (it lists March), every other check passes
+    failed = {check.check_name for check in result.get_asset_check_evaluations() if not check.passed}
+    assert failed == {"assert_every_billing_event_has_an_exchange_rate"}
     yield settings
 
 

@@ -476,9 +476,10 @@ ALIGNMENT_SCORECARD = Case(
     ),
 )
 
-# The hand-worked billing months (test_billing_monthly.py) in the billing build: the collection rate inverted
-# (February: 400 / 300); a reason given on months of up to $400 invoiced while the rate is still published
-# (February, March); refunds added to what was collected (March: 300 + 300); the calendar runs a year past the data.
+# The hand-worked billing months (test_billing_monthly.py) in the billing build, with its rate feed (month_start:
+# EUR 1.14 in February, GBP 1.26 in March): the collection rate inverted (February: 514 / 414); a reason given on
+# months of up to $400 invoiced while the rate is still published (March: 300 + 50 x 1.26 = 363); refunds added to
+# what was collected (March: 300 + 300); the calendar runs a year past the data.
 BILLING_MONTHLY = Case(
     suite="billing_mart",
     model="marts/rpt_billing_monthly",

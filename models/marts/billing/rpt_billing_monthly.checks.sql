@@ -43,3 +43,16 @@ cross join (
         ) as event_count
 ) as facts
 where report.event_count <> facts.event_count;
+
+/*
+name: assert_every_billing_event_has_an_exchange_rate
+severity: warn
+description: >-
+  Every billing event converts into the reporting currency: none is left out of a month's totals for want of an
+  exchange rate. A warning, not a stop: the mart is built without those events, and the failing rows give, per
+  month, how many were left out and their currencies (intermediate.int_invoices_collected gives each invoice's
+  fx_null_reason).
+*/
+select billing_month, no_rate_event_count, no_rate_currencies
+from marts.rpt_billing_monthly
+where no_rate_event_count > 0;
