@@ -10,7 +10,8 @@ month_start, the shared default): EUR 1.10 on 2026-02-01 and 1.20 on 2026-03-01;
   rate, so it is left out of March and counted among the events without a rate. A test-mode invoice of $999 on
   Mar 6 with its test-mode charge and a refund of that charge: all left out.
 - C2 (2 monthly seats from 2026-01-20, $200): Jan 20 paid the same day; a void invoice of $50 (Jan 25, not billed);
-  Feb 20: the charge fails that day ($200), the retry succeeds on Mar 2; Mar 20: still open (no charge yet). A
+  Feb 20: the charge fails that day ($200), the retry succeeds on Mar 2; Mar 20: still open (no charge yet), due on
+  Mar 27, so past due now (the run's as-of time is later). A
   one-off invoice of EUR 100 on Feb 10, paid that day: $110 invoiced and collected in February (1.10).
 - C3 (1 annual seat from 2026-01-10): one invoice of $1,200 on Jan 10 (finalized 09:00, created the day before),
   paid Jan 10; $300 of it refunded on Mar 15.
@@ -19,10 +20,12 @@ month_start, the shared default): EUR 1.10 on 2026-02-01 and 1.20 on 2026-03-01;
 
 Per month, in USD (invoiced by the invoice's month; collected and failed by the charge's; refunds by the refund's):
 
-| month   | invoiced           | collected  | failed     | refunded | net  | uncollectible | open   | MRR             |
+| month   | invoiced           | collected  | failed     | refunded | net  | uncollectible | open*  | MRR             |
 | 2026-01 | 3: 100+200+1200    | 3: 1500    | 0          | 0        | 1500 | 0             | 0      | 100+200+100     |
 | 2026-02 | 4: 100+200+100+110 | 2: 100+110 | 2: 200+100 | 0        | 210  | 0             | 0      | 100+200+100+100 |
 | 2026-03 | 2: 100+200         | 2: 100+200 | 0          | 1: 300   | 0    | 1: 100        | 1: 200 | 100+200+100     |
+
+(*) open and past due alike: C2's March invoice is the one open invoice, and it is past due.
 
 Collection rate (collected so far on the month's invoices / invoiced): January 1500/1500 = 1; February (100 + 200
 collected in March on C2's February invoice + 110) / 510 = 410/510; March 100/300 = 1/3. March has one event
@@ -133,7 +136,7 @@ TABLES = {
         invoice("in_C2_void", "cus_C2", 5000, "2026-01-25 10:00:00", "void",
                 status_transitions_voided_at="2026-01-26 10:00:00"),
         invoice("in_C2_02", "cus_C2", 20000, "2026-02-20 10:00:00", "paid", attempt_count=2),
-        invoice("in_C2_03", "cus_C2", 20000, "2026-03-20 10:00:00", "open"),
+        invoice("in_C2_03", "cus_C2", 20000, "2026-03-20 10:00:00", "open", due_date="2026-03-27 10:00:00"),
         invoice("in_C3_01", "cus_C3", 120000, "2026-01-09 22:00:00", "paid",
                 status_transitions_finalized_at="2026-01-10 09:00:00"),
         invoice("in_C4_01", "cus_C4", 10000, "2026-02-01 10:00:00", "uncollectible",
@@ -193,12 +196,12 @@ def test_invoiced_collected_failed_and_refunded_of_every_month(built: Settings) 
     assert list(rows) == ["2026-01", "2026-02", "2026-03"]
     columns = ("invoiced_count", "invoiced_usd", "collected_charge_count", "collected_usd", "failed_charge_count",
                "failed_charge_usd", "refund_count", "refunded_usd", "net_collected_usd",
-               "uncollectible_invoice_count", "uncollectible_usd", "open_invoice_count", "open_usd", "mrr_usd",
-               "no_rate_event_count")  # fmt: skip
+               "uncollectible_invoice_count", "uncollectible_usd", "open_invoice_count", "open_usd",
+               "past_due_invoice_count", "past_due_usd", "mrr_usd", "no_rate_event_count")  # fmt: skip
     expected = {
-        "2026-01": (3, 1500, 3, 1500, 0, 0, 0, 0, 1500, 0, 0, 0, 0, 400, 0),
-        "2026-02": (4, 510, 2, 210, 2, 300, 0, 0, 210, 0, 0, 0, 0, 500, 0),
-        "2026-03": (2, 300, 2, 300, 0, 0, 1, 300, 0, 1, 100, 1, 200, 400, 1),
+        "2026-01": (3, 1500, 3, 1500, 0, 0, 0, 0, 1500, 0, 0, 0, 0, 0, 0, 400, 0),
+        "2026-02": (4, 510, 2, 210, 2, 300, 0, 0, 210, 0, 0, 0, 0, 0, 0, 500, 0),
+        "2026-03": (2, 300, 2, 300, 0, 0, 1, 300, 0, 1, 100, 1, 200, 1, 200, 400, 1),
     }
     actual = {month: tuple(float(row[column]) for column in columns) for month, row in rows.items()}
     assert actual == {
@@ -239,6 +242,8 @@ def test_invoices_carry_first_invoice_refunds_and_billed_flags(built: Settings) 
         "EUR",
         pytest.approx(110),
     )
+    # Open: C2's March invoice is past its due date; the GBP invoice has neither a failed attempt nor a due date.
+    assert sorted(frame.index[frame["is_past_due"]]) == ["in_C2_03"]
     gbp = frame.loc["in_C1_gbp"]
     assert pd.isna(gbp["total_usd"]) and gbp["fx_null_reason"] == "no exchange rate for GBP in its month"
 

@@ -8,7 +8,8 @@ description: >-
   sync the finalization time (Stripe finalizes a subscription's invoice about an hour after creating it). Collected:
   the invoice's succeeded charges; failed: its failed charges (a retry that succeeds later is collected then);
   refunded: the succeeded refunds of its charges (refund rows of test-mode charges find no live charge and are
-  left out). The customer's first invoice is its earliest billed invoice with a total above zero (ties broken by
+  left out). Past due: still open after a failed payment attempt, or after its due date passed by the run's as-of
+  time (definitions.data_horizon). The customer's first invoice is its earliest billed invoice with a total above zero (ties broken by
   invoice id). The CRM account is metadata.salesforce_account_id of the Stripe customer. Amounts are in the
   invoice's currency, and in the reporting currency (the `_usd` columns) at the rate of the invoice's month
   (intermediate.int_exchange_rates_monthly, chosen by definitions.fx.rate_rule); an invoice whose currency has no
@@ -30,6 +31,8 @@ customers as (select * from staging.stg_stripe__customers),
 exchange_rates as (select * from intermediate.int_exchange_rates_monthly),
 
 reporting as (select * from definitions.reporting),
+
+horizon as (select * from definitions.data_horizon),
 
 invoice_charges as (
     select
@@ -108,6 +111,10 @@ final as (
         converted.amount_paid,                                                    -- amount Stripe records as paid, in the invoice's currency
         coalesce(invoice_charges.amount_collected, 0) as amount_collected,        -- sum of its succeeded charges, in the invoice's currency
         coalesce(invoice_charges.failed_charge_count, 0) as failed_charge_count,  -- its failed payment attempts
+        converted.invoice_status = 'open'
+        and (
+            coalesce(invoice_charges.failed_charge_count, 0) > 0 or converted.due_at < horizon.as_of_at
+        ) as is_past_due,                                                         -- still open after a failed attempt or past its due date (as of the run)
         coalesce(invoice_charges.amount_failed, 0) as amount_failed,              -- sum of its failed payment attempts, in the invoice's currency
         coalesce(invoice_refunds.amount_refunded, 0) as amount_refunded,          -- sum of the succeeded refunds of its charges, in the invoice's currency
         coalesce(invoice_charges.amount_collected, 0)
@@ -123,6 +130,7 @@ final as (
             when converted.rate_to_reporting is null then 'no exchange rate for ' || converted.currency || ' in its month'
         end as fx_null_reason                                                     -- why the _usd amounts are null; null when converted
     from converted
+    cross join horizon
     left join customers on converted.customer_id = customers.customer_id
     left join first_invoices on converted.invoice_id = first_invoices.invoice_id
     left join invoice_charges on converted.invoice_id = invoice_charges.invoice_id

@@ -12,7 +12,7 @@ description: >-
   collected in the month it was paid. Uncollectible: invoices written off by the month they were marked
   uncollectible (their invoiced month when the connector does not sync that time). Refunded: succeeded refunds of
   live charges by the month of the refund; net collected = collected - refunded. Open: invoices of the month still
-  open (unpaid) at the data's latest state. Currency: every amount is converted at the rate of its event's month
+  open (unpaid) at the data's latest state; past due: those of them whose payment failed or whose due date passed. Currency: every amount is converted at the rate of its event's month
   (intermediate.int_exchange_rates_monthly, chosen by definitions.fx.rate_rule; amount x rate_to_reporting); an
   event whose currency has no rate in its month is left out of every count and amount of the row and counted in
   no_rate_event_count, its currency named in no_rate_currencies. MRR: the month's MRR from
@@ -41,6 +41,11 @@ kpis:
   - name: uncollectible_usd
     formula: sum of the totals of invoices marked uncollectible in the month, converted
     grain: month
+    owner: team:success
+  - name: past_due_usd
+    formula: sum of what is still due on invoices of the month still open after a failed payment or past their due date
+    grain: month (the invoice's month)
+    filters: the state at the run's as-of time
     owner: team:success
   - name: refunded_usd
     formula: sum of the succeeded refunds made in the month, converted
@@ -86,6 +91,8 @@ invoice_events as (
         invoices.amount_collected as invoiced_collected_amount,
         case when invoices.invoice_status = 'open' then 1 else 0 end as open_invoice_count,
         case when invoices.invoice_status = 'open' then invoices.total - invoices.amount_paid else 0 end as open_amount,
+        case when invoices.is_past_due then 1 else 0 end as past_due_invoice_count,
+        case when invoices.is_past_due then invoices.total - invoices.amount_paid else 0 end as past_due_amount,
         0 as uncollectible_invoice_count,
         0 as uncollectible_amount,
         0 as collected_charge_count,
@@ -113,6 +120,8 @@ uncollectible_events as (
         0 as invoiced_collected_amount,
         0 as open_invoice_count,
         0 as open_amount,
+        0 as past_due_invoice_count,
+        0 as past_due_amount,
         1 as uncollectible_invoice_count,
         invoices.total as uncollectible_amount,
         0 as collected_charge_count,
@@ -136,6 +145,8 @@ charge_events as (
         0 as invoiced_collected_amount,
         0 as open_invoice_count,
         0 as open_amount,
+        0 as past_due_invoice_count,
+        0 as past_due_amount,
         0 as uncollectible_invoice_count,
         0 as uncollectible_amount,
         case when charges.charge_status = 'succeeded' then 1 else 0 end as collected_charge_count,
@@ -160,6 +171,8 @@ refund_events as (
         0 as invoiced_collected_amount,
         0 as open_invoice_count,
         0 as open_amount,
+        0 as past_due_invoice_count,
+        0 as past_due_amount,
         0 as uncollectible_invoice_count,
         0 as uncollectible_amount,
         0 as collected_charge_count,
@@ -202,6 +215,10 @@ month_totals as (
         sum(converted.invoiced_collected_amount * converted.rate_to_reporting) as invoiced_collected_usd,
         sum(converted.open_invoice_count) filter (where converted.rate_to_reporting is not null) as open_invoice_count,
         sum(converted.open_amount * converted.rate_to_reporting) as open_usd,
+        sum(converted.past_due_invoice_count) filter (
+            where converted.rate_to_reporting is not null
+        ) as past_due_invoice_count,
+        sum(converted.past_due_amount * converted.rate_to_reporting) as past_due_usd,
         sum(converted.uncollectible_invoice_count) filter (
             where converted.rate_to_reporting is not null
         ) as uncollectible_invoice_count,
@@ -257,17 +274,19 @@ months as (
 final as (
     select
         months.billing_month,                                                     -- first day of the month (reporting time zone)
-        coalesce(month_totals.invoiced_count, 0) as invoiced_count,               -- billed invoices finalized in the month
+        cast(coalesce(month_totals.invoiced_count, 0) as bigint) as invoiced_count, -- billed invoices finalized in the month
         coalesce(month_totals.invoiced_usd, 0) as invoiced_usd,                   -- sum of their totals, in the reporting currency
-        coalesce(month_totals.collected_charge_count, 0) as collected_charge_count, -- succeeded charges made in the month
+        cast(coalesce(month_totals.collected_charge_count, 0) as bigint) as collected_charge_count, -- succeeded charges made in the month
         coalesce(month_totals.collected_usd, 0) as collected_usd,                 -- sum of the succeeded charges of the month, in the reporting currency
-        coalesce(month_totals.failed_charge_count, 0) as failed_charge_count,     -- failed payment attempts of the month
+        cast(coalesce(month_totals.failed_charge_count, 0) as bigint) as failed_charge_count, -- failed payment attempts of the month
         coalesce(month_totals.failed_charge_usd, 0) as failed_charge_usd,         -- sum of the failed attempts of the month, in the reporting currency
-        coalesce(month_totals.uncollectible_invoice_count, 0) as uncollectible_invoice_count, -- invoices marked uncollectible in the month
+        cast(coalesce(month_totals.uncollectible_invoice_count, 0) as bigint) as uncollectible_invoice_count, -- invoices marked uncollectible in the month
         coalesce(month_totals.uncollectible_usd, 0) as uncollectible_usd,         -- sum of their totals, in the reporting currency
-        coalesce(month_totals.open_invoice_count, 0) as open_invoice_count,       -- invoices of the month still open (unpaid) now
+        cast(coalesce(month_totals.open_invoice_count, 0) as bigint) as open_invoice_count, -- invoices of the month still open (unpaid) now
         coalesce(month_totals.open_usd, 0) as open_usd,                           -- what is still due on them, in the reporting currency
-        coalesce(month_totals.refund_count, 0) as refund_count,                   -- succeeded refunds made in the month
+        cast(coalesce(month_totals.past_due_invoice_count, 0) as bigint) as past_due_invoice_count, -- of those, the ones past due: a payment failed or the due date passed
+        coalesce(month_totals.past_due_usd, 0) as past_due_usd,                   -- what is still due on them, in the reporting currency
+        cast(coalesce(month_totals.refund_count, 0) as bigint) as refund_count,  -- succeeded refunds made in the month
         coalesce(month_totals.refunded_usd, 0) as refunded_usd,                   -- sum of the refunds of the month, in the reporting currency
         coalesce(month_totals.collected_usd, 0)
         - coalesce(month_totals.refunded_usd, 0) as net_collected_usd,            -- collected_usd - refunded_usd
@@ -280,7 +299,7 @@ final as (
             when coalesce(month_totals.invoiced_usd, 0) = 0 then 'nothing invoiced'
         end as collection_rate_null_reason,                                       -- why collection_rate is null (nothing invoiced); null when it is published
         coalesce(mrr_totals.mrr_usd, 0) as mrr_usd,                               -- MRR at the close of the month (marts.fct_mrr_customer_months)
-        coalesce(month_totals.no_rate_event_count, 0) as no_rate_event_count,     -- billing events of the month left out of every count and amount: their currency has no exchange rate that month
+        cast(coalesce(month_totals.no_rate_event_count, 0) as bigint) as no_rate_event_count, -- billing events of the month left out of every count and amount: their currency has no exchange rate that month
         month_totals.no_rate_currencies                                           -- the currencies without a rate that month, comma-separated; null when every event converted
     from months
     left join month_totals on months.billing_month = month_totals.billing_month
