@@ -12,6 +12,7 @@ from flywheel_demo.accounts import Accounts, account_table, gen_accounts
 from flywheel_demo.activities import gen_events, gen_tasks
 from flywheel_demo.ad_spend import gen_ad_spend
 from flywheel_demo.billing import Billing, gen_billing
+from flywheel_demo.billing_realism import bill_realistically
 from flywheel_demo.calendar import DAY, Scale
 from flywheel_demo.connector import stale_duplicates
 from flywheel_demo.contacts import finish_contacts, gen_contacts
@@ -19,7 +20,6 @@ from flywheel_demo.contract import EVENTS, Table, TableKey, output_tables
 from flywheel_demo.deals import NewBusiness, gen_new_business, merge_deals
 from flywheel_demo.edge_cases import add_edge_cases, lead_edge_cases
 from flywheel_demo.engagements import gen_engagements
-from flywheel_demo.exchange_rates import gen_exchange_rates
 from flywheel_demo.formatting import to_arrow
 from flywheel_demo.invoices import gen_invoices
 from flywheel_demo.leads import Leads, gen_leads, lead_table
@@ -110,6 +110,7 @@ def simulate(
         ("stripe", "subscription"): subs,
         ("stripe", "subscription_item"): billing.items,
         ("marketing", "ad_spend"): ads.table,
+        **bill_realistically(seed, billing.prices, customers, subs, billing.items),  # changes prices, customers, items
     }
     add_edge_cases(r[16], edged, users, (len(opps.ids), n_live))
     edged |= gen_invoices(seed, edged, n_live, billing.prices)  # billing as the edge cases left it
@@ -117,7 +118,6 @@ def simulate(
         emit(key, edged.pop(key))
     emit(("stripe", "customer"), customers)
     emit(("stripe", "price"), billing.prices)
-    emit(("finance", "exchange_rate"), gen_exchange_rates(seed))
     emit(("salesforce", "task"), gen_tasks(r[12], users, leads, lead_ids, opps, contacts.ids, accounts))
     emit(("salesforce", "event"), gen_events(r[13], users, opps, contacts.ids, accounts))
     if plan is None:

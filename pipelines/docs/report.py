@@ -181,12 +181,14 @@ def _waterfall(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
         select coalesce(sum(starting_mrr_usd), 0), coalesce(sum(new_mrr_usd), 0),
                coalesce(sum(expansion_mrr_usd), 0), coalesce(sum(reactivation_mrr_usd), 0),
                coalesce(sum(contraction_mrr_usd), 0), coalesce(sum(churned_mrr_usd), 0),
-               coalesce(sum(ending_mrr_usd), 0)
+               coalesce(sum(fx_mrr_usd), 0), coalesce(sum(ending_mrr_usd), 0)
         from marts.rpt_mrr_movements_monthly where mrr_month = ?
         """,
         [month],
     )[0]
-    starting, new, expansion, reactivation, contraction, churned, ending = (float(value) for value in row)
+    starting, new, expansion, reactivation, contraction, churned, fx, ending = (float(value) for value in row)
+    # the exchange-rate effect is its own step, shown only when some MRR is billed in another currency
+    fx_steps = [("FX", fx)] if fx else []
     return [
         ("Starting", starting),
         ("New", new),
@@ -194,6 +196,7 @@ def _waterfall(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
         ("Reactivation", reactivation),
         ("Contraction", -contraction),
         ("Churned", -churned),
+        *fx_steps,
         ("Ending", ending),
     ]
 
@@ -381,7 +384,9 @@ def _figures(connection: duckdb.DuckDBPyConnection, month: date) -> dict[str, Fi
     quarter_label = f"Q{(quarter.month - 1) // 3 + 1} {quarter.year}" if quarter else "no complete quarter"
     return {
         "funnel": charts.funnel_chart(stages, funnel_caption),
-        "mrr-waterfall": charts.waterfall_chart(_waterfall(connection, month), _waterfall_title(month)),
+        "mrr-waterfall": charts.waterfall_chart(
+            _waterfall(connection, month), _waterfall_title(month, _discounts(connection, month))
+        ),
         "retention": charts.line_chart(
             [row[0] for row in retention],
             [
@@ -426,8 +431,15 @@ def _figures(connection: duckdb.DuckDBPyConnection, month: date) -> dict[str, Fi
     }
 
 
-def _waterfall_title(month: date) -> str:
-    return f"MRR bridge, {_month_label(month)}, all segments"
+def _discounts(connection: duckdb.DuckDBPyConnection, month: date) -> float:
+    """The discounts in force at the month's close, all segments (MRR is net of them by default)."""
+    sql = "select coalesce(sum(discount_mrr_usd), 0) from marts.rpt_mrr_movements_monthly where mrr_month = ?"
+    return float(_rows(connection, sql, [month])[0][0])
+
+
+def _waterfall_title(month: date, discounts: float = 0.0) -> str:
+    title = f"MRR bridge, {_month_label(month)}, all segments"
+    return f"{title} (after {charts.usd_axis(discounts, 0)} of discounts)" if discounts else title
 
 
 def render_report(connection: duckdb.DuckDBPyConnection) -> Report:
@@ -450,7 +462,12 @@ def render_report(connection: duckdb.DuckDBPyConnection) -> Report:
         trend_months=TREND_MONTHS,
         cac_payback_months=CAC_PAYBACK_MONTHS,
     )
-    return Report(html=page, month=month, key_chart_png=key_png, key_chart_title=_waterfall_title(month))
+    return Report(
+        html=page,
+        month=month,
+        key_chart_png=key_png,
+        key_chart_title=_waterfall_title(month, _discounts(connection, month)),
+    )
 
 
 def empty_report(reason: str) -> str:

@@ -37,6 +37,8 @@ STRIPE_FIXTURES = {
     "invoice_line_item": "invoice_line_item_data.csv",
     "charge": "charge_data.csv",
     "refund": "refund_data.csv",
+    "coupon": "coupon_data.csv",
+    "subscription_discount": "subscription_discount_data.csv",
 }
 
 
@@ -83,6 +85,8 @@ def test_fivetran_fixtures_build_through_staging(reference_dir: Path, tmp_path: 
         "stg_stripe__invoice_line_items",
         "stg_stripe__charges",
         "stg_stripe__refunds",
+        "stg_stripe__coupons",
+        "stg_stripe__subscription_discounts",
     ]
     selection = " or ".join([f'key:"{key}"' for key in tables] + [f'key:"staging/{name}"' for name in staging])
 
@@ -122,6 +126,12 @@ def test_fivetran_fixtures_build_through_staging(reference_dir: Path, tmp_path: 
             " (select count(*) from staging.stg_stripe__charges), (select count(*) from staging.stg_stripe__refunds)"
         ).fetchone()
         assert staged_billing == (3, 16, 4)
+        # Coupons: test-mode ones quarantined, amounts off in major units, percent-off ones without an amount.
+        coupons = dict(connection.execute("select coupon_id, amount_off from staging.stg_stripe__coupons").fetchall())
+        assert "coupon_3" not in coupons and float(coupons["coupon_1"]) == pytest.approx(10.0)
+        assert coupons["coupon_2"] is None
+        discounts = connection.execute("select count(*) from staging.stg_stripe__subscription_discounts").fetchone()
+        assert discounts == (3,)
 
 
 def test_history_mode_opportunity_fixture_is_rejected_by_name(reference_dir: Path, tmp_path: Path) -> None:

@@ -906,7 +906,11 @@ BILLING = {
     ],
 }  # fmt: skip
 # E1 pays in EUR (month_start rates Jan 1.10, Feb 1.14, Mar 1.20): 2 seats at EUR 100 from 2026-01-10, 3 from
-# 2026-03-15. February: fx 200 x 0.04 = 8. March: expansion 100 x 1.20 = 120, fx 200 x 0.06 = 12.
+# 2026-03-15, with 50% off from 2026-02-15 on. February: fx 200 x 0.04 = 8 (and a contraction: the discount).
+BILLING["stripe.coupon"] = [{"id": "co_half", "duration": "forever", "percent_off": 50, "livemode": "true"}]
+BILLING["stripe.subscription_discount"] = [
+    {"id": "di_E1", "coupon_id": "co_half", "subscription_id": "sub_E1", "start": "2026-02-15 10:00:00"}
+]
 BILLING["stripe.price"] = [*BILLING["stripe.price"], test_mrr_and_retention.price("price_E", 10000, "month", "eur")]
 BILLING["stripe.customer"] = [
     *BILLING["stripe.customer"],
@@ -953,6 +957,22 @@ MRR_FX_IDENTITY = Case(
             "fx dropped",
             "then classified.mrr_change_usd - classified.constant_currency_change_usd",
             "then 0",
+            catches="cus_E1",
+        ),
+    ),
+)
+
+MRR_DISCOUNTS = Case(
+    suite="assert_discounts_follow_the_coupons",
+    model="marts/fct_mrr_customer_months",
+    downstream="marts/rpt_mrr_movements_monthly",
+    raw="billing",
+    mutations=(
+        # E1's discount taken off from its first month, before the coupon was applied (January).
+        Mutation(
+            "discount before its start",
+            "and local_discounts.applies_from_local <= subscription_months.closes_local\n",
+            "",
             catches="cus_E1",
         ),
     ),
@@ -1051,6 +1071,7 @@ CASES = (
     EXCHANGE_RATES,
     MRR_FX,
     MRR_FX_IDENTITY,
+    MRR_DISCOUNTS,
     MRR_BRIDGE_FX,
     WIN_RATES,
     WON,

@@ -187,8 +187,9 @@ def test_annual_and_monthly_prices_exist(data: Path) -> None:
     price = _read(data, "stripe", "price")
     live = price[(price["livemode"] == "true") & (price["active"] == "true")]
     assert {"month", "year"} <= set(live["recurring_interval"])
-    monthly = live[live["recurring_interval"] == "month"].set_index("product_id")["unit_amount"].astype(int)
-    annual = live[live["recurring_interval"] == "year"].set_index("product_id")["unit_amount"].astype(int)
+    monthly = live[live["recurring_interval"] == "month"].set_index(["product_id", "currency"])["unit_amount"]
+    annual = live[live["recurring_interval"] == "year"].set_index(["product_id", "currency"])["unit_amount"]
+    monthly, annual = monthly.astype(int), annual.astype(int)
     assert np.allclose(annual / monthly.loc[annual.index], 10)
 
 

@@ -44,3 +44,38 @@ where facts.movement in ('expansion', 'contraction', 'unchanged')
         facts.fx_mrr_usd
         - facts.previous_mrr_usd * (this_rate.rate_to_reporting / previous_rate.rate_to_reporting - 1)
     ) > 0.01;
+
+/*
+name: assert_discounts_follow_the_coupons
+severity: error
+description: >-
+  A customer-month carries a discount only when a coupon applied to one of the customer's subscriptions
+  (intermediate.int_subscription_discounts_applied) is in force during that month, and never more than the MRR it
+  is taken from: with definitions mrr.discounts net, MRR is never below 0.
+*/
+with
+windows as (
+    select items.customer_id, discounts.applies_from, discounts.applies_until
+    from intermediate.int_subscription_discounts_applied as discounts
+    inner join (select distinct subscription_id, customer_id from intermediate.int_subscription_items_priced) as items
+        on discounts.subscription_id = items.subscription_id
+)
+select facts.customer_id, facts.mrr_month, facts.mrr_usd, facts.discount_mrr_usd
+from marts.fct_mrr_customer_months as facts
+where facts.mrr_usd < 0
+    or facts.discount_mrr_usd < 0
+    or (
+        facts.discount_mrr_usd > 0
+        and not exists (
+            select 1
+            from windows
+            cross join definitions.reporting as reporting
+            where windows.customer_id = facts.customer_id
+                and cast(windows.applies_from as timestamptz) at time zone reporting.time_zone
+                < facts.mrr_month + interval 1 month
+                and (
+                    windows.applies_until is null
+                    or cast(windows.applies_until as timestamptz) at time zone reporting.time_zone >= facts.mrr_month
+                )
+        )
+    );

@@ -43,6 +43,12 @@ kpis:
       MRR in the currency x (this month's rate - the previous month's rate); 0 when every amount is in USD
     grain: month x segment
     owner: team:revops
+  - name: discount_mrr_usd
+    formula: >-
+      sum of the discounts (coupons) in force at the close of the month on the customers' subscriptions, in USD;
+      taken off MRR when definitions mrr.discounts is net (the default, as Stripe's MRR counts them)
+    grain: month x segment
+    owner: team:revops
   - name: ending_mrr_usd
     formula: sum of mrr_usd of the customers at the close of the month
     grain: month x segment
@@ -91,6 +97,7 @@ movements as (
         sum(customer_months.churned_mrr_usd) as churned_mrr_usd,
         sum(customer_months.reactivation_mrr_usd) as reactivation_mrr_usd,
         sum(customer_months.fx_mrr_usd) as fx_mrr_usd,
+        sum(customer_months.discount_mrr_usd) as discount_mrr_usd,
         sum(customer_months.mrr_usd) as ending_mrr_usd,
         count(*) filter (where customer_months.is_paying_at_start) as starting_customer_count,
         count(*) filter (where customer_months.movement = 'new') as new_customer_count,
@@ -115,6 +122,7 @@ final as (
         coalesce(movements.reactivation_mrr_usd, 0) as reactivation_mrr_usd,          -- MRR of customers paying again after a churn
         coalesce(movements.fx_mrr_usd, 0) as fx_mrr_usd,                              -- MRR change caused by exchange rates (customers paying in both months; signed)
         coalesce(movements.ending_mrr_usd, 0) as ending_mrr_usd,                      -- MRR in USD at the close of the month
+        coalesce(movements.discount_mrr_usd, 0) as discount_mrr_usd,                  -- discounts in force at the close of the month, in USD (taken off ending MRR when definitions mrr.discounts is net)
         coalesce(movements.ending_mrr_usd, 0) - coalesce(movements.starting_mrr_usd, 0) as net_new_mrr_usd, -- ending - starting MRR
         coalesce(movements.starting_customer_count, 0) as starting_customer_count,    -- customers paying at the close of the previous month
         coalesce(movements.new_customer_count, 0) as new_customer_count,              -- customers in their first paying month
