@@ -1,12 +1,14 @@
 """Stripe invoices, invoice lines, charges and refunds: what billing the simulated subscriptions looks like.
 
 Every billing cycle of every subscription (monthly or annual, test-mode ones too) gets an invoice at the cycle's
-start, at list price (seats x the price's unit amount, in the price's currency), finalized an hour later, with one
-line for the subscription item's version in force. Its first charge follows the finalization by minutes; about 4%
-fail, and most of those are paid by a retry days later (sometimes the next month), a few are written off as
-uncollectible after a second failure, and a past-due subscription's latest invoice is still open. About 1.5% of
-paid charges are refunded later, in full or in part. Everything after the history's end (the as-of time) has not
-happened yet: a retry or write-off due later leaves the invoice open, a later refund is not there.
+start, in the price's currency, finalized an hour later, with one line for the subscription item's version in force
+at list price (seats x the price's unit amount: the invoice's subtotal). The subscription's coupon, when one is in
+force at the cycle's start, comes off the total: a percent or an amount off each invoice, on the first invoice only
+(duration once), while the discount runs (repeating) or from its start on (forever). The first charge follows the
+finalization by minutes; about 4% fail, and most of those are paid by a retry days later (sometimes the next month),
+a few are written off as uncollectible after a second failure, and a past-due subscription's latest invoice is still
+open. About 1.5% of paid charges are refunded later, in full or in part. Everything after the history's end (the
+as-of time) has not happened yet: a retry or write-off due later leaves the invoice open, a later refund is not there.
 
 The tables draw from a stream of their own (`np.random.default_rng([seed, STREAM])`), after every other table is
 made, so adding them leaves every other table as it was.
@@ -131,21 +133,53 @@ def gen_invoices(seed: int, tables: dict[TableKey, Table], n: int, prices: Table
     version = _versions_in_force(subscriptions, n, items, cycles)
     price = _price_rows(prices, items["price_id"][version])
     quantity = items["quantity"][version].astype(np.int64)
-    total = quantity * prices["unit_amount"][price].astype(np.int64)
+    subtotal = quantity * prices["unit_amount"][price].astype(np.int64)
+    total = subtotal - _discount_cents(tables, subscriptions, n, cycles, subtotal)
     finalized = cycles.start + HOUR
     past_due = cycles.is_latest & (subscriptions["status"][cycles.sub] == "past_due")
     payments = _payments(rng, finalized, past_due & (total > 0))
     invoice_ids = tokens(rng, len(total), "in_", 24)
     charges = _charge_table(rng, invoice_ids, cycles, subscriptions, total, prices["currency"][price], payments)
     billed = {
-        ("stripe", "invoice"): _invoice_table(rng, invoice_ids, cycles, subscriptions, total, prices, price, payments),
+        ("stripe", "invoice"): _invoice_table(
+            rng, invoice_ids, cycles, subscriptions, (subtotal, total), prices, price, payments
+        ),
         ("stripe", "invoice_line_item"): _line_table(
-            rng, invoice_ids, cycles, subscriptions, items, version, total, prices, price
+            rng, invoice_ids, cycles, subscriptions, items, version, subtotal, prices, price
         ),
         ("stripe", "charge"): charges,
     }
     billed[("stripe", "refund")] = _refund_table(rng, charges)
     return billed
+
+
+def _discount_cents(
+    tables: dict[TableKey, Table], subscriptions: Table, n: int, cycles: _Cycles, subtotal: np.ndarray
+) -> np.ndarray:
+    """Per cycle, what the subscription's coupon takes off its invoice (minor units; never more than the subtotal).
+    A subscription has at most one discount; it applies to cycles starting from its start until its end, and a
+    coupon of duration once only to the first of them."""
+    discounts, coupons = tables[("stripe", "subscription_discount")], tables[("stripe", "coupon")]
+    sub_order = np.argsort(subscriptions["id"][:n])
+    position = np.searchsorted(subscriptions["id"][:n], discounts["subscription_id"], sorter=sub_order)
+    sub_of_discount = sub_order[np.minimum(position, n - 1)]
+    found = subscriptions["id"][:n][sub_of_discount] == discounts["subscription_id"]
+    coupon_order = np.argsort(coupons["id"])
+    coupon_of_discount = coupon_order[np.searchsorted(coupons["id"], discounts["coupon_id"], sorter=coupon_order)]
+    coupon = np.full(n, -1)
+    begins, ends = np.full(n, np.inf), np.full(n, np.inf)
+    coupon[sub_of_discount[found]] = coupon_of_discount[found]
+    begins[sub_of_discount[found]] = discounts["start"][found]
+    ends[sub_of_discount[found]] = np.where(np.isnan(discounts["end"][found]), np.inf, discounts["end"][found])
+    applies = (coupon[cycles.sub] >= 0) & (cycles.start >= begins[cycles.sub]) & (cycles.start < ends[cycles.sub])
+    earlier_applies = np.concatenate([[False], applies[:-1] & (cycles.sub[1:] == cycles.sub[:-1])])
+    once = coupons["duration"][np.maximum(coupon[cycles.sub], 0)] == "once"
+    applies &= ~(once & earlier_applies)
+    which = np.maximum(coupon[cycles.sub], 0)
+    percent = np.nan_to_num(coupons["percent_off"][which].astype(float))
+    amount_off = np.nan_to_num(coupons["amount_off"][which].astype(float))
+    off = np.where(percent > 0, np.round(subtotal * percent / 100), np.minimum(amount_off, subtotal))
+    return np.where(applies, off, 0).astype(np.int64)
 
 
 def _paid_at(total: np.ndarray, payments: _Payments) -> np.ndarray:
@@ -161,12 +195,14 @@ def _invoice_table(
     invoice_ids: np.ndarray,
     cycles: _Cycles,
     subscriptions: Table,
-    total: np.ndarray,
+    amounts: tuple[np.ndarray, np.ndarray],
     prices: Table,
     price: np.ndarray,
     payments: _Payments,
 ) -> Table:
-    """One invoice per cycle: paid, open (a failed charge not yet retried, or retried in vain) or uncollectible."""
+    """One invoice per cycle: paid, open (a failed charge not yet retried, or retried in vain) or uncollectible.
+    `amounts`: the subtotal (list price) and the total (after the coupon) of each."""
+    subtotal, total = amounts
     n = len(total)
     paid_at = _paid_at(total, payments)
     paid = ~np.isnan(paid_at)
@@ -182,7 +218,7 @@ def _invoice_table(
         "currency": prices["currency"][price],
         "status": object_array(list(status)),
         "billing_reason": np.where(cycles.rank == 0, "subscription_create", "subscription_cycle").astype(object),
-        "subtotal": total,
+        "subtotal": subtotal,
         "tax": np.zeros(n, dtype=np.int64),
         "total": total,
         "amount_due": total,
