@@ -22,6 +22,7 @@ from flywheel_demo.deals import NewBusiness, gen_new_business, merge_deals
 from flywheel_demo.edge_cases import add_edge_cases, lead_edge_cases
 from flywheel_demo.engagements import gen_engagements
 from flywheel_demo.formatting import to_arrow
+from flywheel_demo.invoices import gen_invoices
 from flywheel_demo.leads import Leads, gen_leads, lead_table
 from flywheel_demo.opportunities import build_opportunities, opportunity_ids, opportunity_order
 from flywheel_demo.product import EventPlan, event_arrow, gen_product_events, plan_product_events
@@ -65,8 +66,7 @@ def simulate(
         else:
             sink.put(key, table)
 
-    root = np.random.default_rng(seed)
-    r = root.spawn(17)  # r[16]: the edge cases, so they leave every other draw as it was
+    r = np.random.default_rng(seed).spawn(17)  # r[16]: the edge cases, so they leave every other draw as it was
     users = gen_users(scale, r[0])
     ads = gen_ad_spend(scale, r[1])
     leads = gen_leads(scale, r[2], users, ads)
@@ -114,6 +114,7 @@ def simulate(
         **bill_realistically(seed, billing.prices, customers, subs, billing.items),  # changes prices, customers, items
     }
     add_edge_cases(r[16], edged, users, (len(opps.ids), n_live))
+    edged |= gen_invoices(seed, edged, n_live, billing.prices)  # billing as the edge cases left it
     for key in list(edged):
         emit(key, edged.pop(key))
     emit(("stripe", "customer"), break_crm_links(seed, customers))

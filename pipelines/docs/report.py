@@ -17,8 +17,6 @@ the SVG or PNG metadata, no build time in the page), so a re-render that changed
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,6 +28,8 @@ from matplotlib.figure import Figure
 
 from pipelines.docs import charts
 from pipelines.docs.charts import COLORS, STYLE
+from pipelines.docs.report_billing import billing_trend, reconciliation_findings
+from pipelines.docs.report_values import TREND_MONTHS, add_months, format_value, is_missing, month_label, rows
 from pipelines.docs.templating import render as render_template
 from pipelines.warehouse.publish import atomic_write_text
 
@@ -47,9 +47,9 @@ REPORT_TABLES = (
     ("marts", "rpt_closed_lost_reasons_quarterly"),
     ("marts", "rpt_crm_billing_reconciliation_monthly"),
     ("marts", "fct_crm_billing_findings"),
+    ("marts", "rpt_billing_monthly"),
     ("definitions", "thresholds"),
 )
-TREND_MONTHS = 24
 CAC_PAYBACK_MONTHS = 12
 # (column, header, format) of the scorecard table, in the mart's order
 SCORECARD_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -90,9 +90,8 @@ SECTIONS = (
     ("cac-payback", "CAC payback by channel"),
     ("closed-lost", "Closed-lost reasons"),
     ("reconciliation", "CRM-billing reconciliation"),
+    ("billing", "Billed and collected"),
 )
-# The findings the reconciliation section lists: the ones with the most money at stake.
-TOP_FINDINGS = 5
 
 
 class ReportError(RuntimeError):
@@ -109,28 +108,6 @@ class Report:
     key_chart_title: str
 
 
-def is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def format_value(value: object, kind: str) -> str:
-    """A scorecard cell as the report prints it; a null is an en dash."""
-    if is_missing(value):
-        return "\u2013"
-    number = float(value)  # type: ignore[arg-type]
-    if kind == "usd":
-        return f"-${-number:,.0f}" if number < 0 else f"${number:,.0f}"
-    if kind == "pct":
-        return f"{number * 100:.1f}%"
-    if kind == "int":
-        return f"{int(number):,}"
-    return f"{number:,.2f}"
-
-
-def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[object] = ()) -> list[tuple]:
-    return connection.execute(sql, list(parameters)).fetchall()
-
-
 def latest_complete_month(connection: duckdb.DuckDBPyConnection) -> date:
     """The month before the latest month of the scorecard (that one is the month the data ends in)."""
     row = connection.execute(
@@ -142,26 +119,17 @@ def latest_complete_month(connection: duckdb.DuckDBPyConnection) -> date:
     return value.date() if hasattr(value, "date") else value
 
 
-def _add_months(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _month_label(month: date) -> str:
-    return f"{month:%b %Y}"
-
-
 # ------------------------------------------------------------------------------------------------------------ data
 
 
 def _funnel(connection: duckdb.DuckDBPyConnection) -> tuple[list[tuple[str, int]], str]:
     """MQL cohorts whose conversion window has elapsed (all cohorts, marked provisional, while none has)."""
-    mature = _rows(
+    mature = rows(
         connection,
         "select count(*) from marts.rpt_funnel_cohorts_monthly where cohort_type = 'mql_month' and is_cohort_mature",
     )[0][0]
     where = "cohort_type = 'mql_month'" + (" and is_cohort_mature" if mature else "")
-    row = _rows(
+    row = rows(
         connection,
         f"""
         select min(cohort_month), max(cohort_month), coalesce(sum(funnel_entered_count), 0),
@@ -173,12 +141,12 @@ def _funnel(connection: duckdb.DuckDBPyConnection) -> tuple[list[tuple[str, int]
     stages = [("MQL", int(mqls)), ("Accepted", int(accepted)), ("Sales-qualified", int(qualified)), ("Won", int(won))]
     if first is None:
         return stages, "No MQL cohort yet"
-    period = f"MQL cohorts {_month_label(first)} \u2013 {_month_label(last)}"
+    period = f"MQL cohorts {month_label(first)} \u2013 {month_label(last)}"
     return stages, (f"Mature {period}" if mature else f"{period} (provisional: no cohort's window has elapsed)")
 
 
 def _waterfall(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple[str, float]]:
-    row = _rows(
+    row = rows(
         connection,
         """
         select coalesce(sum(starting_mrr_usd), 0), coalesce(sum(new_mrr_usd), 0),
@@ -212,7 +180,7 @@ def _retention(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
     """
     return [
         (row[0], row[1], row[2])
-        for row in _rows(
+        for row in rows(
             connection,
             """
             with months as (
@@ -234,7 +202,7 @@ def _retention(connection: duckdb.DuckDBPyConnection, month: date) -> list[tuple
                    case when is_base_enough then (starting - contraction - churned) / nullif(starting, 0) end
             from bases order by mrr_month
             """,
-            [month, _add_months(month, -TREND_MONTHS)],
+            [month, add_months(month, -TREND_MONTHS)],
         )
     ]
 
@@ -244,7 +212,7 @@ def _speed_to_lead(connection: duckdb.DuckDBPyConnection, month: date) -> list[t
     shared minimum_bases__leads, or none)."""
     return [
         (row[0], row[1], int(row[2]))
-        for row in _rows(
+        for row in rows(
             connection,
             """
             select cast(periods.period_start as date),
@@ -256,7 +224,7 @@ def _speed_to_lead(connection: duckdb.DuckDBPyConnection, month: date) -> list[t
             where periods.period_type = 'month' and periods.period_start <= ? and periods.period_start > ?
             group by cast(periods.period_start as date) order by 1
             """,
-            [month, _add_months(month, -TREND_MONTHS)],
+            [month, add_months(month, -TREND_MONTHS)],
         )
     ]
 
@@ -269,7 +237,7 @@ def _cac_payback(connection: duckdb.DuckDBPyConnection, month: date) -> list[tup
     """
     return [
         (str(row[0]), float(row[1]), f"({int(row[2])} new customers, ${float(row[3]):,.0f} spend)")
-        for row in _rows(
+        for row in rows(
             connection,
             """
             with channels as (
@@ -288,14 +256,14 @@ def _cac_payback(connection: duckdb.DuckDBPyConnection, month: date) -> list[tup
             where new_customer_count > 0 and new_mrr_usd * thresholds.unit_economics__gross_margin > 0
             order by 2 desc, channel
             """,
-            [month, _add_months(month, -CAC_PAYBACK_MONTHS)],
+            [month, add_months(month, -CAC_PAYBACK_MONTHS)],
         )
     ]
 
 
 def _closed_lost(connection: duckdb.DuckDBPyConnection, month: date) -> tuple[date | None, list[tuple]]:
     """The top-3 reasons of the latest quarter that ended by the end of `month`."""
-    quarter = _rows(
+    quarter = rows(
         connection,
         """
         select max(close_quarter) from marts.rpt_closed_lost_reasons_quarterly
@@ -305,7 +273,7 @@ def _closed_lost(connection: duckdb.DuckDBPyConnection, month: date) -> tuple[da
     )[0][0]
     if quarter is None:
         return None, []
-    rows = _rows(
+    reasons = rows(
         connection,
         """
         select loss_reason, lost_amount_usd, lost_deals_count, lost_deals_share, loss_reason_bucket
@@ -314,36 +282,7 @@ def _closed_lost(connection: duckdb.DuckDBPyConnection, month: date) -> tuple[da
         """,
         [quarter],
     )
-    return (quarter.date() if hasattr(quarter, "date") else quarter), rows
-
-
-def _reconciliation(connection: duckdb.DuckDBPyConnection, month: date) -> tuple[list[tuple], list[tuple]]:
-    """Findings per type (in `month`, and all of them: a finding stays open until its source is fixed, and a segment
-    finding is dated by the running month), and the TOP_FINDINGS with the most money at stake (the billed ARR, else
-    the CRM amount), newest first among equals."""
-    counts = _rows(
-        connection,
-        """
-        select finding_type, sum(finding_count) filter (where finding_month = ?), sum(finding_count)
-        from marts.rpt_crm_billing_reconciliation_monthly
-        group by finding_type order by finding_type
-        """,
-        [month],
-    )
-    top = _rows(
-        connection,
-        """
-        select finding_type, coalesce(opportunity_id, customer_id), finding_detail,
-               coalesce(billing_arr_usd, crm_amount_usd)
-        from marts.fct_crm_billing_findings
-        order by coalesce(billing_arr_usd, crm_amount_usd) desc nulls last, finding_month desc, finding_id
-        limit ?
-        """,
-        [TOP_FINDINGS],
-    )
-    return [(kind, int(in_month or 0), int(total or 0)) for kind, in_month, total in counts], [
-        (kind, record, detail, format_value(at_stake, "usd")) for kind, record, detail, at_stake in top
-    ]
+    return (quarter.date() if hasattr(quarter, "date") else quarter), reasons
 
 
 def _scorecard(connection: duckdb.DuckDBPyConnection, month: date) -> tuple[list[str], list[tuple]]:
@@ -392,8 +331,9 @@ def _figures(connection: duckdb.DuckDBPyConnection, month: date) -> dict[str, Fi
     stages, funnel_caption = _funnel(connection)
     retention = _retention(connection, month)
     speed = _speed_to_lead(connection, month)
-    first_payback_month = _add_months(month, 1 - CAC_PAYBACK_MONTHS)
+    first_payback_month = add_months(month, 1 - CAC_PAYBACK_MONTHS)
     quarter, reasons = _closed_lost(connection, month)
+    billing = billing_trend(connection, month)
     quarter_label = f"Q{(quarter.month - 1) // 3 + 1} {quarter.year}" if quarter else "no complete quarter"
     return {
         "funnel": charts.funnel_chart(stages, funnel_caption),
@@ -416,7 +356,7 @@ def _figures(connection: duckdb.DuckDBPyConnection, month: date) -> dict[str, Fi
         ),
         "cac-payback": charts.hbar_chart(
             _cac_payback(connection, month),
-            f"CAC payback, {_month_label(first_payback_month)} \u2013 {_month_label(month)}",
+            f"CAC payback, {month_label(first_payback_month)} \u2013 {month_label(month)}",
             lambda value: f"{value:.1f}",
             "months of gross-margin new MRR to earn back the spend",
             unit=" months",
@@ -430,17 +370,28 @@ def _figures(connection: duckdb.DuckDBPyConnection, month: date) -> dict[str, Fi
             lambda value: charts.usd_axis(value, 0),
             "lost amount (USD)",
         ),
+        "billing": charts.line_chart(
+            [row[0] for row in billing],
+            [
+                ("Invoiced", [row[1] for row in billing], COLORS["primary"]),
+                ("Net collected", [row[2] for row in billing], COLORS["secondary"]),
+                ("MRR", [row[3] for row in billing], COLORS["muted"]),
+            ],
+            "Invoiced, net collected and MRR (USD), with failed payment attempts",
+            percent=False,
+            bars=("Failed charges", [row[4] for row in billing]),
+        ),
     }
 
 
 def _discounts(connection: duckdb.DuckDBPyConnection, month: date) -> float:
     """The discounts in force at the month's close, all segments (MRR is net of them by default)."""
     sql = "select coalesce(sum(discount_mrr_usd), 0) from marts.rpt_mrr_movements_monthly where mrr_month = ?"
-    return float(_rows(connection, sql, [month])[0][0])
+    return float(rows(connection, sql, [month])[0][0])
 
 
 def _waterfall_title(month: date, discounts: float = 0.0) -> str:
-    title = f"MRR bridge, {_month_label(month)}, all segments"
+    title = f"MRR bridge, {month_label(month)}, all segments"
     return f"{title} (after {charts.usd_axis(discounts, 0)} of discounts)" if discounts else title
 
 
@@ -454,10 +405,10 @@ def render_report(connection: duckdb.DuckDBPyConnection) -> Report:
         svgs = {anchor: Markup(charts.svg(figure)) for anchor, figure in figures.items()}
         key_png = charts.png(figures["mrr-waterfall"])
     segments, scorecard = _scorecard_table(columns, scorecard_rows)
-    finding_counts, top_findings = _reconciliation(connection, month)
+    finding_counts, top_findings = reconciliation_findings(connection, month)
     page = render_template(
         "report/report.html",
-        month_label=_month_label(month),
+        month_label=month_label(month),
         sections=SECTIONS,
         svgs=svgs,
         segments=segments,

@@ -346,6 +346,21 @@ DEFINITIONS: tuple[Definition, ...] = (
         _in(None),
         "The billing intervals Stripe may send; the contract suites fail on any other.",
     ),
+    _listed(
+        "contracts.stripe_invoice_statuses",
+        _in(None),
+        "The invoice statuses Stripe may send; the contract suites fail on any other.",
+    ),
+    _listed(
+        "contracts.stripe_charge_statuses",
+        _in(None),
+        "The charge statuses Stripe may send; the contract suites fail on any other.",
+    ),
+    _listed(
+        "contracts.stripe_refund_statuses",
+        _in(None),
+        "The refund statuses Stripe may send; the contract suites fail on any other.",
+    ),
 )
 
 _BY_NAME = {definition.name: definition for definition in DEFINITIONS}

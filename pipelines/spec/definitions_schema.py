@@ -360,6 +360,9 @@ class Contracts(Section):
     latest_timestamp: TimestampText
     stripe_subscription_statuses: Names
     stripe_billing_intervals: Names
+    stripe_invoice_statuses: Names
+    stripe_charge_statuses: Names
+    stripe_refund_statuses: Names
 
     def problems(self) -> Iterator[Problem]:
         if datetime.fromisoformat(self.latest_timestamp) <= datetime.fromisoformat(self.earliest_timestamp):

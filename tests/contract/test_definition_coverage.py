@@ -209,7 +209,15 @@ COVERAGE: dict[str, Coverage] = {
         ),
     ),
     "contracts": Coverage(
-        ("lead_contract", "opportunity_contract", "subscription_contract", "price_contract"),
+        (
+            "lead_contract",
+            "opportunity_contract",
+            "subscription_contract",
+            "price_contract",
+            "invoice_contract",
+            "charge_contract",
+            "refund_contract",
+        ),
         (
             "tests/integration/test_build.py::test_a_failed_blocking_check_keeps_the_last_good_table_and_stops_downstream",
             "tests/integration/test_fail_fast.py::test_a_failed_blocking_check_is_a_failed_step_and_keeps_the_last_good_table",

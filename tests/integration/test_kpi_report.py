@@ -118,6 +118,7 @@ def test_every_section_is_there_with_its_chart(built: Built) -> None:
         else:
             assert body.count("<svg") == 1, anchor
     assert "MRR bridge, Feb 2026, all segments" in section(built.html, "mrr-waterfall")
+    assert "marts.rpt_billing_monthly" in section(built.html, "billing")
 
 
 def test_scorecard_table_is_the_mart_for_the_latest_complete_month(built: Built) -> None:

@@ -544,6 +544,45 @@ CRM_BILLING_RECONCILIATION = Case(
     ),
 )
 
+# The hand-worked billing months (test_billing_monthly.py) in the billing build, with its rate feed (month_start:
+# EUR 1.14 in February, GBP 1.26 in March): the collection rate inverted (February: 514 / 414); a reason given on
+# months of up to $400 invoiced while the rate is still published (March: 300 + 50 x 1.26 = 363); refunds added to
+# what was collected (March: 300 + 300); the calendar runs a year past the data.
+BILLING_MONTHLY = Case(
+    suite="billing_mart",
+    model="marts/rpt_billing_monthly",
+    downstream=None,
+    raw="billing",
+    mutations=(
+        Mutation(
+            "collection rate inverted",
+            "then month_totals.invoiced_collected_usd / month_totals.invoiced_usd",
+            "then month_totals.invoiced_usd / month_totals.invoiced_collected_usd",
+            catches="the collection rate is between 0 and 1",
+            also=(
+                Mutation(
+                    "a reason on small months",
+                    "when coalesce(month_totals.invoiced_usd, 0) = 0 then 'nothing invoiced'",
+                    "when coalesce(month_totals.invoiced_usd, 0) <= 400 then 'nothing invoiced'",
+                    catches="collection_rate is null when collection_rate_null_reason gives a reason",
+                ),
+                Mutation(
+                    "refunds added to collections",
+                    "        - coalesce(month_totals.refunded_usd, 0) as net_collected_usd,",
+                    "        + coalesce(month_totals.refunded_usd, 0) as net_collected_usd,",
+                    catches="net collected is at most collected",
+                ),
+                Mutation(
+                    "calendar a year past the data",
+                    "least(max(month_totals.billing_month), min(as_of.as_of_month)) as last_month",
+                    "cast(max(month_totals.billing_month) + interval 1 year as date) as last_month",
+                    catches="no month starts after the as-of month",
+                ),
+            ),
+        ),
+    ),
+)
+
 CASES = (
     LEAD_FUNNEL,
     DEFINITION_DRIFT,
@@ -560,6 +599,7 @@ CASES = (
     ALIGNMENT_SCORECARD,
     CRM_BILLING_FINDINGS,
     CRM_BILLING_RECONCILIATION,
+    BILLING_MONTHLY,
 )
 
 

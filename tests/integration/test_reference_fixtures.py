@@ -33,6 +33,10 @@ STRIPE_FIXTURES = {
     "price": "price_data.csv",
     "subscription": "subscription_data.csv",
     "subscription_item": "subscription_item_data.csv",
+    "invoice": "invoice_data.csv",
+    "invoice_line_item": "invoice_line_item_data.csv",
+    "charge": "charge_data.csv",
+    "refund": "refund_data.csv",
     "coupon": "coupon_data.csv",
     "subscription_discount": "subscription_discount_data.csv",
 }
@@ -77,6 +81,10 @@ def test_fivetran_fixtures_build_through_staging(reference_dir: Path, tmp_path: 
         "stg_stripe__prices",
         "stg_stripe__subscriptions",
         "stg_stripe__subscription_items",
+        "stg_stripe__invoices",
+        "stg_stripe__invoice_line_items",
+        "stg_stripe__charges",
+        "stg_stripe__refunds",
         "stg_stripe__coupons",
         "stg_stripe__subscription_discounts",
     ]
@@ -110,6 +118,14 @@ def test_fivetran_fixtures_build_through_staging(reference_dir: Path, tmp_path: 
         # Amounts in minor units: the 2999-cent fixture price is 29.99.
         price = connection.execute("select unit_amount from staging.stg_stripe__prices where price_id = 'price_2'")
         assert float(price.fetchone()[0]) == pytest.approx(29.99)
+        # The test-mode invoice fixture row (livemode FALSE) is quarantined; the live one is 1000 cents, 10.00.
+        invoices = connection.execute("select invoice_id, total from staging.stg_stripe__invoices").fetchall()
+        assert [(invoice_id, float(total)) for invoice_id, total in invoices] == [("ab1111", 10.0)]
+        staged_billing = connection.execute(
+            "select (select count(*) from staging.stg_stripe__invoice_line_items),"
+            " (select count(*) from staging.stg_stripe__charges), (select count(*) from staging.stg_stripe__refunds)"
+        ).fetchone()
+        assert staged_billing == (3, 16, 4)
         # Coupons: test-mode ones quarantined, amounts off in major units, percent-off ones without an amount.
         coupons = dict(connection.execute("select coupon_id, amount_off from staging.stg_stripe__coupons").fetchall())
         assert "coupon_3" not in coupons and float(coupons["coupon_1"]) == pytest.approx(10.0)

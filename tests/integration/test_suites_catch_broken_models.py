@@ -23,6 +23,7 @@ from pipelines.spec.settings import PROJECT_ROOT, Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import NO_MINIMUM_BASES, definitions_with, query, write_raw
 from tests.integration import (
+    test_billing_monthly,
     test_closed_lost_and_win_rates,
     test_exchange_rates,
     test_hand_worked_leads,
@@ -885,9 +886,11 @@ LOST = Case(
     ),
 )
 
-# The hand-worked MRR company, with one subscription whose first payment never went through (no MRR).
+# The hand-worked MRR company, with one subscription whose first payment never went through (no MRR), and the
+# invoices, charges and refunds of the hand-worked billing months (the same customer ids).
 BILLING = {
     **test_mrr_and_retention.TABLES,
+    **{table: test_billing_monthly.TABLES[table] for table in ("stripe.invoice", "stripe.charge", "stripe.refund")},
     "stripe.subscription": [
         *test_mrr_and_retention.TABLES["stripe.subscription"],
         test_mrr_and_retention.subscription(

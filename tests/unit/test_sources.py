@@ -60,7 +60,7 @@ def test_a_rule_that_is_more_than_one_condition_is_refused(tmp_path: Path, when:
 def test_the_project_contracts_load() -> None:
     tables = load_sources(PROJECT_ROOT / "models" / "sources.yml")
     test_mode = {table.name for table in tables if any(rule.name == "is_test_mode" for rule in table.rules)}
-    assert test_mode == {"customer", "price", "subscription", "coupon"}
+    assert test_mode == {"customer", "price", "subscription", "coupon", "invoice", "invoice_line_item", "charge"}
     # A test-mode rule reads livemode: a file without it would let test-mode rows through as live.
     assert all("livemode" in table.required_columns for table in tables if table.name in test_mode)
 
