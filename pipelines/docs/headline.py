@@ -56,6 +56,29 @@ HEADLINES: tuple[Headline, ...] = (
         " {{ month_label }}; {{ new_mrr|usd }} new MRR that month",
     ),
     Headline(
+        "Discounts, FX",
+        "rpt_mrr_movements_monthly",
+        """select sum(movements.discount_mrr_usd) as discounts, sum(movements.fx_mrr_usd) as fx,
+            (select count(distinct months.customer_id) filter (where items.currency <> reporting.currency)
+                / count(distinct months.customer_id)
+            from marts.fct_mrr_customer_months as months
+            inner join intermediate.int_subscription_items_priced as items on months.customer_id = items.customer_id
+            cross join definitions.reporting as reporting
+            where months.mrr_month = $month and months.mrr_usd > 0) as foreign_share
+        from marts.rpt_mrr_movements_monthly as movements where movements.mrr_month = $month""",
+        "{{ month_label }} MRR is net of {{ discounts|usd }} of coupons; {{ foreign_share|pct }} of paying customers"
+        " are billed in another currency, and exchange rates moved MRR by {{ fx|usd }}",
+    ),
+    Headline(
+        "Billing",
+        "rpt_billing_monthly",
+        """select invoiced_usd as invoiced, net_collected_usd as collected, collection_rate as rate,
+            failed_charge_count as failed, refunded_usd as refunded
+        from marts.rpt_billing_monthly where billing_month = $month""",
+        "{{ month_label }}: {{ invoiced|usd }} invoiced, {{ rate|pct }} of it collected; {{ failed|count }} failed"
+        " payments; {{ collected|usd }} net collected after {{ refunded|usd }} of refunds",
+    ),
+    Headline(
         "Retention",
         "rpt_retention_monthly",
         """select sum(starting_mrr_usd + expansion_mrr_usd - contraction_mrr_usd - churned_mrr_usd)
@@ -77,6 +100,19 @@ HEADLINES: tuple[Headline, ...] = (
         "{{ year_label }}: monthly logo churn {{ naive|pct }} naive (all customers) against {{ honest|pct }} honest"
         " (customers whose contract let them churn, plus the {{ mid_term|count }} annual customers who cancelled"
         " mid-term)",
+    ),
+    Headline(
+        "Reconciliation",
+        "fct_crm_billing_findings",
+        """select count(*) as findings,
+            count(*) filter (where finding_type = 'won_without_billing') as unbilled,
+            count(*) filter (where finding_type = 'billing_without_crm') as without_crm,
+            count(*) filter (where finding_type = 'amount_mismatch') as amounts,
+            count(*) filter (where finding_type = 'segment_mismatch') as segments
+        from marts.fct_crm_billing_findings""",
+        "{{ findings|count }} CRM-billing findings for RevOps: {{ unbilled|count }} won deals never billed,"
+        " {{ without_crm|count }} paying customers without a CRM account, {{ amounts|count }} amount and"
+        " {{ segments|count }} segment mismatches",
     ),
     Headline(
         "Funnel",
