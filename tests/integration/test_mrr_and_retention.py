@@ -259,7 +259,7 @@ def test_mrr_bridge(built: Settings) -> None:
     zero = {"new_customer_count": 0.0, "expansion_customer_count": 0.0, "contraction_customer_count": 0.0,
             "churned_customer_count": 0.0, "reactivated_customer_count": 0.0, "new_mrr_usd": 0.0,
             "expansion_mrr_usd": 0.0, "contraction_mrr_usd": 0.0, "churned_mrr_usd": 0.0,
-            "reactivation_mrr_usd": 0.0, "fx_mrr_usd": 0.0}  # fmt: skip
+            "reactivation_mrr_usd": 0.0, "fx_mrr_usd": 0.0, "discount_mrr_usd": 0.0}  # fmt: skip
     # SMB, January 2025: C1 ($200) and C4 ($100) new.
     assert bridge(built, "SMB", "2025-01") == zero | {
         "starting_mrr_usd": 0, "new_mrr_usd": 300, "ending_mrr_usd": 300, "net_new_mrr_usd": 300,
