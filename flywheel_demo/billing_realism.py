@@ -47,12 +47,12 @@ def bill_realistically(
     seed: int, prices: Table, customers: Table, subscriptions: Table, items: Table
 ) -> dict[TableKey, Table]:
     """Bill a share of the customers in euros (changing `prices`, `customers` and `items` in place) and give coupons
-    to a share of the subscriptions; returns the coupon, subscription-discount and exchange-rate tables."""
+    to a share of the subscriptions; returns the coupon, discount and exchange-rate tables."""
     rng = np.random.default_rng([seed, STREAM])
     euro_customers = _bill_in_euros(rng, prices, customers, subscriptions, items)
     return {
         ("stripe", "coupon"): _coupon_table(),
-        ("stripe", "subscription_discount"): _discounts(rng, subscriptions, euro_customers),
+        ("stripe", "discount"): _as_connector_discounts(_discounts(rng, subscriptions, euro_customers)),
         ("finance", "exchange_rate"): gen_exchange_rates(seed),
     }
 
@@ -109,6 +109,14 @@ def _coupon_table() -> Table:
         "_fivetran_synced": created + HOUR,
         "_fivetran_deleted": np.zeros(n, dtype=bool),
     }
+
+
+def _as_connector_discounts(discounts: Table) -> Table:
+    """The subscriptions' discounts in the connector's one `discount` table: each row names the object it belongs to
+    (`type` subscription, `type_id` its id) and no invoice."""
+    n = len(discounts["id"])
+    belongs_to = {"type": object_array(["subscription"] * n), "type_id": discounts["subscription_id"]}
+    return {**discounts, **belongs_to, "invoice_id": object_array([None] * n)}
 
 
 def _discounts(rng: np.random.Generator, subscriptions: Table, euro_customers: np.ndarray) -> Table:

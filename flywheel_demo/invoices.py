@@ -159,7 +159,7 @@ def _discount_cents(
     """Per cycle, what the subscription's coupon takes off its invoice (minor units; never more than the subtotal).
     A subscription has at most one discount; it applies to cycles starting from its start until its end, and a
     coupon of duration once only to the first of them."""
-    discounts, coupons = tables[("stripe", "subscription_discount")], tables[("stripe", "coupon")]
+    discounts, coupons = tables[("stripe", "discount")], tables[("stripe", "coupon")]
     sub_order = np.argsort(subscriptions["id"][:n])
     position = np.searchsorted(subscriptions["id"][:n], discounts["subscription_id"], sorter=sub_order)
     sub_of_discount = sub_order[np.minimum(position, n - 1)]
@@ -171,7 +171,10 @@ def _discount_cents(
     coupon[sub_of_discount[found]] = coupon_of_discount[found]
     begins[sub_of_discount[found]] = discounts["start"][found]
     ends[sub_of_discount[found]] = np.where(np.isnan(discounts["end"][found]), np.inf, discounts["end"][found])
-    applies = (coupon[cycles.sub] >= 0) & (cycles.start >= begins[cycles.sub]) & (cycles.start < ends[cycles.sub])
+    # in whole seconds (as the files write them): a cycle's start is month arithmetic on whole seconds, while the
+    # discount starting with the subscription keeps the fraction of a second of its start
+    starts, begins, ends = np.floor(cycles.start), np.floor(begins), np.floor(ends)
+    applies = (coupon[cycles.sub] >= 0) & (starts >= begins[cycles.sub]) & (starts < ends[cycles.sub])
     earlier_applies = np.concatenate([[False], applies[:-1] & (cycles.sub[1:] == cycles.sub[:-1])])
     once = coupons["duration"][np.maximum(coupon[cycles.sub], 0)] == "once"
     applies &= ~(once & earlier_applies)

@@ -87,7 +87,10 @@ TABLE_DOCS: dict[str, str] = {
     ),
     "fx_rate_rule": "Which rate converts a month's amounts in another currency (month_start, month_average or budget).",
     "fx_budget_rates": "The fixed budget rate of each currency into the reporting currency (rule `budget`).",
-    "mrr_discounts": "Whether MRR is net of discounts (net) or list price x seats (gross), in a single row.",
+    "mrr_discounts": (
+        "Which discounts MRR is net of: every one (net), forever coupons only (forever_only) or none (gross), in a "
+        "single row."
+    ),
     "mrr_excluded_statuses": "Billing subscription statuses that never earned money and carry no MRR.",
     "data_horizon": (
         "The data horizon of the run: the earliest and latest dates a raw row may carry, and the as-of time "
@@ -248,7 +251,10 @@ DEFINITIONS: tuple[Definition, ...] = (
     _listed(
         "mrr.discounts",
         _in("mrr_discounts", "discounts"),
-        "Whether MRR is net of the discounts in force at each month's close (net, as Stripe counts) or gross.",
+        (
+            "Which discounts in force at each month's close MRR is net of: all (net, as invoice-based SaaS-metrics "
+            "tools count), forever coupons only (forever_only, Stripe Billing's default) or none (gross)."
+        ),
     ),
     _threshold("unit_economics.gross_margin", "The share of revenue left after the cost of serving it, used in LTV."),
     _threshold(

@@ -258,7 +258,7 @@ class Fx(Section):
 
 class Mrr(Section):
     excluded_subscription_statuses: Names
-    discounts: Literal["net", "gross"] = "net"
+    discounts: Literal["net", "forever_only", "gross"] = "net"
 
 
 class UnitEconomics(Section):

@@ -86,6 +86,9 @@ class SourceTable:
     # Daily partitions (see pipelines/spec/partitions.py): the timestamp columns, in order of preference, whose UTC day
     # files a row of a single raw file under a partition. Empty: the table is loaded whole on every run.
     partitioned_by_day: tuple[str, ...] = ()
+    # What staging does with a row the connector marks deleted: `dropped` (most tables), or `ended` for a table whose
+    # rows are periods (a discount removed): staging keeps it as history ending at its last sync.
+    soft_deletes: str = "dropped"
 
     @property
     def partitioned(self) -> bool:
@@ -282,4 +285,5 @@ def _source_table(source: str, name: str, source_owner: str, spec: TableSpec) ->
         on_erasure=spec.on_erasure,
         personal_columns=tuple(spec.personal_columns or ()),
         partitioned_by_day=tuple(spec.partitioned_by_day or ()),
+        soft_deletes=spec.soft_deletes,
     )

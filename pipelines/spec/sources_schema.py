@@ -135,6 +135,7 @@ class TableSpec(Section):
     on_erasure: Literal["drop", "redact"] = "drop"
     personal_columns: list[Name] | None = None
     partitioned_by_day: OneOrMoreNames | None = None
+    soft_deletes: Literal["dropped", "ended"] = "dropped"
 
     def problems(self) -> Iterator[Problem]:
         for name, column in self.columns.items():

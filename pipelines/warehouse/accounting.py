@@ -31,6 +31,14 @@ from pipelines.warehouse.raw_audit import (
 ACCOUNTING_CHECK = "assert_every_raw_row_is_accounted_for"
 
 
+def _soft_deleted_sql(table: SourceTable) -> str:
+    """Whether a raw row is a soft delete that staging drops: never for a table whose staging keeps deleted rows as
+    ended history (`soft_deletes: ended`), since those rows are staged."""
+    if table.soft_deletes == "ended":
+        return ""
+    return " or ".join(f"coalesce(try_cast({quote(c)} as boolean), false)" for c in table.soft_delete_columns)
+
+
 def accounting_sql(model: Model, table: SourceTable) -> str:
     """SQL returning one row with the counts when the raw rows do not add up, none when they do."""
     types = {column.name: column.type for column in table.columns}
@@ -40,7 +48,7 @@ def accounting_sql(model: Model, table: SourceTable) -> str:
     order = ", ".join(
         f"try_cast({quote(column)} as {types.get(column, 'varchar')}) desc nulls last" for column in table.version_order
     )
-    deleted = " or ".join(f"coalesce(try_cast({quote(c)} as boolean), false)" for c in table.soft_delete_columns)
+    deleted = _soft_deleted_sql(table)
     return f"""
 with
 loads as (
@@ -96,7 +104,7 @@ def accounting_sql_for_days(model: Model, table: SourceTable, days: DayRange, lo
     order = ", ".join(
         f"try_cast({quote(column)} as {types.get(column, 'varchar')}) desc nulls last" for column in table.version_order
     )
-    deleted = " or ".join(f"coalesce(try_cast({quote(c)} as boolean), false)" for c in table.soft_delete_columns)
+    deleted = _soft_deleted_sql(table)
     read = days.widened(lookback_days)
     return f"""
 with

@@ -16,19 +16,20 @@ month_start, the shared default): EUR 1.10 on 2026-02-01 and 1.20 on 2026-03-01;
 - C3 (1 annual seat from 2026-01-10): one invoice of $1,200 on Jan 10 (finalized 09:00, created the day before),
   paid Jan 10; $300 of it refunded on Mar 15.
 - C4 (1 monthly seat from 2026-02-01, cancelled on 2026-03-05): Feb 1 invoice of $100, its charge fails that day,
-  written off as uncollectible on Mar 5.
+  $40 of it is paid on Feb 15 (amount_paid 40, amount_remaining 60), and the rest is written off as uncollectible on
+  Mar 5: $60 written off, not the $100 total.
 
 Per month, in USD (invoiced by the invoice's month; collected and failed by the charge's; refunds by the refund's):
 
 | month   | invoiced           | collected  | failed     | refunded | net  | uncollectible | open*  | MRR             |
 | 2026-01 | 3: 100+200+1200    | 3: 1500    | 0          | 0        | 1500 | 0             | 0      | 100+200+100     |
-| 2026-02 | 4: 100+200+100+110 | 2: 100+110 | 2: 200+100 | 0        | 210  | 0             | 0      | 100+200+100+100 |
-| 2026-03 | 2: 100+200         | 2: 100+200 | 0          | 1: 300   | 0    | 1: 100        | 1: 200 | 100+200+100     |
+| 2026-02 | 4: 100+200+100+110 | 3: 100+110+40 | 2: 200+100 | 0     | 250  | 0             | 0      | 100+200+100+100 |
+| 2026-03 | 2: 100+200         | 2: 100+200 | 0          | 1: 300   | 0    | 1: 60         | 1: 200 | 100+200+100     |
 
 (*) open and past due alike: C2's March invoice is the one open invoice, and it is past due.
 
 Collection rate (collected so far on the month's invoices / invoiced): January 1500/1500 = 1; February (100 + 200
-collected in March on C2's February invoice + 110) / 510 = 410/510; March 100/300 = 1/3. March has one event
+collected in March on C2's February invoice + 110 + C4's 40) / 510 = 450/510; March 100/300 = 1/3. March has one event
 without a rate (the GBP invoice).
 """
 
@@ -139,8 +140,9 @@ TABLES = {
         invoice("in_C2_03", "cus_C2", 20000, "2026-03-20 10:00:00", "open", due_date="2026-03-27 10:00:00"),
         invoice("in_C3_01", "cus_C3", 120000, "2026-01-09 22:00:00", "paid",
                 status_transitions_finalized_at="2026-01-10 09:00:00"),
-        invoice("in_C4_01", "cus_C4", 10000, "2026-02-01 10:00:00", "uncollectible",
-                status_transitions_marked_uncollectible_at="2026-03-05 10:00:00"),
+        {**invoice("in_C4_01", "cus_C4", 10000, "2026-02-01 10:00:00", "uncollectible",
+                   status_transitions_marked_uncollectible_at="2026-03-05 10:00:00"),
+         "amount_paid": 4000, "amount_remaining": 6000},
     ],
     "stripe.charge": [
         charge("ch_C1_01", "in_C1_01", 10000, "2026-01-05 11:00:00", "succeeded"),
@@ -153,6 +155,7 @@ TABLES = {
         charge("ch_C2_02b", "in_C2_02", 20000, "2026-03-02 11:00:00", "succeeded"),
         charge("ch_C3_01", "in_C3_01", 120000, "2026-01-10 09:30:00", "succeeded"),
         charge("ch_C4_01", "in_C4_01", 10000, "2026-02-01 11:00:00", "failed"),
+        charge("ch_C4_02", "in_C4_01", 4000, "2026-02-15 11:00:00", "succeeded"),
     ],
     "finance.exchange_rate": [
         {"date": "2026-02-01", "currency": "EUR", "rate": 1.10},
@@ -200,8 +203,8 @@ def test_invoiced_collected_failed_and_refunded_of_every_month(built: Settings) 
                "past_due_invoice_count", "past_due_usd", "mrr_usd", "no_rate_event_count")  # fmt: skip
     expected = {
         "2026-01": (3, 1500, 3, 1500, 0, 0, 0, 0, 1500, 0, 0, 0, 0, 0, 0, 400, 0),
-        "2026-02": (4, 510, 2, 210, 2, 300, 0, 0, 210, 0, 0, 0, 0, 0, 0, 500, 0),
-        "2026-03": (2, 300, 2, 300, 0, 0, 1, 300, 0, 1, 100, 1, 200, 1, 200, 400, 1),
+        "2026-02": (4, 510, 3, 250, 2, 300, 0, 0, 250, 0, 0, 0, 0, 0, 0, 500, 0),
+        "2026-03": (2, 300, 2, 300, 0, 0, 1, 300, 0, 1, 60, 1, 200, 1, 200, 400, 1),
     }
     actual = {month: tuple(float(row[column]) for column in columns) for month, row in rows.items()}
     assert actual == {
@@ -211,10 +214,18 @@ def test_invoiced_collected_failed_and_refunded_of_every_month(built: Settings) 
     assert [pd.isna(row["no_rate_currencies"]) for row in rows.values()] == [True, True, False]
 
 
+def test_converted_amounts_are_decimals_like_the_mrr_models(built: Settings) -> None:
+    """A rate is a double: amounts converted with it are cast back to decimal(18, 4), so sums stay exact."""
+    for table in ("marts.rpt_billing_monthly", "intermediate.int_invoices_collected"):
+        types = dict(query(built, f"select column_name, column_type from (describe {table})").values.tolist())
+        usd = {name: kind for name, kind in types.items() if name.endswith("_usd")}
+        assert usd and all(kind.startswith("DECIMAL(") and kind.endswith(",4)") for kind in usd.values()), usd
+
+
 def test_collection_rate_counts_what_the_months_invoices_collected_later(built: Settings) -> None:
     rows = months(built)
     rates = {month: row["collection_rate"] for month, row in rows.items()}
-    assert rates == pytest.approx({"2026-01": 1.0, "2026-02": 410 / 510, "2026-03": 1 / 3})
+    assert rates == pytest.approx({"2026-01": 1.0, "2026-02": 450 / 510, "2026-03": 1 / 3})
     assert all(row["collection_rate_null_reason"] is None for row in rows.values())
 
 

@@ -30,12 +30,29 @@ Discounts (USD, account 001D: SMB; USD 100 a seat a month, or USD 1,200 a seat a
 - D4, annual, 1 seat from 2026-01-08, USD 25 off each invoice forever: one invoice a year, so 25 / 12 a month:
   100 - 2.0833 = 97.9167 every month.
 - D5, 1 seat from 2026-01-09, 100% off forever: no MRR, never a paying customer (no row).
-- D6, 4 seats from 2026-01-06 (400), 50% off forever from 2026-02-15, removed 2026-03-20: Jan 400 (new),
+- D6, 4 seats from 2026-01-06 (400), 50% off forever from 2026-02-15, removed 2026-03-20 (Stripe leaves a forever
+  discount's end empty: the connector marks the removed discount deleted, synced at 2026-03-20): Jan 400 (new),
   Feb 200 (contraction 200), Mar 400 (expansion 200), Apr 400.
 - D7, annual, 1 seat from 2026-01-12, 12% off once: the one annual invoice is spread over its year: 88 every month
   (a monthly plan would be back to 100 in February).
+- D8, annual, 1 seat from 2026-01-13, 20% off repeating 2 months: the annual invoice issued 2026-01-13 falls within
+  the 2 months, so it is 1,200 - 240; spread over its year: 80 every month (not back to 100 in March).
+- D9, 1 seat from 2026-01-14 with a trial to 2026-02-14, 20% off once from 2026-01-14: the once coupon waits for the
+  first paid invoice (2026-02-14): Feb 80 (new), Mar 100 (expansion), Apr 100.
+- D10, 1 seat from 2026-01-15 on the monthly price, moved to the annual price (100 a month too) on 2026-03-15, 20% off
+  once from 2026-01-15: the cycle at the discount's start is a month: Jan 80 (new), Feb 100 (expansion), Mar 100,
+  Apr 100 (not 80 for a year, the cycle of the later annual version).
+- D11 has two subscriptions from 2026-01-16, 1 seat each: sub_D11 with no discount of its own and sub_D11b with 10%
+  off forever, and the customer has 50% off forever (a customer-level discount): it applies to sub_D11 only:
+  50 + 90 = 140 every month.
+- D3's discount is synced twice, as the subscription's and as the customer's (type customer, same id, its
+  subscription set): counted once, 270.
 With definitions mrr.discounts gross, MRR is list price x seats: D1 100 every month, D5 100 (a new customer in
 January), D6 400 every month; discount_mrr_usd still shows the discounts (D1 20 in January).
+With forever_only (Stripe Billing's default), only forever coupons come off: D3 270, D4 97.9167, D5 none, D6 400,
+200, 400, 400 and D11 140 as with net; the once and repeating ones leave MRR at list: D1, D2 (200), D7, D8, D9 (from
+February) and D10 at list every month (D1 100 new in January, then unchanged); discount_mrr_usd still shows
+D1's 20 in January.
 """
 
 from __future__ import annotations
@@ -63,9 +80,11 @@ def coupon(coupon_id: str, duration: str, **terms: object) -> dict[str, object]:
     return {"id": coupon_id, "duration": duration, "livemode": "true", "amount_off": None, "percent_off": None, **terms}
 
 
-def discount(discount_id: str, coupon_id: str, name: str, start: str, end: str | None = None) -> dict[str, object]:
-    return {"id": discount_id, "coupon_id": coupon_id, "customer_id": f"cus_{name}", "subscription_id": f"sub_{name}",
-            "start": start, "end": end}  # fmt: skip
+def discount(discount_id: str, coupon_id: str, name: str, start: str, **more: object) -> dict[str, object]:
+    """A subscription's discount, as the connector's `discount` table has it (type subscription)."""
+    return {"id": discount_id, "type": "subscription", "type_id": f"sub_{name}", "coupon_id": coupon_id,
+            "customer_id": f"cus_{name}", "subscription_id": f"sub_{name}", "start": start,
+            "_fivetran_synced": start, **more}  # fmt: skip
 
 
 # the discounted customers: price, seats, start
@@ -77,6 +96,9 @@ DISCOUNTED = {
     "D5": ("price_USD", 1, "2026-01-09 10:00:00"),
     "D6": ("price_USD", 4, "2026-01-06 10:00:00"),
     "D7": ("price_USD_Y", 1, "2026-01-12 10:00:00"),
+    "D8": ("price_USD_Y", 1, "2026-01-13 10:00:00"),
+    "D9": ("price_USD", 1, "2026-01-14 10:00:00"),
+    "D11": ("price_USD", 1, "2026-01-16 10:00:00"),
 }
 
 TABLES = {
@@ -98,14 +120,22 @@ TABLES = {
         coupon("co_half", "forever", percent_off=50),
         coupon("co_once12", "once", percent_off=12),
     ],
-    "stripe.subscription_discount": [
+    "stripe.discount": [
         discount("di_D1", "co_once20", "D1", "2026-01-10 10:00:00"),
         discount("di_D2", "co_rep2_20", "D2", "2026-01-05 10:00:00"),
         discount("di_D3", "co_forever10", "D3", "2026-01-07 10:00:00"),
+        discount("di_D3", "co_forever10", "D3", "2026-01-07 10:00:00", type="customer", type_id="cus_D3"),
         discount("di_D4", "co_amount25", "D4", "2026-01-08 10:00:00"),
         discount("di_D5", "co_full", "D5", "2026-01-09 10:00:00"),
-        discount("di_D6", "co_half", "D6", "2026-02-15 10:00:00", end="2026-03-20 10:00:00"),
+        discount("di_D6", "co_half", "D6", "2026-02-15 10:00:00", _fivetran_synced="2026-03-20 10:00:00",
+                 _fivetran_deleted="true"),
         discount("di_D7", "co_once12", "D7", "2026-01-12 10:00:00"),
+        discount("di_D8", "co_rep2_20", "D8", "2026-01-13 10:00:00", end="2026-03-13 10:00:00"),
+        discount("di_D9", "co_once20", "D9", "2026-01-14 10:00:00"),
+        discount("di_D10", "co_once20", "D10", "2026-01-15 10:00:00"),
+        discount("di_D11b", "co_forever10", "D11b", "2026-01-16 10:00:00", customer_id="cus_D11"),
+        discount("di_D11", "co_half", "D11", "2026-01-16 10:00:00", type="customer", type_id="cus_D11",
+                 subscription_id=None),
     ],
     "stripe.price": [
         price("price_USD_Y", 120000, "year"),
@@ -117,14 +147,18 @@ TABLES = {
         customer("cus_E1", None, "2026-01-10 09:00:00"),
         customer("cus_G1", None, "2026-01-05 09:00:00"),
         customer("cus_U1", None, "2026-01-03 09:00:00"),
-        *(customer(f"cus_{name}", "001D", "2026-01-02 09:00:00") for name in DISCOUNTED),
+        *(customer(f"cus_{name}", "001D", "2026-01-02 09:00:00") for name in [*DISCOUNTED, "D10"]),
     ],
     "stripe.subscription": [
         subscription("sub_E1", "cus_E1", "active", "2026-01-10 10:00:00", "2026-03-10 10:00:00"),
         subscription("sub_G1", "cus_G1", "active", "2026-01-05 10:00:00", "2026-03-05 10:00:00"),
         subscription("sub_U1", "cus_U1", "active", "2026-01-03 10:00:00", "2026-04-03 10:00:00"),
         *(subscription(f"sub_{name}", f"cus_{name}", "active", start, start)
-          for name, (_, _, start) in DISCOUNTED.items()),
+          for name, (_, _, start) in DISCOUNTED.items() if name != "D9"),
+        {**subscription("sub_D9", "cus_D9", "active", "2026-01-14 10:00:00", "2026-03-14 10:00:00"),
+         "trial_start": "2026-01-14 10:00:00", "trial_end": "2026-02-14 10:00:00"},
+        subscription("sub_D10", "cus_D10", "active", "2026-01-15 10:00:00", "2026-03-15 10:00:00"),
+        subscription("sub_D11b", "cus_D11", "active", "2026-01-16 10:00:00", "2026-01-16 10:00:00"),
     ],
     "stripe.subscription_item": [
         item("si_E1", "sub_E1", "price_EUR", 2, "2026-01-10 10:00:00", _fivetran_start="2026-01-10 10:00:00",
@@ -135,6 +169,11 @@ TABLES = {
         item("si_U1", "sub_U1", "price_USD", 1, "2026-01-03 10:00:00"),
         *(item(f"si_{name}", f"sub_{name}", price_id, seats, start)
           for name, (price_id, seats, start) in DISCOUNTED.items()),
+        item("si_D10", "sub_D10", "price_USD", 1, "2026-01-15 10:00:00", _fivetran_start="2026-01-15 10:00:00",
+             _fivetran_end="2026-03-15 10:00:00", _fivetran_active="false"),
+        item("si_D10", "sub_D10", "price_USD_Y", 1, "2026-01-15 10:00:00", _fivetran_start="2026-03-15 10:00:00",
+             _fivetran_end=FOREVER, _fivetran_active="true"),
+        item("si_D11b", "sub_D11b", "price_USD", 1, "2026-01-16 10:00:00"),
     ],
 }  # fmt: skip
 
@@ -257,6 +296,29 @@ def test_each_discount_takes_money_off_in_the_months_it_applies(built: tuple[Set
     assert [round(float(total), 4) for total in discounts.total] == [20.0, 200.0]
 
 
+def test_repeating_once_and_customer_discounts_follow_the_billing_cycles(
+    built: tuple[Settings, dict[str, bool]],
+) -> None:
+    settings = built[0]
+    assert [mrr for _, mrr, _ in mrr_by_month(settings, "D8")] == [80.0] * 4
+    assert mrr_by_month(settings, "D9") == [
+        ("2026-02", 80.0, "new"), ("2026-03", 100.0, "expansion"), ("2026-04", 100.0, "unchanged"),
+    ]  # fmt: skip
+    assert mrr_by_month(settings, "D10") == [
+        ("2026-01", 80.0, "new"), ("2026-02", 100.0, "expansion"), ("2026-03", 100.0, "unchanged"),
+        ("2026-04", 100.0, "unchanged"),
+    ]  # fmt: skip
+    assert [mrr for _, mrr, _ in mrr_by_month(settings, "D11")] == [140.0] * 4
+    applied = query(
+        settings,
+        "select discount_id, subscription_id from intermediate.int_subscription_discounts_applied "
+        "where discount_id in ('di_D3', 'di_D11', 'di_D11b') order by discount_id",
+    )
+    assert list(applied.itertuples(index=False, name=None)) == [
+        ("di_D11", "sub_D11"), ("di_D11b", "sub_D11b"), ("di_D3", "sub_D3"),
+    ]  # fmt: skip
+
+
 def test_gross_mrr_leaves_the_discounts_beside_it(tmp_path_factory: pytest.TempPathFactory) -> None:
     tmp_path = tmp_path_factory.mktemp("mrr_gross")
     settings = settings_for(
@@ -269,6 +331,32 @@ def test_gross_mrr_leaves_the_discounts_beside_it(tmp_path_factory: pytest.TempP
     assert [mrr for _, mrr, _ in mrr_by_month(settings, "D1")] == [100.0] * 4
     assert mrr_by_month(settings, "D5")[0] == ("2026-01", 100.0, "new")
     assert [mrr for _, mrr, _ in mrr_by_month(settings, "D6")] == [400.0] * 4
+    january = query(
+        settings,
+        "select discount_mrr_usd from marts.fct_mrr_customer_months "
+        "where customer_id = 'cus_D1' and mrr_month = date '2026-01-01'",
+    ).iloc[0, 0]
+    assert float(january) == pytest.approx(20.0)
+
+
+def test_forever_only_mrr_takes_off_forever_coupons_only(tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp_path = tmp_path_factory.mktemp("mrr_forever_only")
+    settings = settings_for(
+        tmp_path,
+        write_raw(tmp_path / "raw", TABLES),
+        definitions_file=definitions_with(tmp_path, mrr={"discounts": "forever_only"}),
+        as_of="2026-04-03 10:00:00",
+    )
+    assert materialize(settings, '+key:"marts/fct_mrr_customer_months"').success
+    assert mrr_by_month(settings, "D1") == [
+        ("2026-01", 100.0, "new"), *((f"2026-0{month}", 100.0, "unchanged") for month in (2, 3, 4)),
+    ]  # fmt: skip
+    for name, mrr in (("D2", 200.0), ("D3", 270.0), ("D4", 97.9167), ("D7", 100.0), ("D8", 100.0), ("D10", 100.0),
+                      ("D11", 140.0)):  # fmt: skip
+        assert [value for _, value, _ in mrr_by_month(settings, name)] == [mrr] * 4, name
+    assert [value for _, value, _ in mrr_by_month(settings, "D9")] == [100.0] * 3
+    assert mrr_by_month(settings, "D5") == []
+    assert [value for _, value, _ in mrr_by_month(settings, "D6")] == [400.0, 200.0, 400.0, 400.0]
     january = query(
         settings,
         "select discount_mrr_usd from marts.fct_mrr_customer_months "

@@ -909,7 +909,7 @@ BILLING = {
 # E1 pays in EUR (month_start rates Jan 1.10, Feb 1.14, Mar 1.20): 2 seats at EUR 100 from 2026-01-10, 3 from
 # 2026-03-15, with 50% off from 2026-02-15 on. February: fx 200 x 0.04 = 8 (and a contraction: the discount).
 BILLING["stripe.coupon"] = [{"id": "co_half", "duration": "forever", "percent_off": 50, "livemode": "true"}]
-BILLING["stripe.subscription_discount"] = [
+BILLING["stripe.discount"] = [
     {"id": "di_E1", "coupon_id": "co_half", "subscription_id": "sub_E1", "start": "2026-02-15 10:00:00"}
 ]
 BILLING["stripe.price"] = [*BILLING["stripe.price"], test_mrr_and_retention.price("price_E", 10000, "month", "eur")]

@@ -467,3 +467,18 @@ def test_the_edge_cases_leave_every_other_record_as_it_was(monkeypatch: pytest.M
     kept = lead[lead["id"].isin(before["id"])].reset_index(drop=True)
     differs = (kept != before.reset_index(drop=True)) & ~(kept.isna() & before.reset_index(drop=True).isna())
     assert differs.any(axis=1).sum() <= max(2, 0.05 * len(before))
+
+
+def test_the_first_invoice_of_a_subscription_with_a_once_percent_coupon_is_discounted(data: Path) -> None:
+    """A once coupon given when a subscription starts takes its percent off the first invoice, the one issued when
+    the paid life begins (the cycle's start and the discount's start are the same instant)."""
+    coupons = _read(data, "stripe", "coupon")
+    once = set(coupons.id[(coupons.duration == "once") & (coupons.percent_off != "")])
+    discounts = _read(data, "stripe", "discount")
+    assert set(discounts.type) == {"subscription"} and (discounts.type_id == discounts.subscription_id).all()
+    subscriptions = set(discounts.subscription_id[discounts.coupon_id.isin(once)])
+    invoices = _read(data, "stripe", "invoice")
+    invoices = invoices[invoices.subscription_id.isin(subscriptions)]
+    first = invoices.sort_values("period_start").drop_duplicates("subscription_id")
+    assert len(first) >= 1
+    assert (first.total.astype(float) < first.subtotal.astype(float)).all()

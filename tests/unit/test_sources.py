@@ -63,6 +63,11 @@ def test_the_project_contracts_load() -> None:
     assert test_mode == {"customer", "price", "subscription", "coupon", "invoice", "invoice_line_item", "charge"}
     # A test-mode rule reads livemode: a file without it would let test-mode rows through as live.
     assert all("livemode" in table.required_columns for table in tables if table.name in test_mode)
+    # Stripe discounts come in the connector's one `discount` table (SUBSCRIPTION_DISCOUNT is deprecated), whose
+    # deleted rows are removed discounts that staging keeps as ended periods.
+    names = {table.name for table in tables}
+    assert "discount" in names and "subscription_discount" not in names
+    assert {table.name for table in tables if table.soft_deletes == "ended"} == {"discount"}
 
 
 TYPED = """

@@ -109,6 +109,7 @@ final as (
         converted.period_ended_at,                                                -- end of the invoice's period (UTC)
         converted.total,                                                          -- amount billed, in the invoice's currency
         converted.amount_paid,                                                    -- amount Stripe records as paid, in the invoice's currency
+        coalesce(converted.amount_remaining, converted.total - converted.amount_paid) as amount_remaining, -- amount still due (what a write-off loses), in the invoice's currency; total - amount_paid when not synced
         coalesce(invoice_charges.amount_collected, 0) as amount_collected,        -- sum of its succeeded charges, in the invoice's currency
         coalesce(invoice_charges.failed_charge_count, 0) as failed_charge_count,  -- its failed payment attempts
         converted.invoice_status = 'open'
@@ -121,11 +122,17 @@ final as (
         - coalesce(invoice_refunds.amount_refunded, 0) as amount_net_collected,   -- collected minus refunded, in the invoice's currency
         invoice_charges.collected_at,                                             -- its first succeeded charge (UTC); null while unpaid
         converted.rate_to_reporting,                                              -- units of the reporting currency per unit of the invoice's currency in its month; null: no rate
-        converted.total * converted.rate_to_reporting as total_usd,                  -- amount billed in the reporting currency (null without a rate)
-        coalesce(invoice_charges.amount_collected, 0) * converted.rate_to_reporting as amount_collected_usd, -- collected, in the reporting currency at the invoice month's rate
-        coalesce(invoice_refunds.amount_refunded, 0) * converted.rate_to_reporting as amount_refunded_usd, -- refunded, in the reporting currency at the invoice month's rate
-        (coalesce(invoice_charges.amount_collected, 0) - coalesce(invoice_refunds.amount_refunded, 0))
-        * converted.rate_to_reporting as amount_net_collected_usd,                -- collected minus refunded, in the reporting currency at the invoice month's rate
+        cast(converted.total * converted.rate_to_reporting as decimal(18, 4)) as total_usd, -- amount billed in the reporting currency (null without a rate)
+        cast(
+            coalesce(invoice_charges.amount_collected, 0) * converted.rate_to_reporting as decimal(18, 4)
+        ) as amount_collected_usd,                                                -- collected, in the reporting currency at the invoice month's rate
+        cast(
+            coalesce(invoice_refunds.amount_refunded, 0) * converted.rate_to_reporting as decimal(18, 4)
+        ) as amount_refunded_usd,                                                 -- refunded, in the reporting currency at the invoice month's rate
+        cast(
+            (coalesce(invoice_charges.amount_collected, 0) - coalesce(invoice_refunds.amount_refunded, 0))
+            * converted.rate_to_reporting as decimal(18, 4)
+        ) as amount_net_collected_usd,                                            -- collected minus refunded, in the reporting currency at the invoice month's rate
         case
             when converted.rate_to_reporting is null then 'no exchange rate for ' || converted.currency || ' in its month'
         end as fx_null_reason                                                     -- why the _usd amounts are null; null when converted

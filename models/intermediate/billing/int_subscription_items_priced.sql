@@ -11,7 +11,8 @@ description: >-
   the sync began. Test-mode rows are gone already (staging drops livemode = false subscriptions, prices and
   customers; items inherit it through their subscription). Subscriptions that never became paying (incomplete,
   incomplete_expired) and one-time prices earn no MRR and are left out, as are versions whose paying period is
-  empty. Discounts: the source contract holds no coupon or discount table, so MRR is list price x seats. Currency:
+  empty. Discounts: mrr_amount is list price x seats; marts.fct_mrr_customer_months takes the discounts off
+  (intermediate.int_subscription_discounts_applied, as definitions.mrr.discounts says). Currency:
   mrr_amount is in the price's currency; marts.fct_mrr_customer_months converts it month by month with
   intermediate.int_exchange_rates_monthly (a price in a currency with no rate for a month is listed in
   intermediate.int_subscription_items_unconverted). The customer's CRM account is

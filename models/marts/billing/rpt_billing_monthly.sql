@@ -9,11 +9,12 @@ description: >-
   is not synced), so an annual invoice counts once, in its month, while its MRR counts every month. Collected:
   succeeded live charges by the month of the charge (the payment); failed: failed live charges by the month of
   the attempt, so an invoice paid after a failed attempt shows the failure in the month it failed and the amount
-  collected in the month it was paid. Uncollectible: invoices written off by the month they were marked
-  uncollectible (their invoiced month when the connector does not sync that time). Refunded: succeeded refunds of
+  collected in the month it was paid. Uncollectible: invoices written off (what remained unpaid on them) by the
+  month they were marked uncollectible (their invoiced month when the connector does not sync that time). Refunded: succeeded refunds of
   live charges by the month of the refund; net collected = collected - refunded. Open: invoices of the month still
   open (unpaid) at the data's latest state; past due: those of them whose payment failed or whose due date passed. Currency: every amount is converted at the rate of its event's month
-  (intermediate.int_exchange_rates_monthly, chosen by definitions.fx.rate_rule; amount x rate_to_reporting); an
+  (intermediate.int_exchange_rates_monthly, chosen by definitions.fx.rate_rule; amount x rate_to_reporting, as
+  decimal(18, 4) like the MRR models); an
   event whose currency has no rate in its month is left out of every count and amount of the row and counted in
   no_rate_event_count, its currency named in no_rate_currencies. MRR: the month's MRR from
   marts.fct_mrr_customer_months. Collection rate: of the amount invoiced in the month, the share its invoices
@@ -39,7 +40,7 @@ kpis:
     filters: live mode only; a failed attempt retried later is still a failure in its month
     owner: team:success
   - name: uncollectible_usd
-    formula: sum of the totals of invoices marked uncollectible in the month, converted
+    formula: sum of what remained unpaid (amount_remaining) on invoices marked uncollectible in the month, converted
     grain: month
     owner: team:success
   - name: past_due_usd
@@ -123,7 +124,7 @@ uncollectible_events as (
         0 as past_due_invoice_count,
         0 as past_due_amount,
         1 as uncollectible_invoice_count,
-        invoices.total as uncollectible_amount,
+        invoices.amount_remaining as uncollectible_amount,
         0 as collected_charge_count,
         0 as collected_amount,
         0 as failed_charge_count,
@@ -211,26 +212,26 @@ month_totals as (
     select
         converted.billing_month,
         sum(converted.invoiced_count) filter (where converted.rate_to_reporting is not null) as invoiced_count,
-        sum(converted.invoiced_amount * converted.rate_to_reporting) as invoiced_usd,
-        sum(converted.invoiced_collected_amount * converted.rate_to_reporting) as invoiced_collected_usd,
+        sum(cast(converted.invoiced_amount * converted.rate_to_reporting as decimal(18, 4))) as invoiced_usd,
+        sum(cast(converted.invoiced_collected_amount * converted.rate_to_reporting as decimal(18, 4))) as invoiced_collected_usd,
         sum(converted.open_invoice_count) filter (where converted.rate_to_reporting is not null) as open_invoice_count,
-        sum(converted.open_amount * converted.rate_to_reporting) as open_usd,
+        sum(cast(converted.open_amount * converted.rate_to_reporting as decimal(18, 4))) as open_usd,
         sum(converted.past_due_invoice_count) filter (
             where converted.rate_to_reporting is not null
         ) as past_due_invoice_count,
-        sum(converted.past_due_amount * converted.rate_to_reporting) as past_due_usd,
+        sum(cast(converted.past_due_amount * converted.rate_to_reporting as decimal(18, 4))) as past_due_usd,
         sum(converted.uncollectible_invoice_count) filter (
             where converted.rate_to_reporting is not null
         ) as uncollectible_invoice_count,
-        sum(converted.uncollectible_amount * converted.rate_to_reporting) as uncollectible_usd,
+        sum(cast(converted.uncollectible_amount * converted.rate_to_reporting as decimal(18, 4))) as uncollectible_usd,
         sum(converted.collected_charge_count) filter (
             where converted.rate_to_reporting is not null
         ) as collected_charge_count,
-        sum(converted.collected_amount * converted.rate_to_reporting) as collected_usd,
+        sum(cast(converted.collected_amount * converted.rate_to_reporting as decimal(18, 4))) as collected_usd,
         sum(converted.failed_charge_count) filter (where converted.rate_to_reporting is not null) as failed_charge_count,
-        sum(converted.failed_charge_amount * converted.rate_to_reporting) as failed_charge_usd,
+        sum(cast(converted.failed_charge_amount * converted.rate_to_reporting as decimal(18, 4))) as failed_charge_usd,
         sum(converted.refund_count) filter (where converted.rate_to_reporting is not null) as refund_count,
-        sum(converted.refunded_amount * converted.rate_to_reporting) as refunded_usd,
+        sum(cast(converted.refunded_amount * converted.rate_to_reporting as decimal(18, 4))) as refunded_usd,
         count(*) filter (where converted.rate_to_reporting is null) as no_rate_event_count,
         string_agg(distinct converted.currency, ', ' order by converted.currency) filter (
             where converted.rate_to_reporting is null
@@ -281,7 +282,7 @@ final as (
         cast(coalesce(month_totals.failed_charge_count, 0) as bigint) as failed_charge_count, -- failed payment attempts of the month
         coalesce(month_totals.failed_charge_usd, 0) as failed_charge_usd,         -- sum of the failed attempts of the month, in the reporting currency
         cast(coalesce(month_totals.uncollectible_invoice_count, 0) as bigint) as uncollectible_invoice_count, -- invoices marked uncollectible in the month
-        coalesce(month_totals.uncollectible_usd, 0) as uncollectible_usd,         -- sum of their totals, in the reporting currency
+        coalesce(month_totals.uncollectible_usd, 0) as uncollectible_usd,         -- what remained unpaid on them (written off), in the reporting currency
         cast(coalesce(month_totals.open_invoice_count, 0) as bigint) as open_invoice_count, -- invoices of the month still open (unpaid) now
         coalesce(month_totals.open_usd, 0) as open_usd,                           -- what is still due on them, in the reporting currency
         cast(coalesce(month_totals.past_due_invoice_count, 0) as bigint) as past_due_invoice_count, -- of those, the ones past due: a payment failed or the due date passed

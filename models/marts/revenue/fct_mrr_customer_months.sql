@@ -16,11 +16,13 @@ description: >-
   (the previous month's amount x the change of the rate); a customer whose only change is the rate is unchanged.
   New, churned and reactivation MRR are at their own month's rate (churned MRR is the previous month's MRR), with
   no fx. Discounts (intermediate.int_subscription_discounts_applied): the coupons in force on a subscription at the
-  month's close take their percent of its list MRR and their monthly amount off, never more than its MRR; with
-  definitions.mrr.discounts net (the default; Stripe's own MRR counts discounts the same way) MRR is list MRR less
-  them, so a discount starting mid-life is a contraction, one ending an expansion, and a 100%-off subscription
-  carries no MRR (a customer paying nothing is not paying: it is new in its first month with MRR > 0, and churns
-  when its MRR falls to 0); with gross MRR is list price x seats and discount_mrr_usd only shows them.
+  month's close take their percent of its list MRR and their monthly amount off, never more than its MRR. Which of
+  them MRR is net of is definitions.mrr.discounts: net (the default; as invoice-based SaaS-metrics tools such as
+  ChartMogul and Baremetrics count) takes every discount off in the months it applies, so a discount starting
+  mid-life is a contraction, one ending an expansion, and a 100%-off subscription carries no MRR (a customer paying
+  nothing is not paying: it is new in its first month with MRR > 0, and churns when its MRR falls to 0);
+  forever_only (Stripe Billing's own MRR by default) takes off only forever coupons, leaving once and repeating ones
+  out of MRR; gross takes none off (list price x seats). discount_mrr_usd always shows every discount in force.
   Movement - new: the first month with MRR > 0; churn: MRR = 0 after a month with MRR > 0 (the row carries
   MRR 0); reactivation: MRR > 0 after a month with MRR = 0, once the customer has paid before; expansion /
   contraction: MRR at constant currency up / down between two paying months; unchanged: neither. The calendar starts at the first
@@ -179,6 +181,7 @@ local_discounts as (
         discounts.subscription_id,
         discounts.percent_off,
         discounts.monthly_amount_off,
+        discounts.duration,
         cast(discounts.applies_from as timestamptz) at time zone reporting.time_zone as applies_from_local,
         cast(discounts.applies_until as timestamptz) at time zone reporting.time_zone as applies_until_local
     from discounts
@@ -199,7 +202,9 @@ subscription_months as (
     group by item_months.customer_id, item_months.subscription_id, item_months.mrr_month, item_months.currency
 ),
 
--- the discounts in force at the month's close: percents of the list MRR plus amounts off, never more than the MRR
+-- the discounts in force at the month's close: percents of the list MRR plus amounts off, never more than the MRR;
+-- all of them (shown beside MRR), and those definitions.mrr.discounts takes off it (net: all; forever_only: the
+-- forever coupons, as Stripe Billing's own MRR; gross: none)
 subscription_discounts as (
     select
         subscription_months.subscription_id,
@@ -210,8 +215,26 @@ subscription_discounts as (
                 coalesce(sum(subscription_months.list_amount * local_discounts.percent_off / 100), 0)
                 + coalesce(sum(local_discounts.monthly_amount_off), 0)
             ) as decimal(18, 4)
-        ) as discount_amount
+        ) as discount_amount,
+        cast(
+            least(
+                subscription_months.list_amount,
+                coalesce(
+                    sum(subscription_months.list_amount * local_discounts.percent_off / 100) filter (
+                        where mrr_discounts.discounts = 'net' or local_discounts.duration = 'forever'
+                    ),
+                    0
+                )
+                + coalesce(
+                    sum(local_discounts.monthly_amount_off) filter (
+                        where mrr_discounts.discounts = 'net' or local_discounts.duration = 'forever'
+                    ),
+                    0
+                )
+            ) as decimal(18, 4)
+        ) as counted_amount
     from subscription_months
+    cross join mrr_discounts
     inner join local_discounts
         on
             subscription_months.subscription_id = local_discounts.subscription_id
@@ -229,8 +252,9 @@ subscription_amounts as (
         subscription_months.*,
         coalesce(subscription_discounts.discount_amount, 0) as discount_amount,
         subscription_months.list_amount
-        - case when mrr_discounts.discounts = 'net' then coalesce(subscription_discounts.discount_amount, 0) else 0 end
-        as mrr_amount
+        - case
+            when mrr_discounts.discounts = 'gross' then 0 else coalesce(subscription_discounts.counted_amount, 0)
+        end as mrr_amount
     from subscription_months
     left join subscription_discounts
         on
@@ -402,8 +426,8 @@ final as (
         customers.crm_account_id as account_id,                                       -- CRM account (Stripe metadata.salesforce_account_id); null for self-serve customers
         coalesce(account_segments.segment, unknown_segment.segment) as segment,       -- size segment of the CRM account from the shared bands; the unknown segment when not tied to a known account
         classified.first_paid_month,                                                  -- the customer's first month with MRR > 0 (its new month)
-        classified.mrr_usd,                                                           -- MRR in USD at the close of the month (0 in a churn month), net of discounts when definitions.mrr.discounts is net
-        classified.discount_mrr_usd,                                                  -- discounts in force at the close of the month, in USD (taken off mrr_usd when definitions.mrr.discounts is net)
+        classified.mrr_usd,                                                           -- MRR in USD at the close of the month (0 in a churn month), net of the discounts definitions.mrr.discounts counts
+        classified.discount_mrr_usd,                                                  -- discounts in force at the close of the month, in USD (those definitions.mrr.discounts counts are taken off mrr_usd)
         classified.seats,                                                             -- seats (item quantities) billed at the close of the month (0 in a churn month)
         coalesce(classified.billing_interval, classified.previous_billing_interval) as billing_interval, -- month, year or mixed (several intervals); a churn month shows the interval that ended
         classified.previous_mrr_usd,                                                  -- MRR at the close of the previous month (0 when not paying)

@@ -46,7 +46,8 @@ kpis:
   - name: discount_mrr_usd
     formula: >-
       sum of the discounts (coupons) in force at the close of the month on the customers' subscriptions, in USD;
-      taken off MRR when definitions mrr.discounts is net (the default, as Stripe's MRR counts them)
+      taken off MRR as definitions mrr.discounts says (net, the default: all of them, as invoice-based SaaS-metrics
+      tools count; forever_only: forever coupons only, as Stripe Billing's own MRR; gross: none)
     grain: month x segment
     owner: team:revops
   - name: ending_mrr_usd
