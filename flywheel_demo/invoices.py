@@ -169,8 +169,12 @@ def _discount_cents(
     coupon = np.full(n, -1)
     begins, ends = np.full(n, np.inf), np.full(n, np.inf)
     coupon[sub_of_discount[found]] = coupon_of_discount[found]
-    begins[sub_of_discount[found]] = discounts["start"][found]
-    ends[sub_of_discount[found]] = np.where(np.isnan(discounts["end"][found]), np.inf, discounts["end"][found])
+    # to the second, as the tables write them: a cycle starts on a whole second, a discount at the subscription's start
+    # may not, and must still apply to its first cycle
+    begins[sub_of_discount[found]] = np.floor(discounts["start"][found])
+    ends[sub_of_discount[found]] = np.where(
+        np.isnan(discounts["end"][found]), np.inf, np.floor(discounts["end"][found])
+    )
     applies = (coupon[cycles.sub] >= 0) & (cycles.start >= begins[cycles.sub]) & (cycles.start < ends[cycles.sub])
     earlier_applies = np.concatenate([[False], applies[:-1] & (cycles.sub[1:] == cycles.sub[:-1])])
     once = coupons["duration"][np.maximum(coupon[cycles.sub], 0)] == "once"
