@@ -24,9 +24,10 @@ OPPORTUNITY: TableKey = ("salesforce", "opportunity")
 HISTORY: TableKey = ("salesforce", "opportunity_history")
 
 
-def price_deals_as_billed(tables: dict[TableKey, Table], customers: Table, prices: Table) -> None:
+def price_deals_as_billed(tables: dict[TableKey, Table], customers: Table, prices: Table) -> dict[TableKey, Table]:
     """Write the discounted value on the deals sold with a negotiated discount, then the euro deals in euros, and
-    the currency of every opportunity row (changing the opportunity and history tables of `tables` in place)."""
+    the currency of every opportunity row (changing the opportunity and history tables of `tables` in place);
+    returns `tables`."""
     opportunity, history = tables[OPPORTUNITY], tables[HISTORY]
     percent_off, amount_off = _negotiated_discounts(tables, prices)
     for table, key in ((opportunity, "id"), (history, "opportunity_id")):
@@ -42,6 +43,7 @@ def price_deals_as_billed(tables: dict[TableKey, Table], customers: Table, price
         moved = np.isin(table[key], euro_ids)
         table["amount"] = np.where(moved, np.round(table["amount"] / STARTING_RATES["EUR"]), table["amount"])
     opportunity["currency_iso_code"] = object_array(["EUR" if euro else "USD" for euro in in_euros])
+    return tables
 
 
 def _euro_accounts(customers: Table) -> np.ndarray:

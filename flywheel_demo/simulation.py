@@ -114,8 +114,7 @@ def simulate(
         ("marketing", "ad_spend"): ads.table,
         **bill_realistically(seed, billing.prices, customers, subs, billing.items),  # changes prices, customers, items
     }
-    price_deals_as_billed(edged, customers, billing.prices)  # the deals in the currency and at the discount billed
-    add_edge_cases(r[16], edged, users, (len(opps.ids), n_live))
+    add_edge_cases(r[16], price_deals_as_billed(edged, customers, billing.prices), users, (len(opps.ids), n_live))
     edged |= gen_invoices(seed, edged, n_live, billing.prices)  # billing as the edge cases left it
     for key in list(edged):
         emit(key, edged.pop(key))

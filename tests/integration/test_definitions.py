@@ -121,7 +121,7 @@ def test_product_and_opportunity_suites_catch_broken_definitions(built: Settings
     opportunities = query(built, "select * from intermediate.int_opportunities_classified order by opportunity_id")
     won_row = opportunities.index[opportunities["is_won"]][0]
     free = opportunities.copy()
-    free.loc[won_row, "amount_usd"] = 0.0
+    free.loc[won_row, "amount"] = 0.0
     assert _failures(SUITES["won_opportunity_definitions"], free, "opportunity_id") == {
         "every won opportunity has a positive amount": (1, [free.loc[won_row, "opportunity_id"]])
     }
