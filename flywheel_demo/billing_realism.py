@@ -1,5 +1,11 @@
 """Billing as it really is: part of the book billed in euros, and coupons on a share of new subscriptions.
 
+Coupons follow how a subscription was sold. Promotions limited in time (WELCOME20 for three months, LAUNCH25 on the
+first invoice) and the FOUNDERS gift go to self-serve subscriptions only (no CRM deal in their metadata): a sales rep
+does not sell at a promotion. Negotiated permanent discounts (PARTNER10, SAVE50) may go to sales-led subscriptions
+too, and then the deal's CRM amount is the discounted annual value (see deal_amounts.price_deals_as_billed), so the
+CRM and billing agree on what was sold.
+
 Everything here draws from a stream of its own (`np.random.default_rng([seed, STREAM])`) and only rewrites what it
 must (the currency of the customers billed in euros, the price their items point at, the euro prices added to the
 price table), so every other table, and every other draw of the simulation, stays as it was.
@@ -20,6 +26,7 @@ STREAM = 0xF2
 EURO_SHARE = 0.12  # of the live customers, billed in euros at euro list prices
 DISCOUNTED_SHARE = 0.15  # of the live subscriptions, with a coupon
 MID_LIFE_SHARE = 0.02  # of the live subscriptions, given a coupon months after they began (a contraction)
+DEAL_PREFIX = '{"salesforce_opportunity_id": "'  # the metadata of a subscription sold through a CRM deal
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,8 @@ COUPONS = (
     Coupon("FOUNDERS", "Founders: free forever", "forever", percent_off=100.0),
 )
 COUPON_WEIGHTS = np.array([0.6, 0.2, 0.1, 0.08, 0.02])
-WELCOME, PARTNER, _, SAVE50, _ = range(len(COUPONS))
+WELCOME, PARTNER, LAUNCH, SAVE50, FOUNDERS = range(len(COUPONS))
+PROMOTIONS = (WELCOME, LAUNCH, FOUNDERS)  # limited in time or a gift: self-serve subscriptions only
 
 
 def bill_realistically(
@@ -120,8 +128,9 @@ def _as_connector_discounts(discounts: Table) -> Table:
 
 
 def _discounts(rng: np.random.Generator, subscriptions: Table, euro_customers: np.ndarray) -> Table:
-    """Coupons on a share of the live subscriptions from their start (SAVE50, in USD, only on USD customers), and a
-    10%-forever partner coupon on a few others months after they began."""
+    """Coupons on a share of the live subscriptions from their start (SAVE50, in USD, only on USD customers; a
+    promotion drawn for a sales-led subscription becomes the negotiated PARTNER10), and a 10%-forever partner coupon
+    on a few others months after they began."""
     first = np.unique(subscriptions["id"], return_index=True)[1]  # one row per subscription (stale copies dropped)
     live = first[subscriptions["livemode"][first]]
     start = np.asarray(subscriptions["start_date"], dtype=float)[live]
@@ -130,6 +139,8 @@ def _discounts(rng: np.random.Generator, subscriptions: Table, euro_customers: n
     coupon = rng.choice(len(COUPONS), size=len(live), p=COUPON_WEIGHTS)
     in_euros = np.isin(subscriptions["customer_id"][live], euro_customers)
     coupon[(coupon == SAVE50) & in_euros] = WELCOME
+    sales_led = np.array([str(value).startswith(DEAL_PREFIX) for value in subscriptions["metadata"][live]], dtype=bool)
+    coupon[np.isin(coupon, PROMOTIONS) & sales_led] = PARTNER
     mid_life_start = add_months(start, rng.integers(4, 10, len(live)))
     mid_life = (draw >= DISCOUNTED_SHARE) & (draw < DISCOUNTED_SHARE + MID_LIFE_SHARE) & (mid_life_start < T1 - DAY)
     coupon[mid_life] = PARTNER

@@ -18,6 +18,7 @@ from flywheel_demo.connector import stale_duplicates
 from flywheel_demo.contacts import finish_contacts, gen_contacts
 from flywheel_demo.contract import EVENTS, Table, TableKey, output_tables
 from flywheel_demo.crm_links import break_crm_links
+from flywheel_demo.deal_amounts import price_deals_as_billed
 from flywheel_demo.deals import NewBusiness, gen_new_business, merge_deals
 from flywheel_demo.edge_cases import add_edge_cases, lead_edge_cases
 from flywheel_demo.engagements import gen_engagements
@@ -113,7 +114,7 @@ def simulate(
         ("marketing", "ad_spend"): ads.table,
         **bill_realistically(seed, billing.prices, customers, subs, billing.items),  # changes prices, customers, items
     }
-    add_edge_cases(r[16], edged, users, (len(opps.ids), n_live))
+    add_edge_cases(r[16], price_deals_as_billed(edged, customers, billing.prices), users, (len(opps.ids), n_live))
     edged |= gen_invoices(seed, edged, n_live, billing.prices)  # billing as the edge cases left it
     for key in list(edged):
         emit(key, edged.pop(key))

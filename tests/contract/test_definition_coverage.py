@@ -144,11 +144,17 @@ COVERAGE: dict[str, Coverage] = {
         ),
     ),
     "fx": Coverage(
-        ("assert_monthly_rates_follow_the_rate_rule", "assert_fx_is_the_rate_change_on_previous_mrr"),
+        (
+            "assert_monthly_rates_follow_the_rate_rule",
+            "assert_fx_is_the_rate_change_on_previous_mrr",
+            "assert_every_deal_amount_has_an_exchange_rate",
+        ),
         (
             broken("assert_monthly_rates_follow_the_rate_rule"),
             broken("assert_fx_is_the_rate_change_on_previous_mrr"),
             "tests/integration/test_exchange_rates.py::test_month_start_takes_the_first_days_rate_else_the_last_of_the_month_before",
+            "tests/integration/test_crm_billing_reconciliation.py::"
+            "test_deal_amounts_convert_at_the_close_month_rate_or_are_listed",
         ),
     ),
     "mrr": Coverage(

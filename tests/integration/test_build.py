@@ -75,6 +75,28 @@ def _segment(employees: pd.Series, definitions: dict) -> pd.Series:
     return segment
 
 
+def _amount_usd(deals: pd.DataFrame) -> pd.Series:
+    """Each deal's amount in USD: a deal in another currency (currency_iso_code) at the month_start rate of its
+    close month (the rate dated on the month's first day, else the latest one dated in the month before)."""
+    rates = pd.read_csv(SEEDS / "finance" / "exchange_rate.csv", dtype={"rate": float})
+    rates["date"] = pd.to_datetime(rates["date"])
+    rates["currency"] = rates["currency"].str.upper()
+
+    def rate(currency: str, close_date: str) -> float:
+        if currency == "USD":
+            return 1.0
+        month = pd.Timestamp(close_date).to_period("M").to_timestamp()
+        candidates = rates[
+            rates["currency"].eq(currency)
+            & (rates["date"].eq(month) | ((rates["date"] < month) & (rates["date"] >= month - pd.DateOffset(months=1))))
+        ]
+        return float(candidates.sort_values("date")["rate"].iloc[-1])
+
+    currencies = deals["currency_iso_code"].fillna("USD").str.upper()
+    factors = [rate(currency, close) for currency, close in zip(currencies, deals["close_date"], strict=True)]
+    return deals["amount"].astype(float) * pd.Series(factors, index=deals.index)
+
+
 def expected_funnel() -> pd.DataFrame:
     """The monthly funnel computed from the seed CSVs with pandas, independently of the SQL models."""
     definitions = yaml.safe_load((PROJECT_ROOT / "definitions.yml").read_text())
@@ -96,9 +118,7 @@ def expected_funnel() -> pd.DataFrame:
         leads.assign(funnel_month=month(leads["created_date"]), leads_created_count=1),
         converted.assign(funnel_month=month(converted["converted_date"]), leads_converted_count=1),
         opportunities.assign(funnel_month=month(opportunities["created_date"]), opportunities_created_count=1),
-        won.assign(
-            funnel_month=month(won["close_date"]), opportunities_won_count=1, won_amount_usd=won["amount"].astype(float)
-        ),
+        won.assign(funnel_month=month(won["close_date"]), opportunities_won_count=1, won_amount_usd=_amount_usd(won)),
     ]
     measures = [
         "leads_created_count",
@@ -161,7 +181,11 @@ def test_column_lineage_reaches_raw_connector_columns(built: tuple[Settings, Run
         return found
 
     funnel = ("marts", "rpt_funnel_monthly")
-    assert roots(funnel, "won_amount_usd") == {("salesforce", "opportunity", "amount")}
+    assert roots(funnel, "won_amount_usd") == {
+        ("salesforce", "opportunity", "amount"),
+        ("finance", "exchange_rate", "rate"),  # a deal in another currency converts at its close month's rate
+        ("definitions", "fx_budget_rates", "rate_to_reporting"),  # (the budget rule's rates)
+    }
     assert roots(funnel, "funnel_month") == {
         ("definitions", "reporting", "time_zone"),  # months are months of the reporting time zone
         ("salesforce", "lead", "created_date"),

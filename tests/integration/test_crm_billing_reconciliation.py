@@ -20,6 +20,22 @@ Deals (account: employees):
 - O6 (A6: 50): won 2026-03-02, no billing; due 2026-04-01, after the as-of date: not a finding yet.
 - O7 (A1): an Expansion won 2026-03-01 without new billing: not new business, no finding.
 
+Deals against the first invoice (customers from the close date with 100 seats, MRR 1,000, ARR 12,000, as the deal):
+- O14 (A14): won 2026-01-12, $12,000; C14's first invoice in_C14 is $700 (a $300 one-off credit on its first
+  month): annualised 700 x 12 / 1 = 8,400, 3,600 apart: amount_mismatch (January) on the invoice side alone, naming
+  in_C14. A first invoice is taken as billed: a credit or a proration that far off the deal is a finding.
+- O15 (A15): won 2026-01-12, $12,000; first invoice $950: annualised 11,400, exactly 600 apart: no finding.
+- O18 (A18): won 2026-02-15, $10,000; C18 pays 100 seats x $100 a year (MRR 833.33, ARR 10,000); its first invoice,
+  annual, is $10,000: 10,000 x 12 / 12 = 10,000 (an annual invoice counts once): no finding.
+- O19 (A19): won 2026-01-12, $12,000; C19's first invoice is GBP 700, and GBP has no rate: not compared, and MRR
+  agrees: no finding.
+
+Deals in euros (currency_iso_code EUR; the others have none: the reporting currency). The rate feed has one EUR rate,
+1.20 dated 2026-01-01 (rule month_start: January's rate, and February's from the month before; March has none):
+- O16 (A16): won 2026-01-15, EUR 10,000 at 1.20 = $12,000; C16 (in USD) 100 seats from 2026-01-15: no finding.
+- O17 (A17): won 2026-03-05, EUR 10,000: no March rate, so no amount_usd; listed in
+  int_opportunities_unconverted ("no EUR exchange rate for 2026-03"); not due yet (no billing): no finding.
+
 Customers without a known CRM account (all 2026-02-10 on):
 - C8: no account id, 100 seats: MRR 1,000, exactly min_mrr_usd_for_crm: billing_without_crm (February).
 - C9: no account id, 99 seats, MRR 990: self-serve, no finding.
@@ -32,8 +48,8 @@ Segments (customers from 2026-02-10; their latest paying month is March):
   compared, no finding.
 C1-C4 are SMB accounts paying less than $24,000 a year: SMB both ways.
 
-Findings: won_without_billing 2 (O3 in January, O5 in March), amount_mismatch 1 (O4, February), billing_without_crm
-2 (C8, C10, February), segment_mismatch 1 (C11, March): 6.
+Findings: won_without_billing 2 (O3 in January, O5 in March), amount_mismatch 2 (O14, January; O4, February),
+billing_without_crm 2 (C8, C10, February), segment_mismatch 1 (C11, March): 7.
 """
 
 from __future__ import annotations
@@ -47,14 +63,19 @@ from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import definitions_with, query, write_raw
 
-SELECTION = '+key:"marts/rpt_crm_billing_reconciliation_monthly" or group:definitions'
+SELECTION = (
+    '+key:"marts/rpt_crm_billing_reconciliation_monthly" or key:"intermediate/int_opportunities_unconverted"'
+    " or group:definitions"
+)
 ARR_BANDS = {"segment_min_arr_usd": {"SMB": 0, "Mid-Market": 24000, "Enterprise": 120000}}
 
 
-def won(opportunity_id: str, account: str, closed: str, amount: int = 12000, kind: str = "New Business") -> dict:
+def won(
+    opportunity_id: str, account: str, closed: str, amount: int = 12000, kind: str = "New Business", **extra: str
+) -> dict:
     return {"id": opportunity_id, "account_id": account, "stage_name": "Closed Won", "type": kind, "amount": amount,
             "created_date": "2025-12-01 09:00:00", "close_date": closed, "is_closed": "true", "is_won": "true",
-            "lead_source": "Outbound"}  # fmt: skip
+            "lead_source": "Outbound", **extra}  # fmt: skip
 
 
 def customer(customer_id: str, account: str | None) -> dict:
@@ -63,8 +84,17 @@ def customer(customer_id: str, account: str | None) -> dict:
             "livemode": "true"}  # fmt: skip
 
 
-def billing(customer_id: str, account: str | None, start: str, seats: int) -> dict[str, list[dict]]:
-    """A customer paying `seats` x $10 a month from `start` on, with one subscription of one item."""
+def first_invoice(customer_id: str, created: str, cents: int, currency: str = "usd") -> dict:
+    """The customer's first (paid) invoice, of its subscription."""
+    return {"id": customer_id.replace("cus_", "in_"), "customer_id": customer_id, "currency": currency,
+            "subscription_id": customer_id.replace("cus_", "sub_"), "status": "paid", "total": cents,
+            "amount_paid": cents, "created": created, "livemode": "true", "is_deleted": "false"}  # fmt: skip
+
+
+def billing(
+    customer_id: str, account: str | None, start: str, seats: int, price: str = "price_S"
+) -> dict[str, list[dict]]:
+    """A customer paying `seats` x $10 a month (or `price`) from `start` on, with one subscription of one item."""
     subscription_id = customer_id.replace("cus_", "sub_")
     return {
         "stripe.customer": [customer(customer_id, account)],
@@ -73,7 +103,7 @@ def billing(customer_id: str, account: str | None, start: str, seats: int) -> di
              "start_date": start, "current_period_start": "2026-03-10 09:00:00", "livemode": "true"}
         ],
         "stripe.subscription_item": [
-            {"id": customer_id.replace("cus_", "si_"), "subscription_id": subscription_id, "price_id": "price_S",
+            {"id": customer_id.replace("cus_", "si_"), "subscription_id": subscription_id, "price_id": price,
              "quantity": seats, "created": start}
         ],
     }  # fmt: skip
@@ -90,6 +120,11 @@ CUSTOMERS = [
     billing("cus_C11", "001A11", "2026-02-10 09:00:00", 199),
     billing("cus_C12", "001A12", "2026-02-10 09:00:00", 200),
     billing("cus_C13", "001A13", "2026-02-10 09:00:00", 2000),
+    billing("cus_C14", "001A14", "2026-01-12 09:00:00", 100),
+    billing("cus_C15", "001A15", "2026-01-12 09:00:00", 100),
+    billing("cus_C16", "001A16", "2026-01-15 09:00:00", 100),
+    billing("cus_C18", "001A18", "2026-02-15 09:00:00", 100, price="price_Y"),
+    billing("cus_C19", "001A19", "2026-01-12 09:00:00", 100),
 ]
 
 TABLES: dict[str, list[dict]] = {
@@ -98,6 +133,7 @@ TABLES: dict[str, list[dict]] = {
         {"id": "001A11", "number_of_employees": 500},
         {"id": "001A12", "number_of_employees": 500},
         {"id": "001A13"},
+        *({"id": f"001A{number}", "number_of_employees": 50} for number in range(14, 20)),
     ],
     "salesforce.opportunity": [
         won("006O1", "001A1", "2026-01-10"),
@@ -107,9 +143,24 @@ TABLES: dict[str, list[dict]] = {
         won("006O5", "001A5", "2026-03-01"),
         won("006O6", "001A6", "2026-03-02"),
         won("006O7", "001A1", "2026-03-01", kind="Expansion"),
+        won("006O14", "001A14", "2026-01-12"),
+        won("006O15", "001A15", "2026-01-12"),
+        won("006O16", "001A16", "2026-01-15", amount=10000, currency_iso_code="EUR"),
+        won("006O17", "001A17", "2026-03-05", amount=10000, currency_iso_code="EUR"),
+        won("006O18", "001A18", "2026-02-15", amount=10000),
+        won("006O19", "001A19", "2026-01-12"),
     ],
+    "stripe.invoice": [
+        first_invoice("cus_C14", "2026-01-12 09:00:00", 70000),
+        first_invoice("cus_C15", "2026-01-12 09:00:00", 95000),
+        first_invoice("cus_C18", "2026-02-15 09:00:00", 1000000),
+        first_invoice("cus_C19", "2026-01-12 09:00:00", 70000, currency="gbp"),
+    ],
+    "finance.exchange_rate": [{"date": "2026-01-01", "currency": "EUR", "rate": 1.20}],
     "stripe.price": [
         {"id": "price_S", "currency": "usd", "unit_amount": 1000, "type": "recurring", "recurring_interval": "month",
+         "recurring_interval_count": 1, "livemode": "true"},
+        {"id": "price_Y", "currency": "usd", "unit_amount": 10000, "type": "recurring", "recurring_interval": "year",
          "recurring_interval_count": 1, "livemode": "true"},
     ],
     **{table: [row for rows in CUSTOMERS for row in rows[table]] for table in CUSTOMERS[0]},
@@ -122,6 +173,8 @@ EXPECTED = {
                                   12000.0, None, None, None),
     "won_without_billing:006O5": ("2026-03", "006O5", "001A5", None, None, "2026-03-01", None, 12000.0, None, None,
                                   None),
+    "amount_mismatch:006O14": ("2026-01", "006O14", "001A14", "cus_C14", "sub_C14", "2026-01-12", "2026-01-12",
+                               12000.0, 12000.0, None, None),
     "amount_mismatch:006O4": ("2026-02", "006O4", "001A4", "cus_C4", "sub_C4", "2026-02-01", "2026-01-25", 12000.0,
                               12720.0, None, None),
     # billing_without_crm: ARR at the highest MRR (12 x $1,000; 12 x $10)
@@ -175,7 +228,14 @@ def test_the_detail_says_what_disagrees(built: tuple[Settings, dg.ExecuteInProce
         "won on 2026-01-05; the account's nearest billing start is 2026-02-05 (customer cus_C3), more than 30 days away"
     )
     assert details["won_without_billing:006O5"] == "won on 2026-03-01; no billing customer names account 001A5"
-    assert "12720" in details["amount_mismatch:006O4"] and "12000" in details["amount_mismatch:006O4"]
+    assert details["amount_mismatch:006O4"] == (
+        "CRM amount 12000.0 against billing ARR 12720.00 (12 x first MRR 1060.00) and no first invoice: billing ARR is"
+        " more than 0.05 of the amount apart"
+    )
+    assert details["amount_mismatch:006O14"] == (
+        "CRM amount 12000.0 against billing ARR 12000.00 (12 x first MRR 1000.00) and first invoice in_C14 annualised"
+        " 8400.0 (700.0 x 12 / 1 months): the first invoice is more than 0.05 of the amount apart"
+    )
     assert details["billing_without_crm:cus_C10"] == "billing names CRM account 001A99, which the CRM does not have"
     assert details["billing_without_crm:cus_C8"].startswith("no CRM account, with MRR up to 1000")
     assert details["segment_mismatch:cus_C11"].startswith("CRM segment Mid-Market (employees) against SMB")
@@ -191,6 +251,7 @@ def test_monthly_counts_per_finding_type(built: tuple[Settings, dg.ExecuteInProc
     assert sorted({month for month, _ in counts}) == ["2026-01", "2026-02", "2026-03"]
     assert {key: count for key, count in counts.items() if count} == {
         ("2026-01", "won_without_billing"): 1,
+        ("2026-01", "amount_mismatch"): 1,
         ("2026-02", "amount_mismatch"): 1,
         ("2026-02", "billing_without_crm"): 2,
         ("2026-03", "won_without_billing"): 1,
@@ -205,13 +266,47 @@ def test_the_warning_counts_findings_per_type_without_blocking(
     checks = {check.check_name: check for check in built[1].get_asset_check_evaluations()}
     warning = checks["assert_crm_and_billing_agree"]
     assert (warning.passed, warning.severity) == (False, dg.AssetCheckSeverity.WARN)
-    assert warning.metadata["violating_rows"].value == 6
+    assert warning.metadata["violating_rows"].value == 7
     assert warning.metadata["violating_rows_by_finding_type"].value == {
-        "amount_mismatch": 1,
+        "amount_mismatch": 2,
         "billing_without_crm": 2,
         "segment_mismatch": 1,
         "won_without_billing": 2,
     }
     # Not blocking: the rollup downstream was built, and every other check passed.
     assert checks["assert_finding_counts_match_findings"].passed
-    assert [name for name, check in checks.items() if not check.passed] == ["assert_crm_and_billing_agree"]
+    assert sorted(name for name, check in checks.items() if not check.passed) == [
+        "assert_crm_and_billing_agree",
+        "assert_every_deal_amount_has_an_exchange_rate",  # O17's euros in March (a warning too)
+    ]
+
+
+def test_the_first_invoice_is_compared_annualised(built: tuple[Settings, dg.ExecuteInProcessResult]) -> None:
+    findings = query(
+        built[0],
+        "select finding_id, invoice_id, invoice_arr_usd from marts.fct_crm_billing_findings"
+        " where finding_type = 'amount_mismatch' order by finding_id",
+    )
+    assert [tuple(plain(value) for value in row) for row in findings.values] == [
+        ("amount_mismatch:006O14", "in_C14", 8400.0),
+        ("amount_mismatch:006O4", None, None),  # C4 has no invoice: compared with MRR only
+    ]
+
+
+def test_deal_amounts_convert_at_the_close_month_rate_or_are_listed(
+    built: tuple[Settings, dg.ExecuteInProcessResult],
+) -> None:
+    converted = query(
+        built[0],
+        "select opportunity_id, amount_currency, amount_usd from intermediate.int_opportunities_classified"
+        " where opportunity_id in ('006O1', '006O16', '006O17') order by opportunity_id",
+    )
+    assert [tuple(plain(value) for value in row) for row in converted.values] == [
+        ("006O1", "USD", 12000.0),  # no currency_iso_code: the reporting currency
+        ("006O16", "EUR", 12000.0),  # EUR 10,000 at January's 1.20
+        ("006O17", "EUR", None),  # no EUR rate for March
+    ]
+    unconverted = query(built[0], "select * from intermediate.int_opportunities_unconverted")
+    assert unconverted[["opportunity_id", "currency", "amount", "reason"]].values.tolist() == [
+        ["006O17", "EUR", 10000.0, "no EUR exchange rate for 2026-03 (fx.rate_rule month_start)"]
+    ]

@@ -6,6 +6,7 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -28,7 +29,9 @@ def built(demo_build: tuple[Settings, RunSummary]) -> Settings:
     settings, summary = demo_build
     assert summary.succeeded
     assert summary.result is not None
-    assert all(check.passed for check in summary.result.get_asset_check_evaluations())
+    # every blocking check passes; warnings (the CRM-billing findings the demo holds on purpose) do not block
+    evaluations = summary.result.get_asset_check_evaluations()
+    assert all(check.passed or check.severity == dg.AssetCheckSeverity.WARN for check in evaluations)
     return settings
 
 
@@ -48,6 +51,9 @@ def test_every_suite_passes_on_the_demo_data(built: Settings) -> None:
         horizon = dict(zip([column[0] for column in cursor.description or []], cursor.fetchone() or (), strict=True))
     for suite in SUITES.values():
         frame = query(built, f"select * from {suite.model}")
+        described = query(built, f"describe {suite.model}")
+        for column in described.loc[described["column_type"].eq("DATE"), "column_name"]:
+            frame[column] = frame[column].dt.date  # dates stay dates, as in a build (a date minus a date is days)
         grain = {"int_leads_lifecycle": "lead_id", "int_workspaces_product_qualified": "workspace_id"}
         result = run_suite(suite, frame, {**DOCUMENT, "$horizon": horizon}, [grain.get(suite.table, frame.columns[0])])
         assert result.success, result.summary()
@@ -121,7 +127,7 @@ def test_product_and_opportunity_suites_catch_broken_definitions(built: Settings
     opportunities = query(built, "select * from intermediate.int_opportunities_classified order by opportunity_id")
     won_row = opportunities.index[opportunities["is_won"]][0]
     free = opportunities.copy()
-    free.loc[won_row, "amount_usd"] = 0.0
+    free.loc[won_row, "amount"] = 0.0
     assert _failures(SUITES["won_opportunity_definitions"], free, "opportunity_id") == {
         "every won opportunity has a positive amount": (1, [free.loc[won_row, "opportunity_id"]])
     }

@@ -478,7 +478,8 @@ ALIGNMENT_SCORECARD = Case(
 
 # The unit-economics company's deals and customers: three won deals billed at another amount than the CRM's, two
 # customers whose CRM segment is not the one their ARR implies. A finding type capitalised, the billing segment
-# lowercased, the billed ARR read from the CRM amount (no longer apart), the segment months a year late.
+# lowercased, the billed ARR and the annualised first invoice read from the CRM amount (no longer apart), the segment
+# months a year late.
 CRM_BILLING_FINDINGS = Case(
     suite="crm_billing_findings_mart",
     model="marts/fct_crm_billing_findings",
@@ -498,9 +499,11 @@ CRM_BILLING_FINDINGS = Case(
                     catches="a billing segment is one of the shared size bands",
                 ),
                 Mutation(
-                    "billed ARR read from the CRM",
-                    "cast(12 * deal_customers.first_mrr_usd as decimal(18, 4)) as billing_arr_usd,",
-                    "cast(deal_customers.amount_usd as decimal(18, 4)) as billing_arr_usd,",
+                    "billed ARR and first invoice read from the CRM",
+                    "cast(12 * compared_deals.first_mrr_usd as decimal(18, 4)) as billing_arr_usd,\n"
+                    "        cast(compared_deals.invoice_arr_usd as decimal(18, 4)) as invoice_arr_usd,",
+                    "cast(compared_deals.amount_usd as decimal(18, 4)) as billing_arr_usd,\n"
+                    "        cast(compared_deals.amount_usd as decimal(18, 4)) as invoice_arr_usd,",
                     catches="an amount mismatch is more than reconciliation__amount_tolerance_share of the amount",
                 ),
                 Mutation(

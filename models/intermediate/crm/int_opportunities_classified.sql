@@ -5,7 +5,13 @@ description: >-
   shared channel mapping of the opportunity's raw lead source (and who sourced it by that channel: sales for the shared
   sales-sourced channels, product for the product-sourced ones, marketing for every other channel), the segment from
   the shared size bands of the buying account's employees, the type from the shared opportunity types of its CRM type label (a label not listed, free
-  text included, is the other type, so what a rep types never reaches a mart).
+  text included, is the other type, so what a rep types never reaches a mart). The amount is converted into the
+  reporting currency (amount_usd) at the rate of intermediate.int_exchange_rates_monthly for the month of its close
+  date in the reporting time zone (the month of the run's as-of time for a later or missing close date: no rate is
+  made up for a later month); an opportunity without a currency (an org with one currency does not sync
+  currency_iso_code) is in the reporting currency. An amount whose currency has no rate for that month has no
+  amount_usd (missing amounts count 0 in the marts) and is listed with the reason in
+  intermediate.int_opportunities_unconverted, as int_subscription_items_unconverted lists MRR.
 grain: [opportunity_id]
 owner: team:revops
 */
@@ -43,6 +49,31 @@ other_type as (
     where label_key is null
 ),
 
+rates as (select * from intermediate.int_exchange_rates_monthly),
+
+reporting as (select * from definitions.reporting),
+
+horizon as (select * from definitions.data_horizon),
+
+as_of as (
+    select cast(cast(horizon.as_of_at as timestamptz) at time zone reporting.time_zone as date) as as_of_date
+    from horizon
+    cross join reporting
+),
+
+-- each opportunity's currency and the month whose rate converts its amount: its close month, at the latest the as-of month
+priced as (
+    select
+        opportunities.*,
+        coalesce(opportunities.currency, reporting.currency) as amount_currency,
+        cast(
+            date_trunc('month', least(coalesce(opportunities.close_date, as_of.as_of_date), as_of.as_of_date)) as date
+        ) as amount_rate_month
+    from opportunities
+    cross join reporting
+    cross join as_of
+),
+
 final as (
     select
         opportunities.opportunity_id,                                           -- CRM opportunity id
@@ -55,7 +86,11 @@ final as (
         opportunities.close_date,                                               -- expected or actual close date
         opportunities.is_closed,                                                -- closed, won or lost
         opportunities.is_won,                                                   -- closed won
-        opportunities.amount_usd,                                               -- contract value in USD
+        opportunities.amount * rates.rate_to_reporting as amount_usd,           -- contract value in the reporting currency (null without an amount or a rate: see the description)
+        opportunities.amount,                                                   -- contract value in its own currency, as the CRM records it
+        opportunities.amount_currency,                                          -- ISO currency of amount (the reporting currency when the CRM has none)
+        opportunities.amount_rate_month,                                        -- the month whose rate converts it: the close month, at the latest the as-of month (reporting time zone)
+        rates.rate_to_reporting as amount_rate_to_reporting,                    -- that rate (1 in the reporting currency; null when the month has none)
         opportunities.owner_user_id,                                            -- opportunity owner (CRM user)
         opportunities.lead_source,                                              -- raw lead source as the CRM records it
         coalesce(channel_mapping.channel, default_channel.channel) as channel,  -- channel from the shared mapping
@@ -65,7 +100,9 @@ final as (
             else 'marketing'
         end as pipeline_source,                                                 -- who sourced the deal by its channel: sales (sales-sourced channels), product (product-sourced ones) or marketing
         coalesce(segments.segment, unknown_segment.segment) as segment          -- size segment of the account
-    from opportunities
+    from priced as opportunities
+    left join rates
+        on opportunities.amount_currency = rates.currency and opportunities.amount_rate_month = rates.rate_month
     left join accounts
         on opportunities.account_id = accounts.account_id
     left join channel_mapping

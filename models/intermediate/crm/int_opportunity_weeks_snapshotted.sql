@@ -7,7 +7,8 @@ description: >-
   opportunity (never today), so a build over the same data gives the same rows. Each row carries the stage, amount
   and close date in force at the end of the week, replayed from the stage-change history (the last recorded change
   up to the week's end; values a change leaves empty, and weeks before any recorded change, fall back to the
-  opportunity's current values). An opportunity's last row carries its current values: the CRM record is the truth
+  opportunity's current values). Amounts are in the reporting currency, every change of an opportunity converted at
+  the rate its current amount is (intermediate.int_opportunities_classified). An opportunity's last row carries its current values: the CRM record is the truth
   as of the data, the history only fills the weeks before. Also: how long the deal had sat in that stage at the end
   of the week (at the latest data moment in the latest week), and whether its close date was pushed later during
   the week (slipped), and whether an open deal had sat in its stage longer than the shared
@@ -21,6 +22,8 @@ with
 opportunities as (select * from staging.stg_salesforce__opportunities),
 
 stage_changes as (select * from staging.stg_salesforce__opportunity_stage_changes),
+
+classified as (select * from intermediate.int_opportunities_classified),
 
 qualified as (select * from intermediate.int_opportunities_qualified),
 
@@ -41,10 +44,12 @@ created_opportunities as (
             date_trunc('week', cast(opportunities.created_at as timestamptz) at time zone reporting.time_zone) as date
         ) as created_week_start,
         opportunities.stage_name,
-        opportunities.amount_usd,
+        classified.amount_usd,
+        classified.amount_rate_to_reporting,
         opportunities.close_date
     from opportunities
     cross join reporting
+    inner join classified on opportunities.opportunity_id = classified.opportunity_id
     where opportunities.created_at is not null
 ),
 
@@ -55,7 +60,7 @@ changes as (
         stage_changes.opportunity_id,
         stage_changes.opportunity_history_id,
         stage_changes.stage_name,
-        stage_changes.amount_usd,
+        stage_changes.amount * created_opportunities.amount_rate_to_reporting as amount_usd,
         stage_changes.close_date,
         stage_changes.changed_at,
         greatest(

@@ -4,7 +4,7 @@ severity: warn
 count_by: finding_type
 description: >-
   The CRM and billing agree: no won deal without billing, no paying customer above the self-serve line without a CRM
-  account, no deal amount off its billed ARR, no customer whose CRM segment is not the one its ARR implies. A warning,
+  account, no deal amount off its billed ARR or its annualised first invoice, no customer whose CRM segment is not the one its ARR implies. A warning,
   never blocking: every finding is one row here, and the check's metadata counts them per finding type, for RevOps
   to fix at the source.
 */

@@ -12,9 +12,16 @@ description: >-
   paid whose CRM account id names no CRM account, or that has no CRM account id and whose MRR reached
   reconciliation__min_mrr_usd_for_crm in some month (at it counts; below it the customer is self-serve). amount_mismatch:
   a won new-business deal matched to a customer (the one whose first paying start is nearest its close date) whose
-  amount, an annual contract value, differs from 12 x the customer's MRR in its first paying month by more than
-  reconciliation__amount_tolerance_share of the amount (exactly that share is no finding; a deal without an amount is
-  not compared). Invoices are not compared: the billing data holds subscriptions only. segment_mismatch: a customer
+  amount, an annual contract value in the reporting currency (converted at its close month's rate: see
+  int_opportunities_classified), differs by more than reconciliation__amount_tolerance_share of the amount from
+  either 12 x the customer's MRR in its first paying month or the customer's first invoice annualised
+  (intermediate.int_invoices_collected.is_first_invoice: its total in the reporting currency x 12 / the months of
+  its subscription's billing cycle, so an annual invoice counts once, as the year it pays for, and a monthly one 12
+  times); exactly that share is no finding. The first invoice is taken as billed: a prorated first invoice, or one
+  with a one-off credit (a first-invoice coupon), that is that far off the deal is a finding, since the customer
+  was billed something else than what was sold. A deal without an amount (or whose amount has no exchange rate) is
+  not compared; a first invoice without an exchange rate, or without a subscription, is not compared, and the deal
+  is compared with MRR only. segment_mismatch: a customer
   of a known CRM account whose CRM segment (the account's employees in the shared segment bands) is not the segment
   billing implies, the one whose ARR band (reconciliation__segment_min_arr_usd) holds 12 x its MRR in its latest
   paying month; ARR is what the customer pays for, so it tells a company's buying size where the employee count in
@@ -31,6 +38,8 @@ outcomes as (select * from marts.fct_opportunity_outcomes),
 customer_months as (select * from marts.fct_mrr_customer_months),
 
 item_periods as (select * from intermediate.int_subscription_items_priced),
+
+invoices as (select * from intermediate.int_invoices_collected),
 
 customers as (select * from staging.stg_stripe__customers),
 
@@ -101,6 +110,25 @@ won_deals as (
     where outcomes.is_won and outcomes.is_new_business and outcomes.closed_at is not null
 ),
 
+-- each customer's first invoice, annualised: its total in the reporting currency x 12 / its billing cycle's months
+first_invoices as (
+    select
+        invoices.customer_id,
+        invoices.invoice_id,
+        invoices.total_usd,
+        cycles.cycle_months,
+        invoices.total_usd * 12 / cycles.cycle_months as invoice_arr_usd
+    from invoices
+    left join (
+        select
+            item_periods.subscription_id,
+            arg_min(item_periods.cycle_months, item_periods.period_started_at) as cycle_months
+        from item_periods
+        group by item_periods.subscription_id
+    ) as cycles on invoices.subscription_id = cycles.subscription_id
+    where invoices.is_first_invoice
+),
+
 -- each won deal with the account's customer whose first paying start is nearest the close date (if any)
 deal_customers as (
     select
@@ -109,6 +137,10 @@ deal_customers as (
         billed_customers.subscription_id,
         billed_customers.billing_started_date,
         billed_customers.first_mrr_usd,
+        first_invoices.invoice_id,
+        first_invoices.total_usd as invoice_total_usd,
+        first_invoices.cycle_months as invoice_cycle_months,
+        first_invoices.invoice_arr_usd,
         abs(date_diff('day', won_deals.closed_date, billed_customers.billing_started_date))
         <= thresholds.reconciliation__billing_window_days as is_within_window,
         won_deals.closed_date + cast(thresholds.reconciliation__billing_window_days as integer) <= as_of.as_of_date
@@ -117,6 +149,7 @@ deal_customers as (
     cross join thresholds
     cross join as_of
     left join billed_customers on won_deals.account_id = billed_customers.crm_account_id
+    left join first_invoices on billed_customers.customer_id = first_invoices.customer_id
     qualify row_number() over (
         partition by won_deals.opportunity_id
         order by
@@ -133,10 +166,12 @@ won_without_billing as (
         deal_customers.account_id,
         deal_customers.customer_id,
         deal_customers.subscription_id,
+        cast(null as varchar) as invoice_id,
         deal_customers.closed_date,
         deal_customers.billing_started_date,
         deal_customers.amount_usd as crm_amount_usd,
         cast(null as decimal(18, 4)) as billing_arr_usd,
+        cast(null as decimal(18, 4)) as invoice_arr_usd,
         cast(null as varchar) as crm_segment,
         cast(null as varchar) as billing_segment,
         case
@@ -154,32 +189,63 @@ won_without_billing as (
     where deal_customers.is_due and not coalesce(deal_customers.is_within_window, false)
 ),
 
+-- the won deals with a customer in the window and an amount, with which side of billing is off the amount
+compared_deals as (
+    select
+        deal_customers.*,
+        coalesce(
+            abs(12 * deal_customers.first_mrr_usd - cast(deal_customers.amount_usd as decimal(18, 4)))
+            > cast(thresholds.reconciliation__amount_tolerance_share as decimal(18, 6))
+            * cast(deal_customers.amount_usd as decimal(18, 4)),
+            false
+        ) as is_mrr_off,
+        coalesce(
+            abs(
+                cast(deal_customers.invoice_arr_usd as decimal(18, 4))
+                - cast(deal_customers.amount_usd as decimal(18, 4))
+            )
+            > cast(thresholds.reconciliation__amount_tolerance_share as decimal(18, 6))
+            * cast(deal_customers.amount_usd as decimal(18, 4)),
+            false
+        ) as is_invoice_off
+    from deal_customers
+    cross join thresholds
+    where deal_customers.is_within_window and deal_customers.amount_usd is not null
+),
+
 amount_mismatch as (
     select
         'amount_mismatch' as finding_type,
-        cast(date_trunc('month', deal_customers.closed_date) as date) as finding_month,
-        deal_customers.opportunity_id,
-        deal_customers.account_id,
-        deal_customers.customer_id,
-        deal_customers.subscription_id,
-        deal_customers.closed_date,
-        deal_customers.billing_started_date,
-        deal_customers.amount_usd as crm_amount_usd,
-        cast(12 * deal_customers.first_mrr_usd as decimal(18, 4)) as billing_arr_usd,
+        cast(date_trunc('month', compared_deals.closed_date) as date) as finding_month,
+        compared_deals.opportunity_id,
+        compared_deals.account_id,
+        compared_deals.customer_id,
+        compared_deals.subscription_id,
+        compared_deals.invoice_id,
+        compared_deals.closed_date,
+        compared_deals.billing_started_date,
+        compared_deals.amount_usd as crm_amount_usd,
+        cast(12 * compared_deals.first_mrr_usd as decimal(18, 4)) as billing_arr_usd,
+        cast(compared_deals.invoice_arr_usd as decimal(18, 4)) as invoice_arr_usd,
         cast(null as varchar) as crm_segment,
         cast(null as varchar) as billing_segment,
-        'CRM amount ' || round(deal_customers.amount_usd, 2) || ' against billing ARR '
-        || round(12 * deal_customers.first_mrr_usd, 2) || ' (12 x first MRR ' || round(deal_customers.first_mrr_usd, 2)
-        || '): more than ' || thresholds.reconciliation__amount_tolerance_share || ' of the amount apart'
+        'CRM amount ' || round(compared_deals.amount_usd, 2) || ' against billing ARR '
+        || round(12 * compared_deals.first_mrr_usd, 2) || ' (12 x first MRR ' || round(compared_deals.first_mrr_usd, 2)
+        || ') and ' || coalesce(
+            'first invoice ' || compared_deals.invoice_id || ' annualised ' || round(compared_deals.invoice_arr_usd, 2)
+            || ' (' || round(compared_deals.invoice_total_usd, 2) || ' x 12 / '
+            || cast(compared_deals.invoice_cycle_months as integer) || ' months)',
+            'first invoice ' || compared_deals.invoice_id || ' not compared (no exchange rate or no subscription)',
+            'no first invoice'
+        ) || ': ' || case
+            when compared_deals.is_mrr_off and compared_deals.is_invoice_off then 'both are'
+            when compared_deals.is_mrr_off then 'billing ARR is'
+            else 'the first invoice is'
+        end || ' more than ' || thresholds.reconciliation__amount_tolerance_share || ' of the amount apart'
         as finding_detail
-    from deal_customers
+    from compared_deals
     cross join thresholds
-    where
-        deal_customers.is_within_window
-        and deal_customers.amount_usd is not null
-        and abs(12 * deal_customers.first_mrr_usd - cast(deal_customers.amount_usd as decimal(18, 4)))
-        > cast(thresholds.reconciliation__amount_tolerance_share as decimal(18, 6))
-        * cast(deal_customers.amount_usd as decimal(18, 4))
+    where compared_deals.is_mrr_off or compared_deals.is_invoice_off
 ),
 
 billing_without_crm as (
@@ -190,10 +256,12 @@ billing_without_crm as (
         billed_customers.crm_account_id as account_id,
         billed_customers.customer_id,
         billed_customers.subscription_id,
+        cast(null as varchar) as invoice_id,
         cast(null as date) as closed_date,
         billed_customers.billing_started_date,
         cast(null as double) as crm_amount_usd,
         cast(12 * billed_customers.peak_mrr_usd as decimal(18, 4)) as billing_arr_usd,
+        cast(null as decimal(18, 4)) as invoice_arr_usd,
         cast(null as varchar) as crm_segment,
         cast(null as varchar) as billing_segment,
         case
@@ -235,10 +303,12 @@ segment_mismatch as (
         latest_segments.account_id,
         latest_segments.customer_id,
         billed_customers.subscription_id,
+        cast(null as varchar) as invoice_id,
         cast(null as date) as closed_date,
         billed_customers.billing_started_date,
         cast(null as double) as crm_amount_usd,
         latest_segments.billing_arr_usd,
+        cast(null as decimal(18, 4)) as invoice_arr_usd,
         latest_segments.crm_segment,
         arr_bands.segment as billing_segment,
         'CRM segment ' || latest_segments.crm_segment || ' (employees) against ' || arr_bands.segment
@@ -274,10 +344,12 @@ final as (
         findings.account_id,                            -- CRM account of the deal, or the one the billing customer names (null when none)
         findings.customer_id,                           -- billing customer (for won_without_billing: the account's customer that began paying nearest the close, outside the window; null when none)
         findings.subscription_id,                       -- the customer's subscription it began paying with
+        findings.invoice_id,                            -- the customer's first invoice, compared with the deal (amount_mismatch; null otherwise, and when the customer has none)
         findings.closed_date,                           -- the deal's close date (deal findings; reporting time zone)
         findings.billing_started_date,                  -- the customer's first paying start (reporting time zone; null without a customer)
         findings.crm_amount_usd,                        -- amount of the deal in the CRM, an annual contract value (deal findings)
         findings.billing_arr_usd,                       -- ARR billing shows: 12 x first MRR (amount_mismatch), 12 x highest MRR (billing_without_crm), 12 x latest MRR (segment_mismatch); null for won_without_billing
+        findings.invoice_arr_usd,                       -- the first invoice annualised: its total in the reporting currency x 12 / its billing cycle's months (amount_mismatch; null when not compared)
         findings.crm_segment,                           -- segment of the CRM account by employees (segment_mismatch)
         findings.billing_segment,                       -- segment whose ARR band holds billing_arr_usd (segment_mismatch)
         findings.finding_detail                         -- what disagrees, in words, with the values compared

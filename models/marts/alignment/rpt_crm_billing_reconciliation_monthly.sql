@@ -16,7 +16,7 @@ kpis:
     filters: >-
       won_without_billing only once reconciliation__billing_window_days passed since the close; billing_without_crm
       for customers without a CRM account only at MRR >= reconciliation__min_mrr_usd_for_crm; amount_mismatch beyond
-      reconciliation__amount_tolerance_share of the amount
+      reconciliation__amount_tolerance_share of the amount from billing ARR or the annualised first invoice
     owner: team:revops
 */
 with

@@ -24,7 +24,8 @@ final as (
         cast(name as varchar) as opportunity_name,                    -- deal name
         cast(type as varchar) as opportunity_type,                    -- New Business, Expansion, Renewal
         cast(stage_name as varchar) as stage_name,                    -- current sales stage
-        cast(amount as double) as amount_usd,                         -- contract value in USD
+        cast(amount as double) as amount,                             -- contract value in the opportunity's currency
+        upper(cast(currency_iso_code as varchar)) as currency,        -- ISO currency of the amount (null: the org has one currency, the reporting one)
         cast(probability as double) as probability_percent,           -- win probability the CRM assigns, 0-100
         cast(forecast_category as varchar) as forecast_category,      -- forecast category
         cast(close_date as date) as close_date,                       -- expected or actual close date

@@ -24,7 +24,7 @@ final as (
         cast(id as varchar) as opportunity_history_id,            -- CRM history row id
         cast(opportunity_id as varchar) as opportunity_id,        -- the opportunity that changed
         cast(stage_name as varchar) as stage_name,                -- stage after the change
-        cast(amount as double) as amount_usd,                     -- amount after the change, in USD
+        cast(amount as double) as amount,                         -- amount after the change, in the opportunity's currency
         cast(probability as double) as probability_percent,       -- win probability after the change, 0-100
         cast(forecast_category as varchar) as forecast_category,  -- forecast category after the change
         cast(close_date as date) as close_date,                   -- expected close date after the change
