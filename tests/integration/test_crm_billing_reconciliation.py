@@ -229,12 +229,12 @@ def test_the_detail_says_what_disagrees(built: tuple[Settings, dg.ExecuteInProce
     )
     assert details["won_without_billing:006O5"] == "won on 2026-03-01; no billing customer names account 001A5"
     assert details["amount_mismatch:006O4"] == (
-        "CRM amount 12000.0 against billing ARR 12720.00 (12 x first MRR 1060.00) and no first invoice: billing ARR is"
+        "CRM amount 12000.00 against billing ARR 12720.00 (12 x first MRR 1060.00) and no first invoice: billing ARR is"
         " more than 0.05 of the amount apart"
     )
     assert details["amount_mismatch:006O14"] == (
-        "CRM amount 12000.0 against billing ARR 12000.00 (12 x first MRR 1000.00) and first invoice in_C14 annualised"
-        " 8400.0 (700.0 x 12 / 1 months): the first invoice is more than 0.05 of the amount apart"
+        "CRM amount 12000.00 against billing ARR 12000.00 (12 x first MRR 1000.00) and first invoice in_C14 annualised"
+        " 8400.00 (700.00 x 12 / 1 months): the first invoice is more than 0.05 of the amount apart"
     )
     assert details["billing_without_crm:cus_C10"] == "billing names CRM account 001A99, which the CRM does not have"
     assert details["billing_without_crm:cus_C8"].startswith("no CRM account, with MRR up to 1000")

@@ -229,11 +229,11 @@ amount_mismatch as (
         cast(compared_deals.invoice_arr_usd as decimal(18, 4)) as invoice_arr_usd,
         cast(null as varchar) as crm_segment,
         cast(null as varchar) as billing_segment,
-        'CRM amount ' || round(compared_deals.amount_usd, 2) || ' against billing ARR '
-        || round(12 * compared_deals.first_mrr_usd, 2) || ' (12 x first MRR ' || round(compared_deals.first_mrr_usd, 2)
+        'CRM amount ' || format('{:.2f}', compared_deals.amount_usd) || ' against billing ARR '
+        || format('{:.2f}', 12 * compared_deals.first_mrr_usd) || ' (12 x first MRR ' || format('{:.2f}', compared_deals.first_mrr_usd)
         || ') and ' || coalesce(
-            'first invoice ' || compared_deals.invoice_id || ' annualised ' || round(compared_deals.invoice_arr_usd, 2)
-            || ' (' || round(compared_deals.invoice_total_usd, 2) || ' x 12 / '
+            'first invoice ' || compared_deals.invoice_id || ' annualised ' || format('{:.2f}', compared_deals.invoice_arr_usd)
+            || ' (' || format('{:.2f}', compared_deals.invoice_total_usd) || ' x 12 / '
             || cast(compared_deals.invoice_cycle_months as integer) || ' months)',
             'first invoice ' || compared_deals.invoice_id || ' not compared (no exchange rate or no subscription)',
             'no first invoice'
@@ -267,7 +267,7 @@ billing_without_crm as (
         case
             when billed_customers.crm_account_id is not null
                 then 'billing names CRM account ' || billed_customers.crm_account_id || ', which the CRM does not have'
-            else 'no CRM account, with MRR up to ' || round(billed_customers.peak_mrr_usd, 2) || ' (at least '
+            else 'no CRM account, with MRR up to ' || format('{:.2f}', billed_customers.peak_mrr_usd) || ' (at least '
                 || thresholds.reconciliation__min_mrr_usd_for_crm || ')'
         end as finding_detail
     from billed_customers
@@ -312,7 +312,7 @@ segment_mismatch as (
         latest_segments.crm_segment,
         arr_bands.segment as billing_segment,
         'CRM segment ' || latest_segments.crm_segment || ' (employees) against ' || arr_bands.segment
-        || ' by billing ARR ' || round(latest_segments.billing_arr_usd, 2) || ' in ' || strftime(latest_segments.mrr_month, '%Y-%m')
+        || ' by billing ARR ' || format('{:.2f}', latest_segments.billing_arr_usd) || ' in ' || strftime(latest_segments.mrr_month, '%Y-%m')
         as finding_detail
     from latest_segments
     inner join billed_customers on latest_segments.customer_id = billed_customers.customer_id
