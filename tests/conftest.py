@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -35,6 +36,18 @@ def settings_for(tmp_path: Path, raw_dir: Path, **overrides: object) -> Settings
         **overrides,
     }
     return dataclasses.replace(base, **fields)  # type: ignore[arg-type]
+
+
+def copy_of_build(built: Settings, tmp_path: Path) -> Settings:
+    """Settings for a copy of a finished build in `tmp_path`, its raw files and warehouse file (not its published
+    snapshot): a test that changes the input and rebuilds starts from the session's build without a build of its own,
+    and without changing the build other tests read."""
+    raw_dir = tmp_path / "raw"
+    shutil.copytree(built.raw_dir, raw_dir)
+    settings = settings_for(tmp_path, raw_dir)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built.warehouse, settings.warehouse)
+    return settings
 
 
 def materialize(

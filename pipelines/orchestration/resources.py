@@ -6,10 +6,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from pipelines.orchestration.interrupts import cancel_if_interrupted, interrupted
 from pipelines.spec.project_files import read_definitions, read_sources
@@ -34,7 +36,25 @@ class Warehouse(DuckDBResource):
     folder looked like a hang; this one retries only a lock held by another process, for a few seconds, and raises
     anything else at once. It also closes the connection when an asset raises (the stock one leaks it, keeping the
     file locked for the rest of the run).
+
+    During a run it holds the database open (`setup_for_execution`), so each step's connection joins the open
+    database instead of opening the file, and closing it does not write a checkpoint: about 25 ms a step less, and
+    the data the last step wrote is still in memory for the next. DuckDB writes the checkpoint when the run ends
+    (`teardown_after_execution`); until then committed work is in its write-ahead log, replayed if the process dies.
+    The file stays locked for the whole run, not only while a step runs: readers use the published snapshot.
     """
+
+    _held: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Open the warehouse for the run; if it cannot be opened now, steps open it themselves (and say why not)."""
+        if self.database == ":memory:":
+            return
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._held = duckdb.connect(self.database, read_only=False, config=self._config())
+        except duckdb.Error:
+            self._held = None
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -56,14 +76,23 @@ class Warehouse(DuckDBResource):
         """After the run's steps, in the main thread: a run Ctrl-C interrupted is marked canceling (see interrupts.py).
 
         Every step uses this resource, so its teardown is the last code of the project to run before Dagster
-        decides whether an interrupted run ended as CANCELED or as FAILURE.
+        decides whether an interrupted run ended as CANCELED or as FAILURE. Then the database held for the run is
+        closed, which writes its checkpoint.
         """
-        if context.instance is not None and context.run_id is not None:
-            cancel_if_interrupted(context.instance, context.run_id)
+        try:
+            if context.instance is not None and context.run_id is not None:
+                cancel_if_interrupted(context.instance, context.run_id)
+        finally:
+            held, self._held = self._held, None
+            if held is not None:
+                held.close()
+
+    def _config(self) -> dict[str, Any]:
+        return {"custom_user_agent": "dagster", **self.connection_config}
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         """Open the warehouse read-write, waiting a few seconds (LOCK_WAITS) for a lock another process holds."""
-        config = {"custom_user_agent": "dagster", **self.connection_config}
+        config = self._config()
         for wait in (*LOCK_WAITS, None):
             try:
                 return duckdb.connect(self.database, read_only=False, config=config)

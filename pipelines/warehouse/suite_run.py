@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 # results in its own order (expectations that raised first), and unsaved expectations have no id.
 _POSITION = "flywheel_position"
 
+# A suite is validated in two passes. The first counts, for every expectation, the rows it reads and the rows that
+# break it (GE's BASIC format); almost every expectation passes, and this pass costs about two thirds of one that also
+# looks up the keys of failing rows. Only the expectations that failed are validated again, with the keys of a sample
+# of their failing rows (SUMMARY with index columns): the same results as one SUMMARY pass, for a third less GE work.
+COUNTS_FORMAT: Mapping[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": SAMPLE_SIZE}
+SAMPLES_FORMAT: Mapping[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+
 # The query column holding an expectation's row condition as true/false, suffixed with its position.
 _CONDITION_PREFIX = "_flywheel_condition_"
 # The query column holding whether a regex expectation's column matches, suffixed with its position.
@@ -121,7 +128,8 @@ def run_suite_on_table(
 
     Great Expectations' SQL datasource runs on `connection` (see ge_duckdb.py): only the key columns, the columns
     the suite reads and one boolean per row condition are selected. `key_columns` (the model's grain) name the
-    failing rows. The connection is usable as before afterwards.
+    failing rows, looked up for the failing expectations only (COUNTS_FORMAT). The connection is usable as before
+    afterwards.
     """
     from pipelines.warehouse import ge_duckdb
 
@@ -138,18 +146,18 @@ def run_suite_on_table(
         for item, ready in zip(suite.expectations, prepared, strict=True)
     ]
     runnable = [position for position, item in enumerate(prepared) if item.error is None]
-    expectations = _to_great_expectations(suite, [resolved[position] for position in runnable], runnable)
     parameters = {name: value for item in prepared for name, value in item.parameters.items()}
-    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
-    if keys:
-        result_format["unexpected_index_column_names"] = keys
     query = _query(table, keys, suite_columns(suite, available), prepared)
-    validation = ge_duckdb.validate_query(connection, query, suite.name, expectations, parameters, result_format)
-    results = {
-        result.expectation_config.meta[_POSITION]: result
-        for result in validation.results
-        if result.expectation_config is not None and _POSITION in (result.expectation_config.meta or {})
-    }
+
+    def validate(positions: list[int], result_format: dict[str, Any]) -> dict[int, Any]:
+        expectations = _to_great_expectations(suite, [resolved[position] for position in positions], positions)
+        validation = ge_duckdb.validate_query(connection, query, suite.name, expectations, parameters, result_format)
+        return _results_by_position(validation)
+
+    results = validate(runnable, dict(COUNTS_FORMAT))
+    failing = [position for position in runnable if not getattr(results.get(position), "success", False)]
+    if failing and keys:
+        results.update(validate(failing, {**SAMPLES_FORMAT, "unexpected_index_column_names": keys}))
     outcomes = tuple(
         outcome_of(expectation, results.get(position), keys, prepared[position].error)
         for position, expectation in enumerate(suite.expectations)
@@ -162,6 +170,15 @@ def run_suite_on_table(
         outcomes=outcomes,
         seconds=time.perf_counter() - started,
     )
+
+
+def _results_by_position(validation: Any) -> dict[int, Any]:
+    """GE's results keyed by the position in the suite each expectation carries in its meta."""
+    return {
+        result.expectation_config.meta[_POSITION]: result
+        for result in validation.results
+        if result.expectation_config is not None and _POSITION in (result.expectation_config.meta or {})
+    }
 
 
 @dataclass(frozen=True)

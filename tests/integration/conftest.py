@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
+from pipelines.cli import RunSummary, run_pipeline
 from pipelines.spec.settings import Settings
 from tests.conftest import materialize, settings_for
 from tests.fixtures import definitions_with, write_raw
@@ -27,3 +32,27 @@ def scorecard_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings,
         as_of="2026-03-05 10:00:00",
     )
     return settings, materialize(settings, SCORECARD_AND_REPORT)
+
+
+@dataclass(frozen=True)
+class FullBuild:
+    """A whole build through `flywheel run`'s code path, and a copy of its warehouse file as that build left it."""
+
+    settings: Settings
+    summary: RunSummary
+    as_built: Path
+
+
+@pytest.fixture(scope="session")
+def guards_build(tmp_path_factory: pytest.TempPathFactory) -> FullBuild:
+    """test_guards.TABLES built whole (which publishes), once per session. test_guards.py then changes its raw files
+    and rebuilds it; its personal-data tests and test_reliability.py start from the copy taken before that."""
+    from tests.integration.test_guards import TABLES
+
+    tmp_path = tmp_path_factory.mktemp("guards")
+    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
+    summary = run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
+    as_built = tmp_path / "as_built" / settings.warehouse.name
+    as_built.parent.mkdir()
+    shutil.copyfile(settings.warehouse, as_built)
+    return FullBuild(settings, summary, as_built)

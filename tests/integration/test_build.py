@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +15,7 @@ from pipelines.orchestration.model_steps import LINEAGE_TABLE_KEY
 from pipelines.spec.personal_data import email_like_sql, phone_like_sql
 from pipelines.spec.settings import PROJECT_ROOT, Settings
 from pipelines.warehouse.guards import scan_personal_data
-from tests.conftest import materialize, settings_for
+from tests.conftest import copy_of_build, materialize
 from tests.fixtures import query
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -211,11 +210,11 @@ def test_every_model_materialization_carries_its_lineage_table(built: tuple[Sett
     assert leads is not None and "| lead_id | salesforce.lead.id | direct |" in leads.value.splitlines()
 
 
-def test_a_failed_blocking_check_keeps_the_last_good_table_and_stops_downstream(tmp_path: Path) -> None:
-    raw_dir = tmp_path / "raw"
-    shutil.copytree(SEEDS, raw_dir)
-    settings = settings_for(tmp_path, raw_dir)
-    assert materialize(settings, FUNNEL_AND_UPSTREAM).success
+def test_a_failed_blocking_check_keeps_the_last_good_table_and_stops_downstream(
+    built: tuple[Settings, RunSummary], tmp_path: Path
+) -> None:
+    settings = copy_of_build(built[0], tmp_path)  # the seeds as built, the funnel and everything upstream included
+    raw_dir = settings.raw_dir
     before = query(settings, "select count(*) as leads from staging.stg_salesforce__leads")["leads"][0]
     funnel_before = query(settings, "select sum(leads_created_count) as leads from marts.rpt_funnel_monthly")["leads"][
         0

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -36,8 +35,8 @@ from pipelines.spec.models import load_models
 from pipelines.spec.settings import PROJECT_ROOT, Settings
 from pipelines.warehouse.guards import PERSONAL_DATA_CHECK, VOLUME_CHECK
 from pipelines.warehouse.publish import SNAPSHOT_FILE, current_manifest
-from tests.conftest import settings_for
 from tests.fixtures import query, write_raw
+from tests.integration.conftest import FullBuild
 
 EMAIL, PHONE = "jane.doe@example.com", "+1-971-555-0152"
 
@@ -92,17 +91,12 @@ MARTS = ["rpt_lead_disposition_monthly", "rpt_lead_rejection_reasons_monthly", "
 
 
 @pytest.fixture(scope="module")
-def good_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, RunSummary, Settings]:
-    """One full build of TABLES through `flywheel run`'s code path, which publishes: the first of the volume-guard
-    runs, which then change its raw files and rebuild it; the personal-data tests read a copy of its warehouse, taken
-    before that."""
-    tmp_path = tmp_path_factory.mktemp("guards")
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", TABLES))
-    good = run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
-    copy = tmp_path / "personal_data" / settings.warehouse.name
-    copy.parent.mkdir()
-    shutil.copyfile(settings.warehouse, copy)
-    return settings, good, dataclasses.replace(settings, warehouse=copy)
+def good_build(guards_build: FullBuild) -> tuple[Settings, RunSummary, Settings]:
+    """One full build of TABLES through `flywheel run`'s code path, which publishes (the session's, see
+    tests/integration/conftest.py): the first of the volume-guard runs, which then change its raw files and rebuild
+    it; the personal-data tests read a copy of its warehouse, taken before that."""
+    settings = guards_build.settings
+    return settings, guards_build.summary, dataclasses.replace(settings, warehouse=guards_build.as_built)
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,16 @@
 """Re-runs are idempotent and a run killed hard leaves a warehouse that opens, keeps its marts, and rebuilds.
 
-The test uses the six hand-worked leads (small, so a build takes seconds) through the real `flywheel run`: the
-complete runs in this process, the killed one in its own process, killed once its progress lines show half its steps
-done.
+The test uses the guards' small input (test_guards.TABLES, so a build takes seconds). The first complete build is the
+session's build of it (`guards_build`, through `flywheel run`'s code path), copied; then the real `flywheel run`:
+the killed run in its own process, killed once its progress lines show half its steps done, and the rerun after it
+in this process.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +23,8 @@ from pipelines import cli
 from pipelines.spec.settings import PROJECT_ROOT
 from tests.conftest import TEST_FIRST_PARTITION_DAY
 from tests.fixtures import write_raw
-from tests.integration.test_hand_worked_leads import TABLES
+from tests.integration.conftest import FullBuild
+from tests.integration.test_guards import TABLES
 
 
 def mart_checksums(warehouse: Path) -> dict[str, str]:
@@ -99,10 +102,12 @@ def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_reruns_are_idempotent_and_a_run_killed_hard_loses_nothing(
-    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch, guards_build: FullBuild
 ) -> None:
     warehouse = tmp_path / "warehouse" / "flywheel.duckdb"
-    flywheel_run(tmp_path, raw_dir, monkeypatch)
+    assert guards_build.summary.succeeded
+    warehouse.parent.mkdir()
+    shutil.copyfile(guards_build.as_built, warehouse)  # the first complete build of the same input
     first = mart_checksums(warehouse)
     assert first
 

@@ -51,12 +51,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from pipelines.spec.settings import Settings
-from tests.conftest import materialize, settings_for
+from tests.conftest import copy_of_build, materialize, settings_for
 from tests.fixtures import query, write_raw
 
 SELECTION = '+key:"marts/rpt_unit_economics_segments_monthly" or group:definitions'
@@ -468,13 +469,16 @@ def test_month_column_is_a_date(built: Settings) -> None:
     ]  # fmt: skip
 
 
-def test_ad_spend_in_another_currency_stops_the_mart(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A EUR campaign is not converted (there is no exchange-rate table): the blocking check fails and names it."""
-    tmp_path = tmp_path_factory.mktemp("unit_economics_currency")
+def test_ad_spend_in_another_currency_stops_the_mart(built: Settings, tmp_path: Path) -> None:
+    """A EUR campaign is not converted (there is no exchange-rate table): the blocking check fails and names it.
+
+    The module's build, copied, with its ad spend replaced: the spend is loaded and staged again and the mart rebuilt.
+    """
+    settings = copy_of_build(built, tmp_path)
     euro = spend("2026-01-07", "linkedin_ads", "LI9", "linkedin", "paid_social", 300) | {"currency": "eur"}
-    tables = {"marketing.ad_spend": [spend("2026-01-05", "google_ads", "G1", "google", "cpc", 1000), euro]}
-    settings = settings_for(tmp_path, write_raw(tmp_path / "raw", tables))
-    result = materialize(settings, '+key:"marts/rpt_unit_economics_monthly" or group:definitions')
+    dollars = spend("2026-01-05", "google_ads", "G1", "google", "cpc", 1000)
+    write_raw(settings.raw_dir, {**TABLES, "marketing.ad_spend": [dollars, euro]})
+    result = materialize(settings, 'key:"marketing/ad_spend"+ and +key:"marts/rpt_unit_economics_monthly"')
     evaluations = {
         evaluation.check_name: evaluation
         for evaluation in result.get_asset_check_evaluations()

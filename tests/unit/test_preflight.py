@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -84,6 +85,31 @@ def test_a_query_error_without_ctrl_c_stays_a_query_error(tmp_path: Path) -> Non
         Warehouse(database=str(tmp_path / "w.duckdb")).get_connection() as connection,
     ):
         connection.execute("select * from no_such_table")
+
+
+def test_a_run_holds_the_warehouse_open_so_its_steps_do_not_write_a_checkpoint_each(tmp_path: Path) -> None:
+    # Closing the last connection to a DuckDB file writes a checkpoint (and removes the write-ahead log): a run holds
+    # the database open, so a step's work stays in the log until the run ends, and the next step reads it from there.
+    database = tmp_path / "warehouse" / "flywheel.duckdb"
+    log = database.with_name(database.name + ".wal")
+    seen: dict[str, object] = {}
+
+    @dg.asset
+    def numbers(duckdb: Warehouse) -> None:
+        with duckdb.get_connection() as connection:
+            connection.execute("create table numbers as select range as n from range(10)")
+
+    @dg.asset(deps=[numbers])
+    def total(duckdb: Warehouse) -> None:
+        seen["log_between_steps"] = log.exists()
+        with duckdb.get_connection() as connection:
+            seen["rows"] = connection.execute("select count(*) from numbers").fetchone()
+
+    assert dg.materialize([numbers, total], resources={"duckdb": Warehouse(database=str(database))}).success
+    assert seen == {"log_between_steps": True, "rows": (10,)}
+    assert not log.exists()  # written to the file when the run ended
+    with duckdb.connect(str(database), read_only=True) as connection:
+        assert connection.execute("select sum(n) from numbers").fetchone() == (45,)
 
 
 def test_the_summary_gives_each_failed_step_its_reason_and_labels_last_good_counts() -> None:

@@ -476,6 +476,34 @@ def test_score_below_the_threshold_in_force(tmp_path: Path, gx_context: None) ->
     )
 
 
+def test_failing_rows_are_looked_up_only_for_the_expectations_that_failed(
+    tmp_path: Path, gx_context: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Looking up the keys of failing rows is a third of GE's work: a first pass counts every expectation's rows, and
+    # only the failing ones are validated again with sample keys. A suite that passes is validated once.
+    from pipelines.warehouse import ge_duckdb
+
+    calls: list[tuple[str, list[int], list[str]]] = []
+    validate_query = ge_duckdb.validate_query
+
+    def recording(connection: Any, query: str, name: str, expectations: Any, parameters: Any, result_format: Any):
+        positions = [expectation.meta[suite_run._POSITION] for expectation in expectations]
+        calls.append((result_format["result_format"], positions, result_format.get("unexpected_index_column_names")))
+        return validate_query(connection, query, name, expectations, parameters, result_format)
+
+    monkeypatch.setattr(ge_duckdb, "validate_query", recording)
+    assert run_suite(make_suite(tmp_path), leads(), DEFINITIONS, ["lead_id"]).success
+    assert calls == [("BASIC", [0, 1, 2, 3, 4, 5], None)]
+
+    calls.clear()
+    frame = leads({"L03": {"score_at_mql": 39}, "L05": {"score_at_mql": 12}})
+    result = run_suite(make_suite(tmp_path), frame, DEFINITIONS, ["lead_id"])
+    assert calls == [("BASIC", [0, 1, 2, 3, 4, 5], None), ("SUMMARY", [0], ["lead_id"])]
+    below = outcome(result, BETWEEN)
+    assert (below.unexpected_count, below.element_count, below.sample_keys) == (2, 3, ["L03", "L05"])
+    assert [item.element_count for item in result.outcomes] == [3, 2, 6, 2, 2, 6]
+
+
 def test_the_threshold_comes_from_the_definitions(tmp_path: Path, gx_context: None) -> None:
     # Raise the threshold to 46: L01 (45) and L03 (40) now fall short, L05 (70) still meets it.
     definitions = {**DEFINITIONS, "mql": {"score_threshold": 46}}
