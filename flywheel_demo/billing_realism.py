@@ -24,7 +24,8 @@ from flywheel_demo.text import object_array, tokens
 
 STREAM = 0xF2
 EURO_SHARE = 0.12  # of the live customers, billed in euros at euro list prices
-DISCOUNTED_SHARE = 0.15  # of the live subscriptions, with a coupon
+SELF_SERVE_SHARE = 0.4  # of the live self-serve subscriptions, with a promotion from their start
+SALES_LED_SHARE = 0.08  # of the live sales-led subscriptions, with a negotiated discount from their start
 MID_LIFE_SHARE = 0.02  # of the live subscriptions, given a coupon months after they began (a contraction)
 DEAL_PREFIX = '{"salesforce_opportunity_id": "'  # the metadata of a subscription sold through a CRM deal
 
@@ -46,9 +47,12 @@ COUPONS = (
     Coupon("SAVE50", "USD 50 off every invoice", "forever", amount_off_cents=5_000),
     Coupon("FOUNDERS", "Founders: free forever", "forever", percent_off=100.0),
 )
-COUPON_WEIGHTS = np.array([0.6, 0.2, 0.1, 0.08, 0.02])
 WELCOME, PARTNER, LAUNCH, SAVE50, FOUNDERS = range(len(COUPONS))
-PROMOTIONS = (WELCOME, LAUNCH, FOUNDERS)  # limited in time or a gift: self-serve subscriptions only
+# Promotions (limited in time, or a gift) go to self-serve subscriptions, negotiated permanent discounts to sales-led
+# ones (their deal amount is the discounted value). Each kind is handed out in turn, so even the small demo holds
+# every coupon: a once and a repeating promotion, a 100%-off gift, a percent and an amount off forever.
+PROMOTION_TURNS = np.array([WELCOME, LAUNCH, WELCOME, FOUNDERS, WELCOME, LAUNCH])
+NEGOTIATED_TURNS = np.array([PARTNER, PARTNER, SAVE50])
 
 
 def bill_realistically(
@@ -128,21 +132,24 @@ def _as_connector_discounts(discounts: Table) -> Table:
 
 
 def _discounts(rng: np.random.Generator, subscriptions: Table, euro_customers: np.ndarray) -> Table:
-    """Coupons on a share of the live subscriptions from their start (SAVE50, in USD, only on USD customers; a
-    promotion drawn for a sales-led subscription becomes the negotiated PARTNER10), and a 10%-forever partner coupon
-    on a few others months after they began."""
+    """Coupons from their start on a share of the live subscriptions: promotions on self-serve ones, negotiated
+    discounts on sales-led ones (SAVE50, in USD, only on USD customers), each kind in turn; and a 10%-forever partner
+    coupon on a few others months after they began."""
     first = np.unique(subscriptions["id"], return_index=True)[1]  # one row per subscription (stale copies dropped)
     live = first[subscriptions["livemode"][first]]
     start = np.asarray(subscriptions["start_date"], dtype=float)[live]
     draw = rng.random(len(live))
-    at_start = draw < DISCOUNTED_SHARE
-    coupon = rng.choice(len(COUPONS), size=len(live), p=COUPON_WEIGHTS)
-    in_euros = np.isin(subscriptions["customer_id"][live], euro_customers)
-    coupon[(coupon == SAVE50) & in_euros] = WELCOME
     sales_led = np.array([str(value).startswith(DEAL_PREFIX) for value in subscriptions["metadata"][live]], dtype=bool)
-    coupon[np.isin(coupon, PROMOTIONS) & sales_led] = PARTNER
+    share = np.where(sales_led, SALES_LED_SHARE, SELF_SERVE_SHARE)
+    at_start = draw < share
+    turn = np.cumsum(at_start & ~sales_led) - 1, np.cumsum(at_start & sales_led) - 1
+    coupon = np.where(
+        sales_led, NEGOTIATED_TURNS[turn[1] % len(NEGOTIATED_TURNS)], PROMOTION_TURNS[turn[0] % len(PROMOTION_TURNS)]
+    )
+    in_euros = np.isin(subscriptions["customer_id"][live], euro_customers)
+    coupon[(coupon == SAVE50) & in_euros] = PARTNER  # the amount off is in USD
     mid_life_start = add_months(start, rng.integers(4, 10, len(live)))
-    mid_life = (draw >= DISCOUNTED_SHARE) & (draw < DISCOUNTED_SHARE + MID_LIFE_SHARE) & (mid_life_start < T1 - DAY)
+    mid_life = (draw >= share) & (draw < share + MID_LIFE_SHARE) & (mid_life_start < T1 - DAY)
     coupon[mid_life] = PARTNER
     chosen = at_start | mid_life
     begins = np.where(mid_life, mid_life_start, start)[chosen]
