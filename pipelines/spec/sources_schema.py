@@ -25,7 +25,7 @@ from pipelines.spec.definitions_reader import (
     report,
     schema_problems,
 )
-from pipelines.spec.definitions_schema import Name, Section
+from pipelines.spec.schema_types import Name, Section
 
 SUPPORTED_TYPES = frozenset({"varchar", "boolean", "integer", "bigint", "double", "date", "timestamp", "json"})
 # `decimal(p,s)`: money, cast by staging to a fixed precision (a value beyond it would fail the cast).

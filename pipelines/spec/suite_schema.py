@@ -19,7 +19,7 @@ from pydantic import AfterValidator, Field, ValidationError
 
 from pipelines.spec.definitions_reader import KeyPath, Problem, report, schema_problems
 from pipelines.spec.definitions_registry import name_of
-from pipelines.spec.definitions_schema import Section
+from pipelines.spec.schema_types import Section
 
 Severity = Literal["error", "warn"]
 SEVERITIES: tuple[str, ...] = get_args(Severity)
