@@ -59,7 +59,7 @@ screenshots: $(STAMP)
 
 # Benchmarks are not part of `make test` (a smoke version is); LARGE=1 adds the large scale.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run --scales small,medium $(if $(LARGE),--large,)
+	$(BIN)/python -m benchmarks.run --scales small,medium --spark medium $(if $(LARGE),--large,)
 
 snapshot: $(STAMP)
 	FLYWHEEL_UPDATE_SNAPSHOT=1 $(BIN)/pytest -q tests/contract/test_asset_catalog_snapshot.py

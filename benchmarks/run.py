@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.spark import COMPARE_WITH_VARIABLE, render_spark, spark_build
 from pipelines.spec.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-PHASES = {"flywheel": flywheel_build, "plain": plain_duckdb_build}
+PHASES = {"flywheel": flywheel_build, "plain": plain_duckdb_build, "spark": spark_build}
 
 
 def measure(phase: str, data_dir: Path, work_dir: Path) -> dict[str, Any]:
@@ -290,6 +291,8 @@ class ScaleResult:
     data: dict[str, Any]
     flywheel: dict[str, Any]
     plain: dict[str, Any]
+    # The same build on local Spark (`--spark SCALES`), with its comparison with the DuckDB build.
+    spark: dict[str, Any] | None = None
 
     @property
     def raw_rows(self) -> int:
@@ -310,12 +313,17 @@ class ScaleResult:
         return float(self.flywheel["model_check_seconds"]) / build if build else float("nan")
 
 
-def run_scale(scale: str, data_root: Path, work_root: Path, isolate: bool = True) -> ScaleResult:
-    """Generate (or find) one scale's data, then time the plain DuckDB build and the Flywheel build on it."""
+def run_scale(scale: str, data_root: Path, work_root: Path, isolate: bool = True, spark: bool = False) -> ScaleResult:
+    """Generate (or find) one scale's data; time the plain DuckDB, the Flywheel and (`spark`) the Spark builds."""
     data_dir, data = generate_data(scale, data_root, isolate)
     plain = run_phase("plain", data_dir, work_root / scale / "plain", isolate)
     flywheel = run_phase("flywheel", data_dir, work_root / scale / "flywheel", isolate)
-    return ScaleResult(scale=scale, data=data, flywheel=flywheel, plain=plain)
+    result = ScaleResult(scale=scale, data=data, flywheel=flywheel, plain=plain)
+    if spark:
+        duckdb_warehouse = settings_for(data_dir, work_root / scale / "flywheel").warehouse
+        os.environ[COMPARE_WITH_VARIABLE] = str(duckdb_warehouse)
+        result.spark = run_phase("spark", data_dir, work_root / scale / "spark", isolate)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -400,6 +408,9 @@ def render(results: Sequence[ScaleResult], info: dict[str, str]) -> str:
                 f"| {after.plain['seconds'] / before.plain['seconds']:.1f} |"
             )
         lines.append("")
+    spark_rows = [(r.scale, r.flywheel, r.spark) for r in results if r.spark is not None]
+    if spark_rows:
+        lines += render_spark(spark_rows)
     lines += ["### Where the time goes", ""]
     for r in results:
         f, p = r.flywheel, r.plain
@@ -441,6 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help="also run the large scale (10M leads)")
     parser.add_argument("--data-root", type=Path, help="keep generated data here and reuse it (default: temp dir)")
     parser.add_argument("--out", type=Path, default=RESULTS_FILE, help="Markdown file for the measurements")
+    parser.add_argument(
+        "--spark", default="", help="comma-separated scales also built on local Spark and compared (e.g. medium)"
+    )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -462,7 +476,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_root.mkdir(parents=True, exist_ok=True)
         for scale in scales:
             print(f"[bench] {scale}: generating / building ...", file=sys.stderr, flush=True)
-            result = run_scale(scale, data_root, Path(temp) / "work")
+            on_spark = scale in {name.strip() for name in args.spark.split(",")}
+            result = run_scale(scale, data_root, Path(temp) / "work", spark=on_spark)
             results.append(result)
             print(
                 f"[bench] {scale}: Flywheel {result.flywheel['seconds']:.1f} s, plain {result.plain['seconds']:.1f} s, "

@@ -32,7 +32,7 @@ from pipelines.orchestration.model_steps import (
     publish_or_discard,
     upstream_schemas,
 )
-from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFiles, Warehouse
+from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFiles, WarehouseEngine
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange, output_restricted, restrict_to_days
 from pipelines.spec.sources import SourceTable
@@ -77,7 +77,9 @@ def partition_days(context: dg.AssetExecutionContext) -> tuple[DayRange, DayRang
     return DayRange.parse(keys.start, keys.end), DayRange.parse(bounds[0], bounds[-1])
 
 
-def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = None) -> dg.AssetsDefinition:
+def raw_asset(
+    table: SourceTable, partitions: dg.PartitionsDefinition | None = None, engine: str = "duckdb"
+) -> dg.AssetsDefinition:
     """An asset that loads one connector table from the raw directory into `<source>.<table>`.
 
     A day-partitioned table (`partitions`) loads the days of the run's partition range only, in one run whatever
@@ -88,7 +90,7 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         key=list(table.key),
         group_name="raw",
         owners=[table.owner],
-        kinds={"duckdb", "file"},
+        kinds={engine, "file"},
         description=table.description or f"{table.source}.{table.name} as the connector lands it.",
         tags={"layer": "raw", "source": table.source},
         metadata={"dagster/column_schema": _contract_schema(table), "primary_key": list(table.primary_key)},
@@ -98,7 +100,7 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
     )
     def load(
         context: dg.AssetExecutionContext,
-        duckdb: Warehouse,
+        warehouse: WarehouseEngine,
         source_files: SourceFiles,
         definitions_file: DefinitionsFile,
         volume_guard: VolumeGuard,
@@ -113,7 +115,7 @@ def raw_asset(table: SourceTable, partitions: dg.PartitionsDefinition | None = N
         label = redacted_label(Path(definitions_file.path))
         erasure_list = Path(source_files.erasure_list)
         load, column_count, table_rows = _load_or_retry(
-            context, duckdb, table, path, erasure_list, scope, label, bounds
+            context, warehouse, table, path, erasure_list, scope, label, bounds
         )
         volume = volume_guard.compare(f"{table.source}.{table.name}", table_rows, Path(definitions_file.path))
         _log_load(context, table, path, scope, load)
@@ -144,7 +146,7 @@ def _contract_schema(table: SourceTable) -> dg.TableSchema:
 
 def _load_or_retry(
     context: dg.AssetExecutionContext,
-    warehouse: Warehouse,
+    warehouse: WarehouseEngine,
     table: SourceTable,
     path: Path,
     erasure_list: Path,
@@ -211,7 +213,7 @@ def _raw_load_metadata(load: "RawLoad", path: Path, column_count: int, bounds: D
     }
 
 
-def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
+def definitions_assets(definitions_path: Path, engine: str = "duckdb") -> dg.AssetsDefinition:
     """The shared definitions, written as the small tables models and BI read, and the data horizon of the run."""
     definitions = load_definitions(definitions_path)
     # One code version per table: changing the MQL threshold marks stale only what reads the thresholds.
@@ -226,7 +228,7 @@ def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
             key=[DEFINITIONS_SCHEMA, table],
             group_name="definitions",
             owners=["team:revops"],
-            kinds={"duckdb", "yaml"},
+            kinds={engine, "yaml"},
             description=doc,
             code_version=table_digests[table],
             tags={"layer": "definitions"},
@@ -238,14 +240,17 @@ def definitions_assets(definitions_path: Path) -> dg.AssetsDefinition:
     # from the one file, so they never disagree with each other.
     @dg.multi_asset(name="shared_definitions", specs=specs, can_subset=True)
     def load(
-        context: dg.AssetExecutionContext, duckdb: Warehouse, definitions_file: DefinitionsFile, horizon: Horizon
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseEngine,
+        definitions_file: DefinitionsFile,
+        horizon: Horizon,
     ) -> Iterable[dg.MaterializeResult]:
         loaded = load_definitions(Path(definitions_file.path))
         bounds = horizon.resolve()
         context.log.info(
             f"data horizon: {bounds.earliest} .. {bounds.latest}; as of {bounds.as_of} ({bounds.as_of_source})"
         )
-        with duckdb.get_connection() as connection:
+        with warehouse.get_connection() as connection:
             written = write_definitions(connection, loaded)
             written[HORIZON_TABLE] = write_data_horizon(connection, DEFINITIONS_SCHEMA, bounds)
         selected = {key.path[-1] for key in context.selected_asset_keys}
@@ -282,8 +287,9 @@ def model_asset(
     partitions: dg.PartitionsDefinition | None = None,
     partitioned_upstream: Mapping[tuple[str, str], str] | None = None,
     upstream_tables: Collection[str] = (),
+    engine: str = "duckdb",
 ) -> dg.AssetsDefinition:
-    """An asset that builds one SQL model write-audit-publish.
+    """An asset that builds one SQL model write-audit-publish, on `engine` (its kind in the UI).
 
     The model is built into a pending table, audited (grain checks, then the Great Expectations suites that name
     it), and swapped in only when no blocking check failed; otherwise the checks are recorded, the step fails (so no
@@ -309,7 +315,7 @@ def model_asset(
         deps=[list(ref.key) for ref in model.upstream],
         group_name=model.layer,
         owners=[model.owner],
-        kinds={"duckdb", "sql"},
+        kinds={engine, "sql"},
         description=model.description,
         code_version=model.code_version,
         tags={"layer": model.layer, "domain": model.domain},
@@ -325,7 +331,7 @@ def model_asset(
     )
     def build(
         context: dg.AssetExecutionContext,
-        duckdb: Warehouse,
+        warehouse: WarehouseEngine,
         definitions_file: DefinitionsFile,
         volume_guard: VolumeGuard,
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
@@ -333,7 +339,7 @@ def model_asset(
         if days is not None:
             context.log.info(f"{model.schema}.{model.name}: rebuilding {days} (reading {lookback_days} days more)")
         definitions_path = Path(definitions_file.path)
-        with duckdb.get_connection() as connection:
+        with warehouse.get_connection() as connection:
             audit = build_and_audit(
                 context, connection, model, body, days, suites, definitions_path, volume_guard, upstream_tables
             )

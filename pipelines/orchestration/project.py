@@ -7,20 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from pipelines.orchestration.assets import definitions_assets, model_asset, raw_asset
 from pipelines.orchestration.guard_checks import VolumeGuard
 from pipelines.orchestration.operations import operations_for
 from pipelines.orchestration.report_asset import report_asset
-from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFiles, Warehouse
+from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFiles, Warehouse, WarehouseEngine
 from pipelines.spec.models import ALLOWED_UPSTREAM_LAYERS, RAW_LAYER, Model, ModelError
 from pipelines.spec.partitions import RAW_PARTITION_COLUMN, DayRange
 from pipelines.spec.project_files import ProjectFiles, load_project_files
 from pipelines.spec.settings import Settings
 from pipelines.spec.sources import SourceTable
 from pipelines.warehouse.accounting import with_row_accounting
+from pipelines.warehouse.connection import engine_of
 from pipelines.warehouse.guards import upstream_tables
-from pipelines.warehouse.publish import KEEP_PUBLISHES, PublishedTable, publish
+from pipelines.warehouse.publish import KEEP_PUBLISHES, Publication, PublishedTable, publish
 from pipelines.warehouse.shared_definitions import late_arrival_days
 from pipelines.warehouse.suites import Suite, SuiteError
 
@@ -96,17 +98,30 @@ def partition_range_tags(days: DayRange) -> dict[str, str]:
     }
 
 
+def warehouse_engine(settings: Settings) -> WarehouseEngine:
+    """The warehouse resource of the settings' engine: embedded DuckDB (the default) or Spark."""
+    if settings.engine == "spark":
+        from pipelines.orchestration.spark_resource import SparkWarehouse
+
+        return SparkWarehouse(
+            remote=settings.spark_remote,
+            master=settings.spark_master,
+            warehouse_dir=str(settings.spark_warehouse),
+        )
+    return Warehouse(
+        database=str(settings.warehouse),
+        connection_config={
+            "memory_limit": settings.memory_limit,
+            "threads": settings.threads,
+            "temp_directory": str(settings.warehouse.parent / ".tmp"),
+        },
+    )
+
+
 def resources(settings: Settings) -> dict[str, object]:
     """The resources every asset runs with, configured from the settings."""
     return {
-        "duckdb": Warehouse(
-            database=str(settings.warehouse),
-            connection_config={
-                "memory_limit": settings.memory_limit,
-                "threads": settings.threads,
-                "temp_directory": str(settings.warehouse.parent / ".tmp"),
-            },
-        ),
+        "warehouse": warehouse_engine(settings),
         "source_files": SourceFiles(raw_dir=str(settings.raw_dir), erasure_list=str(settings.erasure_list)),
         "definitions_file": DefinitionsFile(path=str(settings.definitions_file)),
         "horizon": Horizon(
@@ -123,7 +138,10 @@ def resources(settings: Settings) -> dict[str, object]:
 
 
 def publish_asset(
-    marts: list[Model], definition_keys: list[dg.AssetKey], raw_tables: Sequence[tuple[str, str]] = ()
+    marts: list[Model],
+    definition_keys: list[dg.AssetKey],
+    raw_tables: Sequence[tuple[str, str]] = (),
+    engine: str = "duckdb",
 ) -> dg.AssetsDefinition:
     """The BI snapshot: every mart and the definitions in force, published atomically under one publish id.
 
@@ -146,7 +164,7 @@ def publish_asset(
         deps=[dg.AssetKey([table.schema, table.name]) for table in tables] + definition_keys,
         group_name=PUBLISH_GROUP,
         owners=["team:revops"],
-        kinds={"duckdb", "parquet"},
+        kinds={"duckdb", "parquet", engine},
         description=(
             "The marts and the definitions in force, published for BI tools as a read-only DuckDB snapshot "
             "(replaced atomically, so readers never wait for a refresh nor see half of one) and as Parquet files; "
@@ -156,13 +174,11 @@ def publish_asset(
     )
     def bi_snapshot(
         context,  # not annotated: Dagster compares the raw hint, which `from __future__ import annotations` makes text
-        duckdb: Warehouse,
+        warehouse: WarehouseEngine,
         publish_target: PublishTarget,
     ) -> dg.MaterializeResult:
-        with duckdb.get_connection() as connection:
-            publication = publish(
-                connection, tables, Path(publish_target.path), keep=publish_target.keep, raw_tables=raw_tables
-            )
+        with warehouse.get_connection() as connection:
+            publication = publish_build(connection, tables, Path(publish_target.path), publish_target.keep, raw_tables)
         context.log.info(f"published {publication.publish_id} to {publication.snapshot}")
         mart_rows = {name: rows for name, rows in publication.row_counts.items() if name.startswith("marts.")}
         return dg.MaterializeResult(
@@ -186,6 +202,22 @@ def publish_asset(
     return bi_snapshot
 
 
+def publish_build(
+    connection: duckdb.DuckDBPyConnection,
+    tables: Sequence[PublishedTable],
+    publish_dir: Path,
+    keep: int,
+    raw_tables: Sequence[tuple[str, str]],
+) -> Publication:
+    """Publish from whichever engine built the marts: DuckDB copies them into the snapshot itself; a Spark build
+    also versions them in its catalog (pipelines/warehouse/spark/publish.py)."""
+    if engine_of(connection) == "duckdb":
+        return publish(connection, tables, publish_dir, keep=keep, raw_tables=raw_tables)
+    from pipelines.warehouse.spark.publish import publish_spark_build
+
+    return publish_spark_build(connection, tables, publish_dir, keep=keep, raw_tables=raw_tables)  # type: ignore[arg-type]
+
+
 def build_assets(settings: Settings, files: ProjectFiles | None = None) -> list[dg.AssetsDefinition]:
     """Every asset of the project: raw tables, shared definitions, models, and the BI snapshot of the marts.
 
@@ -193,7 +225,7 @@ def build_assets(settings: Settings, files: ProjectFiles | None = None) -> list[
     """
     files = files or load_project_files(settings)
     sources, models, suites = files.sources, files.models, files.suites
-    definitions = definitions_assets(settings.definitions_file)
+    definitions = definitions_assets(settings.definitions_file, settings.engine)
     validate_graph(models, sources, {key.path[-1] for key in definitions.keys})
     validate_suites(suites, models)
     suites_by_model: dict[str, list[Suite]] = {}
@@ -203,7 +235,7 @@ def build_assets(settings: Settings, files: ProjectFiles | None = None) -> list[
     partitioned_tables = partitioned_by_day(models, sources)
     built_from = upstream_tables(models)
     return [
-        *(raw_asset(table, partitions if table.partitioned else None) for table in sources),
+        *(raw_asset(table, partitions if table.partitioned else None, settings.engine) for table in sources),
         definitions,
         *(
             model_asset(
@@ -212,6 +244,7 @@ def build_assets(settings: Settings, files: ProjectFiles | None = None) -> list[
                 partitions if model.partitioned_by_day else None,
                 partitioned_tables,
                 built_from[f"{model.schema}.{model.name}"],
+                settings.engine,
             )
             for model in models
         ),
@@ -219,6 +252,7 @@ def build_assets(settings: Settings, files: ProjectFiles | None = None) -> list[
             [model for model in models if model.layer == "marts"],
             sorted(definitions.keys),
             [table.key for table in sources],
+            settings.engine,
         ),
         report_asset(),
     ]

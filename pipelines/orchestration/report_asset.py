@@ -20,7 +20,7 @@ from pipelines.warehouse.publish import atomic_write_text
 
 
 def report_asset() -> dg.AssetsDefinition:
-    """The Dagster asset writing the report next to the BI snapshot (resources `duckdb` and `publish_target`)."""
+    """The Dagster asset writing the report next to the BI snapshot (resources `warehouse` and `publish_target`)."""
 
     @dg.asset(
         key=list(REPORT_KEY),
@@ -34,12 +34,12 @@ def report_asset() -> dg.AssetsDefinition:
             f"reasons), written to {REPORT_FILE} in the publish directory; viewable offline."
         ),
         tags={"layer": "report"},
-        required_resource_keys={"duckdb", "publish_target"},
+        required_resource_keys={"warehouse", "publish_target"},
     )
     def kpi_report(
         context,
     ) -> dg.MaterializeResult:  # not annotated: see publish_asset in pipelines.orchestration.project
-        with context.resources.duckdb.get_connection() as connection:
+        with context.resources.warehouse.get_connection() as connection:
             try:
                 report, path = write_report(connection, Path(context.resources.publish_target.path))
             except ReportError as error:

@@ -29,7 +29,21 @@ from pipelines.warehouse.preflight import is_lock_conflict
 LOCK_WAITS = (0.25, 0.5, 1.0, 2.0)
 
 
-class Warehouse(DuckDBResource):
+class WarehouseEngine(dg.ConfigurableResource):
+    """The warehouse a run builds in, whichever engine holds it: `get_connection()` gives a connection that takes the
+    warehouse layer's SQL (DuckDB's dialect) for the length of a step.
+
+    Every asset asks for the `warehouse` resource by this type, so a deployment switches engine by configuration:
+    `Warehouse` (embedded DuckDB, the default) or `SparkWarehouse` (pipelines/orchestration/spark_resource.py).
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        raise NotImplementedError("a warehouse engine says how to connect")
+        yield  # pragma: no cover - makes this a generator, as the engines' own are
+
+
+class Warehouse(DuckDBResource, WarehouseEngine):
     """dagster-duckdb's resource, creating the warehouse folder first and always closing the connection.
 
     The stock resource retries every I/O error for about 100 s (meant for lock waits), so a missing or read-only

@@ -16,6 +16,8 @@ from pipelines.warehouse.audit import AssertionResult, evaluate_assertion
 from pipelines.warehouse.connection import qualified, quote, table_columns
 
 PENDING_PREFIX = "_pending__"
+# The live table's name while a publish without transactions checks its replacement.
+PREVIOUS_PREFIX = "_previous__"
 
 
 def build_pending(connection: duckdb.DuckDBPyConnection, model: Model, body: str | None = None) -> str:
@@ -42,6 +44,10 @@ def publish_pending(
     assertions that can check just those days do. Returns whether the table was published, and the assertion
     results.
     """
+    if not getattr(connection, "supports_transactions", True):
+        if days is not None:
+            raise ValueError(f"{model.schema}.{model.name}: this engine rebuilds whole tables only, not some days")
+        return _publish_by_renames(connection, model, pending)
     target = qualified(model.schema, model.name)
     partial = (
         days is not None
@@ -69,6 +75,32 @@ def publish_pending(
         connection.execute("rollback")
         raise
     discard_pending(connection, model, pending)
+    return False, results
+
+
+def _publish_by_renames(
+    connection: duckdb.DuckDBPyConnection, model: Model, pending: str
+) -> tuple[bool, list[AssertionResult]]:
+    """Publish on an engine without transactions (Spark): the live table steps aside as `_previous__<name>` while
+    the pending one takes its name; the assertions run against it, and a blocking failure puts the previous one back.
+
+    Readers see the new table or the previous one, never a half-written one; a crash between the renames leaves the
+    last good table as `_previous__<name>`, and the next publish of the model replaces it.
+    """
+    target = qualified(model.schema, model.name)
+    previous = qualified(model.schema, f"{PREVIOUS_PREFIX}{model.name}")
+    connection.execute(f"drop table if exists {previous}")
+    had_live = bool(table_columns(connection, model.schema, model.name))
+    if had_live:
+        connection.execute(f"alter table {target} rename to {quote(PREVIOUS_PREFIX + model.name)}")
+    connection.execute(f"alter table {qualified(model.schema, pending)} rename to {quote(model.name)}")
+    results = [evaluate_assertion(connection, assertion) for assertion in model.assertions]
+    if all(result.passed for result in results if result.blocking):
+        connection.execute(f"drop table if exists {previous}")
+        return True, results
+    connection.execute(f"drop table {target}")
+    if had_live:
+        connection.execute(f"alter table {previous} rename to {quote(model.name)}")
     return False, results
 
 

@@ -45,6 +45,11 @@ def connect(path: Path, memory_limit: str = "8GB", threads: int = 2) -> Iterator
         connection.close()
 
 
+def engine_of(connection: object) -> str:
+    """Which engine a warehouse connection runs on: `duckdb`, or the `engine` a look-alike names (`spark`)."""
+    return str(getattr(connection, "engine", "duckdb"))
+
+
 @dataclass(frozen=True)
 class ColumnInfo:
     name: str
@@ -52,7 +57,14 @@ class ColumnInfo:
 
 
 def table_columns(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[ColumnInfo]:
-    """The columns of a warehouse table, in order."""
+    """The columns of a warehouse table, in order (none when it does not exist).
+
+    An engine with a catalog of its own answers from it (Spark: pipelines/warehouse/spark/connection.py), with
+    DuckDB's type names.
+    """
+    own_catalog = getattr(connection, "table_columns", None)
+    if own_catalog is not None:
+        return [ColumnInfo(name=column.name, type=column.type) for column in own_catalog(schema, table)]
     rows = connection.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",

@@ -337,10 +337,12 @@ def publish(
     keep: int = KEEP_PUBLISHES,
     now: datetime | None = None,
     raw_tables: Sequence[tuple[str, str]] = (),
+    raw_row_counts: Mapping[str, int] | None = None,
 ) -> Publication:
     """Publish the marts (and the definitions in force) from the warehouse `connection` is open on.
 
-    `raw_tables` (schema, table) are not published; their row counts go into the manifest as the volume baseline.
+    `raw_tables` (schema, table) are not published; their row counts go into the manifest as the volume baseline
+    (or `raw_row_counts`, `schema.table` -> rows, when the raw tables live in another engine: see spark/publish.py).
 
     The snapshot and the Parquet directory are complete and verified (row counts) before anything readers see
     moves; if any step fails, the previous publish stays in place and the partial files are removed.
@@ -357,7 +359,10 @@ def publish(
     source_row = connection.execute("select current_database()").fetchone()
     source_catalog = str(source_row[0]) if source_row else "memory"
     try:
-        publication, tables = _write_snapshot(connection, staging, source_catalog, marts, raw_tables, published_at)
+        raw_counts = (
+            _raw_row_counts(connection, source_catalog, raw_tables) if raw_row_counts is None else raw_row_counts
+        )
+        publication, tables = _write_snapshot(connection, staging, source_catalog, marts, raw_counts, published_at)
         manifest = publication.manifest()
         _write_parquet(connection, staging, tables, manifest)
         _close_snapshot(connection, staging)
@@ -374,7 +379,7 @@ def _write_snapshot(
     staging: _Staging,
     source_catalog: str,
     marts: Sequence[PublishedTable],
-    raw_tables: Sequence[tuple[str, str]],
+    raw_row_counts: Mapping[str, int],
     published_at: datetime,
 ) -> tuple[Publication, list[PublishedTable]]:
     """Copy the marts and the definitions in force into the new snapshot, with its metadata tables.
@@ -411,7 +416,7 @@ def _write_snapshot(
         definitions_version=definitions_version,
         definitions_digest=definitions_digest,
         seconds=0.0,
-        raw_row_counts=_raw_row_counts(connection, source_catalog, raw_tables),
+        raw_row_counts=dict(raw_row_counts),
     )
     _write_metadata(connection, staging.alias, publication, mart_names)
     return publication, tables

@@ -95,17 +95,17 @@ def test_a_run_holds_the_warehouse_open_so_its_steps_do_not_write_a_checkpoint_e
     seen: dict[str, object] = {}
 
     @dg.asset
-    def numbers(duckdb: Warehouse) -> None:
-        with duckdb.get_connection() as connection:
+    def numbers(warehouse: Warehouse) -> None:
+        with warehouse.get_connection() as connection:
             connection.execute("create table numbers as select range as n from range(10)")
 
     @dg.asset(deps=[numbers])
-    def total(duckdb: Warehouse) -> None:
+    def total(warehouse: Warehouse) -> None:
         seen["log_between_steps"] = log.exists()
-        with duckdb.get_connection() as connection:
+        with warehouse.get_connection() as connection:
             seen["rows"] = connection.execute("select count(*) from numbers").fetchone()
 
-    assert dg.materialize([numbers, total], resources={"duckdb": Warehouse(database=str(database))}).success
+    assert dg.materialize([numbers, total], resources={"warehouse": Warehouse(database=str(database))}).success
     assert seen == {"log_between_steps": True, "rows": (10,)}
     assert not log.exists()  # written to the file when the run ended
     with duckdb.connect(str(database), read_only=True) as connection:

@@ -162,7 +162,7 @@ def test_a_run_parses_the_definitions_once_and_the_next_run_sees_an_edit(tmp_pat
     warehouse = tmp_path / "flywheel.duckdb"
     asset = definitions_assets(path)
     resources = {
-        "duckdb": Warehouse(database=str(warehouse)),
+        "warehouse": Warehouse(database=str(warehouse)),
         "definitions_file": DefinitionsFile(path=str(path)),
         "horizon": Horizon(
             raw_dir=str(tmp_path / "raw"), sources_file=str(PROJECT_SOURCES), definitions_file=str(path)

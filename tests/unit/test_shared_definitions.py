@@ -362,7 +362,7 @@ def test_a_bad_file_writes_nothing(tmp_path: Path) -> None:
     warehouse = tmp_path / "flywheel.duckdb"
     asset = definitions_assets(definitions_file)
     resources = {
-        "duckdb": Warehouse(database=str(warehouse)),
+        "warehouse": Warehouse(database=str(warehouse)),
         "definitions_file": DefinitionsFile(path=str(definitions_file)),
         "horizon": Horizon(
             raw_dir=str(tmp_path / "raw"),
