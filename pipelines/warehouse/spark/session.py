@@ -131,9 +131,9 @@ def _silence_pandas_warning() -> None:
 
 def _local_session(master: str, warehouse_dir: Path, shuffle_partitions: int, driver_memory: str) -> SparkSession:
     """Local Spark with Flywheel's settings, its existing tables registered; JAVA_HOME points at the Java found."""
+    java = require_java()
     from pyspark.sql import SparkSession
 
-    java = require_java()
     java_home = runnable_java_home(java)
     if java_home is not None:
         os.environ["JAVA_HOME"] = str(java_home)  # pyspark starts the JVM with this process's environment
@@ -321,11 +321,11 @@ def _module_dropping_home(executable: Path) -> Path:
 
 def _connect_session(remote: str, shuffle_partitions: int) -> SparkSession:
     """A session on the Spark Connect server at `remote`, after checking it answers; in UTC, like local Spark."""
-    from pyspark.sql import SparkSession
-
     host, port = parse_connect_url(remote)
     require_connect_client()
     check_reachable(remote, host, port)
+    from pyspark.sql import SparkSession
+
     try:
         session = SparkSession.builder.remote(remote).getOrCreate()
         session.conf.set("spark.sql.session.timeZone", "UTC")
@@ -383,7 +383,7 @@ def check_reachable(remote: str, host: str, port: int, timeout: float = CONNECT_
     attempt.start()
     attempt.join(timeout)
     if not outcome:
-        raise SparkUnavailable(f"Spark Connect at {remote}: no answer from {host}:{port} within {timeout:.0f} s")
+        raise SparkUnavailable(f"Spark Connect at {remote}: no answer from {host}:{port} within {timeout:g} s")
     if outcome[0] is not None:
         raise SparkUnavailable(f"Spark Connect at {remote}: cannot connect to {host}:{port} ({outcome[0]})")
 
