@@ -104,7 +104,9 @@ def test_a_trimmed_runtime_starts_through_a_wrapper_without_the_vector_module(tm
     assert ran.stdout.splitlines() == ["[-Xmx1g]", "[--add-opens=java.base/java.nio=ALL-UNNAMED]", "[a b]"]
     (home / "release").write_text('MODULES="java.base jdk.incubator.vector"\n')
     assert spark.runnable_java_home(java) == home
-    assert spark.runnable_java_home(dataclasses.replace(java, home=None)) is None
+    assert spark.runnable_java_home(dataclasses.replace(java, home=None)) is None  # a complete java on PATH
+    (home / "release").write_text('MODULES="java.base"\n')
+    assert spark.runnable_java_home(dataclasses.replace(java, home=None)) == wrapper_home  # a trimmed one
 
 
 def test_pyspark_missing_fails_at_once_naming_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

