@@ -16,7 +16,6 @@ flywheel preview    what a candidate definitions file would change, built in a s
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
+from pipelines.command_settings import add_engine_option, command_settings
 from pipelines.docs.report import REPORT_FILE
 from pipelines.orchestration.interrupts import cancel_on_interrupt
 from pipelines.orchestration.project import (
@@ -51,7 +51,7 @@ from pipelines.project_commands import COMMANDS as PROJECT_COMMANDS
 from pipelines.project_commands import SELECTION_HELP, add_project_commands, run_project_command
 from pipelines.spec.partitions import DayRange, PartitionError
 from pipelines.spec.project_files import load_project_files, read_sources
-from pipelines.spec.settings import Settings
+from pipelines.spec.settings import Settings, SettingsError
 from pipelines.warehouse.erasure import ErasureError, record_request, requested_hashes
 from pipelines.warehouse.preflight import PreflightError, preflight
 from pipelines.warehouse.publish import SNAPSHOT_FILE, prune
@@ -300,9 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return preview(rest, prog="flywheel preview")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    settings = Settings.from_env()
-    if getattr(arguments, "accept_shrink", None):
-        settings = dataclasses.replace(settings, accept_shrink=(*settings.accept_shrink, *arguments.accept_shrink))
+    try:
+        settings = command_settings(arguments)
+    except SettingsError as error:
+        parser.error(str(error))
     if arguments.command in PROJECT_COMMANDS:
         return run_project_command(settings, arguments)
     if arguments.command == "forget":
@@ -346,6 +347,7 @@ def _parser() -> argparse.ArgumentParser:
         "days before it (UTC), and rebuild every asset downstream of them; the other days stay as they were built.",
     )
     add_progress_option(refreshing)
+    add_engine_option(refreshing)
     commands.add_parser("generate", help="write deterministic demo data", add_help=False)
     commands.add_parser(
         "preview",
@@ -376,6 +378,7 @@ def _add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="stop at the first failed step (a load, a model or a blocking check): the steps after it are not run",
     )
     add_progress_option(running)
+    add_engine_option(running)
     running.add_argument(
         "--accept-shrink",
         action="append",
@@ -399,6 +402,7 @@ def _add_backfill_command(commands: argparse._SubParsersAction[argparse.Argument
     backfilling.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
     backfilling.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
     add_progress_option(backfilling)
+    add_engine_option(backfilling)
 
 
 def _add_forget_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -418,6 +422,7 @@ def _add_forget_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "--no-run", action="store_true", help="only record the request; the next `make run` applies it"
     )
     add_progress_option(forgetting)
+    add_engine_option(forgetting)
 
 
 def _record_erasure(settings: Settings, arguments: argparse.Namespace) -> int | None:

@@ -15,6 +15,7 @@ import difflib
 import sys
 from pathlib import Path
 
+from pipelines.command_settings import add_engine_option
 from pipelines.orchestration.project import build_definitions
 from pipelines.orchestration.selection import SelectionError, asset_lines, resolve_selection
 from pipelines.spec.models import Assertion, Model
@@ -44,6 +45,7 @@ def add_project_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "warehouse.",
     )
     listing.add_argument("--select", metavar="SELECTION", help=f"the assets to list (default: all); {SELECTION_HELP}")
+    add_engine_option(listing)
     showing = commands.add_parser(
         "show",
         help="print a model's SQL as it runs and the first rows of its table",
@@ -55,6 +57,7 @@ def add_project_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     showing.add_argument(
         "--limit", type=int, default=DEFAULT_LIMIT, metavar="N", help=f"rows to show (default {DEFAULT_LIMIT})"
     )
+    add_engine_option(showing)
     compiling = commands.add_parser(
         "compile",
         help="write every model's SQL and checks as they run, one file each",

@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The engines the models run on: DuckDB (the default, embedded) or Apache Spark (local, or a cluster through Spark
+# Connect; see pipelines/warehouse/spark/session.py).
+ENGINES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[2]"
+
+
+class SettingsError(ValueError):
+    """A setting (an environment variable or an option) with a value Flywheel cannot use; the message names both."""
 
 
 def _path_from_env(variable: str, default: str) -> Path:
@@ -17,7 +25,9 @@ def _path_from_env(variable: str, default: str) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """Where Flywheel reads and writes, and how much of the machine DuckDB may use."""
+    """Where Flywheel reads and writes, the engine the models run on, and how much of the machine it may use.
+
+    An unknown engine raises SettingsError at construction, whether it came from the environment or an option."""
 
     warehouse: Path
     raw_dir: Path
@@ -44,6 +54,29 @@ class Settings:
     # is built from them (`flywheel run --accept-shrink TABLE`, or FLYWHEEL_ACCEPT_SHRINK=a,b; see
     # pipelines/warehouse/guards.py).
     accept_shrink: tuple[str, ...] = ()
+    # The engine the models run on (FLYWHEEL_ENGINE, or `flywheel run --engine`): one of ENGINES.
+    engine: str = "duckdb"
+    # A Spark Connect URL (`sc://host:15002`, FLYWHEEL_SPARK_REMOTE) for the Spark engine; empty: Spark runs locally,
+    # in this process's JVM, with FLYWHEEL_SPARK_MASTER as its master.
+    spark_remote: str = ""
+    spark_master: str = DEFAULT_SPARK_MASTER
+    # The local Spark driver's memory (FLYWHEEL_SPARK_DRIVER_MEMORY, e.g. `4g`); empty: Spark's default (1g).
+    spark_driver_memory: str = ""
+    # Where local Spark keeps its tables (FLYWHEEL_SPARK_WAREHOUSE); None means `spark/` beside the warehouse file, so
+    # a build into a temporary warehouse keeps its Spark tables there too. Read it through `spark_warehouse`.
+    spark_warehouse_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise SettingsError(
+                f"unknown engine {self.engine!r} (FLYWHEEL_ENGINE or --engine): use one of {', '.join(ENGINES)}"
+            )
+
+    @property
+    def spark_warehouse(self) -> Path:
+        """The folder local Spark writes its tables under (Parquet, one folder per table; see
+        pipelines/warehouse/spark/session.py)."""
+        return self.spark_warehouse_dir if self.spark_warehouse_dir is not None else self.warehouse.parent / "spark"
 
     @property
     def published_dir(self) -> Path:
@@ -51,7 +84,8 @@ class Settings:
         return self.publish_dir if self.publish_dir is not None else self.warehouse.parent / "published"
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, engine: str | None = None) -> Settings:
+        """The settings the environment gives; `engine` (from `--engine`) replaces FLYWHEEL_ENGINE, even a wrong one."""
         return cls(
             warehouse=_path_from_env("FLYWHEEL_WAREHOUSE", "warehouse/flywheel.duckdb"),
             raw_dir=_path_from_env("FLYWHEEL_RAW_DIR", "seeds"),
@@ -68,4 +102,11 @@ class Settings:
             accept_shrink=tuple(
                 name.strip() for name in os.environ.get("FLYWHEEL_ACCEPT_SHRINK", "").split(",") if name.strip()
             ),
+            engine=engine or os.environ.get("FLYWHEEL_ENGINE", "").strip().lower() or "duckdb",
+            spark_remote=os.environ.get("FLYWHEEL_SPARK_REMOTE", "").strip(),
+            spark_master=os.environ.get("FLYWHEEL_SPARK_MASTER", "").strip() or DEFAULT_SPARK_MASTER,
+            spark_driver_memory=os.environ.get("FLYWHEEL_SPARK_DRIVER_MEMORY", "").strip(),
+            spark_warehouse_dir=_path_from_env("FLYWHEEL_SPARK_WAREHOUSE", "")
+            if os.environ.get("FLYWHEEL_SPARK_WAREHOUSE")
+            else None,
         )
