@@ -107,6 +107,7 @@ def warehouse_engine(settings: Settings) -> WarehouseEngine:
             remote=settings.spark_remote,
             master=settings.spark_master,
             warehouse_dir=str(settings.spark_warehouse),
+            driver_memory=settings.spark_driver_memory,
         )
     return Warehouse(
         database=str(settings.warehouse),

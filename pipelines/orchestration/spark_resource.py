@@ -35,6 +35,7 @@ class SparkWarehouse(WarehouseEngine):
     master: str = "local[2]"
     warehouse_dir: str
     shuffle_partitions: int = 2
+    driver_memory: str = ""
     table_format: str = "parquet"
 
     _connection: SparkConnection | None = PrivateAttr(default=None)
@@ -44,16 +45,11 @@ class SparkWarehouse(WarehouseEngine):
 
     def connect(self) -> SparkConnection:
         """The session (opened now, or the process's open one) behind a connection for the warehouse layer."""
-        from pipelines.warehouse.spark.session import open_session, register_existing_tables
+        from pipelines.warehouse.spark.session import open_session
 
         session = open_session(
-            remote=self.remote,
-            master=self.master,
-            warehouse_dir=Path(self.warehouse_dir),
-            shuffle_partitions=self.shuffle_partitions,
+            self.remote, self.master, Path(self.warehouse_dir), self.shuffle_partitions, self.driver_memory
         )
-        if not self.remote:
-            register_existing_tables(session, Path(self.warehouse_dir))
         return SparkConnection(session, table_format=self.table_format)
 
     @contextmanager

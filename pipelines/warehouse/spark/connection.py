@@ -113,7 +113,7 @@ class SparkConnection:
     def __init__(self, session: SparkSession, table_format: str = "parquet") -> None:
         self.session = session
         self.table_format = table_format
-        self.variables: dict[str, exp.Expression] = {}
+        self.variables: dict[str, exp.Expr] = {}
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> SparkResult:
         """Run one DuckDB statement on Spark; see the module docstring for what is translated how."""
@@ -159,12 +159,12 @@ class SparkConnection:
         """Nothing to close: the session lives for the run (the resource owns it)."""
 
 
-def _bound(sql: str, parameters: Sequence[Any] | None, variables: dict[str, exp.Expression]) -> exp.Expression:
+def _bound(sql: str, parameters: Sequence[Any] | None, variables: dict[str, exp.Expr]) -> exp.Expr:
     """The statement parsed as DuckDB SQL, its `?` parameters bound as literals and `getvariable` calls replaced."""
     statement = sqlglot.parse_one(sql, read="duckdb")
     values = iter(parameters or ())
 
-    def bind(node: exp.Expression) -> exp.Expression:
+    def bind(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder):
             return exp.convert(next(values))
         if isinstance(node, exp.Anonymous) and node.name.lower() == "getvariable" and node.expressions:
