@@ -205,8 +205,7 @@ def test_bad_input_lands_on_spark_as_on_duckdb(
         ),
     )
     loads: list[Load] = [
-        (SOURCES[key], raw_dir / f"{key.replace('.', '/')}.csv", None)
-        for key in ("salesforce.lead", "salesforce.account", "salesforce.opportunity", "salesforce.task")
+        (SOURCES[key], raw_dir / f"{key.replace('.', '/')}.csv", None) for key in ("salesforce.lead", "salesforce.task")
     ]
     loads += [(renamed, raw_dir / "stripe" / "customer.csv", None)]
     loads += [(SOURCES["product.events"], raw_dir / "product" / "events.csv", LoadScope(JANUARY, JANUARY))]
@@ -259,17 +258,18 @@ def test_demo_seeds_land_on_spark_as_on_duckdb(
 
 def test_what_spark_refuses_fails_before_anything_is_written(spark_session: Any, tmp_path: Path) -> None:
     """A missing required column fails with DuckDB's message; a load of only some days needs the DuckDB engine."""
-    path = tmp_path / "customer.csv"
-    path.write_text("id,created,currency,is_deleted,live_mode\ncus_1,2026-01-01,usd,false,true\n")
+    path = tmp_path / "exchange_rate.csv"
+    path.write_text("date,currency,fx_rate\n2026-01-01,EUR,1.1\n")
     erasures = ErasureList(tmp_path / "erasures.csv")
     messages = []
     for load in (load_raw_table, load_raw_table_on_spark):
         session = spark_session if load is load_raw_table_on_spark else duckdb.connect()
         with pytest.raises(SourceContractError) as failure:
-            load(session, SOURCES["stripe.customer"], path, erasures)
+            load(session, SOURCES["finance.exchange_rate"], path, erasures)
         messages.append(str(failure.value))
     assert messages[0] == messages[1]
-    assert not spark_session.catalog.tableExists("stripe.customer")
+    assert "misses required column(s) rate" in messages[0]
+    assert not spark_session.catalog.tableExists("finance.exchange_rate")
     partial = LoadScope(DayRange.parse("2026-10-02", "2026-10-02"), OCTOBER)
     with pytest.raises(SparkLoadError, match="every day"):
         load_raw_table_on_spark(spark_session, SOURCES["product.events"], path, erasures, partial)
