@@ -36,13 +36,14 @@ from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFi
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange, output_restricted, restrict_to_days
 from pipelines.spec.sources import SourceTable
-from pipelines.warehouse.connection import row_count, table_columns
+from pipelines.warehouse.connection import engine_of, row_count, table_columns
 from pipelines.warehouse.erasure import ErasureList
 from pipelines.warehouse.guards import redacted_label
 from pipelines.warehouse.horizon import (
     HORIZON_TABLE,
     DataHorizon,
     HorizonSettings,
+    horizon_variables,
     set_horizon_variables,
     write_data_horizon,
 )
@@ -164,9 +165,12 @@ def _load_or_retry(
     before = file_state(path)
     try:
         with warehouse.get_connection() as connection:
-            set_horizon_variables(connection, bounds)
             erasures = ErasureList.read(erasure_list)
-            load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
+            if engine_of(connection) == "spark":
+                load = _load_on_spark(connection, table, path, erasures, scope, label, bounds)
+            else:
+                set_horizon_variables(connection, bounds)
+                load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
             columns = table_columns(connection, table.source, table.name)
             return load, len(columns), row_count(connection, table.source, table.name)
     except Exception as error:
@@ -176,6 +180,23 @@ def _load_or_retry(
         wait = raw_load_retry_seconds(context.retry_number)
         context.log.warning(f"{table.source}.{table.name}: {reason}; retrying in {wait:g} s")
         raise dg.RetryRequested(max_retries=RAW_LOAD_RETRIES, seconds_to_wait=wait) from error
+
+
+def _load_on_spark(
+    connection: Any,
+    table: SourceTable,
+    path: Path,
+    erasures: ErasureList,
+    scope: "LoadScope | None",
+    label: str,
+    bounds: DataHorizon,
+) -> "RawLoad":
+    """The raw load on Spark (pipelines/warehouse/spark/raw_load.py): the same contract, quarantine and accounting."""
+    from pipelines.warehouse.spark.raw_load import load_raw_table_on_spark
+    from pipelines.warehouse.spark.raw_sql import set_horizon_on_spark
+
+    set_horizon_on_spark(connection.session, horizon_variables(bounds))
+    return load_raw_table_on_spark(connection.session, table, path, erasures, scope, redacted_label=label)
 
 
 def _log_load(

@@ -22,7 +22,7 @@ from pipelines.spec.partitions import DayRange
 from pipelines.spec.project_files import read_definitions
 from pipelines.warehouse.audit import AssertionResult, GrainResult, check_grain, keys_kept_elsewhere
 from pipelines.warehouse.build import build_pending, discard_pending, publish_pending
-from pipelines.warehouse.connection import ColumnInfo, table_columns
+from pipelines.warehouse.connection import ColumnInfo, engine_of, table_columns
 from pipelines.warehouse.suites import Suite, SuiteResult, run_suite_on_table
 
 
@@ -64,6 +64,11 @@ def run_suites(
         return []
     document = read_definitions(definitions_path).document
     table = f"{model.schema}.{pending}"
+    if engine_of(connection) == "spark":
+        from pipelines.warehouse.spark.suites import run_suite_on_spark
+
+        session = connection.session  # type: ignore[attr-defined]
+        return [run_suite_on_spark(suite, session, table, document, model.grain) for suite in suites]
     return [run_suite_on_table(suite, connection, table, document, model.grain) for suite in suites]
 
 

@@ -243,14 +243,18 @@ def _resolve_cached(
     return DataHorizon.around(settings, clock, AS_OF_FROM_CLOCK)
 
 
-def set_horizon_variables(connection: duckdb.DuckDBPyConnection, horizon: DataHorizon | None) -> None:
-    """Set (or clear, with None) the DuckDB variables the horizon quarantine rules read."""
-    bounds = {
+def horizon_variables(horizon: DataHorizon | None) -> dict[str, datetime | None]:
+    """The bounds the horizon quarantine rules read (`getvariable` names), None for each without a horizon."""
+    return {
         HORIZON_EARLIEST: horizon.earliest if horizon else None,
         HORIZON_LATEST: horizon.latest if horizon else None,
         HORIZON_LATEST_SCHEDULED: horizon.latest_scheduled if horizon else None,
     }
-    for name, value in bounds.items():
+
+
+def set_horizon_variables(connection: duckdb.DuckDBPyConnection, horizon: DataHorizon | None) -> None:
+    """Set (or clear, with None) the DuckDB variables the horizon quarantine rules read."""
+    for name, value in horizon_variables(horizon).items():
         connection.execute(f"set variable {name} = cast(? as timestamp)", [value])
 
 
