@@ -102,19 +102,15 @@ def _creator() -> Any:
 
 @functools.cache
 def _datasource() -> SQLDatasource:
-    """The process's one ephemeral GE context and its SQL datasource over the borrowed connection.
+    """The SQL datasource over the borrowed connection, in the process's one GE context.
 
     Created on first use, inside `lend` (adding a datasource tests its connection).
     """
-    import great_expectations as gx
-
-    # The type of `context.variables.progress_bars`: Great Expectations exports no public name for it.
-    from great_expectations.data_context.types.base import ProgressBarsConfig
     from sqlalchemy.pool import StaticPool
 
-    context = gx.get_context(mode="ephemeral")
-    # Progress bars would write a dozen carriage-return lines per suite into Dagster's captured logs.
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    from pipelines.warehouse.suite_run import ge_context
+
+    context = ge_context()
     # `kwargs` go to SQLAlchemy's create_engine; GE's generated signature for add_sql does not list them.
     return context.data_sources.add_sql(  # type: ignore[call-arg]
         DATASOURCE, connection_string=_CONNECTION_STRING, kwargs={"creator": _creator, "poolclass": StaticPool}

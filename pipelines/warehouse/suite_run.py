@@ -1,14 +1,16 @@
 """Running a suite on DuckDB: its expectations built as Great Expectations objects and validated in one query.
 
 Great Expectations' SQL datasource runs on the build's own connection (see ge_duckdb.py). Great Expectations is
-imported only inside the functions that validate: its import costs seconds.
+imported only inside the functions that validate: its import costs seconds. The engine-neutral part (expectations
+prepared for SQL, the query text, the two passes, results paired with expectations: `validate_suite`, `with_horizon`)
+is shared with the Spark engine (pipelines/warehouse/spark/suites.py), which runs the same query text on Spark.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,7 @@ from pipelines.spec.suite_schema import (
 from pipelines.warehouse.suite_results import SAMPLE_SIZE, SuiteResult, outcome_of
 
 if TYPE_CHECKING:
+    from great_expectations.data_context import AbstractDataContext
     from great_expectations.expectations import Expectation
 
 # The key GE carries through from an expectation's meta to its result, to pair results with expectations: GE returns
@@ -85,6 +88,21 @@ def _to_great_expectations(
 
 
 @functools.cache
+def ge_context() -> AbstractDataContext:
+    """The process's one ephemeral Great Expectations context, shared by the DuckDB and Spark datasources (creating
+    a context is slow)."""
+    import great_expectations as gx
+
+    # The type of `context.variables.progress_bars`: Great Expectations exports no public name for it.
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    # Progress bars would write a dozen carriage-return lines per suite into Dagster's captured logs.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@functools.cache
 def _expectation_classes() -> dict[str, type[Expectation]]:
     """Great Expectations' own expectations by their snake_case type, from its public `gx.expectations` namespace."""
     import great_expectations as gx
@@ -134,9 +152,37 @@ def run_suite_on_table(
     from pipelines.warehouse import ge_duckdb
 
     started = time.perf_counter()
-    keys = list(key_columns)
     definitions = _with_horizon(suite, connection, definitions)
-    available = _columns(connection, table)
+
+    def validate(
+        query: str, expectations: Sequence[Expectation], parameters: Mapping[str, Any], result_format: Mapping[str, Any]
+    ) -> Any:
+        return ge_duckdb.validate_query(connection, query, suite.name, expectations, parameters, result_format)
+
+    return validate_suite(suite, table, _columns(connection, table), definitions, key_columns, validate, started)
+
+
+# How an engine validates the rows of a query (DuckDB SQL over one table, see `_query`) with Great Expectations:
+# (query, expectations, suite parameters, result format) -> GE's validation result.
+QueryValidator = Callable[[str, Sequence["Expectation"], Mapping[str, Any], Mapping[str, Any]], Any]
+
+
+def validate_suite(
+    suite: Suite,
+    table: str,
+    available: Sequence[str],
+    definitions: Mapping[str, Any],
+    key_columns: Sequence[str],
+    validate_query: QueryValidator,
+    started: float,
+) -> SuiteResult:
+    """Validate `table` (whose columns are `available`) with the suite through an engine's `validate_query`.
+
+    The part every engine shares: expectations prepared for SQL, one query text, two passes (counts for all, keys of
+    failing rows for the failing ones), results paired with the suite's expectations. `definitions` already hold the
+    data horizon when the suite refers to it; `started` is when the caller began (`time.perf_counter()`).
+    """
+    keys = list(key_columns)
     missing = [column for column in keys if column not in available]
     if missing:
         raise SuiteError(f"{suite.path}: suite {suite.name}: {table} has no key column(s) {missing}")
@@ -147,12 +193,11 @@ def run_suite_on_table(
     ]
     runnable = [position for position, item in enumerate(prepared) if item.error is None]
     parameters = {name: value for item in prepared for name, value in item.parameters.items()}
-    query = _query(table, keys, suite_columns(suite, available), prepared)
+    query = _query(table, keys, suite_columns(suite, list(available)), prepared)
 
     def validate(positions: list[int], result_format: dict[str, Any]) -> dict[int, Any]:
         expectations = _to_great_expectations(suite, [resolved[position] for position in positions], positions)
-        validation = ge_duckdb.validate_query(connection, query, suite.name, expectations, parameters, result_format)
-        return _results_by_position(validation)
+        return _results_by_position(validate_query(query, expectations, parameters, result_format))
 
     results = validate(runnable, dict(COUNTS_FORMAT))
     failing = [position for position in runnable if not getattr(results.get(position), "success", False)]
@@ -287,17 +332,32 @@ def _with_horizon(
 ) -> Mapping[str, Any]:
     """The definitions with this run's data horizon under `$horizon`, read from the warehouse when the suite refers
     to it and the caller did not give it."""
+    return with_horizon(suite, definitions, lambda: _horizon_rows(connection))
+
+
+def with_horizon(
+    suite: Suite, definitions: Mapping[str, Any], read_rows: Callable[[], list[dict[str, Any]] | None]
+) -> Mapping[str, Any]:
+    """The definitions with the data horizon under `$horizon` when the suite refers to it and the caller did not
+    give it; `read_rows` reads the rows of HORIZON_TABLE on the suite's engine (None when the table is missing)."""
     if HORIZON_KEY in definitions or not _refers_to_horizon(suite.expectations):
         return definitions
-    schema, name = HORIZON_TABLE.split(".")
-    if not _columns(connection, HORIZON_TABLE):
+    rows = read_rows()
+    if rows is None:
         raise SuiteError(f"{suite.path}: suite {suite.name} refers to the data horizon, but {HORIZON_TABLE} is missing")
-    cursor = connection.execute(f"select * from {_quote(schema)}.{_quote(name)}")
-    columns = [str(column[0]) for column in cursor.description or []]
-    rows = cursor.fetchall()
     if len(rows) != 1:
         raise SuiteError(f"{suite.path}: suite {suite.name}: {HORIZON_TABLE} has {len(rows)} rows, not one")
-    return {**definitions, HORIZON_KEY: dict(zip(columns, rows[0], strict=True))}
+    return {**definitions, HORIZON_KEY: rows[0]}
+
+
+def _horizon_rows(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]] | None:
+    """The rows of HORIZON_TABLE in DuckDB as mappings, or None when it is missing."""
+    if not _columns(connection, HORIZON_TABLE):
+        return None
+    schema, name = HORIZON_TABLE.split(".")
+    cursor = connection.execute(f"select * from {_quote(schema)}.{_quote(name)}")
+    columns = [str(column[0]) for column in cursor.description or []]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _refers_to_horizon(value: Any) -> bool:
