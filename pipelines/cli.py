@@ -51,7 +51,7 @@ from pipelines.project_commands import COMMANDS as PROJECT_COMMANDS
 from pipelines.project_commands import SELECTION_HELP, add_project_commands, run_project_command
 from pipelines.spec.partitions import DayRange, PartitionError
 from pipelines.spec.project_files import load_project_files, read_sources
-from pipelines.spec.settings import Settings, SettingsError
+from pipelines.spec.settings import Settings
 from pipelines.warehouse.erasure import ErasureError, record_request, requested_hashes
 from pipelines.warehouse.preflight import PreflightError, preflight
 from pipelines.warehouse.publish import SNAPSHOT_FILE, prune
@@ -300,10 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return preview(rest, prog="flywheel preview")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    try:
-        settings = command_settings(arguments)
-    except SettingsError as error:
-        parser.error(str(error))
+    settings = command_settings(arguments, parser)
     if arguments.command in PROJECT_COMMANDS:
         return run_project_command(settings, arguments)
     if arguments.command == "forget":

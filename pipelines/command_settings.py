@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from pipelines.spec.settings import ENGINES, Settings
+from pipelines.spec.settings import ENGINES, Settings, SettingsError
 
 
 def add_engine_option(parser: argparse.ArgumentParser) -> None:
@@ -24,10 +24,18 @@ def add_engine_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def command_settings(arguments: argparse.Namespace) -> Settings:
-    """The settings a command runs with: the environment's, with its options applied; raises SettingsError (a
-    ValueError naming the variable and the values allowed) when the environment holds a value Flywheel cannot use."""
-    settings = Settings.from_env(engine=getattr(arguments, "engine", None))
+def command_settings(arguments: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> Settings:
+    """The settings a command runs with: the environment's, with its options applied.
+
+    A value Flywheel cannot use in the environment raises SettingsError (a ValueError naming the variable and the
+    values allowed), or, given the command line's `parser`, exits as a wrong option does: the usage, the message and
+    exit code 2."""
+    try:
+        settings = Settings.from_env(engine=getattr(arguments, "engine", None))
+    except SettingsError as error:
+        if parser is None:
+            raise
+        parser.error(str(error))
     if getattr(arguments, "accept_shrink", None):
         settings = dataclasses.replace(settings, accept_shrink=(*settings.accept_shrink, *arguments.accept_shrink))
     return settings

@@ -201,6 +201,20 @@ def test_the_engine_option_reaches_the_settings_over_the_environment(
     assert command_settings(cli._parser().parse_args(command)).engine == "duckdb"
 
 
+def test_flywheel_run_builds_with_the_engine_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    engines: list[str] = []
+
+    def fake_run(settings: Settings, **options: object) -> cli.RunSummary:
+        engines.append(settings.engine)
+        return cli.RunSummary(succeeded=True, seconds=0.0)
+
+    monkeypatch.setattr(cli, "run_pipeline", fake_run)
+    monkeypatch.delenv("FLYWHEEL_ENGINE", raising=False)
+    assert cli.main(["run", "--engine", "spark", "--no-progress"]) == 0
+    assert cli.main(["run", "--no-progress"]) == 0
+    assert engines == ["spark", "duckdb"]
+
+
 def test_the_spark_settings_come_from_the_environment_with_local_defaults(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
