@@ -170,5 +170,31 @@ def preflight(settings: Settings) -> list[str]:
         if not problems:
             problems += horizon_problems(settings, tables)
     problems += writable_problems(settings)
-    problems += lock_problems(settings.warehouse)
+    problems += engine_problems(settings)
     return problems
+
+
+def engine_problems(settings: Settings) -> list[str]:
+    """What stops the settings' engine from starting: DuckDB's file locked by another process; for Spark, pyspark,
+    Java (local Spark) or the Spark Connect server (a cluster) missing, found in seconds, before any JVM starts."""
+    if settings.engine != "spark":
+        return lock_problems(settings.warehouse)
+    from pipelines.warehouse.spark.session import (
+        SparkUnavailable,
+        check_reachable,
+        parse_connect_url,
+        require_connect_client,
+        require_java,
+        require_pyspark,
+    )
+
+    try:
+        require_pyspark()
+        if settings.spark_remote:
+            require_connect_client()
+            check_reachable(settings.spark_remote, *parse_connect_url(settings.spark_remote))
+        else:
+            require_java()
+    except SparkUnavailable as error:
+        return [str(error)]
+    return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -163,3 +164,17 @@ def test_a_failed_blocking_check_names_its_asset_and_check_on_the_summary_line()
     )
     assert _first_line(message).endswith("severity: salesforce/opportunity: row_count_did_not_collapse")
     assert _first_line("Binder Error: no table\nLINE 3: select") == "Binder Error: no table"
+
+
+def test_a_spark_run_that_cannot_start_says_why_within_seconds(tmp_path: Path) -> None:
+    """An unreachable Spark Connect server is a preflight problem, named, found before any JVM starts."""
+    from pipelines.spec.settings import Settings
+    from pipelines.warehouse.preflight import engine_problems
+
+    settings = dataclasses.replace(
+        Settings.from_env(), warehouse=tmp_path / "flywheel.duckdb", engine="spark", spark_remote="sc://127.0.0.1:1"
+    )
+    started = time.perf_counter()
+    problems = engine_problems(settings)
+    assert time.perf_counter() - started < 5
+    assert len(problems) == 1 and "sc://127.0.0.1:1" in problems[0]

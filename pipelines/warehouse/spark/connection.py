@@ -10,7 +10,9 @@ one place:
 - `set variable NAME = ...` stores the value, and `getvariable('NAME')` is replaced by it (the horizon quarantine
   rules read the run's bounds this way on DuckDB).
 - `create or replace table s.t as select ...` drops, then creates the table in the session's table format (Parquet
-  by default): Spark's built-in catalog cannot replace a Parquet table in place.
+  by default): Spark's built-in catalog cannot replace a Parquet table in place. Creating, dropping and renaming
+  keep a local table's folder named as the table (pipelines/warehouse/spark/tables.py), so the next process finds
+  it.
 - `begin transaction`, `commit` and `rollback` do nothing: Spark has no multi-statement transactions. The code that
   relies on a rollback asks `supports_transactions` first and does the Spark way (see build.py's `publish_pending`).
 - `register(name, frame)` makes a pandas frame a temporary view, as DuckDB's `register` does.
@@ -32,6 +34,7 @@ import sqlglot
 from sqlglot import exp
 
 from pipelines.spec.spark_sql import to_spark
+from pipelines.warehouse.spark.tables import create_table_as, drop_table, rename_table
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -125,20 +128,16 @@ class SparkConnection:
             return SparkResult()
         statement = _bound(sql, parameters, self.variables)
         if isinstance(statement, exp.Create) and statement.kind == "TABLE" and statement.expression:
-            return self._create_table_as(statement)
-        if isinstance(statement, exp.Alter):
-            statement = _qualified_rename(statement)
-        return SparkResult(self.session.sql(to_spark(statement.sql("duckdb"))))
-
-    def _create_table_as(self, statement: exp.Create) -> SparkResult:
-        """`create [or replace] table t as select ...`: dropped first when replacing, written in the table format."""
-        table = statement.this
-        name = table.sql("spark")
-        if statement.args.get("replace"):
-            self.session.sql(f"drop table if exists {name}")
-        query = to_spark(statement.expression.sql("duckdb"))
-        exists = "if not exists " if statement.args.get("exists") else ""
-        self.session.sql(f"create table {exists}{name} using {self.table_format} as {query}")
+            table = statement.this
+            create_table_as(
+                self.session, table.db, table.name, to_spark(statement.expression.sql("duckdb")), self.table_format
+            )
+        elif isinstance(statement, exp.Drop) and statement.kind == "TABLE":
+            drop_table(self.session, statement.this.db, statement.this.name)
+        elif isinstance(statement, exp.Alter) and _renamed_to(statement):
+            rename_table(self.session, statement.this.db, statement.this.name, _renamed_to(statement))
+        else:
+            return SparkResult(self.session.sql(to_spark(statement.sql("duckdb"))))
         return SparkResult()
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
@@ -174,9 +173,9 @@ def _bound(sql: str, parameters: Sequence[Any] | None, variables: dict[str, exp.
     return statement.transform(bind)
 
 
-def _qualified_rename(statement: exp.Alter) -> exp.Alter:
-    """`alter table s.a rename to b` with the new name in the same schema spelled out, as Spark wants it."""
+def _renamed_to(statement: exp.Alter) -> str:
+    """The new name of an `alter table ... rename to ...` (empty for any other alteration)."""
     for action in statement.args.get("actions") or []:
-        if isinstance(action, exp.AlterRename) and not action.this.db and statement.this.db:
-            action.set("this", exp.table_(action.this.name, db=statement.this.db))
-    return statement
+        if isinstance(action, exp.AlterRename):
+            return str(action.this.name)
+    return ""

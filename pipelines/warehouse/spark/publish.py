@@ -5,6 +5,8 @@ Two things are published, in this order:
 1. **In the Spark catalog**, every mart is copied to `published.<mart>__<publish_id>` and the view
    `published.<mart>` is then pointed at it. Tools that read the cluster read the views: each switches to the new
    version in one catalog operation, and a failed publish leaves the previous views. The last `keep` versions stay.
+   (Local Spark's catalog lives in memory: a later process finds the versioned tables, not the views, until the
+   next publish makes them again; a cluster's catalog keeps both.)
 2. **The BI snapshot** (a read-only DuckDB file and Parquet files, pipelines/warehouse/publish.py): the marts and the
    definitions tables are small (aggregates, a few thousand rows), so they come to the driver as Arrow and are
    published by the same code as a DuckDB build, with the raw tables' row counts taken on Spark. BI tools, the KPI
@@ -22,6 +24,7 @@ from pipelines.warehouse.connection import qualified, quote
 from pipelines.warehouse.publish import KEEP_PUBLISHES, Publication, PublishedTable, new_publish_id, publish
 from pipelines.warehouse.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
 from pipelines.warehouse.spark.connection import SparkConnection
+from pipelines.warehouse.spark.tables import create_table_as, drop_table
 
 PUBLISHED_SCHEMA = "published"
 
@@ -76,9 +79,8 @@ def swap_catalog_views(
     session = connection.session
     session.sql(f"create database if not exists `{PUBLISHED_SCHEMA}`")
     for mart in marts:
-        versioned = f"`{PUBLISHED_SCHEMA}`.`{mart.name}__{version}`"
-        session.sql(f"drop table if exists {versioned}")
-        session.sql(f"create table {versioned} using {connection.table_format} as select * from {_spark(mart)}")
+        query = f"select * from {_spark(mart)}"
+        create_table_as(session, PUBLISHED_SCHEMA, f"{mart.name}__{version}", query, connection.table_format)
     for mart in marts:
         session.sql(
             f"create or replace view `{PUBLISHED_SCHEMA}`.`{mart.name}` as "
@@ -99,4 +101,4 @@ def _drop_old_versions(connection: SparkConnection, marts: Sequence[PublishedTab
     for mart in marts:
         versions = [name for name in names if name.startswith(f"{mart.name.lower()}__")]
         for old in versions[: max(len(versions) - keep, 0)]:
-            connection.session.sql(f"drop table if exists `{PUBLISHED_SCHEMA}`.`{old}`")
+            drop_table(connection.session, PUBLISHED_SCHEMA, old)

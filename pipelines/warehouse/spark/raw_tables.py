@@ -19,6 +19,7 @@ from pipelines.warehouse.raw_audit import (
     RawLoad,
 )
 from pipelines.warehouse.spark.raw_sql import spark_identifier, spark_string
+from pipelines.warehouse.spark.tables import drop_table, rename_table, save_table
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -49,12 +50,9 @@ def replace_table(session: SparkSession, schema: str, table: str, frame: DataFra
 
     A staging table left by a crashed load is discarded first.
     """
-    session.sql(f"create database if not exists {spark_identifier(schema)}")
-    staging = _name(schema, table + STAGING_SUFFIX)
-    session.sql(f"drop table if exists {staging}")
-    frame.write.format("parquet").mode("overwrite").saveAsTable(staging)
-    session.sql(f"drop table if exists {_name(schema, table)}")
-    session.sql(f"alter table {staging} rename to {_name(schema, table)}")
+    save_table(session, schema, table + STAGING_SUFFIX, frame)
+    drop_table(session, schema, table)
+    rename_table(session, schema, table + STAGING_SUFFIX, table)
 
 
 def _replace_rows_of(session: SparkSession, schema: str, table: str, source_table: str, rows: DataFrame) -> None:
