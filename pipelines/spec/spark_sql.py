@@ -16,10 +16,9 @@ the caller (pipelines/warehouse/spark/connection.py) drops the table and creates
 What the Spark session must be for the values to equal DuckDB's: `spark.sql.session.timeZone=UTC` (DuckDB's
 connection runs in UTC; `cast(utc as timestamptz) at time zone tz` and `epoch` read timestamps in the session zone)
 and ANSI mode as Spark 4 ships it; QUALIFY is left to Spark (the pinned pyspark 4.3 runs it). Known differences
-left: `format('{:.2f}', x)` rounds an exact binary tie
-(2.675, 0.125) half-even in DuckDB (2.67, 0.12) and half-up in Spark (2.68, 0.13); subtracting two dates gives
-a number of days in DuckDB and an interval in Spark (no model does it; `date_diff('day', a, b)` works in both); the
-types below.
+left: `format('{:.2f}', x)` rounds an exact binary tie (2.675, 0.125) half-even in DuckDB (2.67, 0.12) and half-up
+in Spark (2.68, 0.13); subtracting two dates gives a number of days in DuckDB and an interval in Spark (no model
+does it; `date_diff('day', a, b)` works in both); the types below.
 
 Column types as they come back (`SPARK_TYPE_OF_DUCKDB`, `comparable_type`): Spark has no unsigned or 128-bit
 integers, no `varchar(n)` and no JSON type (JSON is text). On the demo seeds 27 of the 903 model columns come back

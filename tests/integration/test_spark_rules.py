@@ -61,7 +61,7 @@ QUERIES: dict[str, str] = {
         "from (values ('1.5', '{\"id\": \"a\"}'), ('NaN', '{}'), ('-inf', '{\"id\": 2}'), (null, null)) as t(v, j)"
     ),
     "division, greatest and least": (
-        "select cast(1 as decimal(18, 4)) / cast(3 as decimal(18, 4)) as ratio, 7 / 2 as half, -7 // 2 as floor, "
+        "select cast(1 as decimal(38, 4)) / cast(3 as decimal(38, 4)) as ratio, 7 / 2 as half, -7 // 2 as floor, "
         "greatest(1, null) as greatest_of, least(null, 2) as least_of"
     ),
 }
