@@ -18,7 +18,8 @@ connection runs in UTC; `cast(utc as timestamptz) at time zone tz` and `epoch` r
 and ANSI mode as Spark 4 ships it; QUALIFY is left to Spark (the pinned pyspark 4.3 runs it). Known differences
 left: `format('{:.2f}', x)` rounds an exact binary tie (2.675, 0.125) half-even in DuckDB (2.67, 0.12) and half-up
 in Spark (2.68, 0.13); subtracting two dates gives a number of days in DuckDB and an interval in Spark (no model
-does it; `date_diff('day', a, b)` works in both); the types below.
+does it; `date_diff('day', a, b)` works in both); `list(x)` keeps nulls in DuckDB, Spark's `collect_list` drops them
+(no model does it); the types below.
 
 Column types as they come back (`SPARK_TYPE_OF_DUCKDB`, `comparable_type`): Spark has no unsigned or 128-bit
 integers, no `varchar(n)` and no JSON type (JSON is text). On the demo seeds 27 of the 903 model columns come back
@@ -299,6 +300,18 @@ def _regexp_replace_all(node: exp.Expr) -> exp.Expr:
     )
 
 
+def _regexp_full_match(node: exp.Expr) -> exp.Expr:
+    """`regexp_full_match(s, p)` -> `s rlike concat('^(?:', p, ')$')`: Spark has no full-match function and `rlike`
+    matches anywhere in the text; anchoring the whole pattern in a group makes it match all of the text or nothing,
+    as DuckDB's does. Options (a third argument) raise."""
+    if not isinstance(node, exp.RegexpFullMatch):
+        return node
+    if node.args.get("options"):
+        raise SparkTranspileError(f"regexp_full_match with options has no Spark rewrite: {node.sql('duckdb')}")
+    anchored = exp.func("concat", exp.Literal.string("^(?:"), node.expression.copy(), exp.Literal.string(")$"))
+    return exp.RegexpLike(this=node.this.copy(), expression=anchored)
+
+
 # Every rule, applied to each node of the DuckDB tree, in this order.
 RULES: tuple[Callable[[exp.Expr], exp.Expr], ...] = (
     _to_days,
@@ -315,6 +328,7 @@ RULES: tuple[Callable[[exp.Expr], exp.Expr], ...] = (
     _distinct_string_agg,
     _division_as_double,
     _regexp_replace_all,
+    _regexp_full_match,
 )
 
 # DuckDB-only syntax sqlglot parses but Spark cannot run, found in the tree before generating: node type -> name.

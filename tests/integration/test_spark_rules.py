@@ -48,11 +48,13 @@ QUERIES: dict[str, str] = {
         "select cast(timestamp '2020-07-01 12:00:00' as timestamptz) at time zone 'America/New_York' as summer, "
         "cast(timestamp '2020-01-01 03:00:00' as timestamptz) at time zone 'America/New_York' as winter"
     ),
-    "format and a distinct string_agg": (
+    "format, a distinct string_agg and regexps": (
         "select format('{:.2f} in {}', 1234.5, 'EUR') as text, "
         "string_agg(distinct c, ', ' order by c) filter (where c <> 'x') as currencies, "
         "string_agg(distinct c, ', ' order by c) filter (where c = 'none') as no_currency, "
-        "regexp_replace(min(c), '[EU]', '', 'g') as replaced "
+        "regexp_replace(min(c), '[EU]', '', 'g') as replaced, "
+        "count(*) filter (where regexp_full_match(c, 'E.R')) as full_matches, "
+        "count(*) filter (where regexp_full_match(c, 'E')) as partial_matches "
         "from (values ('USD'), ('EUR'), ('EUR'), ('x')) as t(c)"
     ),
     "isfinite and a json cast": (

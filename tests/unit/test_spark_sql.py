@@ -123,6 +123,11 @@ def test_regexp_replace_of_the_first_match_only_raises() -> None:
         to_spark("select regexp_replace(a, '[0-9]', '') from t")
 
 
+def test_regexp_full_match_anchors_the_pattern() -> None:
+    spark = to_spark("select regexp_full_match(id, '[0-9]{3}') from t")
+    assert spark == "SELECT id RLIKE CONCAT('^(?:', '[0-9]{3}', ')$') FROM t"
+
+
 def test_a_construct_sqlglot_cannot_write_for_spark_raises_naming_it() -> None:
     with pytest.raises(SparkTranspileError, match="ArgMax"):
         to_spark("select arg_max(name, amount, 3) from t")
