@@ -15,15 +15,18 @@ the caller (pipelines/warehouse/spark/connection.py) drops the table and creates
 
 What the Spark session must be for the values to equal DuckDB's: `spark.sql.session.timeZone=UTC` (DuckDB's
 connection runs in UTC; `cast(utc as timestamptz) at time zone tz` and `epoch` read timestamps in the session zone)
-and ANSI mode as Spark 4 ships it. Known differences left: `format('{:.2f}', x)` rounds an exact binary tie
-(2.675) half-even in DuckDB and half-up in Spark; the types below.
+and ANSI mode as Spark 4 ships it; QUALIFY is left to Spark (the pinned pyspark 4.3 runs it). Known differences
+left: `format('{:.2f}', x)` rounds an exact binary tie (2.675, 0.125) half-even in DuckDB (2.67, 0.12) and half-up
+in Spark (2.68, 0.13); subtracting two dates gives a number of days in DuckDB and an interval in Spark (no model
+does it; `date_diff('day', a, b)` works in both); `list(x)` keeps nulls in DuckDB, Spark's `collect_list` drops them
+(no model does it); the types below.
 
 Column types as they come back (`SPARK_TYPE_OF_DUCKDB`, `comparable_type`): Spark has no unsigned or 128-bit
 integers, no `varchar(n)` and no JSON type (JSON is text). On the demo seeds 27 of the 903 model columns come back
 with another type than the mapping gives, all from arithmetic: a sum of `decimal(18,4)` is `DECIMAL(38,4)` in
 DuckDB and `decimal(28,4)` to `decimal(30,4)` in Spark (Spark widens a sum's precision by 10, DuckDB to 38); a sum
-or count of integers that DuckDB types `HUGEINT` is `bigint` in Spark; a day difference DuckDB types `BIGINT` is
-`int` in Spark. Division is a double in both (see `_division_as_double`). `comparable_type` maps both engines'
+of integers, `HUGEINT` in DuckDB, is `bigint` in Spark; a rank (`row_number`, `dense_rank`), `BIGINT` in DuckDB,
+is `int` in Spark. Division is a double in both (see `_division_as_double`). `comparable_type` maps both engines'
 spellings to one family (integer, decimal, floating, text, boolean, date, timestamp, interval, other), the level at
 which a parity test can demand equal types.
 """
@@ -157,8 +160,8 @@ def _date_diff_boundaries(node: exp.Expr) -> exp.Expr:
     the unit's boundaries crossed (23:00 to 01:00 the next day is 1 day; Jan 31 to Feb 1 is 1 month), Spark's
     `timestampdiff` counts whole units elapsed (0 and 0). Truncating both ends to the unit first makes every
     elapsed unit whole, so Spark counts the boundaries too. A unit outside year, quarter, month and day raises:
-    DuckDB does not count boundaries for weeks, and the others are not verified."""
-    if not isinstance(node, exp.DateDiff) or not node.args.get("date_part_boundary"):
+    DuckDB counts whole weeks elapsed, not week boundaries, and the other units are not verified on Spark."""
+    if not isinstance(node, exp.DateDiff):
         return node
     unit = node.unit.name.lower() if node.unit is not None else "day"
     spark_unit = _BOUNDARY_UNITS.get(unit)
@@ -248,8 +251,8 @@ def _distinct_string_agg(node: exp.Expr) -> exp.Expr:
     nulls, keep each value once, sort ascending and give null over no value. Only ordering by the aggregated value
     (or no order) is rewritten; a `filter (where ...)` moves onto `collect_set`."""
     aggregate, condition = (node.this, node.expression) if isinstance(node, exp.Filter) else (node, None)
-    if not isinstance(aggregate, exp.GroupConcat):
-        return node
+    if not isinstance(aggregate, exp.GroupConcat) or (condition is None and isinstance(node.parent, exp.Filter)):
+        return node  # an aggregate under a filter is rewritten with it, from the filter
     ordered = aggregate.this
     order = ordered.expressions if isinstance(ordered, exp.Order) else []
     distinct = ordered.this if isinstance(ordered, exp.Order) else ordered
@@ -274,10 +277,39 @@ def _division_as_double(node: exp.Expr) -> exp.Expr:
     divide doubles too, as DuckDB does, so the quotient and its type (double) agree."""
     if isinstance(node, exp.Div) and not node.args.get("typed"):
         dividend = node.this
-        if isinstance(dividend, exp.Cast) and dividend.to.this == exp.DType.DOUBLE:
-            return node
+        if isinstance(dividend, exp.Div) or (isinstance(dividend, exp.Cast) and dividend.to.this == exp.DType.DOUBLE):
+            return node  # already a double: a quotient (rewritten before its parent) or a cast
         return exp.Div(this=exp.cast(dividend.copy(), exp.DType.DOUBLE), expression=node.expression.copy())
     return node
+
+
+def _regexp_replace_all(node: exp.Expr) -> exp.Expr:
+    """`regexp_replace(s, pattern, by, 'g')` -> `regexp_replace(s, pattern, by)`: Spark always replaces every match,
+    DuckDB only with the `g` option. Without it DuckDB replaces the first match only, which Spark cannot express,
+    so that (and any other option) raises."""
+    if not isinstance(node, exp.RegexpReplace):
+        return node
+    options = node.args.get("modifiers")
+    if not (isinstance(options, exp.Literal) and options.name == "g"):
+        raise SparkTranspileError(
+            f"regexp_replace without the 'g' option replaces the first match only, Spark replaces all: "
+            f"{node.sql('duckdb')}"
+        )
+    return exp.RegexpReplace(
+        this=node.this.copy(), expression=node.expression.copy(), replacement=node.args["replacement"].copy()
+    )
+
+
+def _regexp_full_match(node: exp.Expr) -> exp.Expr:
+    """`regexp_full_match(s, p)` -> `s rlike concat('^(?:', p, ')$')`: Spark has no full-match function and `rlike`
+    matches anywhere in the text; anchoring the whole pattern in a group makes it match all of the text or nothing,
+    as DuckDB's does. Options (a third argument) raise."""
+    if not isinstance(node, exp.RegexpFullMatch):
+        return node
+    if node.args.get("options"):
+        raise SparkTranspileError(f"regexp_full_match with options has no Spark rewrite: {node.sql('duckdb')}")
+    anchored = exp.func("concat", exp.Literal.string("^(?:"), node.expression.copy(), exp.Literal.string(")$"))
+    return exp.RegexpLike(this=node.this.copy(), expression=anchored)
 
 
 # Every rule, applied to each node of the DuckDB tree, in this order.
@@ -295,6 +327,8 @@ RULES: tuple[Callable[[exp.Expr], exp.Expr], ...] = (
     _json_cast,
     _distinct_string_agg,
     _division_as_double,
+    _regexp_replace_all,
+    _regexp_full_match,
 )
 
 # DuckDB-only syntax sqlglot parses but Spark cannot run, found in the tree before generating: node type -> name.
@@ -313,10 +347,23 @@ class _QualifyKeepingGenerator(SparkGenerator):
     }
 
 
-class _SparkWithQualify(Spark):
+class SparkDialect(Spark):
     """The Spark dialect with the generator above."""
 
     Generator = _QualifyKeepingGenerator
+
+
+def _apply_rules(node: exp.Expr) -> exp.Expr:
+    """Every rule on `node` and everything under it, children first (so a rule sees its arguments rewritten, and a
+    rewritten node's arguments are rewritten too, which sqlglot's `transform` skips), each rule on what the previous
+    one returned. One walk, in place: the tree is `to_spark`'s own parse."""
+    for child in list(node.iter_expressions()):
+        rewritten = _apply_rules(child)
+        if rewritten is not child:
+            child.replace(rewritten)
+    for rule in RULES:
+        node = rule(node)
+    return node
 
 
 def _excerpt(sql: str, limit: int = 160) -> str:
@@ -328,7 +375,8 @@ def _excerpt(sql: str, limit: int = 160) -> str:
 def _reject_duckdb_only(tree: exp.Expr, sql: str) -> None:
     """Raise for syntax sqlglot parses from DuckDB but writes into Spark as something else or nothing."""
     for star in tree.find_all(exp.Star):
-        for modifier in ("except", "replace", "rename"):
+        # `* exclude (...)` is written `* except (...)`, which Spark 4 runs; these two Spark has no form of.
+        for modifier in ("replace", "rename"):
             if star.args.get(modifier):
                 raise SparkTranspileError(
                     f"'* {modifier.upper()} (...)' is DuckDB-only (list the columns instead): {_excerpt(sql)}"
@@ -345,9 +393,8 @@ def _reject_duckdb_only(tree: exp.Expr, sql: str) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def to_spark(sql: str) -> str:
-    """The Spark SQL for one DuckDB statement or condition, with the project's rules applied (see the module
-    docstring for the statement kinds). Cached by text: the same model SQL is transpiled on every build."""
+def _transpiled(sql: str) -> exp.Expr:
+    """The DuckDB tree of `sql` with every rule applied, ready to be written as Spark SQL; not to be changed."""
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except ParseError as error:
@@ -356,10 +403,15 @@ def to_spark(sql: str) -> str:
     if tree is None:
         raise SparkTranspileError("no SQL statement to transpile")
     _reject_duckdb_only(tree, sql)
-    for rule in RULES:
-        tree = tree.transform(rule)
+    return _apply_rules(tree)
+
+
+@functools.lru_cache(maxsize=4096)
+def to_spark(sql: str) -> str:
+    """The Spark SQL for one DuckDB statement or condition, with the project's rules applied (see the module
+    docstring for the statement kinds). Cached by text: the same model SQL is transpiled on every build."""
     try:
-        return tree.sql(dialect=_SparkWithQualify, unsupported_level=ErrorLevel.RAISE)
+        return _transpiled(sql).sql(dialect=SparkDialect, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as error:
         raise SparkTranspileError(f"{error} in: {_excerpt(sql)}") from error
     except SqlglotError as error:
@@ -378,14 +430,33 @@ def spark_functions() -> frozenset[str]:
 
 def called_functions(spark_sql: str) -> set[str]:
     """The names of the functions a Spark statement calls, read back from its Spark syntax tree (lower case)."""
-    tree = sqlglot.parse_one(spark_sql, read="spark")
+    return _functions_in(sqlglot.parse_one(spark_sql, read=SparkDialect))
+
+
+def _functions_in(tree: exp.Expr) -> set[str]:
+    """The names Spark SQL written from `tree` calls its functions by: a function sqlglot does not know keeps its
+    name, one written by its own name gives that, the rest are written out to read the name Spark sees."""
+    generator = SparkDialect().generator()
     names: set[str] = set()
     for function in tree.find_all(exp.Func):
         if isinstance(function, exp.Anonymous):
             names.add(function.name.lower())
+        elif type(function) not in generator.TRANSFORMS and not hasattr(generator, f"{function.key}_sql"):
+            names.add(function.sql_name().lower())  # written by its own name: no need to render it
         else:
-            rendered = function.sql(dialect="spark")
+            rendered = generator.generate(function)
             head = rendered.split("(", 1)[0].strip() if "(" in rendered else ""
-            if head and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", head):
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", head):
                 names.add(head.lower())
     return names
+
+
+def spark_problems(sql: str) -> list[str]:
+    """Why a DuckDB statement would not run on Spark: its transpile error, or each function the Spark SQL calls that
+    Spark lacks (a DuckDB-only function sqlglot passes through by name). Empty: it transpiles to known functions."""
+    try:
+        to_spark(sql)
+    except SparkTranspileError as error:
+        return [str(error)]
+    missing = sorted(_functions_in(_transpiled(sql)) - spark_functions())
+    return [f"calls {name}(), which Spark does not have" for name in missing]
