@@ -100,8 +100,8 @@ def load_raw_table_on_spark(
         raise ValueError(f"{table.source}.{table.name} is partitioned by day: say which days to load")
     if scope is not None and not scope.full:
         raise SparkLoadError(
-            f"{table.source}.{table.name}: the Spark engine loads every day of a partitioned table; "
-            f"a load of {scope.days} only needs the DuckDB engine"
+            f"{table.source}.{table.name}: the Spark engine loads every day of a partitioned table (a full "
+            f"build); to load {scope.days} alone, run the DuckDB engine"
         )
     _require_utc(session)
     daily = scope is not None and path.is_dir()
@@ -112,9 +112,10 @@ def load_raw_table_on_spark(
     data_files = files or _data_files(path)
     with duckdb.connect() as counter:
         records = file_record_counts(counter, data_files)
-    read = _read_file(session, load, data_files)
-    key = _install_erasures(session, erasures)
+    nanos_as_long = session.conf.get(NANOS_AS_LONG, None)
     try:
+        read = _read_file(session, load, data_files)
+        key = _install_erasures(session, erasures)
         landing, columns = _land(session, load, read, key is not None, redacted_label)
         landing.cache()
         try:
@@ -122,8 +123,17 @@ def load_raw_table_on_spark(
         finally:
             landing.unpersist()
     finally:
-        for view in (read.view, ERASURES_VIEW, KEY_VIEW):
+        for view in (_read_view(table), ERASURES_VIEW, KEY_VIEW):
             session.catalog.dropTempView(view)
+        if nanos_as_long is None:
+            session.conf.unset(NANOS_AS_LONG)
+        else:
+            session.conf.set(NANOS_AS_LONG, nanos_as_long)
+
+
+def _read_view(table: SourceTable) -> str:
+    """The temp view a load reads its file through."""
+    return f"_flywheel_read__{table.source}__{table.name}"
 
 
 def _require_utc(session: SparkSession) -> None:
@@ -192,7 +202,7 @@ def _read_file(session: SparkSession, load: _Load, files: Sequence[Path]) -> _Sp
         raise SourceContractError(_contract_error(load.path, load.table, missing_required, suspects))
     frame = frame.withColumnsRenamed(renames)
     text = {field.name.lower() for field in frame.schema.fields if isinstance(field.dataType, StringType)}
-    view = f"_flywheel_read__{load.table.source}__{load.table.name}"
+    view = _read_view(load.table)
     frame.createOrReplaceTempView(view)
     return _SparkRead(view=view, columns=columns, text_columns=text, renames=renames, suspects=suspects)
 
