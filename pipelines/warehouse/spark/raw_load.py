@@ -8,10 +8,10 @@ day) are imported, so both engines file, count and describe a row the same way.
 
 from __future__ import annotations
 
+import csv
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,10 +21,17 @@ import duckdb
 from pipelines.spec.partitions import RAW_PARTITION_COLUMN
 from pipelines.spec.personal_data import DEFAULT_REDACTED_LABEL
 from pipelines.spec.sources import SourceContractError, SourceTable
-from pipelines.warehouse.erasure import EMAIL_PATTERN, ErasureError, ErasureList, _pads, hash_key, keyed_hash
+from pipelines.warehouse.erasure import ErasureError, ErasureList, _pads, hash_key
 from pipelines.warehouse.raw_audit import RawLoad
 from pipelines.warehouse.raw_files import FILE_COLUMN, LoadScope, _data_files, _files_for, file_record_counts
 from pipelines.warehouse.raw_load import _contract_error, _file_rows_by_day, _Load, _partition_day_sql
+from pipelines.warehouse.spark.raw_counts import (
+    CORRUPT_COLUMN,
+    Tally,
+    count_landing,
+    line_description,
+    malformed_lines,
+)
 from pipelines.warehouse.spark.raw_sql import (
     ERASURES_VIEW,
     KEY_VIEW,
@@ -42,8 +49,6 @@ from pipelines.warehouse.spark.raw_tables import QUARANTINE_COLUMNS, replace_boo
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-# The column Spark's CSV reader fills with the text of a malformed line (PERMISSIVE mode).
-CORRUPT_COLUMN = "_flywheel_line"
 # The Spark setting that reads nanosecond Parquet timestamps (which Spark rejects) as their count of nanoseconds.
 NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
 _UTC_ZONES = {"UTC", "Etc/UTC", "GMT", "Z", "+00:00"}
@@ -62,28 +67,6 @@ class _SparkRead:
     text_columns: set[str]
     renames: dict[str, str]
     suspects: dict[str, str]
-
-
-@dataclass
-class _Tally:
-    """What a load landed, counted once from the landing and the malformed lines, per day for a partitioned load."""
-
-    rows_by_day: dict[date, int] = field(default_factory=dict)
-    loaded_by_day: dict[date, int] = field(default_factory=dict)
-    quarantined_by_day: dict[date, int] = field(default_factory=dict)
-    erased_by_day: dict[date, int] = field(default_factory=dict)
-    redacted_by_day: dict[date, int] = field(default_factory=dict)
-    by_rule: dict[str, int] = field(default_factory=dict)
-    pii_redacted: int = 0
-
-    @staticmethod
-    def add(counts: dict[date, int], day: date | None, rows: int) -> None:
-        counts[_day_key(day)] = counts.get(_day_key(day), 0) + rows
-
-
-def _day_key(day: date | None) -> date:
-    """Rows of a load without days are tallied under one placeholder day."""
-    return day if day is not None else date.min
 
 
 def load_raw_table_on_spark(
@@ -117,8 +100,8 @@ def load_raw_table_on_spark(
         raise ValueError(f"{table.source}.{table.name} is partitioned by day: say which days to load")
     if scope is not None and not scope.full:
         raise SparkLoadError(
-            f"{table.source}.{table.name}: the Spark engine loads every day of a partitioned table; "
-            f"a load of {scope.days} only needs the DuckDB engine"
+            f"{table.source}.{table.name}: the Spark engine loads every day of a partitioned table (a full "
+            f"build); to load {scope.days} alone, run the DuckDB engine"
         )
     _require_utc(session)
     daily = scope is not None and path.is_dir()
@@ -129,9 +112,10 @@ def load_raw_table_on_spark(
     data_files = files or _data_files(path)
     with duckdb.connect() as counter:
         records = file_record_counts(counter, data_files)
-    read = _read_file(session, load, data_files)
-    key = _install_erasures(session, erasures)
+    nanos_as_long = session.conf.get(NANOS_AS_LONG, None)
     try:
+        read = _read_file(session, load, data_files)
+        key = _install_erasures(session, erasures)
         landing, columns = _land(session, load, read, key is not None, redacted_label)
         landing.cache()
         try:
@@ -139,8 +123,17 @@ def load_raw_table_on_spark(
         finally:
             landing.unpersist()
     finally:
-        for view in (read.view, ERASURES_VIEW, KEY_VIEW):
+        for view in (_read_view(table), ERASURES_VIEW, KEY_VIEW):
             session.catalog.dropTempView(view)
+        if nanos_as_long is None:
+            session.conf.unset(NANOS_AS_LONG)
+        else:
+            session.conf.set(NANOS_AS_LONG, nanos_as_long)
+
+
+def _read_view(table: SourceTable) -> str:
+    """The temp view a load reads its file through."""
+    return f"_flywheel_read__{table.source}__{table.name}"
 
 
 def _require_utc(session: SparkSession) -> None:
@@ -152,8 +145,6 @@ def _require_utc(session: SparkSession) -> None:
 
 def _csv_header(path: Path) -> list[str]:
     """The column names of a CSV file's header, read the way DuckDB reads it."""
-    import csv
-
     with path.open(newline="", encoding="utf-8-sig") as handle:
         return next(csv.reader(handle), [])
 
@@ -211,7 +202,7 @@ def _read_file(session: SparkSession, load: _Load, files: Sequence[Path]) -> _Sp
         raise SourceContractError(_contract_error(load.path, load.table, missing_required, suspects))
     frame = frame.withColumnsRenamed(renames)
     text = {field.name.lower() for field in frame.schema.fields if isinstance(field.dataType, StringType)}
-    view = f"_flywheel_read__{load.table.source}__{load.table.name}"
+    view = _read_view(load.table)
     frame.createOrReplaceTempView(view)
     return _SparkRead(view=view, columns=columns, text_columns=text, renames=renames, suspects=suspects)
 
@@ -308,8 +299,8 @@ def _write_and_record(
     erasures: ErasureList,
 ) -> RawLoad:
     """Count the landing, then replace the raw table, the table's quarantined rows and its audit rows."""
-    tally = _tally(landing, load)
-    lines = _malformed_lines(landing, load, key, erasures, tally) if load.csv_lines else []
+    tally = count_landing(landing, load)
+    lines = malformed_lines(landing, load, key, erasures, tally) if tally.malformed else []
     where_loaded = "_flywheel_rule is null and not _flywheel_erased"
     if load.csv_lines:
         where_loaded += f" and {spark_identifier(CORRUPT_COLUMN)} is null"
@@ -333,77 +324,6 @@ def _write_and_record(
     days = _day_rows(load, tally, file_rows_by_day) if scope is not None else None
     replace_bookkeeping(session, load.source_table, str(load.path), rejected, result, days)
     return result
-
-
-def _tally(landing: DataFrame, load: _Load) -> _Tally:
-    """Count the landed rows by day, rule, erasure and redaction, in one Spark query."""
-    from pyspark.sql import functions as spark_functions
-
-    pii = [name for name in landing.columns if name.startswith("_flywheel_pii_")]
-    pii_sum = " + ".join(f"count_if({name})" for name in pii) or "0"
-    corrupt = f"{spark_identifier(CORRUPT_COLUMN)} is null" if load.csv_lines else "true"
-    rows = (
-        landing.where(corrupt)
-        .groupBy(RAW_PARTITION_COLUMN, "_flywheel_rule", "_flywheel_erased", "_flywheel_redacted")
-        .agg(spark_functions.count("*").alias("rows"), spark_functions.expr(pii_sum).alias("pii"))
-        .collect()
-    )
-    rules = load.table.quarantine_rules
-    tally = _Tally()
-    for row in rows:
-        day: date | None = row[RAW_PARTITION_COLUMN]
-        count = int(row["rows"])
-        tally.pii_redacted += int(row["pii"])
-        tally.add(tally.rows_by_day, day, count)
-        if row["_flywheel_erased"]:
-            tally.add(tally.erased_by_day, day, count)
-        elif row["_flywheel_rule"] is None:
-            tally.add(tally.loaded_by_day, day, count)
-        else:
-            name = rules[int(row["_flywheel_rule"])].name
-            tally.by_rule[name] = tally.by_rule.get(name, 0) + count
-            tally.add(tally.quarantined_by_day, day, count)
-        if row["_flywheel_redacted"]:
-            tally.add(tally.redacted_by_day, day, count)
-    if load.scope is None:
-        tally.rows_by_day = {}
-    return tally
-
-
-def _malformed_lines(
-    landing: DataFrame, load: _Load, key: bytes | None, erasures: ErasureList, tally: _Tally
-) -> list[tuple[str, date | None]]:
-    """The malformed CSV lines to quarantine (with the day each is filed under); those holding an erased e-mail are
-    counted as erased instead, as DuckDB's loader does.
-
-    A line of a single file is filed under the first partition, a line of a daily file under its file's day.
-    """
-    found = landing.where(f"{spark_identifier(CORRUPT_COLUMN)} is not null").select(
-        CORRUPT_COLUMN, RAW_PARTITION_COLUMN
-    )
-    erased_emails = {digest for kind, digest in erasures.entries if kind == "email"}
-    kept: list[tuple[str, date | None]] = []
-    for row in found.collect():
-        line = str(row[CORRUPT_COLUMN])
-        day: date | None = None
-        if load.scope is not None:
-            day = row[RAW_PARTITION_COLUMN] if load.daily else load.scope.bounds.first
-        addresses = re.findall(EMAIL_PATTERN, line)
-        if key is not None and any(keyed_hash(key, "email", address) in erased_emails for address in addresses):
-            tally.add(tally.erased_by_day, day, 1)
-            continue
-        kept.append((line, day))
-        tally.by_rule["malformed_csv_line"] = tally.by_rule.get("malformed_csv_line", 0) + 1
-        tally.add(tally.quarantined_by_day, day, 1)
-    return kept
-
-
-def _line_description(line: str, expected: int) -> str:
-    """Why a CSV line is malformed: its field count against the header's (Spark gives no message of its own)."""
-    import csv
-
-    fields = len(next(csv.reader([line]), []))
-    return f"Expected Number of Columns: {expected} Found: {fields}"
 
 
 def _rejected_rows(
@@ -441,7 +361,7 @@ def _rejected_rows(
             str(load.path),
             None,
             "malformed_csv_line",
-            _line_description(line, len(read.columns)),
+            line_description(line, len(read.columns)),
             json.dumps({"line": None, "csv_line": line}),
             day,
         )
@@ -450,7 +370,7 @@ def _rejected_rows(
     return breakers.unionByName(session.createDataFrame(malformed, QUARANTINE_COLUMNS))
 
 
-def _day_rows(load: _Load, tally: _Tally, file_rows_by_day: Mapping[date, int]) -> list[tuple[Any, ...]]:
+def _day_rows(load: _Load, tally: Tally, file_rows_by_day: Mapping[date, int]) -> list[tuple[Any, ...]]:
     """The per-day audit rows of a partitioned load: every day in scope, zeros where nothing was filed."""
     assert load.scope is not None
     days = [load.scope.days.first + timedelta(days=offset) for offset in range(load.scope.days.day_count)]
