@@ -13,6 +13,7 @@ from pipelines.cli import RunSummary, run_pipeline
 from pipelines.orchestration.project import build_definitions, daily_partitions, partition_range_tags
 from pipelines.spec.partitions import DayRange
 from pipelines.spec.settings import PROJECT_ROOT, Settings
+from tests.spark_fixtures import spark_session  # noqa: F401 (a fixture shared by every Spark test)
 
 # Public reference files (connector fixtures, the MRR playbook input), vendored unmodified: see its README.md.
 REFERENCE_DIR = PROJECT_ROOT / "tests" / "reference"
