@@ -86,9 +86,13 @@ class AssertionResult:
 def evaluate_assertion(
     connection: duckdb.DuckDBPyConnection, assertion: Assertion, days: DayRange | None = None, lookback_days: int = 0
 ) -> AssertionResult:
-    """Run a cross-model assertion (over `days` only, when it can be restricted to them) and collect its breakers."""
+    """Run a cross-model assertion (over `days` only, when it can be restricted to them) and collect its breakers.
+
+    The breaking rows are sorted on all their columns before the first 1000 are taken, so the samples are the same
+    rows on every engine and in every run (a parallel scan returns rows in no set order).
+    """
     sql = assertion.sql_for_days(days, lookback_days) if days and assertion.sql_for_days else assertion.sql
-    violations = connection.execute(f"select * from ({sql}) as violations limit 1000").fetchall()
+    violations = connection.execute(f"select * from ({sql}) as violations order by all limit 1000").fetchall()
     return AssertionResult(
         name=assertion.name,
         violation_count=len(violations),

@@ -1,0 +1,108 @@
+"""Running a suite on Spark: the same expectations, query text and two passes as on DuckDB, validated by Great
+Expectations' Spark datasource.
+
+The engine-neutral part lives in pipelines/warehouse/suite_run.py (`validate_suite`): the expectations prepared for
+SQL (definition references as suite parameters, row conditions, regex and column-pair set checks as true/false
+columns), one query over the model's table, the counts pass and the samples pass for what failed. Here that query
+(DuckDB SQL) is transpiled to Spark SQL and its DataFrame is the batch GE validates, so only counts and a few
+failing keys leave Spark, and a SuiteResult equals the one DuckDB gives on the same rows.
+
+Great Expectations and pyspark are imported only inside the functions that validate: DuckDB runs need neither.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pipelines.spec.suite_schema import Suite
+from pipelines.warehouse.suite_results import SuiteResult
+from pipelines.warehouse.suite_run import HORIZON_TABLE, ge_context, validate_suite, with_horizon
+
+if TYPE_CHECKING:
+    from great_expectations.core import ExpectationSuiteValidationResult
+    from great_expectations.datasource.fluent import SparkDatasource
+    from great_expectations.expectations import Expectation
+    from pyspark.sql import DataFrame, SparkSession
+
+DATASOURCE = "flywheel_spark"
+
+# GE's Spark execution engine keeps the batch being validated: validations are serialised, as on DuckDB.
+_LOCK = threading.Lock()
+_ASSET_NUMBERS = itertools.count()
+
+
+def _spark_sql(sql: str) -> str:
+    """A DuckDB statement as Spark SQL."""
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+def run_suite_on_spark(
+    suite: Suite, session: SparkSession, table: str, definitions: Mapping[str, Any], grain: Sequence[str]
+) -> SuiteResult:
+    """Validate `table` (`schema.table` in the Spark catalog) with the suite, as `run_suite_on_table` does in DuckDB.
+
+    `grain` (the model's key columns) names the failing rows. A suite that refers to the data horizon reads it from
+    the Spark table `definitions.data_horizon` unless `definitions` already hold it under `$horizon`.
+    """
+    started = time.perf_counter()
+    definitions = with_horizon(suite, definitions, lambda: _horizon_rows(session))
+    available = session.table(table).columns
+
+    def validate(
+        query: str, expectations: Sequence[Expectation], parameters: Mapping[str, Any], result_format: Mapping[str, Any]
+    ) -> ExpectationSuiteValidationResult:
+        frame = session.sql(_spark_sql(query)).cache()
+        try:
+            return validate_frame(frame, suite.name, expectations, parameters, result_format)
+        finally:
+            frame.unpersist()
+
+    return validate_suite(suite, table, available, definitions, grain, validate, started)
+
+
+def _horizon_rows(session: SparkSession) -> list[dict[str, Any]] | None:
+    """The rows of the data-horizon table in Spark as mappings, or None when it is missing."""
+    if not session.catalog.tableExists(HORIZON_TABLE):
+        return None
+    return [row.asDict() for row in session.table(HORIZON_TABLE).collect()]
+
+
+@functools.cache
+def _datasource() -> SparkDatasource:
+    """The Spark datasource in the process's one GE context (created on first use)."""
+    return ge_context().data_sources.add_spark(DATASOURCE)
+
+
+def validate_frame(
+    frame: DataFrame,
+    suite_name: str,
+    expectations: Sequence[Expectation],
+    parameters: Mapping[str, Any],
+    result_format: Mapping[str, Any],
+) -> ExpectationSuiteValidationResult:
+    """Validate the rows of a Spark DataFrame with `expectations`, in one GE validation.
+
+    `parameters` are GE suite parameters: an expectation kwarg `{"$PARAMETER": "name"}` takes `parameters["name"]`.
+    Each validation adds a dataframe asset and removes it afterwards, so the datasource holds nothing between runs.
+    """
+    import great_expectations as gx
+
+    with _LOCK:
+        datasource = _datasource()
+        name = f"frame_{next(_ASSET_NUMBERS)}"
+        asset = datasource.add_dataframe_asset(name)
+        try:
+            batch = asset.add_batch_definition_whole_dataframe("whole_frame").get_batch(
+                batch_parameters={"dataframe": frame}
+            )
+            suite = gx.ExpectationSuite(name=suite_name, expectations=list(expectations))
+            return batch.validate(suite, expectation_parameters=dict(parameters), result_format=dict(result_format))
+        finally:
+            datasource.delete_asset(name)
