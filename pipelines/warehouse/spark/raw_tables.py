@@ -60,7 +60,8 @@ def _replace_rows_of(session: SparkSession, schema: str, table: str, source_tabl
     if session.catalog.tableExists(f"{schema}.{table}"):
         others = session.table(_name(schema, table)).where(f"source_table <> {spark_string(source_table)}")
         rows = others.unionByName(rows)
-    replace_table(session, schema, table, rows)
+    # One file: the union's partitions would otherwise add files (and tasks) with every load.
+    replace_table(session, schema, table, rows.coalesce(1))
 
 
 def replace_bookkeeping(
