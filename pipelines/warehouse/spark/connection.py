@@ -133,7 +133,8 @@ class SparkConnection:
                 self.session, table.db, table.name, to_spark(statement.expression.sql("duckdb")), self.table_format
             )
         elif isinstance(statement, exp.Drop) and statement.kind == "TABLE":
-            drop_table(self.session, statement.this.db, statement.this.name)
+            for table in statement.args.get("tables") or [statement.this]:
+                drop_table(self.session, table.db, table.name)
         elif isinstance(statement, exp.Alter) and _renamed_to(statement):
             rename_table(self.session, statement.this.db, statement.this.name, _renamed_to(statement))
         else:
