@@ -20,8 +20,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pipelines.spec.suite_schema import Suite
+from pipelines.warehouse.ge_duckdb import ge_context
 from pipelines.warehouse.suite_results import SuiteResult
-from pipelines.warehouse.suite_run import COUNTS_FORMAT, HORIZON_TABLE, ge_context, validate_suite, with_horizon
+from pipelines.warehouse.suite_run import COUNTS_FORMAT, HORIZON_TABLE, validate_suite, with_horizon
 
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuiteValidationResult
