@@ -17,7 +17,8 @@ the way, each handled here:
   as it was.
 
 Table assets drop the schema on DuckDB; query assets keep it, so each validation adds a query asset over the table
-and removes it afterwards. Nothing here is imported at Dagster load time: GE's import costs seconds.
+and removes it afterwards. Nothing here is imported at Dagster load time: GE's import costs seconds. The process's
+one GE context (`ge_context`) also holds the Spark datasource (pipelines/warehouse/spark/suites.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 if TYPE_CHECKING:
+    import great_expectations as gx
     from great_expectations.core import ExpectationSuiteValidationResult
     from great_expectations.datasource.fluent import SQLDatasource
     from great_expectations.expectations import Expectation
@@ -101,14 +103,27 @@ def _creator() -> Any:
 
 
 @functools.cache
+def ge_context() -> gx.data_context.AbstractDataContext:
+    """The process's one ephemeral Great Expectations context, shared by the DuckDB and Spark datasources (creating
+    a context is slow)."""
+    import great_expectations as gx
+
+    # The type of `context.variables.progress_bars`: Great Expectations exports no public name for it.
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    # Progress bars would write a dozen carriage-return lines per suite into Dagster's captured logs.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@functools.cache
 def _datasource() -> SQLDatasource:
     """The SQL datasource over the borrowed connection, in the process's one GE context.
 
     Created on first use, inside `lend` (adding a datasource tests its connection).
     """
     from sqlalchemy.pool import StaticPool
-
-    from pipelines.warehouse.suite_run import ge_context
 
     context = ge_context()
     # `kwargs` go to SQLAlchemy's create_engine; GE's generated signature for add_sql does not list them.

@@ -31,7 +31,6 @@ from pipelines.spec.suite_schema import (
 from pipelines.warehouse.suite_results import SAMPLE_SIZE, SuiteResult, outcome_of
 
 if TYPE_CHECKING:
-    from great_expectations.data_context import AbstractDataContext
     from great_expectations.expectations import Expectation
 
 # The key GE carries through from an expectation's meta to its result, to pair results with expectations: GE returns
@@ -85,21 +84,6 @@ def _to_great_expectations(
         except Exception as error:  # GE raises pydantic errors (and others) for kwargs it cannot accept.
             raise SuiteError(f"{where}: invalid kwargs: {error}") from error
     return built
-
-
-@functools.cache
-def ge_context() -> AbstractDataContext:
-    """The process's one ephemeral Great Expectations context, shared by the DuckDB and Spark datasources (creating
-    a context is slow)."""
-    import great_expectations as gx
-
-    # The type of `context.variables.progress_bars`: Great Expectations exports no public name for it.
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    # Progress bars would write a dozen carriage-return lines per suite into Dagster's captured logs.
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return context
 
 
 @functools.cache

@@ -23,6 +23,11 @@ ge_duckdb.py): the model's rows never leave DuckDB, only counts and a few failin
 Dagster, and Great Expectations is imported only inside the functions that validate: its import costs seconds, which
 would otherwise be paid by every process that only loads the Dagster definitions.
 
+On Spark, `run_suite_on_spark` (pipelines/warehouse/spark/suites.py) validates the same query, transpiled to Spark
+SQL, with Great Expectations' Spark datasource, in the same two passes (`suite_run.validate_suite`): the SuiteResult
+is the one DuckDB gives on the same rows, except that GE looks up failing keys for
+`expect_compound_columns_to_be_unique` on Spark only (its SQL engine gives counts without keys).
+
 Row conditions are written in pandas' query syntax, with `"condition_parser": "pandas"` beside them, and run as SQL
 (row_conditions.py says what translates)::
 

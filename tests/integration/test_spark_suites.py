@@ -1,10 +1,11 @@
 """A suite, a grain check and a cross-model assertion give the same result on Spark as on DuckDB.
 
 One small table (seven leads, worked out by hand below) is loaded into both engines from the same SQL text, and a
-suite with a passing and a failing case of every kind of expectation the project's suites use (not null, null, in
-set, not in set, between, unique, compound unique, regex, column pairs, row conditions, `$definition` and `$horizon`
-references) is validated on each: the SuiteResults (verdict, per-expectation outcome, counts and sample keys) are
-equal. Every Spark query costs a fraction of a second, so the tests are few and share one session.
+suite with passing and failing expectations of every kind the project's suites use (not null, null, in set, not in
+set, between, unique, compound unique, regex, column pairs, row conditions, `$definition` and `$horizon` references)
+is validated on each: the SuiteResults (verdict, per-expectation outcome, counts and sample keys) are equal, but for
+the failing keys of compound uniqueness, which Great Expectations looks up on Spark only. Every Spark query costs a
+fraction of a second, so the tests are few and share one session.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ pytest.importorskip("pyspark", reason="pyspark is not installed: the Spark engin
 TABLE = "intermediate.int_leads_checked"
 GRAIN = ["lead_id", "month"]
 
-# L3 is out of every rule it can break; L4 breaks the pair and not-null rules; L7 repeats L4's lead id (in another
-# month) with a channel outside the mapping. The data horizon is 2026-02-01, so L3's March is after it.
+# L3 breaks most rules (a score under the threshold though won, an unknown reason, an untrimmed source key, a month
+# after the data horizon, 2026-02-01); L4 has no score and an MQL before its creation; the last row repeats L4's id
+# in another month, with a source outside the mapping.
 LEADS_SQL = """
 select lead_id, cast(month as date) as month, score, channel, lead_source_key, rejection_reason,
     cast(created_at as timestamp) as created_at, cast(mql_at as timestamp) as mql_at, is_won, amount_usd
@@ -68,26 +70,15 @@ def when(condition: str) -> dict[str, str]:
 
 THRESHOLD = {"$definition": "mql__score_threshold"}
 EXPECTATIONS: list[dict[str, Any]] = [
-    expectation("expect_column_values_to_not_be_null", "every lead has an id", column="lead_id"),
     expectation("expect_column_values_to_not_be_null", "every lead has a score", column="score"),
     expectation("expect_column_values_to_be_null", "no unwon lead has an MQL time", column="mql_at", **when("~is_won")),
-    expectation(
-        "expect_column_values_to_be_null", "no lead without a score is won", column="is_won", **when("score.isnull()")
-    ),
     expectation(
         "expect_column_values_to_be_in_set",
         "every rejection reason is in the taxonomy",
         column="rejection_reason",
         value_set={"$definition": "rejection_reasons"},
     ),
-    expectation(
-        "expect_column_values_to_be_in_set",
-        "a known channel",
-        column="channel",
-        value_set=["Inbound", "Outbound", "Partner"],
-    ),
     expectation("expect_column_values_to_not_be_in_set", "no test channel", column="channel", value_set=["Test"]),
-    expectation("expect_column_values_to_not_be_in_set", "no partner lead", column="channel", value_set=["Partner"]),
     expectation(
         "expect_column_values_to_be_between",
         "every won lead met the threshold",
@@ -109,10 +100,7 @@ EXPECTATIONS: list[dict[str, Any]] = [
         column="month",
         max_value={"$horizon": "as_of_month"},
     ),
-    expectation("expect_column_values_to_be_between", "amounts are not negative", column="amount_usd", min_value=0),
     expectation("expect_column_values_to_be_unique", "a lead id appears once", column="lead_id"),
-    expectation("expect_column_values_to_be_unique", "a score appears once", column="score"),
-    expectation("expect_compound_columns_to_be_unique", "one row per lead and month", column_list=["lead_id", "month"]),
     expectation(
         "expect_compound_columns_to_be_unique", "one lead per channel and month", column_list=["channel", "month"]
     ),
@@ -123,15 +111,6 @@ EXPECTATIONS: list[dict[str, Any]] = [
         regex="^\\s|\\s$|[A-Z]",
     ),
     expectation("expect_column_values_to_match_regex", "ids are L and a digit", column="lead_id", regex="^L\\d$"),
-    expectation(
-        "expect_column_pair_values_to_be_in_set",
-        "a mapped source gets its channel",
-        column_A="lead_source_key",
-        column_B="channel",
-        value_pairs_set={"$definition": "channels__lead_sources", "$pairs": True},
-        ignore_row_if="either_value_is_missing",
-        **when("lead_source_key in @channels__lead_sources"),
-    ),
     expectation(
         "expect_column_pair_values_to_be_in_set",
         "every source gets its mapped channel",
@@ -160,26 +139,18 @@ EXPECTATIONS: list[dict[str, Any]] = [
 # What every expectation finds on the rows above, worked out by hand: (success, unexpected count, rows read, sample
 # keys). Under a row condition only the rows meeting it are read.
 FOUND: dict[str, tuple[bool, int, int, list[str]]] = {
-    "every lead has an id": (True, 0, 7, []),
     "every lead has a score": (False, 1, 7, ["L4 | 2026-01-01"]),
     "no unwon lead has an MQL time": (False, 1, 3, ["L5 | 2026-02-01"]),
-    "no lead without a score is won": (True, 0, 1, []),
     "every rejection reason is in the taxonomy": (False, 1, 7, ["L3 | 2026-03-01"]),
-    "a known channel": (True, 0, 7, []),
     "no test channel": (True, 0, 7, []),
-    "no partner lead": (False, 1, 7, ["L4 | 2026-02-01"]),
     "every won lead met the threshold": (False, 1, 3, ["L3 | 2026-03-01"]),
     "scores above the threshold are strictly above it": (True, 0, 4, []),
     "no month after the as-of month": (False, 1, 7, ["L3 | 2026-03-01"]),
-    "amounts are not negative": (False, 1, 7, ["L3 | 2026-03-01"]),
     "a lead id appears once": (False, 2, 7, ["L4 | 2026-01-01", "L4 | 2026-02-01"]),
-    "a score appears once": (True, 0, 7, []),
-    "one row per lead and month": (True, 0, 7, []),
     # Great Expectations' SQL engine looks up no keys for compound uniqueness; its Spark engine does (L1 and L6).
     "one lead per channel and month": (False, 2, 7, []),
     "source keys are trimmed and lowercased": (False, 1, 7, ["L3 | 2026-03-01"]),
     "ids are L and a digit": (True, 0, 7, []),
-    "a mapped source gets its channel": (True, 0, 4, []),
     "every source gets its mapped channel": (False, 3, 7, ["L3 | 2026-03-01", "L4 | 2026-02-01", "L5 | 2026-02-01"]),
     "an MQL never precedes creation": (False, 1, 7, ["L4 | 2026-01-01"]),
     "an MQL is created on the day it scores": (True, 0, 1, []),
@@ -372,3 +343,11 @@ def test_grain_checks_and_assertions_give_the_same_result_on_spark_as_on_duckdb(
         "E4 | 3.0 | 2026-01-03",
     ]
     assert audit_results(spark_connection) == on_duckdb
+
+
+def test_the_counts_pass_on_spark_lists_no_failing_values_and_the_samples_pass_keeps_its_format() -> None:
+    from pipelines.warehouse.spark.suites import _counts_only
+    from pipelines.warehouse.suite_run import COUNTS_FORMAT, SAMPLES_FORMAT
+
+    assert _counts_only(COUNTS_FORMAT) == {**COUNTS_FORMAT, "partial_unexpected_count": 0}
+    assert _counts_only(SAMPLES_FORMAT) == SAMPLES_FORMAT
