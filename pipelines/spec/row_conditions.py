@@ -46,6 +46,20 @@ def condition_sql(condition: str) -> str:
         raise ConditionError(f"row condition {condition!r}: {error}") from error
 
 
+def _is_date_difference(node: ast.expr) -> bool:
+    """Whether the node subtracts one `<event>_date` column from another (the house naming of date columns).
+
+    Such a difference is a number of days, written `date_diff('day', earlier, later)`: DuckDB's `date - date` gives
+    the same integer, but Spark's gives an interval that does not compare with a number, so a condition such as
+    `billing_started_date - closed_date <= 30` must say what it means to run on both engines.
+    """
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Sub)
+        and all(isinstance(side, ast.Name) and side.id.endswith("_date") for side in (node.left, node.right))
+    )
+
+
 def _sql(node: ast.expr) -> str:
     """One node of the condition as SQL, parenthesised wherever precedence could differ."""
     if isinstance(node, ast.BoolOp):
@@ -54,6 +68,9 @@ def _sql(node: ast.expr) -> str:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr):
         joiner = " and " if isinstance(node.op, ast.BitAnd) else " or "
         return f"({_sql(node.left)}{joiner}{_sql(node.right)})"
+    if _is_date_difference(node):
+        assert isinstance(node, ast.BinOp)
+        return f"date_diff('day', {_sql(node.right)}, {_sql(node.left)})"
     if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
         return f"({_sql(node.left)} {_ARITHMETIC[type(node.op)]} {_sql(node.right)})"
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert | ast.Not):

@@ -205,9 +205,8 @@ def test_a_suite_gives_the_same_result_on_spark_as_on_duckdb(
     assert found(on_duckdb) == FOUND
     on_spark = run_suite_on_spark(suite, spark, TABLE, DEFINITIONS, GRAIN, driver_rows=driver_rows)
     assert (on_spark.success, on_spark.broken) == (on_duckdb.success, on_duckdb.broken) == (False, False)
-    compound_keys = COMPOUND_KEYS_ON_SPARK if driver_rows == 0 else {}
     outcomes = [
-        dataclasses.replace(outcome, sample_keys=compound_keys.get(outcome.description, outcome.sample_keys))
+        dataclasses.replace(outcome, sample_keys=COMPOUND_KEYS_ON_SPARK.get(outcome.description, outcome.sample_keys))
         for outcome in on_duckdb.outcomes
     ]
     assert list(on_spark.outcomes) == outcomes

@@ -58,3 +58,15 @@ def test_conditions_select_the_rows_pandas_would(condition: str, expected: list[
 def test_conditions_without_sql_equivalent_say_which_part(condition: str, message: str) -> None:
     with pytest.raises(ConditionError, match=message):
         condition_sql(condition)
+
+
+def test_a_difference_of_two_date_columns_is_a_number_of_days() -> None:
+    """`later_date - earlier_date` is written as `date_diff('day', ...)`, which DuckDB and Spark both read as days."""
+    sql = condition_sql("billing_started_date - closed_date <= 30")
+    assert sql == '(date_diff(\'day\', "closed_date", "billing_started_date") <= 30)'
+    rows = duckdb.sql(
+        "select deal from (values ('on time', date '2026-01-01', date '2026-01-31'), "
+        "('late', date '2026-01-01', date '2026-02-01')) as deals(deal, closed_date, billing_started_date) "
+        f"where {sql}"
+    ).fetchall()
+    assert rows == [("on time",)]
