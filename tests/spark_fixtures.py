@@ -26,3 +26,20 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSes
     session = open_session("", "local[2]", tmp_path_factory.mktemp("spark_warehouse"), shuffle_partitions=2)
     yield session
     session.stop()
+
+
+def reset_spark_catalog(session: SparkSession) -> None:
+    """Drop every database of the shared session and its folders, so a test that builds a whole warehouse on Spark
+    leaves nothing behind for the next test (an external table's drop keeps its files, which would block a new table
+    of the same name)."""
+    import shutil
+
+    from pipelines.warehouse.spark.tables import local_warehouse
+
+    for database in session.catalog.listDatabases():
+        if database.name != "default":
+            session.sql(f"drop database `{database.name}` cascade")
+    warehouse = local_warehouse(session)
+    if warehouse is not None:
+        for folder in warehouse.glob("*.db"):
+            shutil.rmtree(folder, ignore_errors=True)

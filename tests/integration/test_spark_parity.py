@@ -9,7 +9,9 @@ checks, assertions, guards and Great Expectations suites, and the publish.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -19,6 +21,7 @@ from pipelines.cli import RunSummary, run_pipeline
 from pipelines.spec.project_files import load_project_files
 from pipelines.spec.settings import Settings
 from pipelines.warehouse.spark.parity import compare_builds, compare_table
+from tests.spark_fixtures import reset_spark_catalog
 
 pytest.importorskip("pyspark")
 
@@ -26,19 +29,13 @@ pytest.importorskip("pyspark")
 QUARANTINE_COLUMNS = "source_table, record_key, rule"
 
 
-def drop_every_database(session: object) -> None:
-    """Start from an empty catalog: other tests of this process may have left tables in the shared session."""
-    for database in session.catalog.listDatabases():  # type: ignore[attr-defined]
-        if database.name != "default":
-            session.sql(f"drop database `{database.name}` cascade")  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark_build(
-    demo_build: tuple[Settings, RunSummary], spark_session: object, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Settings, RunSummary]:
-    """The demo seeds built on the test session's local Spark, with its own publish folder."""
-    drop_every_database(spark_session)
+    demo_build: tuple[Settings, RunSummary], spark_session: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Settings, RunSummary]]:
+    """The demo seeds built on the test session's local Spark, with its own publish folder; the catalog is emptied
+    before and after, for the other Spark tests of the session."""
+    reset_spark_catalog(spark_session)
     folder = tmp_path_factory.mktemp("spark_build")
     settings = dataclasses.replace(
         demo_build[0],
@@ -47,10 +44,11 @@ def spark_build(
         publish_dir=folder / "published",
         erasure_list=demo_build[0].erasure_list,
     )
-    return settings, run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
+    yield settings, run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
+    reset_spark_catalog(spark_session)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark_connection(spark_build: tuple[Settings, RunSummary], spark_session: object) -> object:
     from pipelines.warehouse.spark.connection import SparkConnection
 

@@ -14,6 +14,7 @@ Great Expectations and pyspark are imported only inside the functions that valid
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 import threading
@@ -73,7 +74,7 @@ def run_suite_on_spark(
         frame = session.sql(to_spark(query))
         rows = frame.limit(driver_rows + 1).toPandas() if driver_rows > 0 else None
         if rows is not None and len(rows) <= driver_rows:
-            return validate_frame(rows, suite.name, expectations, parameters, result_format)
+            return validate_frame(_comparable_dates(rows), suite.name, expectations, parameters, result_format)
         # Cached for the validation: GE reads the rows once per metric, and each read would scan the table again.
         frame = frame.cache()
         try:
@@ -82,6 +83,48 @@ def run_suite_on_spark(
             frame.unpersist()
 
     return validate_suite(suite, table, available, definitions, grain, validate, started)
+
+
+class SqlDate(dt.date):
+    """A date that compares with a timestamp as SQL does, as midnight of its day (Python's dates refuse to).
+
+    A suite compares date columns with the data horizon's timestamps (`{"$horizon": "as_of_at"}`), which DuckDB and
+    Spark SQL do; on the driver, GE's pandas engine compares the Python values. Its text is the date's.
+    """
+
+    def _pair(self, other: object) -> tuple[Any, Any]:
+        if isinstance(other, dt.datetime):
+            return dt.datetime(self.year, self.month, self.day, tzinfo=other.tzinfo), other
+        return dt.date(self.year, self.month, self.day), other
+
+    def __lt__(self, other: object) -> bool:
+        left, right = self._pair(other)
+        return bool(left < right)
+
+    def __le__(self, other: object) -> bool:
+        left, right = self._pair(other)
+        return bool(left <= right)
+
+    def __gt__(self, other: object) -> bool:
+        left, right = self._pair(other)
+        return bool(left > right)
+
+    def __ge__(self, other: object) -> bool:
+        left, right = self._pair(other)
+        return bool(left >= right)
+
+    __hash__ = dt.date.__hash__
+
+
+def _comparable_dates(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with every date value a SqlDate (see there); other columns as read."""
+    for column in rows.columns:
+        values = rows[column]
+        if values.dtype == object and any(type(value) is dt.date for value in values.head(100)):
+            rows[column] = values.map(
+                lambda value: SqlDate(value.year, value.month, value.day) if type(value) is dt.date else value
+            )
+    return rows
 
 
 def _counts_only(result_format: Mapping[str, Any]) -> Mapping[str, Any]:
