@@ -49,9 +49,11 @@ def _vouched_sql(name: str, columns: Sequence[str], table: SourceTable, ceiling:
     if not past and sync is None:
         return None
     synced = latest(sync) if sync else "cast(null as timestamp_ntz)"
-    dated = f"greatest({', '.join(latest(column) for column in past)})" if past else "cast(null as timestamp_ntz)"
+    dated = [latest(column) for column in past] or ["cast(null as timestamp_ntz)"]
+    # Spark's greatest takes two arguments or more.
+    dated_sql = f"greatest({', '.join(dated)})" if len(dated) > 1 else dated[0]
     quoted = ".".join(spark_identifier(part) for part in name.split("."))
-    return f"select {synced} as synced, {dated} as dated from {quoted}"
+    return f"select {synced} as synced, {dated_sql} as dated from {quoted}"
 
 
 def latest_catalog_sync(
