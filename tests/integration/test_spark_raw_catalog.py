@@ -12,8 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
+from pipelines.orchestration.assets import raw_asset
+from pipelines.orchestration.project import resources
 from pipelines.spec.raw_catalog import catalog_table_name
 from pipelines.spec.settings import PROJECT_ROOT, Settings
 from pipelines.spec.sources import HORIZON_EARLIEST, HORIZON_LATEST, SourceContractError
@@ -25,6 +28,7 @@ from pipelines.warehouse.spark.raw_catalog import SparkRawCatalog, latest_catalo
 from pipelines.warehouse.spark.raw_load import load_catalog_table_on_spark
 from pipelines.warehouse.spark.raw_sql import set_horizon_on_spark
 from pipelines.warehouse.spark.tables import save_table
+from tests.conftest import settings_for
 from tests.fixtures import write_raw
 from tests.integration.test_bad_input import TABLES
 from tests.integration.test_spark_raw_load import (
@@ -78,18 +82,14 @@ def load_from_catalog(
 def test_catalog_tables_land_as_their_files_do(
     spark_session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Leads (quarantine rules, free-text redaction), Stripe customers (a rename, test mode, an erased person
-    redacted) and day-partitioned product events (a future-dated event quarantined)."""
+    """Stripe customers (a rename, test mode, an erased person redacted) and day-partitioned product events (a
+    future-dated event quarantined)."""
     monkeypatch.setenv(KEY_ENV, KEY)
     customers = [
         *TABLES["stripe.customer"],
         {"id": "cus_gone", "created": "2026-01-01", "livemode": "true", "email": "gone@example.com"},
     ]
-    leads = [
-        *TABLES["salesforce.lead"],
-        {"id": "L9", "created_date": "2026-01-05 09:00:00", "utm_campaign_c": "call +1-971-555-0152"},
-    ]
-    raw_dir = write_raw(tmp_path / "raw", {**TABLES, "stripe.customer": customers, "salesforce.lead": leads})
+    raw_dir = write_raw(tmp_path / "raw", {**TABLES, "stripe.customer": customers})
     customer = SOURCES["stripe.customer"]
     renamed = dataclasses.replace(
         customer,
@@ -99,7 +99,6 @@ def test_catalog_tables_land_as_their_files_do(
         ),
     )
     loads: list[Load] = [
-        (SOURCES["salesforce.lead"], raw_dir / "salesforce" / "lead.csv", None),
         (renamed, raw_dir / "stripe" / "customer.csv", None),
         (SOURCES["product.events"], raw_dir / "product" / "events.csv", LoadScope(JANUARY, JANUARY)),
     ]
@@ -115,7 +114,6 @@ def test_catalog_tables_land_as_their_files_do(
     assert from_catalog.audit == from_files.audit
     assert from_files.loads["stripe.customer"].redacted_rows == 1
     assert from_files.loads["stripe.customer"].renamed_columns == {"is_delinquent": "delinquent"}
-    assert from_files.loads["salesforce.lead"].pii_redacted_values == 1
     assert from_files.loads["product.events"].quarantined_rows == 1
     files = spark_session.sql("select distinct source_file from audit.raw_loads where source_table = 'stripe.customer'")
     assert [row[0] for row in files.collect()] == ["fivetran_stripe.customer"]
@@ -159,3 +157,29 @@ def test_the_preflight_names_every_missing_catalog_table(
     missing = [problem for problem in problems if "no such table in the Spark catalog" in problem]
     assert len(missing) == len(SOURCES)
     assert not [problem for problem in problems if "no_raw_files" in problem]
+
+
+def test_the_raw_asset_loads_its_catalog_table_under_the_horizon_of_its_syncs(
+    spark_session: Any, tmp_path: Path
+) -> None:
+    """The Dagster raw asset on the Spark engine reads the catalog table (no raw file exists) and checks it against
+    the as-of time of the catalog tables' latest connector sync."""
+    synced = "2026-01-03 06:00:00"
+    rows = [("2026-01-02", "EUR", "1.1", synced), ("2026-01-02", "GBP", "-1", synced)]
+    frame = spark_session.createDataFrame(rows, "date string, currency string, rate string, _fivetran_synced string")
+    save_table(spark_session, "lake_finance", "exchange_rate", frame)
+    settings = settings_for(
+        tmp_path,
+        tmp_path / "no_raw_files",
+        engine="spark",
+        spark_raw_tables="lake_{source}.{table}",
+        spark_warehouse_dir=tmp_path / "spark",
+    )
+    table = SOURCES["finance.exchange_rate"]
+    result = dg.materialize([raw_asset(table, engine="spark")], resources=resources(settings))
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node(result.all_node_events[0].node_name)
+    metadata = {name: value.value for name, value in materialization.metadata.items()}
+    assert metadata["source_file"] == "lake_finance.exchange_rate"
+    assert (metadata["file_rows"], metadata["dagster/row_count"], metadata["quarantined_rows"]) == (2, 1, 1)
+    assert f"as of {synced}, latest connector sync" in str(metadata["horizon"])
