@@ -35,6 +35,7 @@ from pipelines.orchestration.model_steps import (
 from pipelines.orchestration.resources import DefinitionsFile, Horizon, SourceFiles, WarehouseEngine
 from pipelines.spec.models import Model
 from pipelines.spec.partitions import DayRange, output_restricted, restrict_to_days
+from pipelines.spec.raw_catalog import catalog_table_name
 from pipelines.spec.sources import SourceTable
 from pipelines.warehouse.connection import engine_of, row_count, table_columns
 from pipelines.warehouse.erasure import ErasureList
@@ -109,14 +110,16 @@ def raw_asset(
     ) -> dg.MaterializeResult:
         from pipelines.warehouse.raw_files import LoadScope
 
-        path = table.find_file(Path(source_files.raw_dir))
+        catalog = source_files.spark_raw_tables
+        # A raw table in the Spark catalog is named where a file's path is (its load, log and metadata).
+        path = Path(catalog_table_name(catalog, table)) if catalog else table.find_file(Path(source_files.raw_dir))
         days = partition_days(context)
         scope = LoadScope(days=days[0], bounds=days[1]) if days is not None else None
-        bounds = horizon.resolve()
+        bounds = horizon.resolve(warehouse)
         label = redacted_label(Path(definitions_file.path))
         erasure_list = Path(source_files.erasure_list)
         load, column_count, table_rows = _load_or_retry(
-            context, warehouse, table, path, erasure_list, scope, label, bounds
+            context, warehouse, table, path, erasure_list, scope, label, bounds, from_catalog=bool(catalog)
         )
         volume = volume_guard.compare(f"{table.source}.{table.name}", table_rows, Path(definitions_file.path))
         _log_load(context, table, path, scope, load)
@@ -154,27 +157,30 @@ def _load_or_retry(
     scope: "LoadScope | None",
     label: str,
     bounds: DataHorizon,
+    from_catalog: bool = False,
 ) -> "tuple[RawLoad, int, int]":
     """Load the raw file; returns the load, the table's column count and its rows (a day-partitioned table whole).
 
     Only what may heal on its own is retried (a lock, a file still being written); a missing column or file, a
-    permission error or a bad erasure list fails the step at once.
+    permission error or a bad erasure list fails the step at once. A table read from the Spark catalog
+    (`from_catalog`, `path` its catalog name) has no file state: a Spark error is never taken for a file being
+    written.
     """
     from pipelines.warehouse.raw_load import load_raw_table
 
-    before = file_state(path)
+    before = file_state(path) if not from_catalog else (0, 0)
     try:
         with warehouse.get_connection() as connection:
             erasures = ErasureList.read(erasure_list)
             if engine_of(connection) == "spark":
-                load = _load_on_spark(connection, table, path, erasures, scope, label, bounds)
+                load = _load_on_spark(connection, table, path, erasures, scope, label, bounds, from_catalog)
             else:
                 set_horizon_variables(connection, bounds)
                 load = load_raw_table(connection, table, path, erasures, scope, redacted_label=label)
             columns = table_columns(connection, table.source, table.name)
             return load, len(columns), row_count(connection, table.source, table.name)
     except Exception as error:
-        reason = transient_reason(error, path, before)
+        reason = transient_reason(error, path, before) if not from_catalog else None
         if reason is None or context.retry_number >= RAW_LOAD_RETRIES:
             raise
         wait = raw_load_retry_seconds(context.retry_number)
@@ -190,12 +196,16 @@ def _load_on_spark(
     scope: "LoadScope | None",
     label: str,
     bounds: DataHorizon,
+    from_catalog: bool = False,
 ) -> "RawLoad":
-    """The raw load on Spark (pipelines/warehouse/spark/raw_load.py): the same contract, quarantine and accounting."""
-    from pipelines.warehouse.spark.raw_load import load_raw_table_on_spark
+    """The raw load on Spark (pipelines/warehouse/spark/raw_load.py): the same contract, quarantine and accounting,
+    from a file or (`from_catalog`) from the catalog table `path` names."""
+    from pipelines.warehouse.spark.raw_load import load_catalog_table_on_spark, load_raw_table_on_spark
     from pipelines.warehouse.spark.raw_sql import set_horizon_on_spark
 
     set_horizon_on_spark(connection.session, horizon_variables(bounds))
+    if from_catalog:
+        return load_catalog_table_on_spark(connection.session, table, str(path), erasures, scope, redacted_label=label)
     return load_raw_table_on_spark(connection.session, table, path, erasures, scope, redacted_label=label)
 
 
@@ -267,7 +277,7 @@ def definitions_assets(definitions_path: Path, engine: str = "duckdb") -> dg.Ass
         horizon: Horizon,
     ) -> Iterable[dg.MaterializeResult]:
         loaded = load_definitions(Path(definitions_file.path))
-        bounds = horizon.resolve()
+        bounds = horizon.resolve(warehouse)
         context.log.info(
             f"data horizon: {bounds.earliest} .. {bounds.latest}; as of {bounds.as_of} ({bounds.as_of_source})"
         )

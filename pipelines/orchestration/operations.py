@@ -4,7 +4,9 @@
   is a digest of the files' names, sizes and modification times, and the digest is also the run key, so one change
   starts exactly one run. It is STOPPED by default: the daily schedule is the default trigger (and is STOPPED too
   until someone turns it on), and a sensor that launched a full build every time `dagster dev` starts on a fresh
-  DAGSTER_HOME would surprise. Turn it on where connectors land files on their own timetable.
+  DAGSTER_HOME would surprise. Turn it on where connectors land files on their own timetable. When the Spark engine
+  reads the raw tables from its catalog (FLYWHEEL_SPARK_RAW_TABLES) there are no files to watch: the sensor skips,
+  saying so, and the schedule (or the connector's own trigger) starts the builds.
 - Every raw asset has a last-update freshness check: the raw tables are expected to be reloaded at least every
   `RAW_FRESHNESS_HOURS` (26 h: the daily 06:00 run plus two hours of slack for a slow connector sync or a retry).
   The checks run in the build job right after the loads, and a sensor (RUNNING by default: it only reads the event
@@ -86,10 +88,12 @@ def build_raw_files_sensor(
     settle_seconds: float = SETTLE_SECONDS,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
     run_tags: Callable[[], dict[str, str]] = dict,
+    catalog_raw_tables: str = "",
 ) -> dg.SensorDefinition:
     """A sensor that requests one build run per new state of the raw files; see the module docstring.
 
-    `run_tags` adds tags to each run request, such as the range of daily partitions a refresh rebuilds.
+    `run_tags` adds tags to each run request, such as the range of daily partitions a refresh rebuilds. With
+    `catalog_raw_tables` (the raw tables are read from the Spark catalog) it always skips.
     """
 
     @dg.sensor(
@@ -104,6 +108,11 @@ def build_raw_files_sensor(
         ),
     )
     def raw_files_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        if catalog_raw_tables:
+            return dg.SkipReason(
+                f"the raw tables are read from the Spark catalog ({catalog_raw_tables}, FLYWHEEL_SPARK_RAW_TABLES), "
+                "not from files: this sensor has nothing to watch; start builds with the schedule"
+            )
         states = raw_file_states(raw_dir, tables)
         digest = raw_files_digest(states)
         if digest == context.cursor:
@@ -326,6 +335,7 @@ def operations_for(
     assets: Iterable[dg.AssetsDefinition],
     build_job: dg.UnresolvedAssetJobDefinition,
     run_tags: Callable[[], dict[str, str]] = dict,
+    catalog_raw_tables: str = "",
 ) -> Operations:
     """Freshness checks on every raw asset, their sensor, the raw files sensor and the run-failure reporter."""
     checks = list(raw_freshness_checks([dg.AssetKey(list(table.key)) for table in sources]))
@@ -340,7 +350,9 @@ def operations_for(
     return Operations(
         checks=checks,
         sensors=[
-            build_raw_files_sensor(raw_dir, sources, build_job, run_tags=run_tags),
+            build_raw_files_sensor(
+                raw_dir, sources, build_job, run_tags=run_tags, catalog_raw_tables=catalog_raw_tables
+            ),
             freshness_sensor,
             build_run_failure_sensor(warehouse_dir / RUN_FAILURES_FILE, check_docs_of([*assets, *checks])),
         ],

@@ -123,13 +123,18 @@ def resources(settings: Settings) -> dict[str, object]:
     """The resources every asset runs with, configured from the settings."""
     return {
         "warehouse": warehouse_engine(settings),
-        "source_files": SourceFiles(raw_dir=str(settings.raw_dir), erasure_list=str(settings.erasure_list)),
+        "source_files": SourceFiles(
+            raw_dir=str(settings.raw_dir),
+            erasure_list=str(settings.erasure_list),
+            spark_raw_tables=settings.catalog_raw_tables,
+        ),
         "definitions_file": DefinitionsFile(path=str(settings.definitions_file)),
         "horizon": Horizon(
             raw_dir=str(settings.raw_dir),
             sources_file=str(settings.sources_file),
             definitions_file=str(settings.definitions_file),
             as_of=settings.as_of,
+            spark_raw_tables=settings.catalog_raw_tables,
         ),
         "publish_target": PublishTarget(path=str(settings.published_dir)),
         "volume_guard": VolumeGuard(
@@ -294,6 +299,7 @@ def build_definitions(settings: Settings, files: ProjectFiles | None = None) -> 
         assets,
         build_job,
         lambda: partition_range_tags(refresh_days(settings)),
+        catalog_raw_tables=settings.catalog_raw_tables,
     )
     return dg.Definitions(
         assets=assets,

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
 import duckdb
@@ -123,6 +123,9 @@ class SourceFiles(dg.ConfigurableResource):
 
     raw_dir: str
     erasure_list: str
+    # FLYWHEEL_SPARK_RAW_TABLES on the Spark engine: the raw tables are read from the Spark catalog under this
+    # pattern (pipelines/spec/raw_catalog.py) instead of from files; empty: files.
+    spark_raw_tables: str = ""
 
 
 class DefinitionsFile(dg.ConfigurableResource):
@@ -140,8 +143,16 @@ class Horizon(dg.ConfigurableResource):
     sources_file: str
     definitions_file: str
     as_of: str = ""
+    # As SourceFiles.spark_raw_tables: the connector syncs are read from the Spark catalog's tables.
+    spark_raw_tables: str = ""
 
-    def resolve(self) -> DataHorizon:
+    _catalog_horizon: DataHorizon | None = PrivateAttr(default=None)
+
+    def resolve(self, warehouse: WarehouseEngine | None = None) -> DataHorizon:
+        """The horizon; from catalog tables (read once per run through the `warehouse`'s Spark session) when the
+        raw tables are in the Spark catalog."""
+        if self.spark_raw_tables and warehouse is not None:
+            return self._resolve_from_catalog(warehouse)
         document = read_definitions(Path(self.definitions_file)).document
         return resolve_horizon(
             HorizonSettings.from_document(document),
@@ -149,3 +160,19 @@ class Horizon(dg.ConfigurableResource):
             read_sources(Path(self.sources_file)),
             self.as_of,
         )
+
+    def _resolve_from_catalog(self, warehouse: WarehouseEngine) -> DataHorizon:
+        from pipelines.warehouse.spark.raw_catalog import SparkRawCatalog
+
+        if self._catalog_horizon is None:
+            document = read_definitions(Path(self.definitions_file)).document
+            with warehouse.get_connection() as connection:
+                catalog = SparkRawCatalog(cast(Any, connection).session, self.spark_raw_tables)
+                self._catalog_horizon = resolve_horizon(
+                    HorizonSettings.from_document(document),
+                    Path(self.raw_dir),
+                    read_sources(Path(self.sources_file)),
+                    self.as_of,
+                    catalog,
+                )
+        return self._catalog_horizon

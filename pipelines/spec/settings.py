@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.spec.raw_catalog import raw_tables_pattern_problem
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The engines the models run on: DuckDB (the default, embedded) or Apache Spark (local, or a cluster through Spark
 # Connect; see pipelines/warehouse/spark/session.py).
@@ -65,12 +67,25 @@ class Settings:
     # Where local Spark keeps its tables (FLYWHEEL_SPARK_WAREHOUSE); None means `spark/` beside the warehouse file, so
     # a build into a temporary warehouse keeps its Spark tables there too. Read it through `spark_warehouse`.
     spark_warehouse_dir: Path | None = None
+    # Where the Spark engine reads the raw tables in its catalog instead of the files under `raw_dir`
+    # (FLYWHEEL_SPARK_RAW_TABLES, e.g. `fivetran_{source}.{table}`; see pipelines/spec/raw_catalog.py); empty: files.
+    # Read it through `catalog_raw_tables`, as the DuckDB engine always reads files.
+    spark_raw_tables: str = ""
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise SettingsError(
                 f"unknown engine {self.engine!r} (FLYWHEEL_ENGINE or --engine): use one of {', '.join(ENGINES)}"
             )
+        problem = raw_tables_pattern_problem(self.spark_raw_tables) if self.spark_raw_tables else None
+        if problem is not None:
+            raise SettingsError(problem)
+
+    @property
+    def catalog_raw_tables(self) -> str:
+        """The raw tables' catalog pattern this run reads from: the setting on the Spark engine, empty (files)
+        on DuckDB, which has no Spark catalog to read."""
+        return self.spark_raw_tables if self.engine == "spark" else ""
 
     @property
     def spark_warehouse(self) -> Path:
@@ -109,4 +124,5 @@ class Settings:
             spark_warehouse_dir=_path_from_env("FLYWHEEL_SPARK_WAREHOUSE", "")
             if os.environ.get("FLYWHEEL_SPARK_WAREHOUSE")
             else None,
+            spark_raw_tables=os.environ.get("FLYWHEEL_SPARK_RAW_TABLES", "").strip(),
         )

@@ -20,11 +20,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pandas as pd
@@ -156,6 +156,18 @@ def _as_timestamp(column: str) -> str:
     return f"coalesce(cast(try_cast({name} as timestamptz) as timestamp), try_cast({name} as timestamp))"
 
 
+def vouching_columns(table: SourceTable, present: set[str]) -> tuple[str | None, list[str]]:
+    """The columns of a raw table that vouch for a time: its connector sync column, and its past dates (used when
+    the sync column is absent), of those `present` in the file or catalog table."""
+    past = [
+        column.name
+        for column in table.columns
+        if column.type in ("date", "timestamp") and column.dates == "past" and column.name in present
+    ]
+    sync = table.sync_column if table.sync_column in present else None
+    return sync, past
+
+
 def latest_sync(raw_dir: Path, tables: Sequence[SourceTable], ceiling: datetime) -> datetime | None:
     """The latest time the raw files vouch for, no later than `ceiling`; None when they hold no time at all.
 
@@ -178,13 +190,7 @@ def latest_sync(raw_dir: Path, tables: Sequence[SourceTable], ceiling: datetime)
                 described = connection.execute(f"describe select * from {reader}", [argument]).fetchall()
             except duckdb.Error:
                 continue  # a file still being written, or broken: its raw load retries or reports it
-            present = {row[0] for row in described}
-            past = [
-                column.name
-                for column in table.columns
-                if column.type in ("date", "timestamp") and column.dates == "past" and column.name in present
-            ]
-            sync = table.sync_column if table.sync_column in present else None
+            sync, past = vouching_columns(table, {row[0] for row in described})
             if not past and sync is None:
                 continue
             synced = f"max({_as_timestamp(sync)}) filter (where {_as_timestamp(sync)} <= $ceiling)" if sync else "null"
@@ -218,10 +224,28 @@ def _raw_files_fingerprint(raw_dir: Path) -> tuple[tuple[str, int, int], ...]:
     )
 
 
+class RawCatalog(Protocol):
+    """Raw tables read from a catalog instead of files (pipelines/warehouse/spark/raw_catalog.py)."""
+
+    def latest_sync(self, tables: Sequence[SourceTable], ceiling: datetime) -> datetime | None:
+        """What `latest_sync` computes from files, computed from the catalog's tables."""
+        ...
+
+
 def resolve_horizon(
-    settings: HorizonSettings, raw_dir: Path, tables: Sequence[SourceTable], as_of_text: str = ""
+    settings: HorizonSettings,
+    raw_dir: Path,
+    tables: Sequence[SourceTable],
+    as_of_text: str = "",
+    catalog: RawCatalog | None = None,
 ) -> DataHorizon:
-    """The horizon of a run; computed once per process for the same raw files, so every asset of a run agrees."""
+    """The horizon of a run; computed once per process for the same raw files, so every asset of a run agrees.
+
+    With a `catalog`, the connector syncs are read from its tables instead of the files under `raw_dir`, every time
+    (a catalog table has no cheap fingerprint): the caller keeps the horizon for the run (`Horizon` does).
+    """
+    if catalog is not None:
+        return _resolve(settings, as_of_text, lambda ceiling: catalog.latest_sync(tables, ceiling))
     return _resolve_cached(settings, raw_dir, tuple(tables), as_of_text, _raw_files_fingerprint(raw_dir))
 
 
@@ -234,10 +258,15 @@ def _resolve_cached(
     fingerprint: tuple[tuple[str, int, int], ...],
 ) -> DataHorizon:
     del fingerprint  # part of the cache key only
+    return _resolve(settings, as_of_text, lambda ceiling: latest_sync(raw_dir, tables, ceiling))
+
+
+def _resolve(settings: HorizonSettings, as_of_text: str, latest: Callable[[datetime], datetime | None]) -> DataHorizon:
+    """The horizon from FLYWHEEL_AS_OF, else from the latest sync `latest` finds under a ceiling, else the clock."""
     if as_of_text.strip():
         return DataHorizon.around(settings, parse_as_of(as_of_text), AS_OF_FROM_SETTING)
     clock = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    synced = latest_sync(raw_dir, tables, clock + settings.clock_skew)
+    synced = latest(clock + settings.clock_skew)
     if synced is not None:
         return DataHorizon.around(settings, synced, AS_OF_FROM_SYNC)
     return DataHorizon.around(settings, clock, AS_OF_FROM_CLOCK)

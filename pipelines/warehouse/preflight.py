@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import yaml
@@ -19,6 +20,9 @@ from pipelines.spec.project_files import read_definitions, read_sources, read_su
 from pipelines.spec.settings import Settings
 from pipelines.spec.sources import SourceTable
 from pipelines.warehouse.horizon import HorizonError, HorizonSettings, resolve_horizon
+
+if TYPE_CHECKING:
+    from pipelines.warehouse.spark.raw_catalog import SparkRawCatalog
 
 # DuckDB 2.0: `Could not set lock on file "<path>": Conflicting lock is held in <program> (PID <n>) ...`
 _LOCK_CONFLICT = re.compile(r"Could not set lock on file")
@@ -152,25 +156,56 @@ def project_file_problems(settings: Settings) -> tuple[list[str], list[SourceTab
     return problems, tables
 
 
-def horizon_problems(settings: Settings, tables: list[SourceTable]) -> list[str]:
+def horizon_problems(
+    settings: Settings, tables: list[SourceTable], catalog: SparkRawCatalog | None = None
+) -> list[str]:
     """The data horizon can be resolved: FLYWHEEL_AS_OF parses and lies after `data_horizon.earliest`."""
     try:
         document = read_definitions(settings.definitions_file).document
-        resolve_horizon(HorizonSettings.from_document(document), settings.raw_dir, tables, settings.as_of)
+        resolve_horizon(HorizonSettings.from_document(document), settings.raw_dir, tables, settings.as_of, catalog)
     except HorizonError as error:
         return [str(error)]
     return []
 
 
+def raw_catalog(settings: Settings) -> SparkRawCatalog:
+    """The raw tables in the Spark catalog (FLYWHEEL_SPARK_RAW_TABLES), on the session of the settings; opening it
+    starts the JVM of local Spark, so only a run that reads its raw tables from the catalog does it here."""
+    from pipelines.warehouse.spark.raw_catalog import SparkRawCatalog
+    from pipelines.warehouse.spark.session import open_session_for
+
+    return SparkRawCatalog(open_session_for(settings), settings.catalog_raw_tables)
+
+
+def _raw_problems(settings: Settings, tables: list[SourceTable], with_horizon: bool) -> list[str]:
+    """The raw files (or catalog tables) are there and, when `with_horizon`, the horizon resolves from them."""
+    catalog = None
+    if settings.catalog_raw_tables:
+        from pipelines.warehouse.spark.raw_catalog import catalog_table_problems
+        from pipelines.warehouse.spark.session import SparkUnavailable
+
+        try:
+            catalog = raw_catalog(settings)
+        except SparkUnavailable as error:
+            return [str(error)]
+        problems = catalog_table_problems(catalog.session, catalog.pattern, tables)
+    else:
+        problems = raw_file_problems(settings.raw_dir, tables)
+    if with_horizon and not problems:
+        problems += horizon_problems(settings, tables, catalog)
+    return problems
+
+
 def preflight(settings: Settings) -> list[str]:
-    """Every reason the build cannot start, one line each; empty when it may start. Reads only, writes nothing."""
+    """Every reason the build cannot start, one line each; empty when it may start. Reads only, writes nothing.
+
+    Raw tables read from the Spark catalog are checked only once the Spark engine can start."""
     problems, tables = project_file_problems(settings)
-    if tables is not None:
-        problems += raw_file_problems(settings.raw_dir, tables)
-        if not problems:
-            problems += horizon_problems(settings, tables)
+    engine = engine_problems(settings)
+    if tables is not None and not (settings.catalog_raw_tables and engine):
+        problems += _raw_problems(settings, tables, with_horizon=not problems)
     problems += writable_problems(settings)
-    problems += engine_problems(settings)
+    problems += engine
     return problems
 
 

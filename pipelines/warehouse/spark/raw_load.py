@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -96,13 +96,7 @@ def load_raw_table_on_spark(
     A day-partitioned table is loaded whole: the Spark engine runs full builds, so a `scope` of only some days fails
     with `SparkLoadError` before anything is read.
     """
-    if table.partitioned and scope is None:
-        raise ValueError(f"{table.source}.{table.name} is partitioned by day: say which days to load")
-    if scope is not None and not scope.full:
-        raise SparkLoadError(
-            f"{table.source}.{table.name}: the Spark engine loads every day of a partitioned table (a full "
-            f"build); to load {scope.days} alone, run the DuckDB engine"
-        )
+    _check_scope(table, scope)
     _require_utc(session)
     daily = scope is not None and path.is_dir()
     files = _files_for(path, scope) if daily and scope is not None else []
@@ -112,9 +106,68 @@ def load_raw_table_on_spark(
     data_files = files or _data_files(path)
     with duckdb.connect() as counter:
         records = file_record_counts(counter, data_files)
+    return _load(session, load, lambda: (_read_file(session, load, data_files), records), erasures, redacted_label)
+
+
+def load_catalog_table_on_spark(
+    session: SparkSession,
+    table: SourceTable,
+    catalog_name: str,
+    erasures: ErasureList,
+    scope: LoadScope | None = None,
+    redacted_label: str = DEFAULT_REDACTED_LABEL,
+) -> RawLoad:
+    """Load one raw table a connector already landed in the Spark catalog (`catalog_name`, named by
+    FLYWHEEL_SPARK_RAW_TABLES) into `<source>.<table>`, as `load_raw_table_on_spark` loads a Parquet file.
+
+    The same contract path: renamed columns, the missing-column error, quarantine rules, erasure, redaction and row
+    accounting; the catalog name stands where a file's path stands (the error, the quarantine's and the audit's
+    `source_file`). The table's rows are its "file rows". A missing table fails with SourceContractError naming it.
+    """
+    _check_scope(table, scope)
+    _require_utc(session)
+    if not session.catalog.tableExists(catalog_name):
+        raise SourceContractError(missing_catalog_table(catalog_name, table))
+    load = _Load(table=table, path=Path(catalog_name), scope=scope, daily=False, files=[])
+
+    def read() -> tuple[_SparkRead, Mapping[Path, int]]:
+        frame = session.table(catalog_name)
+        return _contract_read(load, frame), {load.path: frame.count()}
+
+    return _load(session, load, read, erasures, redacted_label)
+
+
+def missing_catalog_table(catalog_name: str, table: SourceTable) -> str:
+    """One line naming a catalog table that is not there and the contract table it stands for."""
+    return (
+        f"{catalog_name}: no such table in the Spark catalog for {table.source}.{table.name} "
+        f"(FLYWHEEL_SPARK_RAW_TABLES names it); check the connector's destination or the pattern"
+    )
+
+
+def _check_scope(table: SourceTable, scope: LoadScope | None) -> None:
+    """A day-partitioned table is loaded with a scope, and whole: the Spark engine runs full builds."""
+    if table.partitioned and scope is None:
+        raise ValueError(f"{table.source}.{table.name} is partitioned by day: say which days to load")
+    if scope is not None and not scope.full:
+        raise SparkLoadError(
+            f"{table.source}.{table.name}: the Spark engine loads every day of a partitioned table (a full "
+            f"build); to load {scope.days} alone, run the DuckDB engine"
+        )
+
+
+def _load(
+    session: SparkSession,
+    load: _Load,
+    read_source: Callable[[], tuple[_SparkRead, Mapping[Path, int]]],
+    erasures: ErasureList,
+    redacted_label: str,
+) -> RawLoad:
+    """Read the source (a file or a catalog table) as a temp view, land it and write the tables of the load."""
+    table = load.table
     nanos_as_long = session.conf.get(NANOS_AS_LONG, None)
     try:
-        read = _read_file(session, load, data_files)
+        read, records = read_source()
         key = _install_erasures(session, erasures)
         landing, columns = _land(session, load, read, key is not None, redacted_label)
         landing.cache()
@@ -192,6 +245,13 @@ def _read_file(session: SparkSession, load: _Load, files: Sequence[Path]) -> _Sp
         )
     if load.daily:
         frame = frame.withColumn(FILE_COLUMN, spark_functions.col("_metadata.file_path"))
+    return _contract_read(load, frame)
+
+
+def _contract_read(load: _Load, frame: DataFrame) -> _SparkRead:
+    """The source's rows as a temp view, columns by their contract names; fails if a required column is missing."""
+    from pyspark.sql.types import StringType
+
     file_columns = [name for name in frame.columns if name not in (CORRUPT_COLUMN, FILE_COLUMN)]
     renames = load.table.renames_in(file_columns)
     suspects = load.table.suspected_renames(file_columns)
