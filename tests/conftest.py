@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import dagster as dg
 import pytest
+from _pytest.nodeid import NodeId
 
 from pipelines.cli import RunSummary, run_pipeline
 from pipelines.orchestration.project import build_definitions, daily_partitions, partition_range_tags
@@ -129,14 +130,26 @@ def heaviest_first(items: list[pytest.Item], groups: dict[pytest.Item, str]) -> 
     return sorted(items, key=rank)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
     """Under `--dist loadgroup` (`make test`), group the tests (`work_groups`; a test that names its own
     `xdist_group` keeps it) and send the heaviest groups first (`heaviest_first`, with `--no-loadscope-reorder`), so
-    the two workers end close together instead of one finishing a long build alone. Without xdist nothing changes."""
-    if config.getoption("dist", "no") != "loadgroup":
-        return
-    groups = work_groups([item for item in items if item.get_closest_marker("xdist_group") is None])
-    for item, group in groups.items():
-        item.add_marker(pytest.mark.xdist_group(group))
-    items[:] = heaviest_first(items, groups)
+    the two workers end close together instead of one finishing a long build alone. Without xdist nothing changes.
+
+    A wrapper, so the groups are marked before pytest-xdist's own hook reads the marks."""
+    if getattr(config.option, "loadgroup", False):  # set in the workers, which collect (their `dist` is "no")
+        groups = work_groups([item for item in items if item.get_closest_marker("xdist_group") is None])
+        for item, group in groups.items():
+            item.add_marker(pytest.mark.xdist_group(group))
+        for item in items:
+            name_group(item)
+        items[:] = heaviest_first(items, groups)
+    yield
+
+
+def name_group(item: pytest.Item) -> None:
+    """End the test's node id with `@<its xdist_group>`, the scope pytest-xdist's loadgroup scheduler reads. xdist 3.8
+    does this itself by setting `item._nodeid`, which pytest 9.2 no longer reads (a node id is `item._id` now)."""
+    marks = sorted(str(mark.args[0]) for mark in item.iter_markers("xdist_group"))
+    if marks and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+        item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(marks)}")
