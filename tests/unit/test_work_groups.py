@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from _pytest.nodeid import NodeId
 
-from tests.conftest import heaviest_first, work_groups
+from tests.conftest import heaviest_first, name_group, work_groups
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,26 @@ def test_the_groups_of_shared_builds_go_first_then_the_integration_tests() -> No
     items = [contract, integration, reader]
     ordered = heaviest_first(items, work_groups(items))  # type: ignore[arg-type]
     assert ordered == [reader, integration, contract]
+
+
+class FakeMarkedItem:
+    """A collected test in an xdist group: its node id (pytest's structured one) and its `xdist_group` mark."""
+
+    def __init__(self, nodeid: str, group: str) -> None:
+        self._id = NodeId.parse(nodeid)
+        self.group = group
+
+    @property
+    def nodeid(self) -> str:
+        return str(self._id)
+
+    def iter_markers(self, name: str) -> list[pytest.Mark]:
+        return [pytest.mark.xdist_group(self.group).mark] if name == "xdist_group" else []
+
+
+def test_a_grouped_test_s_node_id_ends_with_its_group_once() -> None:
+    """The suffix is what the loadgroup scheduler reads to keep a group on one worker."""
+    item = FakeMarkedItem("tests/unit/test_a.py::test_one[x]", "demo_build")
+    name_group(item)  # type: ignore[arg-type]
+    name_group(item)  # type: ignore[arg-type]
+    assert item.nodeid == "tests/unit/test_a.py::test_one[x]@demo_build"
