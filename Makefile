@@ -28,8 +28,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two pytest-xdist workers; tests that share a build run on one worker (tests/conftest.py: work groups, heaviest first).
 test: lint typecheck
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q --durations=15 -n 2 --dist loadgroup --no-loadscope-reorder
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix pipelines flywheel_demo tests benchmarks

@@ -11,13 +11,13 @@ import pytest
 
 from pipelines.cli import RunSummary, run_pipeline
 from pipelines.spec.settings import Settings
-from tests.conftest import materialize, settings_for
+from tests.conftest import materialize, settings_for, shared_build
 from tests.fixtures import definitions_with, write_raw
 
 SCORECARD_AND_REPORT = '+key:"marts/rpt_alignment_scorecard_monthly" or +key:"reports/kpi_report" or group:definitions'
 
 
-@pytest.fixture(scope="session")
+@shared_build
 def scorecard_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dg.ExecuteInProcessResult]:
     """The hand-worked scorecard input (test_alignment_scorecard.TABLES), built up to the scorecard and the report."""
     from tests.integration.test_alignment_scorecard import MINIMUM_BASES, TABLES
@@ -43,7 +43,7 @@ class FullBuild:
     as_built: Path
 
 
-@pytest.fixture(scope="session")
+@shared_build
 def guards_build(tmp_path_factory: pytest.TempPathFactory) -> FullBuild:
     """test_guards.TABLES built whole (which publishes), once per session. test_guards.py then changes its raw files
     and rebuilds it; its personal-data tests and test_reliability.py start from the copy taken before that."""

@@ -606,7 +606,7 @@ CASES = (
 )
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.suite for case in CASES])
+@pytest.mark.parametrize("case", shared.case_params(CASES))
 def test_each_mart_suite_fails_on_broken_variants_of_its_mart(
     good_build: Callable[[str], GoodBuild], case: Case
 ) -> None:

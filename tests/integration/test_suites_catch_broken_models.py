@@ -12,7 +12,7 @@ starts from the good build again).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1136,6 +1136,14 @@ class GoodBuild:
     settings: Settings
 
 
+def case_params(cases: Sequence[Case]) -> list[object]:
+    """Each case as a test parameter in the pytest-xdist group of its input (`make test` runs two workers): the cases
+    of one input, in both modules, run on one worker, so the input's good build is made once."""
+    return [
+        pytest.param(case, id=case.suite, marks=pytest.mark.xdist_group(f"good_build_{case.raw}")) for case in cases
+    ]
+
+
 # The good build of each input, made once per session for every case the session runs, the cases of
 # test_mart_suites_catch_broken_models.py too: each input is built once.
 GOOD_BUILDS: dict[str, GoodBuild] = {}
@@ -1176,7 +1184,7 @@ def good_build(
     yield build
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.suite for case in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_each_definition_suite_fails_on_broken_variants_of_its_model(
     good_build: Callable[[str], GoodBuild], case: Case
 ) -> None:
