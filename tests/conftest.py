@@ -78,8 +78,9 @@ def materialize(
     )
 
 
-# The session fixtures that several test modules read (made with `shared_build`), by name.
-SHARED_BUILDS: set[str] = set()
+# The session fixtures that several test modules read (made with `shared_build`), by name. The local Spark session
+# (tests/spark_fixtures.py) is one too: a JVM per worker would cost its start-up twice.
+SHARED_BUILDS: set[str] = {"spark_session"}
 
 
 def shared_build(function: Fixture) -> Fixture:
