@@ -38,6 +38,12 @@ def raw_tables_pattern_problem(pattern: str) -> str | None:
             f"{RAW_TABLES_VARIABLE}={pattern!r} must hold {{table}} in its last part (the table name), as in "
             "fivetran_{source}.{table} or lake.raw.{source}_{table}"
         )
+    if pattern.format(source="source", table="table").split(".")[-2:] == ["source", "table"]:
+        return (
+            f"{RAW_TABLES_VARIABLE}={pattern!r} names the tables the raw load writes (`<source>.<table>`): reading "
+            "them would replace the connector's tables with their staged copy; use another schema, as in "
+            "fivetran_{source}.{table}"
+        )
     if not _TABLE_NAME.match(pattern.format(source="source", table="table")):
         return (
             f"{RAW_TABLES_VARIABLE}={pattern!r} does not give a Spark table name: use one to three dotted parts of "

@@ -82,26 +82,40 @@ def _publish_by_renames(
     connection: duckdb.DuckDBPyConnection, model: Model, pending: str
 ) -> tuple[bool, list[AssertionResult]]:
     """Publish on an engine without transactions (Spark): the live table steps aside as `_previous__<name>` while
-    the pending one takes its name; the assertions run against it, and a blocking failure puts the previous one back.
+    the pending one takes its name; the assertions run against it, and a blocking failure, or an error, puts the
+    previous one back.
 
-    Readers see the new table or the previous one, never a half-written one; a crash between the renames leaves the
-    last good table as `_previous__<name>`, and the next publish of the model replaces it.
+    Readers see the new table or the previous one, never a half-written one. A crash between the renames leaves the
+    last good table as `_previous__<name>` with no live table: the next publish of the model puts it back first.
     """
-    target = qualified(model.schema, model.name)
-    previous = qualified(model.schema, f"{PREVIOUS_PREFIX}{model.name}")
+    name, previous_name = model.name, f"{PREVIOUS_PREFIX}{model.name}"
+    target, previous = qualified(model.schema, name), qualified(model.schema, previous_name)
+    had_previous = bool(table_columns(connection, model.schema, previous_name))
+    if had_previous and not table_columns(connection, model.schema, name):  # left by a crash: the last good table
+        connection.execute(f"alter table {previous} rename to {quote(name)}")
     connection.execute(f"drop table if exists {previous}")
-    had_live = bool(table_columns(connection, model.schema, model.name))
+    had_live = bool(table_columns(connection, model.schema, name))
     if had_live:
-        connection.execute(f"alter table {target} rename to {quote(PREVIOUS_PREFIX + model.name)}")
-    connection.execute(f"alter table {qualified(model.schema, pending)} rename to {quote(model.name)}")
-    results = [evaluate_assertion(connection, assertion) for assertion in model.assertions]
+        connection.execute(f"alter table {target} rename to {quote(previous_name)}")
+    try:
+        connection.execute(f"alter table {qualified(model.schema, pending)} rename to {quote(name)}")
+        results = [evaluate_assertion(connection, assertion) for assertion in model.assertions]
+    except Exception:
+        _put_back(connection, model, had_live)
+        raise
     if all(result.passed for result in results if result.blocking):
         connection.execute(f"drop table if exists {previous}")
         return True, results
-    connection.execute(f"drop table {target}")
-    if had_live:
-        connection.execute(f"alter table {previous} rename to {quote(model.name)}")
+    _put_back(connection, model, had_live)
     return False, results
+
+
+def _put_back(connection: duckdb.DuckDBPyConnection, model: Model, had_live: bool) -> None:
+    """The live table set aside by `_publish_by_renames` back under its name, the rejected one dropped."""
+    connection.execute(f"drop table if exists {qualified(model.schema, model.name)}")
+    if had_live:
+        previous = qualified(model.schema, f"{PREVIOUS_PREFIX}{model.name}")
+        connection.execute(f"alter table {previous} rename to {quote(model.name)}")
 
 
 def discard_pending(connection: duckdb.DuckDBPyConnection, model: Model, pending: str) -> None:

@@ -271,7 +271,7 @@ def _build_mart(tmp_path: Path, rows_sql: str, accept_shrink: tuple[str, ...] = 
     definitions = dg.Definitions(
         assets=[model_asset(model) for model in models] + [publish_asset(models, [])],
         resources={
-            "duckdb": Warehouse(database=str(tmp_path / "warehouse.duckdb")),
+            "warehouse": Warehouse(database=str(tmp_path / "warehouse.duckdb")),
             "definitions_file": DefinitionsFile(path=str(PROJECT_ROOT / "definitions.yml")),
             "publish_target": PublishTarget(path=published),
             "volume_guard": VolumeGuard(published_dir=published, accept_shrink=list(accept_shrink)),

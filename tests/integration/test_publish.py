@@ -205,7 +205,7 @@ def test_publish_runs_only_when_the_marts_pass_their_blocking_checks(
     definitions = dg.Definitions(
         assets=[model_asset(model) for model in models] + [publish_asset(models, [])],
         resources={
-            "duckdb": Warehouse(database=str(tmp_path / "warehouse.duckdb")),
+            "warehouse": Warehouse(database=str(tmp_path / "warehouse.duckdb")),
             "definitions_file": DefinitionsFile(path=str(PROJECT_ROOT / "definitions.yml")),
             "publish_target": PublishTarget(path=str(tmp_path / "published")),
             "volume_guard": VolumeGuard(published_dir=str(tmp_path / "published")),

@@ -29,6 +29,8 @@ LEAD = next(table for table in load_sources(PROJECT_ROOT / "models" / "sources.y
         ("lake.raw.x.{source}_{table}", "one to three dotted parts"),
         ("lake raw.{table}", "one to three dotted parts"),
         ("lake.{table", "is not a table-name pattern"),
+        ("{source}.{table}", "names the tables the raw load writes"),
+        ("spark_catalog.{source}.{table}", "names the tables the raw load writes"),
     ],
 )
 def test_a_bad_pattern_is_a_settings_error(pattern: str, says: str, monkeypatch: pytest.MonkeyPatch) -> None:

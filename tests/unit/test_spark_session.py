@@ -175,6 +175,30 @@ def test_a_silent_spark_connect_server_is_given_up_on_after_the_timeout(monkeypa
     assert time.perf_counter() - started < 1
 
 
+def test_an_open_port_that_is_not_spark_connect_is_given_up_on_after_the_session_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind an open port that never answers as Spark Connect, the client would retry for minutes."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    class SilentBuilder:
+        def remote(self, url: str) -> SilentBuilder:
+            return self
+
+        def getOrCreate(self) -> None:
+            time.sleep(3)
+
+    monkeypatch.setattr(spark, "require_connect_client", lambda: None)
+    monkeypatch.setattr(spark, "check_reachable", lambda *arguments, **keywords: None)
+    monkeypatch.setattr(spark, "SESSION_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(SparkSession, "builder", SilentBuilder())
+    started = time.perf_counter()
+    with pytest.raises(SparkUnavailable, match=r"no Spark Connect session within 0.3 s"):
+        spark._connect_session("sc://spark.internal:15002", 2)
+    assert time.perf_counter() - started < 2
+
+
 def test_an_unknown_engine_in_the_environment_is_an_error_naming_the_engines(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

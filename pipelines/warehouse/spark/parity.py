@@ -27,6 +27,8 @@ from typing import Any
 RELATIVE_TOLERANCE = 1e-9
 ABSOLUTE_TOLERANCE = 1e-9
 EXAMPLES = 3
+# NaN as compared: equal to another NaN, unlike float('nan'), and never equal to NULL.
+NOT_A_NUMBER = "NaN"
 
 # The kind of a DuckDB type name (as `table_columns` reports it on either engine), for comparing column types.
 TYPE_KINDS: Mapping[str, str] = {
@@ -91,9 +93,11 @@ def normalised(value: Any) -> Any:
     """A value as both engines' results compare: numbers as floats, timestamps as naive UTC, lists as tuples."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int):
+        return value  # exact: a 64-bit key must not round to its neighbour
+    if isinstance(value, float | Decimal):
         number = float(value)
-        return None if math.isnan(number) else number
+        return NOT_A_NUMBER if math.isnan(number) else number
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, list | tuple):
@@ -106,7 +110,10 @@ def normalised(value: Any) -> Any:
 
 
 def values_equal(left: Any, right: Any) -> bool:
-    if isinstance(left, float) and isinstance(right, float):
+    numbers = [isinstance(value, int | float) and not isinstance(value, bool) for value in (left, right)]
+    if all(numbers) and isinstance(left, int) and isinstance(right, int):
+        return left == right
+    if all(numbers):
         return math.isclose(left, right, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
     if isinstance(left, tuple) and isinstance(right, tuple):
         return len(left) == len(right) and all(values_equal(a, b) for a, b in zip(left, right, strict=True))
@@ -157,8 +164,8 @@ def compare_table(
 def _by_key(rows: Sequence[Sequence[Any]], positions: Sequence[int]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     """Rows by their grain key; a repeated key (which the grain checks forbid) keeps every copy apart by count."""
     keyed: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for row in rows:
-        values = tuple(normalised(value) for value in row)
+    normalised_rows = [tuple(normalised(value) for value in row) for row in rows]
+    for values in sorted(normalised_rows, key=lambda values: [(value is None, str(value)) for value in values]):
         key = tuple(values[position] for position in positions)
         while key in keyed:
             key = (*key, "(again)")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.spec.settings import Settings
 from pipelines.warehouse.connection import qualified, quote
 from pipelines.warehouse.publish import KEEP_PUBLISHES, Publication, PublishedTable, new_publish_id, publish
 from pipelines.warehouse.shared_definitions import SCHEMA as DEFINITIONS_SCHEMA
@@ -102,3 +103,18 @@ def _drop_old_versions(connection: SparkConnection, marts: Sequence[PublishedTab
         versions = [name for name in names if name.startswith(f"{mart.name.lower()}__")]
         for old in versions[: max(len(versions) - keep, 0)]:
             drop_table(connection.session, PUBLISHED_SCHEMA, old)
+
+
+def spark_mart_row_counts(settings: Settings) -> dict[str, int]:
+    """Rows in every mart table of a Spark build (pending and set-aside tables left out), by `marts.<name>`."""
+    from pipelines.warehouse.spark.session import open_session_for
+
+    session = open_session_for(settings)
+    if not session.catalog.databaseExists("marts"):
+        return {}
+    names = sorted(
+        str(row["tableName"])
+        for row in session.sql("show tables in `marts`").collect()
+        if not row["isTemporary"] and not str(row["tableName"]).startswith("_")
+    )
+    return {f"marts.{name}": int(session.table(f"`marts`.`{name}`").count()) for name in names}

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pipelines.spec.settings import Settings
+from pipelines.warehouse.build import PREVIOUS_PREFIX
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -189,8 +190,10 @@ def register_existing_tables(session: SparkSession, warehouse_dir: Path) -> list
         schema = schema_dir.name.removesuffix(".db")
         for table_dir in sorted(path for path in schema_dir.iterdir() if path.is_dir()):
             name = f"{schema}.{table_dir.name}"
-            if table_dir.name.startswith((".", "_")) or not any(table_dir.glob("*.parquet")):
-                continue  # Spark's own temporary folders, or a write that never finished
+            spark_own = table_dir.name.startswith((".", "_")) and not table_dir.name.startswith(PREVIOUS_PREFIX)
+            if spark_own or not any(table_dir.glob("*.parquet")):
+                continue  # Spark's own temporary folders, or a write that never finished (a table set aside by a
+                # publish that crashed is kept: it is the last good one, see build.py's `_publish_by_renames`)
             if session.catalog.tableExists(name):
                 continue
             session.sql(f"create database if not exists `{schema}`")
@@ -321,6 +324,10 @@ def _module_dropping_home(executable: Path) -> Path:
 # Spark Connect -------------------------------------------------------------------------------------------------------
 
 
+# How long the first calls to a Spark Connect server may take (the session, two settings) before the run gives up.
+SESSION_TIMEOUT_SECONDS = 30.0
+
+
 def _connect_session(remote: str, shuffle_partitions: int) -> SparkSession:
     """A session on the Spark Connect server at `remote`, after checking it answers; in UTC, like local Spark."""
     host, port = parse_connect_url(remote)
@@ -328,13 +335,30 @@ def _connect_session(remote: str, shuffle_partitions: int) -> SparkSession:
     check_reachable(remote, host, port)
     from pyspark.sql import SparkSession
 
-    try:
-        session = SparkSession.builder.remote(remote).getOrCreate()
-        session.conf.set("spark.sql.session.timeZone", "UTC")
-        session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
-    except Exception as error:  # grpc and pyspark errors, by version: report them all the same way
-        raise SparkUnavailable(f"Spark Connect at {remote} refused the session: {_first_line(str(error))}") from error
-    return session
+    outcome: list[SparkSession | BaseException] = []
+
+    def start() -> None:
+        try:
+            session = SparkSession.builder.remote(remote).getOrCreate()
+            session.conf.set("spark.sql.session.timeZone", "UTC")
+            session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
+            outcome.append(session)
+        except Exception as error:  # grpc and pyspark errors, by version: report them all the same way
+            outcome.append(error)
+
+    # The first calls run with a deadline: behind an open port that is not Spark Connect (a wrong port, TLS, a load
+    # balancer before a dead server), pyspark's client retries for minutes before it gives up.
+    attempt = threading.Thread(target=start, name="spark-connect-session", daemon=True)
+    attempt.start()
+    attempt.join(SESSION_TIMEOUT_SECONDS)
+    if not outcome:
+        raise SparkUnavailable(
+            f"Spark Connect at {remote}: the port answers, but no Spark Connect session within "
+            f"{SESSION_TIMEOUT_SECONDS:g} s (is it the Spark Connect port?)"
+        )
+    if isinstance(outcome[0], BaseException):
+        raise SparkUnavailable(f"Spark Connect at {remote} refused the session: {_first_line(str(outcome[0]))}")
+    return outcome[0]
 
 
 def parse_connect_url(remote: str) -> tuple[str, int]:

@@ -74,7 +74,8 @@ def run_suite_on_spark(
         frame = session.sql(to_spark(query))
         rows = frame.limit(driver_rows + 1).toPandas() if driver_rows > 0 else None
         if rows is not None and len(rows) <= driver_rows:
-            return validate_frame(_comparable_dates(rows), suite.name, expectations, parameters, result_format)
+            dates = [field.name for field in frame.schema.fields if field.dataType.typeName() == "date"]
+            return validate_frame(_comparable_dates(rows, dates), suite.name, expectations, parameters, result_format)
         # Cached for the validation: GE reads the rows once per metric, and each read would scan the table again.
         frame = frame.cache()
         try:
@@ -116,14 +117,12 @@ class SqlDate(dt.date):
     __hash__ = dt.date.__hash__
 
 
-def _comparable_dates(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows with every date value a SqlDate (see there); other columns as read."""
-    for column in rows.columns:
-        values = rows[column]
-        if values.dtype == object and any(type(value) is dt.date for value in values.head(100)):
-            rows[column] = values.map(
-                lambda value: SqlDate(value.year, value.month, value.day) if type(value) is dt.date else value
-            )
+def _comparable_dates(rows: pd.DataFrame, date_columns: Sequence[str]) -> pd.DataFrame:
+    """The rows with every value of the date columns a SqlDate (see there); other columns as read."""
+    for column in date_columns:
+        rows[column] = rows[column].map(
+            lambda value: SqlDate(value.year, value.month, value.day) if isinstance(value, dt.date) else value
+        )
     return rows
 
 
@@ -140,7 +139,16 @@ def _horizon_rows(session: SparkSession) -> list[dict[str, Any]] | None:
     """The rows of the data-horizon table in Spark as mappings, or None when it is missing."""
     if not session.catalog.tableExists(HORIZON_TABLE):
         return None
-    return [row.asDict() for row in session.table(HORIZON_TABLE).collect()]
+    # Timestamps read as UTC wall-clock times (`timestamp_ntz`): collecting Spark's session-zone timestamps would turn
+    # them into the driver machine's local time.
+    frame = session.table(HORIZON_TABLE)
+    columns = [
+        f"cast(`{field.name}` as timestamp_ntz) as `{field.name}`"
+        if field.dataType.typeName() == "timestamp"
+        else f"`{field.name}`"
+        for field in frame.schema.fields
+    ]
+    return [row.asDict() for row in frame.selectExpr(*columns).collect()]
 
 
 @functools.cache

@@ -32,7 +32,10 @@ def name_of(schema: str, table: str) -> str:
 
 
 def local_warehouse(session: SparkSession) -> Path | None:
-    """The folder a local session keeps its tables in; None for a cluster's session (Spark Connect)."""
+    """The folder a local session keeps its tables in; None for a cluster's session (Spark Connect), even one whose
+    server runs `local[*]`: its folders are on the server, not here."""
+    if type(session).__module__.startswith("pyspark.sql.connect"):
+        return None
     if not str(session.conf.get("spark.master", "")).startswith("local"):
         return None
     folder = str(session.conf.get("spark.sql.warehouse.dir", "") or "")
