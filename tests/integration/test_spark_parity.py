@@ -19,8 +19,9 @@ import pytest
 
 from pipelines.cli import RunSummary, run_pipeline
 from pipelines.spec.project_files import load_project_files
-from pipelines.spec.settings import Settings
+from pipelines.spec.settings import PROJECT_ROOT, Settings
 from pipelines.warehouse.spark.parity import compare_builds, compare_table
+from tests.conftest import settings_for
 from tests.spark_fixtures import reset_spark_catalog
 
 pytest.importorskip("pyspark")
@@ -30,19 +31,27 @@ QUARANTINE_COLUMNS = "source_table, record_key, rule"
 
 
 @pytest.fixture(scope="module")
+def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, RunSummary]:
+    """The demo seeds built on DuckDB, this module's own: sharing the session's demo build would put every test that
+    reads it on the Spark tests' xdist worker (tests/conftest.py), and the two workers would end far apart."""
+    settings = settings_for(tmp_path_factory.mktemp("duckdb_build"), PROJECT_ROOT / "seeds")
+    return settings, run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
+
+
+@pytest.fixture(scope="module")
 def spark_build(
-    demo_build: tuple[Settings, RunSummary], spark_session: Any, tmp_path_factory: pytest.TempPathFactory
+    duckdb_build: tuple[Settings, RunSummary], spark_session: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Settings, RunSummary]]:
     """The demo seeds built on the test session's local Spark, with its own publish folder; the catalog is emptied
     before and after, for the other Spark tests of the session."""
     reset_spark_catalog(spark_session)
     folder = tmp_path_factory.mktemp("spark_build")
     settings = dataclasses.replace(
-        demo_build[0],
+        duckdb_build[0],
         engine="spark",
         warehouse=folder / "flywheel.duckdb",
         publish_dir=folder / "published",
-        erasure_list=demo_build[0].erasure_list,
+        erasure_list=duckdb_build[0].erasure_list,
     )
     yield settings, run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
     reset_spark_catalog(spark_session)
@@ -56,9 +65,9 @@ def spark_connection(spark_build: tuple[Settings, RunSummary], spark_session: ob
 
 
 def test_the_spark_build_succeeds_with_the_same_checks(
-    demo_build: tuple[Settings, RunSummary], spark_build: tuple[Settings, RunSummary]
+    duckdb_build: tuple[Settings, RunSummary], spark_build: tuple[Settings, RunSummary]
 ) -> None:
-    duckdb_summary, spark_summary = demo_build[1], spark_build[1]
+    duckdb_summary, spark_summary = duckdb_build[1], spark_build[1]
     assert spark_summary.succeeded, spark_summary.render()
     assert sorted(spark_summary.assets_built) == sorted(duckdb_summary.assets_built)
     assert sorted(spark_summary.checks_failed) == sorted(duckdb_summary.checks_failed)
@@ -68,10 +77,10 @@ def test_the_spark_build_succeeds_with_the_same_checks(
 
 
 def test_every_model_equals_the_duckdb_build(
-    demo_build: tuple[Settings, RunSummary], spark_build: tuple[Settings, RunSummary], spark_connection: object
+    duckdb_build: tuple[Settings, RunSummary], spark_build: tuple[Settings, RunSummary], spark_connection: object
 ) -> None:
-    models = load_project_files(demo_build[0]).models
-    with duckdb.connect(str(demo_build[0].warehouse), read_only=True) as connection:
+    models = load_project_files(duckdb_build[0]).models
+    with duckdb.connect(str(duckdb_build[0].warehouse), read_only=True) as connection:
         differences = compare_builds(
             connection, spark_connection, [(model.schema, model.name, model.grain) for model in models]
         )
@@ -80,14 +89,14 @@ def test_every_model_equals_the_duckdb_build(
 
 
 def test_quarantine_and_row_accounting_equal_the_duckdb_build(
-    demo_build: tuple[Settings, RunSummary], spark_connection: object
+    duckdb_build: tuple[Settings, RunSummary], spark_connection: object
 ) -> None:
     quarantine = (
         f"select {QUARANTINE_COLUMNS}, count(*) as copies from quarantine.rejected_rows group by {QUARANTINE_COLUMNS}"
     )
     accounting = "select source_table, file_rows, loaded_rows, quarantined_rows, erased_rows from audit.raw_loads"
     for sql, grain in ((quarantine, ["source_table", "record_key", "rule"]), (accounting, ["source_table"])):
-        with duckdb.connect(str(demo_build[0].warehouse), read_only=True) as connection:
+        with duckdb.connect(str(duckdb_build[0].warehouse), read_only=True) as connection:
             expected = connection.execute(sql)
             columns = [(column[0], "VARCHAR") for column in expected.description or []]
             rows = expected.fetchall()
@@ -105,8 +114,8 @@ def test_the_marts_are_published_for_bi_and_in_the_spark_catalog(
     with duckdb.connect(str(snapshot), read_only=True) as connection:
         published = dict(
             connection.execute(
-                "select table_schema || '.' || table_name, estimated_size from duckdb_tables() "
-                "where table_schema = 'marts'"
+                "select schema_name || '.' || table_name, estimated_size from duckdb_tables() "
+                "where schema_name = 'marts'"
             ).fetchall()
         )
     assert set(published) == set(summary.mart_rows)
