@@ -322,10 +322,9 @@ def model_asset(
 ) -> dg.AssetsDefinition:
     """An asset that builds one SQL model write-audit-publish, on `engine` (its kind in the UI).
 
-    The model is built into a pending table, audited (grain checks, then the Great Expectations suites that name
-    it), and swapped in only when no blocking check failed; otherwise the checks are recorded, the step fails (so no
-    materialization is recorded and the UI keeps showing the last good one), the last good table stays, and Dagster
-    skips everything downstream.
+    The model is built into a pending table, audited (grain checks, then the suites that name it), and swapped in
+    only when no blocking check failed; otherwise the checks are recorded, the step fails (the UI keeps showing the
+    last good materialization), the last good table stays, and Dagster skips everything downstream.
 
     A day-partitioned model (`partitions`, with `partitioned_by_day` in its header) rebuilds only the days of the
     run's partition range when the range is not every day: its SQL reads the partitioned tables it depends on

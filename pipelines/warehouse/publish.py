@@ -341,8 +341,7 @@ def publish(
 ) -> Publication:
     """Publish the marts (and the definitions in force) from the warehouse `connection` is open on.
 
-    `raw_tables` (schema, table) are not published; their row counts go into the manifest as the volume baseline
-    (or `raw_row_counts`, `schema.table` -> rows, when the raw tables live in another engine: see spark/publish.py).
+    `raw_tables` are not published; their row counts (`raw_row_counts` from Spark) are the manifest's volume baseline.
 
     The snapshot and the Parquet directory are complete and verified (row counts) before anything readers see
     moves; if any step fails, the previous publish stays in place and the partial files are removed.

@@ -38,6 +38,7 @@ from pipelines.warehouse.spark.raw_load import SparkLoadError, load_raw_table_on
 from pipelines.warehouse.spark.raw_sql import set_horizon_on_spark
 from tests.fixtures import write_raw
 from tests.integration.test_bad_input import TABLES
+from tests.spark_fixtures import reset_spark_catalog
 
 SOURCES = {f"{table.source}.{table.name}": table for table in load_sources(PROJECT_ROOT / "models" / "sources.yml")}
 KEY = "spark-parity-test-key"
@@ -257,6 +258,7 @@ def test_demo_seeds_land_on_spark_as_on_duckdb(
 
 def test_what_spark_refuses_fails_before_anything_is_written(spark_session: Any, tmp_path: Path) -> None:
     """A missing required column fails with DuckDB's message; a load of only some days needs the DuckDB engine."""
+    reset_spark_catalog(spark_session)  # other Spark tests of the session may have loaded the table
     path = tmp_path / "exchange_rate.csv"
     path.write_text("date,currency,fx_rate\n2026-01-01,EUR,1.1\n")
     erasures = ErasureList(tmp_path / "erasures.csv")
