@@ -108,6 +108,7 @@ def warehouse_engine(settings: Settings) -> WarehouseEngine:
             master=settings.spark_master,
             warehouse_dir=str(settings.spark_warehouse),
             driver_memory=settings.spark_driver_memory,
+            table_format=settings.spark_table_format,
         )
     return Warehouse(
         database=str(settings.warehouse),

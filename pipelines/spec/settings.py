@@ -64,6 +64,9 @@ class Settings:
     spark_master: str = DEFAULT_SPARK_MASTER
     # The local Spark driver's memory (FLYWHEEL_SPARK_DRIVER_MEMORY, e.g. `4g`); empty: Spark's default (1g).
     spark_driver_memory: str = ""
+    # The table format Spark writes the models in (FLYWHEEL_SPARK_TABLE_FORMAT): `parquet` by default, `delta` or
+    # `iceberg` on a cluster that has them.
+    spark_table_format: str = "parquet"
     # Where local Spark keeps its tables (FLYWHEEL_SPARK_WAREHOUSE); None means `spark/` beside the warehouse file, so
     # a build into a temporary warehouse keeps its Spark tables there too. Read it through `spark_warehouse`.
     spark_warehouse_dir: Path | None = None
@@ -73,6 +76,11 @@ class Settings:
     spark_raw_tables: str = ""
 
     def __post_init__(self) -> None:
+        if not self.spark_table_format.isidentifier():
+            raise SettingsError(
+                f"FLYWHEEL_SPARK_TABLE_FORMAT={self.spark_table_format!r} is not a table format "
+                "(parquet, delta, iceberg)"
+            )
         if self.engine not in ENGINES:
             raise SettingsError(
                 f"unknown engine {self.engine!r} (FLYWHEEL_ENGINE or --engine): use one of {', '.join(ENGINES)}"
@@ -121,6 +129,7 @@ class Settings:
             spark_remote=os.environ.get("FLYWHEEL_SPARK_REMOTE", "").strip(),
             spark_master=os.environ.get("FLYWHEEL_SPARK_MASTER", "").strip() or DEFAULT_SPARK_MASTER,
             spark_driver_memory=os.environ.get("FLYWHEEL_SPARK_DRIVER_MEMORY", "").strip(),
+            spark_table_format=os.environ.get("FLYWHEEL_SPARK_TABLE_FORMAT", "").strip().lower() or "parquet",
             spark_warehouse_dir=_path_from_env("FLYWHEEL_SPARK_WAREHOUSE", "")
             if os.environ.get("FLYWHEEL_SPARK_WAREHOUSE")
             else None,

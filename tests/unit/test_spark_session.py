@@ -283,3 +283,14 @@ def test_tables_on_disk_are_registered_and_can_be_replaced(spark_session: SparkS
     )
     assert pq.read_table(location).column("account_id").to_pylist() == ["a3"]
     spark_session.sql("drop database flywheel_registered cascade")
+
+
+def test_the_table_format_reaches_the_spark_resource_and_must_be_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.orchestration.project import warehouse_engine
+
+    monkeypatch.setenv("FLYWHEEL_SPARK_TABLE_FORMAT", "Delta")
+    settings = Settings.from_env(engine="spark")
+    assert warehouse_engine(settings).table_format == "delta"  # type: ignore[attr-defined]
+    monkeypatch.setenv("FLYWHEEL_SPARK_TABLE_FORMAT", "parquet; drop table x")
+    with pytest.raises(SettingsError, match="is not a table format"):
+        Settings.from_env()
