@@ -465,7 +465,7 @@ def _build(
         print(f"flywheel {command}: canceled before the run started; nothing was built", file=sys.stderr)
         return INTERRUPTED
     print(summary.render())
-    print(f"  warehouse:     {settings.warehouse}")
+    print(f"  warehouse:     {settings.spark_warehouse if settings.engine == 'spark' else settings.warehouse}")
     print(f"  published:     {published_line(summary, settings)}")
     report = settings.published_dir / REPORT_FILE
     if report.exists():
