@@ -59,6 +59,22 @@ class RawLoad:
     def quarantined_rows(self) -> int:
         return sum(self.quarantined_by_rule.values())
 
+    def audit_row(
+        self, source_table: str, source_file: str, pii_redacted_values: int | None = None
+    ) -> tuple[str | int, ...]:
+        """The load's row of `audit.raw_loads`, in its column order (`pii_redacted_values` replaces the load's own)."""
+        pii = self.pii_redacted_values if pii_redacted_values is None else pii_redacted_values
+        return (
+            source_table,
+            source_file,
+            self.file_rows,
+            self.loaded_rows,
+            self.quarantined_rows,
+            self.erased_rows,
+            self.redacted_rows,
+            pii,
+        )
+
 
 def _create_bookkeeping(connection: duckdb.DuckDBPyConnection) -> None:
     """The quarantine table (rows kept out of staging, with the rule they broke) and the raw-load audit table."""
@@ -130,16 +146,7 @@ def _record_load(connection: duckdb.DuckDBPyConnection, source_table: str, sourc
         f"insert or replace into {qualified(AUDIT_SCHEMA, RAW_LOADS_TABLE)} (source_table, source_file, "
         "file_rows, loaded_rows, quarantined_rows, erased_rows, redacted_rows, pii_redacted_values) "
         "values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            source_table,
-            source_file,
-            load.file_rows,
-            load.loaded_rows,
-            load.quarantined_rows,
-            load.erased_rows,
-            load.redacted_rows,
-            load.pii_redacted_values,
-        ],
+        list(load.audit_row(source_table, source_file)),
     )
 
 

@@ -78,17 +78,7 @@ def replace_bookkeeping(
     DuckDB's `_record_days` writes it.
     """
     _replace_rows_of(session, QUARANTINE_SCHEMA, QUARANTINE_TABLE, source_table, rejected)
-    pii = load.pii_redacted_values if days is None else 0
-    audit = (
-        source_table,
-        source_file,
-        load.file_rows,
-        load.loaded_rows,
-        load.quarantined_rows,
-        load.erased_rows,
-        load.redacted_rows,
-        pii,
-    )
+    audit = load.audit_row(source_table, source_file, None if days is None else 0)
     rows = session.createDataFrame([audit], RAW_LOADS_SCHEMA)
     _replace_rows_of(session, AUDIT_SCHEMA, RAW_LOADS_TABLE, source_table, rows)
     if days is not None:
